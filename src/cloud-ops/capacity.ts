@@ -1,0 +1,243 @@
+import type { temporal } from '@temporalio/proto';
+import {
+  FailureType,
+  ON_DEMAND,
+  describeTarget,
+  provisioned,
+  sameTarget,
+  type CapacityTarget,
+  type ObservedCapacity,
+} from '../shared/index.js';
+import type { CloudOps, AsyncOperationMsg, CapacityInfoMsg, NamespaceMsg } from './client.js';
+import { CloudOpsError } from './errors.js';
+import type { CapacityReader, NamespaceCapacityView, TruCheck } from './types.js';
+
+type CapacityMsg = temporal.api.cloud.namespace.v1.Capacity.$Properties;
+type CapacitySpecMsg = temporal.api.cloud.namespace.v1.CapacitySpec.$Properties;
+
+// Proto enum values, spelled out: the client decodes enums as numbers.
+const OP_STATE = { PENDING: 1, IN_PROGRESS: 2, FAILED: 3, CANCELLED: 4, FULFILLED: 5, REJECTED: 6 } as const;
+const OP_STATE_NAME: Record<number, string> = Object.fromEntries(Object.entries(OP_STATE).map(([k, v]) => [v, k]));
+const TERMINAL_OP_STATES = new Set<number>([OP_STATE.FAILED, OP_STATE.CANCELLED, OP_STATE.FULFILLED, OP_STATE.REJECTED]);
+const REQUEST_STATE: Record<number, NonNullable<ObservedCapacity['latestRequest']>['state']> = {
+  1: 'COMPLETED',
+  2: 'IN_PROGRESS',
+  3: 'FAILED',
+};
+
+/** A failure of the verification rules; `type` is one of FailureType, so activities can map it as is. */
+export class CapacityRuleError extends Error {
+  constructor(
+    readonly type: (typeof FailureType)[keyof typeof FailureType],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CapacityRuleError';
+  }
+}
+
+function timestamp(ts: { seconds?: unknown; nanos?: number | null } | null | undefined): string | null {
+  if (!ts || ts.seconds === undefined || ts.seconds === null) return null;
+  const ms = Number(ts.seconds) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
+  return ms > 0 ? new Date(ms).toISOString() : null;
+}
+
+function durationMs(d: { seconds?: unknown; nanos?: number | null } | null | undefined): number | null {
+  if (!d) return null;
+  return Number(d.seconds ?? 0) * 1000 + Math.floor((d.nanos ?? 0) / 1e6);
+}
+
+function currentTarget(capacity: CapacityMsg | null | undefined): CapacityTarget {
+  const value = capacity?.provisioned?.currentValue;
+  return typeof value === 'number' && value > 0 ? provisioned(value) : ON_DEMAND;
+}
+
+export function specFor(target: CapacityTarget): CapacitySpecMsg {
+  return target.mode === 'ON_DEMAND' ? { onDemand: {} } : { provisioned: { value: target.trus } };
+}
+
+export function observedFrom(namespace: string, ns: Pick<NamespaceMsg, 'capacity'>): ObservedCapacity {
+  const req = ns.capacity?.latestRequest;
+  return {
+    namespace,
+    current: currentTarget(ns.capacity),
+    latestRequest: req
+      ? {
+          state: REQUEST_STATE[Number(req.state)] ?? 'UNSPECIFIED',
+          asyncOperationId: req.asyncOperationId || null,
+          startTime: timestamp(req.startTime),
+          endTime: timestamp(req.endTime),
+        }
+      : null,
+  };
+}
+
+export function viewFrom(namespace: string, ns: NamespaceMsg, info: CapacityInfoMsg): NamespaceCapacityView {
+  const options = info.modeOptions?.provisioned;
+  const aps = info.stats?.aps;
+  return {
+    ...observedFrom(namespace, ns),
+    validTruValues: [...(options?.validTruValues ?? [])].sort((a, b) => a - b),
+    maxAvailableTruValue: typeof options?.maxAvailableTruValue === 'number' ? options.maxAvailableTruValue : null,
+    apsStats: aps ? { mean: aps.mean ?? 0, p90: aps.p90 ?? 0, p99: aps.p99 ?? 0 } : null,
+    hasLegacyLimits: info.hasLegacyLimits === true,
+  };
+}
+
+/** The TRU rule: a value the namespace lists as valid, and no higher than what inventory has now. */
+export function checkTrus(view: Pick<NamespaceCapacityView, 'validTruValues' | 'maxAvailableTruValue'>, trus: number): TruCheck {
+  const valid = view.validTruValues;
+  if (!valid.includes(trus)) {
+    return {
+      ok: false,
+      code: 'TRU_VALUE_NOT_ALLOWED',
+      message: `${trus} TRUs is not a valid value for this namespace; valid values: ${valid.join(', ')}`,
+      validTruValues: valid,
+    };
+  }
+  if (view.maxAvailableTruValue !== null && trus > view.maxAvailableTruValue) {
+    const available = valid.filter((v) => v <= (view.maxAvailableTruValue as number));
+    return {
+      ok: false,
+      code: 'TRU_VALUE_UNAVAILABLE',
+      message: `${trus} TRUs is above what is available now (${view.maxAvailableTruValue}); available values: ${available.join(', ')}`,
+      validTruValues: available,
+    };
+  }
+  return { ok: true };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface PollOptions {
+  /** Absolute time (epoch ms) after which verification gives up; one last look is always taken. */
+  deadline: number;
+  /** Called on every poll, so an activity can heartbeat and notice cancellation. */
+  onPoll?: (what: string) => void;
+  /** Upper bound of one wait between polls, whatever checkDuration says. */
+  maxPollIntervalMs?: number;
+}
+
+/**
+ * The capacity rules on top of the Cloud Ops port: read, validate, change only capacitySpec, and verify
+ * that the change really took effect.
+ */
+export class CapacityService implements CapacityReader {
+  constructor(private readonly ops: CloudOps) {}
+
+  async readCapacity(namespace: string): Promise<NamespaceCapacityView> {
+    const [ns, info] = await Promise.all([this.ops.getNamespace(namespace), this.ops.getCapacityInfo(namespace)]);
+    return viewFrom(namespace, ns, info);
+  }
+
+  checkTrus(view: NamespaceCapacityView, trus: number): TruCheck {
+    return checkTrus(view, trus);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.ops.getAsyncOperation('capacity-scheduler-readiness-probe');
+    } catch (err) {
+      // An answer that the probe id is unknown (or refused as malformed) proves the API is up and our key works.
+      if (err instanceof CloudOpsError && (err.kind === 'NOT_FOUND' || err.kind === 'INVALID_ARGUMENT')) return;
+      throw err;
+    }
+  }
+
+  /**
+   * Sets the namespace's capacity: read it, change only capacitySpec, send the whole spec back with the
+   * resourceVersion read. Returns the operation id, or null when there was nothing to change.
+   */
+  async setCapacity(namespace: string, target: CapacityTarget, asyncOperationId: string): Promise<string | null> {
+    const ns = await this.ops.getNamespace(namespace);
+    // A retry after a lost response: the operation is already there, do not change anything twice.
+    if (ns.capacity?.latestRequest?.asyncOperationId === asyncOperationId) return asyncOperationId;
+    try {
+      const op = await this.ops.updateNamespace({
+        namespace,
+        spec: { ...ns.spec, capacitySpec: specFor(target) },
+        resourceVersion: ns.resourceVersion ?? '',
+        asyncOperationId,
+      });
+      return op.id || asyncOperationId;
+    } catch (err) {
+      if (err instanceof CloudOpsError && err.kind === 'NOTHING_TO_CHANGE') return null;
+      throw err;
+    }
+  }
+
+  /** Polls the operation until it is terminal, honouring its checkDuration (bounded above). */
+  async awaitOperation(asyncOperationId: string, opts: PollOptions): Promise<AsyncOperationMsg> {
+    for (;;) {
+      const op = await this.retryingRead(() => this.ops.getAsyncOperation(asyncOperationId), opts);
+      opts.onPoll?.(`operation ${OP_STATE_NAME[Number(op.state)] ?? 'UNKNOWN'}`);
+      if (TERMINAL_OP_STATES.has(Number(op.state))) return op;
+      if (Date.now() >= opts.deadline) {
+        throw new CapacityRuleError(
+          FailureType.VerificationTimeout,
+          `operation ${asyncOperationId} still ${OP_STATE_NAME[Number(op.state)] ?? 'unknown'} at the verification deadline`,
+        );
+      }
+      await sleep(this.waitMs(durationMs(op.checkDuration), opts));
+    }
+  }
+
+  /**
+   * Verifies a change: the operation fulfilled, then the namespace's latest request COMPLETED with our
+   * operation id and its observed mode equal to the target. Polls until the deadline; never a fixed sleep.
+   */
+  async verify(namespace: string, target: CapacityTarget, asyncOperationId: string | null, opts: PollOptions): Promise<ObservedCapacity> {
+    if (asyncOperationId !== null) {
+      const op = await this.awaitOperation(asyncOperationId, opts);
+      if (Number(op.state) !== OP_STATE.FULFILLED) {
+        const reason = op.failureReason ? `: ${op.failureReason}` : '';
+        throw new CapacityRuleError(
+          FailureType.OperationUnsuccessful,
+          `operation ${asyncOperationId} ended ${OP_STATE_NAME[Number(op.state)] ?? 'UNKNOWN'}${reason}`,
+        );
+      }
+    }
+    for (;;) {
+      const observed = observedFrom(namespace, await this.retryingRead(() => this.ops.getNamespace(namespace), opts));
+      const mismatch = this.mismatch(observed, target, asyncOperationId);
+      opts.onPoll?.(mismatch ?? 'verified');
+      if (mismatch === null) return observed;
+      if (Date.now() >= opts.deadline) {
+        throw new CapacityRuleError(FailureType.VerificationTimeout, `not verified before the deadline: ${mismatch}`);
+      }
+      await sleep(this.waitMs(null, opts));
+    }
+  }
+
+  private mismatch(observed: ObservedCapacity, target: CapacityTarget, asyncOperationId: string | null): string | null {
+    const req = observed.latestRequest;
+    if (req?.state === 'IN_PROGRESS') return 'a capacity request is still in progress';
+    if (asyncOperationId !== null) {
+      if (req?.asyncOperationId !== asyncOperationId) return `latest request is ${req?.asyncOperationId ?? 'none'}, not ${asyncOperationId}`;
+      if (req.state !== 'COMPLETED') return `latest request is ${req.state}`;
+    }
+    if (!sameTarget(observed.current, target)) {
+      return `namespace has ${describeTarget(observed.current)}, expected ${describeTarget(target)}`;
+    }
+    return null;
+  }
+
+  /** Transient read failures during verification are retried until the deadline, not surfaced at once. */
+  private async retryingRead<T>(read: () => Promise<T>, opts: PollOptions): Promise<T> {
+    for (;;) {
+      try {
+        return await read();
+      } catch (err) {
+        if (!(err instanceof CloudOpsError) || !err.retryable || Date.now() >= opts.deadline) throw err;
+        opts.onPoll?.(`read failed, retrying: ${err.message}`);
+        await sleep(this.waitMs(null, opts));
+      }
+    }
+  }
+
+  private waitMs(checkDurationMs: number | null, opts: PollOptions): number {
+    const max = opts.maxPollIntervalMs ?? 2_000;
+    const wanted = checkDurationMs !== null && checkDurationMs > 0 ? checkDurationMs : 250;
+    return Math.max(50, Math.min(wanted, max, Math.max(0, opts.deadline - Date.now())));
+  }
+}

@@ -1,0 +1,81 @@
+import { CloudOperationsClient, CloudOperationsConnection } from '@temporalio/cloud';
+import type { temporal } from '@temporalio/proto';
+import { toCloudOpsError } from './errors.js';
+
+type NamespaceMsg = temporal.api.cloud.namespace.v1.Namespace.$Properties;
+type NamespaceSpecMsg = temporal.api.cloud.namespace.v1.NamespaceSpec.$Properties;
+type CapacityInfoMsg = temporal.api.cloud.namespace.v1.NamespaceCapacityInfo.$Properties;
+type AsyncOperationMsg = temporal.api.cloud.operation.v1.AsyncOperation.$Properties;
+export type { AsyncOperationMsg, CapacityInfoMsg, NamespaceMsg, NamespaceSpecMsg };
+
+export interface CloudOpsConnectOptions {
+  address: string;
+  apiKey: string;
+  apiVersion: string;
+  /** The name in the server certificate when it differs from the address (the emulator's). */
+  serverNameOverride?: string;
+  /** Per-call deadline; a hung call must not hold an activity or an HTTP request forever. */
+  callTimeoutMs?: number;
+}
+
+/**
+ * The Cloud Ops port: the four RPCs this service uses, with the version header on every call and every
+ * failure turned into a CloudOpsError. Thin on purpose; the rules live in capacity.ts.
+ */
+export class CloudOps {
+  private constructor(
+    private readonly connection: CloudOperationsConnection,
+    private readonly client: CloudOperationsClient,
+    private readonly callTimeoutMs: number,
+  ) {}
+
+  /** Lazy: the process starts while the Cloud Ops API is down; /readyz and each call report it. */
+  static create(opts: CloudOpsConnectOptions): CloudOps {
+    // The client stores its apiVersion option but does not send it: the header goes into the metadata.
+    const connection = CloudOperationsConnection.lazy({
+      address: opts.address,
+      apiKey: opts.apiKey,
+      metadata: { 'temporal-cloud-api-version': opts.apiVersion },
+      tls: opts.serverNameOverride ? { serverNameOverride: opts.serverNameOverride } : true,
+      connectTimeout: 10_000,
+    });
+    return new CloudOps(connection, new CloudOperationsClient({ connection }), opts.callTimeoutMs ?? 15_000);
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.client.withDeadline(Date.now() + this.callTimeoutMs, fn);
+    } catch (err) {
+      throw toCloudOpsError(err);
+    }
+  }
+
+  async getNamespace(namespace: string): Promise<NamespaceMsg> {
+    const res = await this.call(() => this.client.cloudService.getNamespace({ namespace }));
+    return res.namespace ?? {};
+  }
+
+  async getCapacityInfo(namespace: string): Promise<CapacityInfoMsg> {
+    const res = await this.call(() => this.client.cloudService.getNamespaceCapacityInfo({ namespace }));
+    return res.capacityInfo ?? {};
+  }
+
+  async updateNamespace(req: {
+    namespace: string;
+    spec: NamespaceSpecMsg;
+    resourceVersion: string;
+    asyncOperationId: string;
+  }): Promise<AsyncOperationMsg> {
+    const res = await this.call(() => this.client.cloudService.updateNamespace(req));
+    return res.asyncOperation ?? {};
+  }
+
+  async getAsyncOperation(asyncOperationId: string): Promise<AsyncOperationMsg> {
+    const res = await this.call(() => this.client.cloudService.getAsyncOperation({ asyncOperationId }));
+    return res.asyncOperation ?? {};
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}

@@ -1,0 +1,22 @@
+import type { ObservedCapacity } from '../shared/index.js';
+
+/** What GET /v1/namespaces/{namespace}/capacity shows, read from GetNamespace + GetNamespaceCapacityInfo. */
+export interface NamespaceCapacityView extends ObservedCapacity {
+  validTruValues: number[];
+  maxAvailableTruValue: number | null;
+  apsStats: { mean: number; p90: number; p99: number } | null;
+  hasLegacyLimits: boolean;
+}
+
+/** The outcome of checking a TRU value against a namespace's capacity info. */
+export type TruCheck =
+  | { ok: true }
+  | { ok: false; code: 'TRU_VALUE_NOT_ALLOWED' | 'TRU_VALUE_UNAVAILABLE'; message: string; validTruValues: number[] };
+
+/** The read side the API needs. Every method throws CloudOpsError. */
+export interface CapacityReader {
+  readCapacity(namespace: string): Promise<NamespaceCapacityView>;
+  checkTrus(view: NamespaceCapacityView, trus: number): TruCheck;
+  /** Resolves when the Cloud Ops API answers at all (any answer but UNAVAILABLE counts). */
+  ping(): Promise<void>;
+}

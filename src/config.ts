@@ -1,0 +1,191 @@
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { isNamespaceId, parseConfigDuration } from './shared/index.js';
+
+/**
+ * Every setting the service reads, as the environment spells it. This is the only place that reads
+ * process.env; everything else receives a Config.
+ */
+const Duration = (def: string, description: string) =>
+  Type.String({ default: def, description: `${description} ISO 8601 ("PT2M") or a number with ms/s/m/h.` });
+const Port = (def: string, description: string) =>
+  Type.String({ default: def, pattern: '^[0-9]{1,5}$', description });
+
+export const EnvSchema = Type.Object({
+  ROLE: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], {
+    default: 'all',
+    description: 'What this process runs: the API, the worker, or both.',
+  }),
+  PORT: Port('8080', 'HTTP port of the API.'),
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface the API listens on.' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'pino log level.' },
+  ),
+  TEMPORAL_ADDRESS: Type.Optional(
+    Type.String({ minLength: 1, description: 'host:port of the Temporal frontend. Unset: an embedded dev server.' }),
+  ),
+  TEMPORAL_NAMESPACE: Type.String({ default: 'default', minLength: 1, description: 'Temporal namespace that runs the workflows.' }),
+  TEMPORAL_API_KEY: Type.Optional(Type.String({ minLength: 1, description: 'API key for Temporal Cloud (turns TLS on).' })),
+  TEMPORAL_TLS: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'Use TLS to reach TEMPORAL_ADDRESS (implied by TEMPORAL_API_KEY or client certificates).',
+  }),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: Type.Optional(Type.String({ minLength: 1, description: 'mTLS client certificate (PEM).' })),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: Type.Optional(Type.String({ minLength: 1, description: 'mTLS client key (PEM).' })),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: Type.Optional(Type.String({ minLength: 1, description: 'CA that signed the server certificate (PEM).' })),
+  TEMPORAL_TLS_SERVER_NAME: Type.Optional(Type.String({ minLength: 1, description: 'Server name to verify, when it differs from the address.' })),
+  TEMPORAL_TASK_QUEUE: Type.String({ default: 'capacity-scheduler', minLength: 1, description: 'Task queue of the worker.' }),
+  TEMPORAL_UI_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Base URL of the Temporal Web UI, for links in alerts.' })),
+  TEMPORAL_CLOUD_API_KEY: Type.Optional(
+    Type.String({ minLength: 1, description: 'Cloud Ops API key. Unset: the embedded Cloud Ops EMULATOR is used.' }),
+  ),
+  CLOUD_OPS_ADDRESS: Type.String({ default: 'saas-api.tmprl.cloud:443', minLength: 1, description: 'Cloud Ops API endpoint.' }),
+  CLOUD_OPS_API_VERSION: Type.String({ default: 'v0.19.1', minLength: 1, description: 'Sent as temporal-cloud-api-version on every call.' }),
+  SLACK_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Slack incoming webhook. Unset: no alerts are sent.' })),
+  SLACK_TIMEOUT: Duration('5s', 'Timeout of one Slack POST.'),
+  VERIFY_TIMEOUT: Duration('PT2M', 'How long a change may take to show up on the namespace.'),
+  REVERT_ALERT_AFTER: Duration('PT5M', 'A revert still failing after this raises a CRITICAL alert, repeated at this interval.'),
+  EMULATOR_NAMESPACES: Type.String({
+    default: 'payments.a1b2c,batch.a1b2c,search.a1b2c',
+    description: 'Emulator only: comma-separated namespace ids seeded On-Demand.',
+  }),
+  EMULATOR_APPLY_DELAY_MS: Type.String({ default: '3000', pattern: '^[0-9]{1,9}$', description: 'Emulator only: how long an operation takes.' }),
+  EMULATOR_CONTROL_PORT: Port('8099', 'Emulator only: port of its HTTP control plane (0 = any).'),
+  EMULATOR_GRPC_PORT: Port('0', 'Emulator only: port of its gRPC endpoint (0 = any).'),
+  TEMPORAL_DEV_SERVER_PORT: Port('7233', 'Local mode only: port of the embedded Temporal dev server.'),
+  TEMPORAL_DEV_SERVER_UI_PORT: Port('8233', 'Local mode only: port of the embedded dev server Web UI.'),
+  TEMPORAL_DEV_SERVER_DB: Type.Optional(Type.String({ minLength: 1, description: 'Local mode only: SQLite file that keeps the dev server state across restarts.' })),
+  TEMPORAL_CLI_PATH: Type.Optional(Type.String({ minLength: 1, description: 'Local mode only: the temporal CLI to run (default: PATH, then .tools/venv).' })),
+});
+export type Env = Static<typeof EnvSchema>;
+
+export interface Config {
+  role: 'all' | 'api' | 'worker';
+  http: { port: number; host: string };
+  logLevel: string;
+  temporal: {
+    /** null: start the embedded dev server (local mode). */
+    address: string | null;
+    namespace: string;
+    apiKey: string | null;
+    tls: null | {
+      clientCertPath?: string;
+      clientKeyPath?: string;
+      serverCaCertPath?: string;
+      serverName?: string;
+    };
+    taskQueue: string;
+    uiUrl: string | null;
+  };
+  cloudOps: {
+    /** null: use the embedded emulator. */
+    apiKey: string | null;
+    address: string;
+    apiVersion: string;
+  };
+  slack: { webhookUrl: string | null; timeoutMs: number };
+  policy: { verifyTimeoutMs: number; revertAlertAfterMs: number };
+  emulator: { namespaces: string[]; applyDelayMs: number; controlPort: number; grpcPort: number };
+  devServer: { port: number; uiPort: number; dbFile: string | null; cliPath: string | null };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`Invalid configuration: ${variable} ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function duration(variable: string, text: string, min: number): number {
+  const ms = parseConfigDuration(text);
+  if (ms === undefined || ms < min) {
+    throw new ConfigError(variable, `must be a duration of at least ${min} ms (got "${text}")`);
+  }
+  return ms;
+}
+
+function port(variable: string, text: string, allowZero: boolean): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n > 65535 || (!allowZero && n === 0)) {
+    throw new ConfigError(variable, `must be a TCP port (got "${text}")`);
+  }
+  return n;
+}
+
+/** Reads the environment once. Throws ConfigError naming the first wrong variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(EnvSchema.properties)
+      .filter((k) => source[k] !== undefined && source[k] !== '')
+      .map((k) => [k, source[k]]),
+  );
+  const env = Value.Default(EnvSchema, known) as Env;
+  const error = Value.Errors(EnvSchema, env)[0];
+  if (error) {
+    const variable = error.instancePath.replace(/^\//, '') || String((error.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? 'environment');
+    const property = EnvSchema.properties[variable as keyof Env] as { anyOf?: { const: string }[] } | undefined;
+    const allowed = property?.anyOf?.map((s) => s.const).join(', ');
+    throw new ConfigError(variable, allowed ? `must be one of: ${allowed}` : error.message);
+  }
+
+  const namespaces = env.EMULATOR_NAMESPACES.split(',').map((s) => s.trim()).filter(Boolean);
+  const badNamespace = namespaces.find((n) => !isNamespaceId(n));
+  if (badNamespace !== undefined) {
+    throw new ConfigError('EMULATOR_NAMESPACES', `holds "${badNamespace}", which is not a namespace id "<name>.<account>"`);
+  }
+  const mtls = env.TEMPORAL_TLS_CLIENT_CERT_PATH !== undefined || env.TEMPORAL_TLS_CLIENT_KEY_PATH !== undefined;
+  if (mtls && (env.TEMPORAL_TLS_CLIENT_CERT_PATH === undefined || env.TEMPORAL_TLS_CLIENT_KEY_PATH === undefined)) {
+    throw new ConfigError(
+      env.TEMPORAL_TLS_CLIENT_CERT_PATH === undefined ? 'TEMPORAL_TLS_CLIENT_CERT_PATH' : 'TEMPORAL_TLS_CLIENT_KEY_PATH',
+      'must be set together with its pair',
+    );
+  }
+  const tlsOn = env.TEMPORAL_TLS === 'true' || env.TEMPORAL_API_KEY !== undefined || mtls;
+  if (tlsOn && env.TEMPORAL_ADDRESS === undefined) {
+    throw new ConfigError('TEMPORAL_ADDRESS', 'must be set when Temporal TLS or an API key is configured');
+  }
+
+  return {
+    role: env.ROLE,
+    http: { port: port('PORT', env.PORT, true), host: env.HOST },
+    logLevel: env.LOG_LEVEL,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS ?? null,
+      namespace: env.TEMPORAL_NAMESPACE,
+      apiKey: env.TEMPORAL_API_KEY ?? null,
+      tls: tlsOn
+        ? {
+            clientCertPath: env.TEMPORAL_TLS_CLIENT_CERT_PATH,
+            clientKeyPath: env.TEMPORAL_TLS_CLIENT_KEY_PATH,
+            serverCaCertPath: env.TEMPORAL_TLS_SERVER_CA_CERT_PATH,
+            serverName: env.TEMPORAL_TLS_SERVER_NAME,
+          }
+        : null,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      uiUrl: env.TEMPORAL_UI_URL ?? null,
+    },
+    cloudOps: {
+      apiKey: env.TEMPORAL_CLOUD_API_KEY ?? null,
+      address: env.CLOUD_OPS_ADDRESS,
+      apiVersion: env.CLOUD_OPS_API_VERSION,
+    },
+    slack: { webhookUrl: env.SLACK_WEBHOOK_URL ?? null, timeoutMs: duration('SLACK_TIMEOUT', env.SLACK_TIMEOUT, 100) },
+    policy: {
+      verifyTimeoutMs: duration('VERIFY_TIMEOUT', env.VERIFY_TIMEOUT, 1_000),
+      revertAlertAfterMs: duration('REVERT_ALERT_AFTER', env.REVERT_ALERT_AFTER, 1_000),
+    },
+    emulator: {
+      namespaces,
+      applyDelayMs: Number(env.EMULATOR_APPLY_DELAY_MS),
+      controlPort: port('EMULATOR_CONTROL_PORT', env.EMULATOR_CONTROL_PORT, true),
+      grpcPort: port('EMULATOR_GRPC_PORT', env.EMULATOR_GRPC_PORT, true),
+    },
+    devServer: {
+      port: port('TEMPORAL_DEV_SERVER_PORT', env.TEMPORAL_DEV_SERVER_PORT, false),
+      uiPort: port('TEMPORAL_DEV_SERVER_UI_PORT', env.TEMPORAL_DEV_SERVER_UI_PORT, false),
+      dbFile: env.TEMPORAL_DEV_SERVER_DB ?? null,
+      cliPath: env.TEMPORAL_CLI_PATH ?? null,
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+
+export type { Logger };
+
+/**
+ * Paths that may carry a secret. Values are also scrubbed by text (see redactSecrets) because a secret can
+ * hide inside an error message; this list is the cheap first line.
+ */
+const REDACT_PATHS = [
+  'apiKey',
+  '*.apiKey',
+  'webhookUrl',
+  '*.webhookUrl',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
+  'headers.authorization',
+  'config.cloudOps.apiKey',
+  'config.temporal.apiKey',
+  'config.slack.webhookUrl',
+];
+
+export interface LoggerOptions {
+  level: string;
+  /** Every secret of this process: any log line containing one has it replaced. */
+  secrets: string[];
+  destination?: DestinationStream;
+}
+
+export function createLogger(opts: LoggerOptions): Logger {
+  const secrets = opts.secrets.filter((s) => s.length >= 4);
+  return pino(
+    {
+      level: opts.level,
+      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      hooks: {
+        // A secret inside a message (an error text, a URL) is caught here, whatever its path.
+        streamWrite: (line) => redactSecrets(line, secrets),
+      },
+    },
+    opts.destination ?? pino.destination({ sync: false }),
+  );
+}
+
+export function redactSecrets(text: string, secrets: string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
+  }
+  return out;
+}
+
+const LEVELS: Record<string, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/** Feeds the Temporal SDK's Rust core and worker logs into our logger; install once per process. */
+export function installTemporalRuntimeLogger(logger: Logger): void {
+  const child = logger.child({ component: 'temporal-sdk' });
+  const emit = (level: string, message: string, meta?: Record<string, unknown>) => {
+    const method = LEVELS[level] ?? 'info';
+    child[method](meta ?? {}, message);
+  };
+  Runtime.install({
+    logger: {
+      log: (level, message, meta) => emit(level, message, meta),
+      trace: (message, meta) => emit('TRACE', message, meta),
+      debug: (message, meta) => emit('DEBUG', message, meta),
+      info: (message, meta) => emit('INFO', message, meta),
+      warn: (message, meta) => emit('WARN', message, meta),
+      error: (message, meta) => emit('ERROR', message, meta),
+    },
+    telemetryOptions: {
+      logging: {
+        filter: makeTelemetryFilterString({ core: 'WARN' }),
+        forward: {},
+      },
+    },
+  });
+}

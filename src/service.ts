@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { createActivities } from './activities/index.js';
+import { buildApp } from './api/app.js';
+import { CloudOps } from './cloud-ops/client.js';
+import { CapacityService } from './cloud-ops/capacity.js';
+import type { Config } from './config.js';
+import { startEmulator, type RunningEmulator } from './emulator/index.js';
+import { startDevServer, resolveTemporalCli, type RunningDevServer } from './local/dev-server.js';
+import { createLogger, installTemporalRuntimeLogger, type Logger } from './logger.js';
+import { createSlackNotifier } from './notify/slack.js';
+import { createWorker } from './worker/index.js';
+
+const BANNER = '='.repeat(78);
+
+/** Connection options for the Temporal cluster that runs the workflows (not the Cloud Ops API). */
+function temporalConnectionOptions(config: Config, address: string) {
+  const t = config.temporal;
+  return {
+    address,
+    apiKey: t.apiKey ?? undefined,
+    tls: t.tls
+      ? {
+          serverNameOverride: t.tls.serverName,
+          serverRootCACertificate: t.tls.serverCaCertPath ? readFileSync(t.tls.serverCaCertPath) : undefined,
+          clientCertPair:
+            t.tls.clientCertPath && t.tls.clientKeyPath
+              ? { crt: readFileSync(t.tls.clientCertPath), key: readFileSync(t.tls.clientKeyPath) }
+              : undefined,
+        }
+      : undefined,
+  };
+}
+
+
+export interface ServiceOptions {
+  /** Where the emulator keeps its generated certificate (the same dir main.ts told grpc-js to trust). */
+  emulatorTlsDir: string;
+}
+
+/** Starts what the role asks for, in order, and stops it in reverse order on SIGTERM/SIGINT. */
+export async function runService(config: Config, opts: ServiceOptions): Promise<void> {
+  const emulatorKey = config.cloudOps.apiKey === null ? randomBytes(24).toString('hex') : null;
+  const secrets = [config.cloudOps.apiKey, config.temporal.apiKey, config.slack.webhookUrl, emulatorKey].filter(
+    (s): s is string => typeof s === 'string',
+  );
+  const logger = createLogger({ level: config.logLevel, secrets });
+  const stops: Array<() => Promise<unknown>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.error({ err }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    installTemporalRuntimeLogger(logger);
+    const address = config.temporal.address ?? (await startLocalTemporal(config, logger, stops)).address;
+    const { ops, emulator } = await connectCloudOps(config, logger, opts, emulatorKey, stops);
+    const capacity = new CapacityService(ops);
+
+    let app: FastifyInstance | null = null;
+    if (config.role !== 'worker') {
+      const connection = Connection.lazy(temporalConnectionOptions(config, address));
+      stops.push(() => connection.close());
+      const client = new Client({ connection, namespace: config.temporal.namespace });
+      app = await buildApp({ config, logger, temporal: client, capacity });
+      stops.push(() => app!.close());
+      await app.listen({ port: config.http.port, host: config.http.host });
+    }
+
+    let worker: Worker | null = null;
+    let workerRun: Promise<void> | null = null;
+    if (config.role !== 'api') {
+      const connection = await NativeConnection.connect(temporalConnectionOptions(config, address));
+      stops.push(() => connection.close());
+      const notifier = createSlackNotifier({
+        webhookUrl: config.slack.webhookUrl,
+        timeoutMs: config.slack.timeoutMs,
+        logger,
+        uiUrl: config.temporal.uiUrl,
+        temporalNamespace: config.temporal.namespace,
+      });
+      worker = await createWorker({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        activities: createActivities({ capacity, notifier }),
+      });
+      workerRun = worker.run();
+      stops.push(async () => {
+        worker!.shutdown();
+        await workerRun;
+      });
+      logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+    }
+
+    logger.info(
+      {
+        role: config.role,
+        api: app ? `http://${config.http.host}:${config.http.port}` : null,
+        docs: app ? `http://${config.http.host}:${config.http.port}/docs` : null,
+        temporal: address,
+        cloudOps: emulator ? `EMULATOR ${emulator.grpcAddress}` : config.cloudOps.address,
+      },
+      'capacity scheduler started',
+    );
+
+    await new Promise<void>((resolve, reject) => {
+      const onSignal = (signal: string) => {
+        logger.info({ signal }, 'shutting down: finishing in-flight requests and draining the worker');
+        resolve();
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      workerRun?.catch(reject);
+    });
+    await stopAll();
+    logger.info('stopped');
+    logger.flush();
+    process.exit(0);
+  } catch (err) {
+    logger.fatal({ err }, 'capacity scheduler failed');
+    await stopAll();
+    logger.flush();
+    // A half-connected Worker or NativeConnection can keep the process alive: exit explicitly.
+    process.exit(1);
+  }
+}
+
+async function startLocalTemporal(config: Config, logger: Logger, stops: Array<() => Promise<unknown>>): Promise<RunningDevServer> {
+  const cli = resolveTemporalCli(config.devServer.cliPath);
+  logger.info({ cli, port: config.devServer.port }, 'TEMPORAL_ADDRESS is unset: starting an embedded Temporal dev server');
+  const server = await startDevServer({
+    cli,
+    port: config.devServer.port,
+    uiPort: config.devServer.uiPort,
+    dbFile: config.devServer.dbFile,
+    logger,
+  });
+  stops.push(() => server.stop());
+  logger.info({ address: server.address, webUi: server.uiUrl }, 'embedded Temporal dev server ready');
+  return server;
+}
+
+async function connectCloudOps(
+  config: Config,
+  logger: Logger,
+  opts: ServiceOptions,
+  emulatorKey: string | null,
+  stops: Array<() => Promise<unknown>>,
+): Promise<{ ops: CloudOps; emulator: RunningEmulator | null }> {
+  if (emulatorKey === null) {
+    const ops = CloudOps.create({
+      address: config.cloudOps.address,
+      apiKey: config.cloudOps.apiKey as string,
+      apiVersion: config.cloudOps.apiVersion,
+    });
+    stops.push(() => ops.close());
+    return { ops, emulator: null };
+  }
+  const emulator = await startEmulator({
+    apiKey: emulatorKey,
+    namespaces: config.emulator.namespaces,
+    applyDelayMs: config.emulator.applyDelayMs,
+    grpcPort: config.emulator.grpcPort,
+    controlPort: config.emulator.controlPort,
+    tlsDir: opts.emulatorTlsDir,
+  });
+  stops.push(() => emulator.close());
+  const ops = CloudOps.create({
+    address: emulator.grpcAddress,
+    apiKey: emulatorKey,
+    apiVersion: config.cloudOps.apiVersion,
+    serverNameOverride: emulator.serverName,
+  });
+  stops.push(() => ops.close());
+  logger.warn(
+    `\n${BANNER}\n  CLOUD OPS EMULATOR MODE: TEMPORAL_CLOUD_API_KEY is unset.\n` +
+      `  Capacity changes go to a LOCAL EMULATOR at ${emulator.grpcAddress}; NO real Temporal Cloud namespace is changed.\n` +
+      `  Emulated namespaces: ${config.emulator.namespaces.join(', ')}\n` +
+      `  Emulator control plane: ${emulator.controlUrl ?? 'off'}\n${BANNER}`,
+  );
+  return { ops, emulator };
+}

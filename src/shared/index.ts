@@ -1,0 +1,5 @@
+export * from './capacity.js';
+export * from './duration.js';
+export * from './ids.js';
+export * from './window.js';
+export * from './queries.js';

@@ -1,0 +1,106 @@
+// Sandbox-safe contracts of a capacity window: the workflow's input, progress and result.
+import type { CapacityTarget, ObservedCapacity } from './capacity.js';
+
+export const CAPACITY_WINDOW_WORKFLOW = 'capacityWindowWorkflow';
+
+export interface WindowPolicy {
+  /** How long the change may take to show up on the namespace (VERIFY_TIMEOUT). */
+  verifyTimeoutMs: number;
+  /** How long a failing revert is retried before a CRITICAL alert, and then how often the alert repeats. */
+  revertAlertAfterMs: number;
+}
+
+export interface CapacityWindowInput {
+  namespace: string;
+  trus: number;
+  /** ISO 8601 duration counted from the window's start; exclusive with endAt. */
+  duration?: string;
+  /** RFC 3339 instant at which the window ends; exclusive with duration. */
+  endAt?: string;
+  reason?: string;
+  requestedBy?: string;
+  policy: WindowPolicy;
+}
+
+export type Phase =
+  | 'PENDING'
+  | 'APPLYING'
+  | 'VERIFYING'
+  | 'ACTIVE'
+  | 'REVERTING'
+  | 'REVERT_VERIFYING'
+  | 'COMPLETED'
+  | 'FAILED';
+
+export type StepName = 'VALIDATE' | 'APPLY' | 'VERIFY' | 'WAIT' | 'REVERT' | 'REVERT_VERIFY' | 'ALERT';
+
+export interface Step {
+  step: StepName;
+  outcome: 'STARTED' | 'SUCCEEDED' | 'FAILED';
+  at: string;
+  detail?: string;
+  asyncOperationId?: string;
+}
+
+export interface WindowProgress {
+  phase: Phase;
+  startAt: string;
+  endAt: string | null;
+  steps: Step[];
+  /** Set while a revert keeps failing: the namespace may still be provisioned past its window. */
+  revertBlocked: { since: string; attempts: number; lastError: string } | null;
+}
+
+export interface CapacityWindowResult {
+  initialChangeSuccess: boolean;
+  verificationSuccess: boolean;
+  revertedToOnDemand: boolean;
+  revertVerificationSuccess: boolean;
+  errors: string[];
+  startedAt: string;
+  verifiedAt: string | null;
+  revertedAt: string | null;
+  completedAt: string;
+  applyOperationId: string | null;
+  revertOperationId: string | null;
+}
+
+/** The memo the window keeps up to date, so that status is readable with one describe call, worker or not. */
+export interface WindowMemo {
+  window: { namespace: string; trus: number; requestedBy: string | null; reason: string | null };
+  progress: WindowProgress;
+}
+
+export interface ApplyCapacityInput {
+  namespace: string;
+  target: CapacityTarget;
+  /** Derived from the workflow run and the step, so that a retried apply is the same Cloud Ops operation. */
+  asyncOperationId: string;
+}
+
+export interface ApplyCapacityResult {
+  /** null when the namespace already had the target ("nothing to change"). */
+  asyncOperationId: string | null;
+}
+
+export interface VerifyCapacityInput {
+  namespace: string;
+  target: CapacityTarget;
+  asyncOperationId: string | null;
+  /** Epoch ms, fixed by the workflow: a retried verification keeps the original deadline. */
+  deadline: number;
+}
+
+export interface VerifyCapacityResult {
+  observed: ObservedCapacity;
+}
+
+export interface AlertInput {
+  severity: 'WARNING' | 'CRITICAL';
+  namespace: string;
+  trus: number;
+  step: StepName;
+  reason: string;
+  windowId: string;
+  workflowId?: string;
+}

@@ -1,0 +1,282 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import {
+  FailureType,
+  ON_DEMAND,
+  operationId,
+  parseIsoDuration,
+  progressQuery,
+  provisioned,
+  windowId,
+  type AlertInput,
+  type CapacityTarget,
+  type CapacityWindowInput,
+  type CapacityWindowResult,
+  type Phase,
+  type Step,
+  type StepName,
+  type WindowProgress,
+} from '../shared/index.js';
+
+const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s' } as const;
+/** How long a window waits for someone else's capacity request to finish before giving up. */
+const WAIT_FOR_IDLE = '15m';
+
+const { notifySlack } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { ...RETRY, maximumAttempts: 3 },
+});
+
+/** Failure types after which the namespace certainly was not changed, so there is nothing to revert. */
+const REFUSED_BEFORE_ANY_CHANGE = new Set<string>([FailureType.NonRetryable, FailureType.InvalidTruValue]);
+
+function failureType(err: unknown): string | undefined {
+  let e: unknown = err;
+  while (e instanceof Error) {
+    if (e instanceof ApplicationFailure) return e.type ?? undefined;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** The most specific message in the failure chain: the Cloud Ops or rule text, not "Activity task failed". */
+function reasonOf(err: unknown): string {
+  let e: unknown = err;
+  let message = err instanceof Error ? err.message : String(err);
+  while (e instanceof Error) {
+    if (!(e instanceof ActivityFailure)) message = e.message || message;
+    if (e instanceof ApplicationFailure) break;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return message;
+}
+
+/**
+ * One capacity window: validate, apply N TRUs, verify, hold until the end, revert to On-Demand, verify.
+ * The revert lives here as a durable timer, so it happens whatever the API, the worker or Slack do.
+ * This function's name is a workflow type: never rename it; version it.
+ */
+export async function capacityWindowWorkflow(input: CapacityWindowInput): Promise<CapacityWindowResult> {
+  const info = workflowInfo();
+  const id = windowId(input.namespace, info.firstExecutionRunId);
+  const startMs = Date.now();
+  const endMs = input.endAt
+    ? Date.parse(input.endAt)
+    : input.duration
+      ? startMs + (parseIsoDuration(input.duration) ?? 0)
+      : null;
+  const target = provisioned(input.trus);
+
+  const progress: WindowProgress = {
+    phase: 'PENDING',
+    startAt: new Date(startMs).toISOString(),
+    endAt: endMs === null ? null : new Date(endMs).toISOString(),
+    steps: [],
+    revertBlocked: null,
+  };
+  const result: CapacityWindowResult = {
+    initialChangeSuccess: false,
+    verificationSuccess: false,
+    revertedToOnDemand: false,
+    revertVerificationSuccess: false,
+    errors: [],
+    startedAt: progress.startAt,
+    verifiedAt: null,
+    revertedAt: null,
+    completedAt: progress.startAt,
+    applyOperationId: null,
+    revertOperationId: null,
+  };
+  setHandler(progressQuery, () => progress);
+
+  const publish = () => upsertMemo({ progress });
+  const setPhase = (phase: Phase) => {
+    progress.phase = phase;
+    publish();
+  };
+  const record = (step: StepName, outcome: Step['outcome'], extra: Partial<Step> = {}) => {
+    progress.steps.push({ step, outcome, at: new Date().toISOString(), ...extra });
+    publish();
+  };
+  const alert = async (severity: AlertInput['severity'], step: StepName, reason: string) => {
+    log.warn('capacity window alert', { namespace: input.namespace, step, severity, reason });
+    try {
+      await notifySlack({ severity, namespace: input.namespace, trus: input.trus, step, reason, windowId: id, workflowId: info.workflowId });
+    } catch (err) {
+      log.error('alert could not be delivered', { namespace: input.namespace, step, reason: reasonOf(err) });
+    }
+  };
+  const fail = async (step: StepName, err: unknown, severity: AlertInput['severity'] = 'WARNING') => {
+    const reason = reasonOf(err);
+    result.errors.push(`${step}: ${reason}`);
+    record(step, 'FAILED', { detail: reason });
+    await alert(severity, step, reason);
+  };
+
+  const validate = proxyActivities<Activities>({
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: WAIT_FOR_IDLE,
+    retry: RETRY,
+  }).validateCapacity;
+  const apply = proxyActivities<Activities>({
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: input.policy.verifyTimeoutMs,
+    retry: RETRY,
+  }).applyCapacity;
+  const verify = proxyActivities<Activities>({
+    startToCloseTimeout: input.policy.verifyTimeoutMs + 60_000,
+    heartbeatTimeout: '10s',
+    retry: { ...RETRY, maximumInterval: '5s' },
+  }).verifyCapacity;
+
+  /** Applies and verifies one target; returns the operation id, throws with the step that failed. */
+  const change = async (applyStep: StepName, verifyStep: StepName, to: CapacityTarget, opId: string, applyFn = apply) => {
+    record(applyStep, 'STARTED', { asyncOperationId: opId });
+    let applied: string | null;
+    try {
+      applied = (await applyFn({ namespace: input.namespace, target: to, asyncOperationId: opId })).asyncOperationId;
+    } catch (err) {
+      throw new StepError(applyStep, err);
+    }
+    record(applyStep, 'SUCCEEDED', applied === null ? { detail: 'nothing to change' } : { asyncOperationId: applied });
+    setPhase(verifyStep === 'VERIFY' ? 'VERIFYING' : 'REVERT_VERIFYING');
+    record(verifyStep, 'STARTED');
+    try {
+      await verify({
+        namespace: input.namespace,
+        target: to,
+        asyncOperationId: applied,
+        deadline: Date.now() + input.policy.verifyTimeoutMs,
+      });
+    } catch (err) {
+      throw new StepError(verifyStep, err, applied);
+    }
+    record(verifyStep, 'SUCCEEDED');
+    return applied;
+  };
+
+  let mayBeProvisioned = false;
+  let cancelled: unknown = null;
+  try {
+    record('VALIDATE', 'STARTED');
+    try {
+      await validate({ namespace: input.namespace, trus: input.trus });
+      record('VALIDATE', 'SUCCEEDED');
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      await fail('VALIDATE', err);
+      return finish('FAILED');
+    }
+
+    setPhase('APPLYING');
+    try {
+      result.applyOperationId = operationId(info.firstExecutionRunId, 'apply');
+      mayBeProvisioned = true;
+      result.applyOperationId = await change('APPLY', 'VERIFY', target, result.applyOperationId);
+      result.initialChangeSuccess = true;
+      result.verificationSuccess = true;
+      result.verifiedAt = new Date().toISOString();
+    } catch (err) {
+      if (isCancellation(err) || (err instanceof StepError && isCancellation(err.cause))) throw err;
+      const stepErr = err as StepError;
+      result.initialChangeSuccess = stepErr.step !== 'APPLY';
+      if (stepErr.step === 'APPLY' && REFUSED_BEFORE_ANY_CHANGE.has(failureType(stepErr.cause) ?? '')) {
+        mayBeProvisioned = false;
+      }
+      await fail(stepErr.step, stepErr.cause);
+      if (!mayBeProvisioned) return finish('FAILED');
+    }
+
+    if (endMs === null) return finish(result.verificationSuccess ? 'COMPLETED' : 'FAILED');
+
+    setPhase('ACTIVE');
+    record('WAIT', 'STARTED', { detail: `until ${progress.endAt}` });
+    const remaining = endMs - Date.now();
+    if (remaining > 0) await sleep(remaining);
+    record('WAIT', 'SUCCEEDED');
+  } catch (err) {
+    if (!isCancellation(err) && !(err instanceof StepError && isCancellation(err.cause))) throw err;
+    cancelled = err instanceof StepError ? err.cause : err;
+    record('WAIT', 'FAILED', { detail: 'window cancelled; reverting now' });
+    if (!mayBeProvisioned) {
+      finish('COMPLETED');
+      throw cancelled;
+    }
+  }
+
+  await CancellationScope.nonCancellable(() => revert());
+  const outcome = finish(result.verificationSuccess && result.revertVerificationSuccess ? 'COMPLETED' : 'FAILED');
+  if (cancelled) throw cancelled;
+  return outcome;
+
+  /**
+   * Reverts to On-Demand until it is verified. Transient refusals (a cool-down, UNAVAILABLE) are retried with
+   * backoff; after REVERT_ALERT_AFTER of failing, a CRITICAL alert goes out and repeats each further round,
+   * and the status says revertBlocked: paid capacity is never left on quietly.
+   */
+  async function revert(): Promise<void> {
+    setPhase('REVERTING');
+    const revertApply = proxyActivities<Activities>({
+      startToCloseTimeout: '30s',
+      scheduleToCloseTimeout: input.policy.revertAlertAfterMs,
+      retry: { ...RETRY, maximumInterval: '30s' },
+    }).applyCapacity;
+    for (let round = 0; ; round++) {
+      const opId = operationId(info.firstExecutionRunId, 'revert', round);
+      try {
+        result.revertOperationId = await change('REVERT', 'REVERT_VERIFY', ON_DEMAND, opId, revertApply);
+        result.revertedToOnDemand = true;
+        result.revertVerificationSuccess = true;
+        result.revertedAt = new Date().toISOString();
+        if (progress.revertBlocked) {
+          log.info('revert succeeded after being blocked', { namespace: input.namespace, rounds: round + 1 });
+          progress.revertBlocked = null;
+        }
+        setPhase('REVERTING');
+        return;
+      } catch (err) {
+        const stepErr = err as StepError;
+        if (stepErr.step === 'REVERT_VERIFY') result.revertedToOnDemand = true;
+        progress.revertBlocked = {
+          since: progress.revertBlocked?.since ?? new Date().toISOString(),
+          attempts: round + 1,
+          lastError: reasonOf(stepErr.cause),
+        };
+        setPhase('REVERTING');
+        await fail(stepErr.step, stepErr.cause, 'CRITICAL');
+        // A refusal that retrying cannot fix (a revoked key) is tried again at the alert cadence, not in a hot loop.
+        if (failureType(stepErr.cause) === FailureType.NonRetryable) await sleep(input.policy.revertAlertAfterMs);
+      }
+    }
+  }
+
+  function finish(phase: 'COMPLETED' | 'FAILED'): CapacityWindowResult {
+    result.completedAt = new Date().toISOString();
+    progress.phase = phase;
+    publish();
+    return result;
+  }
+}
+
+/** Carries which step failed through the shared change() path. */
+class StepError extends Error {
+  constructor(
+    readonly step: StepName,
+    override readonly cause: unknown,
+    readonly asyncOperationId: string | null = null,
+  ) {
+    super(`${step} failed`);
+    this.name = 'StepError';
+  }
+}

@@ -1,0 +1,2 @@
+// Workflow bundle entry: only deterministic, sandboxed code is reachable from here.
+export { capacityWindowWorkflow } from './capacity-window.js';

@@ -1,0 +1,62 @@
+import t from 'tap';
+import { startHarness, waitFor, type Harness } from '../helpers/harness.js';
+
+let h: Harness;
+t.before(async () => {
+  h = await startHarness({ applyDelayMs: 300 });
+});
+t.teardown(() => h.close());
+
+async function status(id: string) {
+  const res = await h.app.inject({ method: 'GET', url: `/v1/capacity-changes/${encodeURIComponent(id)}` });
+  return res.json();
+}
+
+t.test('happy path: provisioned, verified, held, reverted to On-Demand and verified again', async (t) => {
+  const ns = h.newNamespace();
+  const before = h.emulator.state.snapshot(ns);
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/v1/capacity-changes',
+    payload: { namespace: ns, trus: 4, duration: 'PT4S', reason: 'load test' },
+  });
+  t.equal(res.statusCode, 202, res.body);
+  const { id } = res.json();
+  t.match(id, ns);
+
+  const active = await waitFor('ACTIVE', async () => {
+    const s = await status(id);
+    return s.phase === 'ACTIVE' ? s : undefined;
+  });
+  const snap = h.emulator.state.snapshot(ns);
+  t.same(snap.capacity.provisioned, { currentValue: 4 }, 'the namespace is provisioned with 4 TRUs');
+  const op = snap.capacity.latestRequest!;
+  const fulfilledAt = Date.parse(String(op.endTime));
+  const verified = active.steps.find((s: { step: string; outcome: string }) => s.step === 'VERIFY' && s.outcome === 'SUCCEEDED');
+  t.ok(verified, 'verification succeeded');
+  t.ok(Date.parse(verified.at) - fulfilledAt < 1_500, `verified ${Date.parse(verified.at) - fulfilledAt} ms after the emulator fulfilled`);
+
+  const capRes = await h.app.inject({ method: 'GET', url: `/v1/namespaces/${ns}/capacity` });
+  t.equal(capRes.statusCode, 200);
+  t.match(capRes.json(), { namespace: ns, mode: 'PROVISIONED', trus: 4 });
+
+  const done = await waitFor('COMPLETED', async () => {
+    const s = await status(id);
+    return s.status === 'COMPLETED' ? s : undefined;
+  }, 30_000);
+  t.equal(done.phase, 'COMPLETED');
+  t.match(done.result, {
+    initialChangeSuccess: true,
+    verificationSuccess: true,
+    revertedToOnDemand: true,
+    revertVerificationSuccess: true,
+    errors: [],
+  });
+  t.ok(Date.parse(done.result.revertedAt) >= Date.parse(done.endAt), 'reverted after the window end');
+  const after = h.emulator.state.snapshot(ns);
+  t.ok('onDemand' in after.capacity, 'back to On-Demand');
+  const { capacitySpec: _a, ...otherBefore } = before.spec as Record<string, unknown>;
+  const { capacitySpec: _b, ...otherAfter } = after.spec as Record<string, unknown>;
+  t.same(otherAfter, otherBefore, 'every other spec field was kept');
+  t.equal(after.updates.length, 2, 'exactly two Cloud Ops changes: apply and revert');
+});

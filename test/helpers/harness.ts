@@ -1,0 +1,168 @@
+// The end-to-end harness: a real Temporal dev server (started once per run by scripts/test.ts), the Cloud Ops
+// emulator over real gRPC/TLS, a real worker, the real app, and a local HTTP receiver standing in for Slack.
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { createActivities } from '../../src/activities/index.js';
+import { buildApp } from '../../src/api/app.js';
+import { CapacityService } from '../../src/cloud-ops/capacity.js';
+import { CloudOps } from '../../src/cloud-ops/client.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { createLogger, installTemporalRuntimeLogger, type Logger } from '../../src/logger.js';
+import { createSlackNotifier } from '../../src/notify/slack.js';
+import { createWorker, workflowBundle } from '../../src/worker/index.js';
+
+export interface HarnessOptions {
+  applyDelayMs?: number;
+  verifyTimeout?: string;
+  revertAlertAfter?: string;
+}
+
+export interface SlackReceiver {
+  url: string;
+  messages: Array<{ text: string; blocks: unknown[] }>;
+  close(): Promise<void>;
+}
+
+export interface Harness {
+  config: Config;
+  client: Client;
+  app: FastifyInstance;
+  emulator: RunningEmulator;
+  capacity: CapacityService;
+  slack: SlackReceiver;
+  logger: Logger;
+  /** Every log line this process wrote, for the secret-leak checks. */
+  logLines: string[];
+  secrets: { cloudApiKey: string; slackWebhookUrl: string };
+  /** A fresh emulated namespace, so tests never share a window's workflow id. */
+  newNamespace(): string;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is unset: run the tests through \`npm test\` (scripts/test.ts starts the dev server)`);
+  return value;
+}
+
+async function startSlackReceiver(secretPath: string): Promise<SlackReceiver> {
+  const messages: SlackReceiver['messages'] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url === secretPath) messages.push(JSON.parse(body));
+      res.writeHead(req.url === secretPath ? 200 : 404).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${secretPath}`,
+    messages,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const address = requireEnv('TEST_TEMPORAL_ADDRESS');
+  const tlsDir = requireEnv('EMULATOR_TLS_DIR');
+  const cloudApiKey = `test-cloud-key-${randomBytes(12).toString('hex')}`;
+  const slack = await startSlackReceiver(`/services/T000/B000/${randomBytes(12).toString('hex')}`);
+  const taskQueue = `test-${randomBytes(6).toString('hex')}`;
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    TEMPORAL_CLOUD_API_KEY: cloudApiKey,
+    SLACK_WEBHOOK_URL: slack.url,
+    VERIFY_TIMEOUT: opts.verifyTimeout ?? '10s',
+    REVERT_ALERT_AFTER: opts.revertAlertAfter ?? '3s',
+    LOG_LEVEL: 'debug',
+  });
+  const logLines: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    secrets: [cloudApiKey, slack.url],
+    destination: { write: (line: string) => void logLines.push(line) },
+  });
+
+  // The SDK's own logs go through our logger too, so the secret checks see them.
+  installTemporalRuntimeLogger(logger);
+  const emulator = await startEmulator({ apiKey: cloudApiKey, namespaces: [], applyDelayMs: opts.applyDelayMs ?? 300, tlsDir });
+  const ops = CloudOps.create({
+    address: emulator.grpcAddress,
+    apiKey: cloudApiKey,
+    apiVersion: config.cloudOps.apiVersion,
+    serverNameOverride: emulator.serverName,
+  });
+  const capacity = new CapacityService(ops);
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const app = await buildApp({ config, logger, temporal: client, capacity });
+  await app.ready();
+
+  const notifier = createSlackNotifier({ webhookUrl: slack.url, timeoutMs: 2_000, logger });
+  const activities = createActivities({ capacity, notifier });
+  const bundle = await workflowBundle();
+  let worker: { worker: Worker; connection: NativeConnection; run: Promise<void> } | null = null;
+
+  const h: Harness = {
+    config,
+    client,
+    app,
+    emulator,
+    capacity,
+    slack,
+    logger,
+    logLines,
+    secrets: { cloudApiKey, slackWebhookUrl: slack.url },
+    newNamespace() {
+      const ns = `t${randomBytes(5).toString('hex')}.acct1`;
+      emulator.state.addNamespace(ns);
+      return ns;
+    },
+    async startWorker() {
+      const nativeConnection = await NativeConnection.connect({ address });
+      const w = await createWorker({ connection: nativeConnection, namespace: config.temporal.namespace, taskQueue, activities, bundle });
+      worker = { worker: w, connection: nativeConnection, run: w.run() };
+    },
+    async stopWorker() {
+      if (!worker) return;
+      const { worker: w, connection: c, run } = worker;
+      worker = null;
+      w.shutdown();
+      await run;
+      await c.close();
+    },
+    async close() {
+      await h.stopWorker();
+      await app.close();
+      await connection.close();
+      await ops.close();
+      await emulator.close();
+      await slack.close();
+    },
+  };
+  await h.startWorker();
+  return h;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until check returns a value (not undefined) or the timeout passes. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
