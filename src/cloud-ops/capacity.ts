@@ -107,6 +107,9 @@ export function checkTrus(view: Pick<NamespaceCapacityView, 'validTruValues' | '
   return { ok: true };
 }
 
+/** How many times a concurrent spec change is re-read and retried at once, before the caller's backoff. */
+const STALE_VERSION_RETRIES = 3;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface PollOptions {
@@ -149,20 +152,27 @@ export class CapacityService implements CapacityReader {
    * resourceVersion read. Returns the operation id, or null when there was nothing to change.
    */
   async setCapacity(namespace: string, target: CapacityTarget, asyncOperationId: string): Promise<string | null> {
-    const ns = await this.ops.getNamespace(namespace);
-    // A retry after a lost response: the operation is already there, do not change anything twice.
-    if (ns.capacity?.latestRequest?.asyncOperationId === asyncOperationId) return asyncOperationId;
-    try {
-      const op = await this.ops.updateNamespace({
-        namespace,
-        spec: { ...ns.spec, capacitySpec: specFor(target) },
-        resourceVersion: ns.resourceVersion ?? '',
-        asyncOperationId,
-      });
-      return op.id || asyncOperationId;
-    } catch (err) {
-      if (err instanceof CloudOpsError && err.kind === 'NOTHING_TO_CHANGE') return null;
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      const ns = await this.ops.getNamespace(namespace);
+      // A retry after a lost response: the operation is already there, do not change anything twice.
+      if (ns.capacity?.latestRequest?.asyncOperationId === asyncOperationId) return asyncOperationId;
+      try {
+        const op = await this.ops.updateNamespace({
+          namespace,
+          spec: { ...ns.spec, capacitySpec: specFor(target) },
+          resourceVersion: ns.resourceVersion ?? '',
+          asyncOperationId,
+        });
+        return op.id || asyncOperationId;
+      } catch (err) {
+        if (err instanceof CloudOpsError && err.kind === 'NOTHING_TO_CHANGE') return null;
+        // The code for a stale resourceVersion is not documented: a changed version on re-read is the proof.
+        if (attempt < STALE_VERSION_RETRIES && err instanceof CloudOpsError && err.kind === 'FAILED_PRECONDITION') {
+          const now = await this.ops.getNamespace(namespace);
+          if (now.resourceVersion !== ns.resourceVersion) continue;
+        }
+        throw err;
+      }
     }
   }
 

@@ -49,7 +49,8 @@ export type Fault =
   | { capacityNotApplied: true; count: number }
   | { cooldownSeconds: number }
   | { applyDelayMs: number }
-  | { maxAvailableTruValue: number };
+  | { maxAvailableTruValue: number }
+  | { concurrentSpecChange: true; count: number };
 
 /** A NamespaceSpec as a plain proto object (camelCase, defaults omitted). */
 export type Spec = Record<string, unknown>;
@@ -164,6 +165,7 @@ interface Faults {
   cooldownMs: number;
   applyDelayMs: number;
   maxTru: number;
+  concurrentChanges: number;
 }
 
 export interface EmulatorStateOptions {
@@ -249,6 +251,11 @@ export class EmulatorState {
     const ns = this.settled(req.namespace);
     const retried = this.retriedOperation(ns, req.asyncOperationId);
     if (retried) return this.viewOperation(retried);
+    if (this.faults.concurrentChanges > 0) {
+      // Someone else changed the namespace between the caller's read and this update.
+      this.faults.concurrentChanges--;
+      ns.version++;
+    }
     if (req.resourceVersion !== resourceVersion(ns)) {
       throw new EmulatorError(
         'FAILED_PRECONDITION',
@@ -278,6 +285,7 @@ export class EmulatorState {
     else if ('capacityNotApplied' in fault) this.faults.notApplied = fault.count;
     else if ('cooldownSeconds' in fault) this.faults.cooldownMs = fault.cooldownSeconds * 1000;
     else if ('applyDelayMs' in fault) this.faults.applyDelayMs = fault.applyDelayMs;
+    else if ('concurrentSpecChange' in fault) this.faults.concurrentChanges = fault.count;
     else this.faults.maxTru = fault.maxAvailableTruValue;
   }
 
@@ -306,6 +314,7 @@ export class EmulatorState {
       cooldownMs: 0,
       applyDelayMs: this.options.applyDelayMs,
       maxTru: DEFAULT_MAX_TRU,
+      concurrentChanges: 0,
     };
   }
 
@@ -509,6 +518,9 @@ export function parseFault(input: unknown): Fault {
       return { cooldownSeconds: nonNegative(f.cooldownSeconds, 'cooldownSeconds') };
     case 'applyDelayMs':
       return { applyDelayMs: nonNegative(f.applyDelayMs, 'applyDelayMs') };
+    case 'concurrentSpecChange,count':
+      if (f.concurrentSpecChange !== true) throw new FaultShapeError('concurrentSpecChange must be true');
+      return { concurrentSpecChange: true, count: positive(f.count, 'count') };
     case 'maxAvailableTruValue':
       return { maxAvailableTruValue: nonNegative(f.maxAvailableTruValue, 'maxAvailableTruValue') };
     default:

@@ -92,6 +92,20 @@ t.test('transient UNAVAILABLE bursts on every RPC are retried, then the window s
   t.equal(alertsFor(ns).length, 0, 'no alert for a recovered blip');
 });
 
+t.test('a stale resourceVersion (a concurrent spec change) is re-read and retried, then succeeds', async (t) => {
+  const ns = h.newNamespace();
+  const updateCalls = () => h.emulator.state.callLog.filter((c) => c.method === 'UpdateNamespace').length;
+  const callsBefore = updateCalls();
+  h.emulator.state.injectFault({ concurrentSpecChange: true, count: 2 });
+  const id = await startWindow(ns, 'PT1S');
+  const done = await closed(id);
+  t.equal(done.phase, 'COMPLETED', JSON.stringify(done.result));
+  const updates = h.emulator.state.snapshot(ns).updates;
+  t.equal(updates.length, 2, 'apply and revert each landed once');
+  t.equal(updateCalls() - callsBefore, 4, 'two stale updates refused and re-read at once, then apply and revert');
+  t.equal(done.result!.errors.length, 0, 'no error surfaced');
+});
+
 t.test('revert refused by a cool-down: retried until allowed, CRITICAL alert, finally reverted', async (t) => {
   const ns = h.newNamespace();
   h.emulator.state.injectFault({ cooldownSeconds: 6 });

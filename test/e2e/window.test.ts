@@ -29,7 +29,7 @@ t.test('happy path: provisioned, verified, held, reverted to On-Demand and verif
     return s.phase === 'ACTIVE' ? s : undefined;
   });
   const snap = h.emulator.state.snapshot(ns);
-  t.same(snap.capacity.provisioned, { currentValue: 4 }, 'the namespace is provisioned with 4 TRUs');
+  t.same((snap.capacity as { provisioned?: unknown }).provisioned, { currentValue: 4 }, 'the namespace is provisioned with 4 TRUs');
   const op = snap.capacity.latestRequest!;
   const fulfilledAt = Date.parse(String(op.endTime));
   const verified = active.steps.find((s: { step: string; outcome: string }) => s.step === 'VERIFY' && s.outcome === 'SUCCEEDED');

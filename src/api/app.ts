@@ -1,0 +1,44 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config.js';
+import type { CapacityReader } from '../cloud-ops/types.js';
+import { registerSwagger } from './plugins/swagger.js';
+import { installErrorHandling } from './plugins/errors.js';
+import capacityChanges from './routes/capacity-changes/index.js';
+import namespaces from './routes/namespaces/index.js';
+import health from './routes/health/index.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  temporal: Client;
+  capacity: CapacityReader;
+}
+
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Builds the HTTP app for production and tests alike. It connects nothing: every dependency is passed in,
+ * so `await app.ready()` works with dependencies that are never called (the OpenAPI generator does that).
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; widening it keeps the instance a plain FastifyInstance for plugins.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Fastify's defaults strip unknown fields and coerce "4" to 4; a capacity request must be exactly what was meant.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Only JSON bodies: without this a text/plain body reaches validation and gets a confusing 400, not a 415.
+  app.removeContentTypeParser('text/plain');
+
+  await registerSwagger(app);
+  installErrorHandling(app);
+  await app.register(health, { deps });
+  await app.register(capacityChanges, { deps });
+  await app.register(namespaces, { deps });
+  return app;
+}

@@ -1,0 +1,143 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  isGrpcServiceError,
+  type Client,
+} from '@temporalio/client';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { CloudOpsError } from '../../cloud-ops/errors.js';
+import { windowWorkflowId } from '../../shared/index.js';
+import type { ApiErrorBody } from '../schemas.js';
+
+/** An error a route means to send as is: the status and code are part of the API contract. */
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const TEMPORAL_DEADLINE_MS = 10_000;
+
+/** Every Temporal call goes through here, so that a dead server answers 503 instead of hanging the request. */
+export function withTemporalDeadline<R>(client: Client, fn: () => Promise<R>, ms = TEMPORAL_DEADLINE_MS): Promise<R> {
+  return client.withDeadline(Date.now() + ms, fn);
+}
+
+const UNREACHABLE_GRPC = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED]);
+const CONNECTION_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
+
+function causes(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = err; e && chain.length < 8; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
+}
+
+function temporalUnreachable(err: unknown): boolean {
+  return causes(err).some(
+    (e) =>
+      (isGrpcServiceError(e) && UNREACHABLE_GRPC.has(e.code)) ||
+      (e instanceof Error && (e.name === 'TransportError' || CONNECTION_ERRNO.has(String((e as { code?: unknown }).code)))),
+  );
+}
+
+function grpcNotFound(err: unknown): boolean {
+  return causes(err).some((e) => isGrpcServiceError(e) && e.code === GrpcStatus.NOT_FOUND);
+}
+
+const WORKFLOW_ID_PREFIX = windowWorkflowId('');
+
+/** Maps a thrown error to its public form; undefined means "unexpected": a 500 whose text stays in the log. */
+export function toApiError(err: unknown): ApiError | undefined {
+  if (err instanceof ApiError) return err;
+  if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    const namespace = err.workflowId.startsWith(WORKFLOW_ID_PREFIX) ? err.workflowId.slice(WORKFLOW_ID_PREFIX.length) : err.workflowId;
+    return new ApiError(409, 'WINDOW_ALREADY_RUNNING', `namespace ${namespace} already has a capacity window running; wait for it to end`);
+  }
+  if (err instanceof WorkflowNotFoundError || grpcNotFound(err)) {
+    return new ApiError(404, 'WINDOW_NOT_FOUND', 'no capacity window with this id');
+  }
+  if (err instanceof CloudOpsError) {
+    switch (err.kind) {
+      case 'NOT_FOUND':
+        return new ApiError(404, 'NAMESPACE_NOT_FOUND', 'the namespace does not exist in the Temporal Cloud account');
+      case 'UNAVAILABLE':
+        return new ApiError(503, 'CLOUD_OPS_UNAVAILABLE', 'the Cloud Ops API is unreachable; try again later');
+      case 'PERMISSION_DENIED':
+      case 'UNAUTHENTICATED':
+        return new ApiError(502, 'CLOUD_OPS_REFUSED', 'the Cloud Ops API refused our credentials');
+      default:
+        return undefined;
+    }
+  }
+  if (temporalUnreachable(err)) {
+    return new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is unreachable; try again later');
+  }
+  return undefined;
+}
+
+function body(statusCode: number, code: string, message: string): ApiErrorBody {
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: { additionalProperty?: string; missingProperty?: string };
+}
+
+/** Names the offending field: Ajv's own text says "must NOT have additional properties" without saying which. */
+function validationMessage(context: string, errors: AjvError[]): string {
+  return errors
+    .map((e) => {
+      const path = [context, ...e.instancePath.split('/').filter(Boolean)].join('.');
+      if (e.keyword === 'additionalProperties') return `${path}.${e.params.additionalProperty} is not a known field`;
+      if (e.keyword === 'required') return `${path}.${e.params.missingProperty} is required`;
+      return `${path} ${e.message ?? 'is invalid'}`;
+    })
+    .join('; ');
+}
+
+const FASTIFY_CODES: Record<string, [number, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'INVALID_JSON'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'INVALID_JSON'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'INVALID_CONTENT_LENGTH'],
+};
+
+/** One error shape everywhere: { statusCode, code, error, message }, and no 5xx detail ever reaches a client. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(body(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) {
+      const message = validationMessage(error.validationContext ?? 'request', error.validation as AjvError[]);
+      return reply.code(400).send(body(400, 'VALIDATION_FAILED', message));
+    }
+    const known = error.code ? FASTIFY_CODES[error.code] : undefined;
+    if (known) return reply.code(known[0]).send(body(known[0], known[1], error.message));
+
+    const mapped = toApiError(error);
+    if (mapped) {
+      if (mapped.statusCode >= 500) request.log.warn({ err: error }, `answered ${mapped.code}`);
+      return reply.code(mapped.statusCode).send(body(mapped.statusCode, mapped.code, mapped.message));
+    }
+    // Other client errors Fastify raises itself (e.g. a malformed URL) keep their status; their text is ours.
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      const code = (STATUS_CODES[error.statusCode] ?? 'BAD_REQUEST').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+      return reply.code(error.statusCode).send(body(error.statusCode, code, error.message));
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send(body(500, 'INTERNAL_ERROR', 'Internal server error'));
+  });
+}

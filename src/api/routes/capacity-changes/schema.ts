@@ -1,0 +1,146 @@
+import { Type, type Static } from 'typebox';
+import type { WorkflowExecutionStatusName } from '@temporalio/client';
+import { CommonErrorResponses, NamespaceIdSchema, Rfc3339Schema, TruCountSchema, errorResponse, rfc3339 } from '../../schemas.js';
+
+const PHASES = ['PENDING', 'APPLYING', 'VERIFYING', 'ACTIVE', 'REVERTING', 'REVERT_VERIFYING', 'COMPLETED', 'FAILED'] as const;
+const STATUSES = [
+  'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT', 'CONTINUED_AS_NEW', 'PAUSED', 'UNSPECIFIED', 'UNKNOWN',
+] as const satisfies readonly WorkflowExecutionStatusName[];
+const STEPS = ['VALIDATE', 'APPLY', 'VERIFY', 'WAIT', 'REVERT', 'REVERT_VERIFY', 'ALERT'] as const;
+
+export const PhaseSchema = Type.Enum(
+  PHASES,
+  { description: 'Where the window is in its life: APPLYING → VERIFYING → ACTIVE → REVERTING → REVERT_VERIFYING → COMPLETED, or FAILED.' },
+);
+export const StatusSchema = Type.Enum(
+  STATUSES,
+  { description: 'Status of the Temporal workflow execution behind the window.' },
+);
+
+export const CreateCapacityChangeSchema = Type.Object(
+  {
+    namespace: NamespaceIdSchema,
+    trus: TruCountSchema,
+    duration: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description: 'ISO 8601 duration from now (weeks, days, hours, minutes, seconds: "PT2H", "P1DT30M"). Exclusive with endAt.',
+      }),
+    ),
+    endAt: Type.Optional(rfc3339('RFC 3339 instant (with a time zone) at which to revert to On-Demand. Exclusive with duration.')),
+    reason: Type.Optional(Type.String({ maxLength: 500, description: 'Why; shown in alerts and in the window.' })),
+    requestedBy: Type.Optional(Type.String({ maxLength: 200, description: 'Who asked, for the audit trail.' })),
+  },
+  {
+    additionalProperties: false,
+    description: 'Without duration and endAt the change is permanent: the namespace stays provisioned.',
+    examples: [{ namespace: 'payments.a1b2c', trus: 4, duration: 'PT2H', reason: 'Black Friday peak' }],
+  },
+);
+export type CreateCapacityChange = Static<typeof CreateCapacityChangeSchema>;
+
+const LinksSchema = Type.Object({ self: Type.String() }, { additionalProperties: false });
+
+export const CapacityChangeAcceptedSchema = Type.Object(
+  {
+    id: Type.String({ description: 'Window id: "<namespace>~<run id>".' }),
+    status: Type.Literal('RUNNING'),
+    phase: Type.Literal('PENDING'),
+    links: LinksSchema,
+  },
+  { additionalProperties: false, description: 'The window started; follow links.self for its progress.' },
+);
+export type CapacityChangeAccepted = Static<typeof CapacityChangeAcceptedSchema>;
+
+const StepSchema = Type.Object(
+  {
+    step: Type.Enum(STEPS),
+    outcome: Type.Enum(['STARTED', 'SUCCEEDED', 'FAILED']),
+    at: Rfc3339Schema,
+    detail: Type.Optional(Type.String()),
+    asyncOperationId: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+const RevertBlockedSchema = Type.Object(
+  { since: Rfc3339Schema, attempts: Type.Integer(), lastError: Type.String() },
+  { additionalProperties: false, description: 'The revert keeps failing: the namespace may still be provisioned.' },
+);
+
+const ResultSchema = Type.Object(
+  {
+    initialChangeSuccess: Type.Boolean(),
+    verificationSuccess: Type.Boolean(),
+    revertedToOnDemand: Type.Boolean(),
+    revertVerificationSuccess: Type.Boolean(),
+    errors: Type.Array(Type.String()),
+    startedAt: Rfc3339Schema,
+    verifiedAt: Type.Union([Rfc3339Schema, Type.Null()]),
+    revertedAt: Type.Union([Rfc3339Schema, Type.Null()]),
+    completedAt: Rfc3339Schema,
+    applyOperationId: Type.Union([Type.String(), Type.Null()]),
+    revertOperationId: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+
+export const CapacityChangeSchema = Type.Object(
+  {
+    id: Type.String(),
+    namespace: NamespaceIdSchema,
+    trus: Type.Integer(),
+    startAt: Rfc3339Schema,
+    endAt: Type.Union([Rfc3339Schema, Type.Null()], { description: 'null: a permanent change.' }),
+    requestedBy: Type.Union([Type.String(), Type.Null()]),
+    reason: Type.Union([Type.String(), Type.Null()]),
+    status: StatusSchema,
+    phase: PhaseSchema,
+    steps: Type.Array(StepSchema),
+    revertBlocked: Type.Union([RevertBlockedSchema, Type.Null()]),
+    result: Type.Union([ResultSchema, Type.Null()], { description: 'Set once the workflow COMPLETED.' }),
+    links: LinksSchema,
+  },
+  { additionalProperties: false },
+);
+export type CapacityChange = Static<typeof CapacityChangeSchema>;
+
+export const WindowIdParamsSchema = Type.Object({ id: Type.String({ description: 'Window id from POST /v1/capacity-changes.' }) });
+export type WindowIdParams = Static<typeof WindowIdParamsSchema>;
+
+export const createSchema = {
+  summary: 'Start a capacity window',
+  description:
+    'Gives the namespace `trus` TRUs now and puts it back on On-Demand after `duration` or at `endAt` (at most one of ' +
+    'them; with neither the change is permanent). The TRU value is checked against what the namespace accepts before ' +
+    'anything starts. One window per namespace at a time. Answers 202 at once; follow the Location header for progress.',
+  tags: ['capacity-changes'],
+  body: CreateCapacityChangeSchema,
+  response: {
+    202: CapacityChangeAcceptedSchema,
+    400: errorResponse('VALIDATION_FAILED, INVALID_JSON, CONFLICTING_END (both duration and endAt) or INVALID_DURATION.'),
+    404: errorResponse('NAMESPACE_NOT_FOUND: the Cloud Ops API does not know the namespace.'),
+    409: errorResponse('WINDOW_ALREADY_RUNNING: the namespace already has a window running.'),
+    413: errorResponse('PAYLOAD_TOO_LARGE: the body exceeds 64 KiB.'),
+    415: errorResponse('UNSUPPORTED_MEDIA_TYPE: send application/json.'),
+    422: errorResponse('END_NOT_IN_FUTURE, TRU_VALUE_NOT_ALLOWED or TRU_VALUE_UNAVAILABLE (the message lists the valid values).'),
+    502: errorResponse('CLOUD_OPS_REFUSED: the Cloud Ops API refused our credentials.'),
+    503: errorResponse('TEMPORAL_UNAVAILABLE or CLOUD_OPS_UNAVAILABLE: try again later.'),
+    ...CommonErrorResponses,
+  },
+};
+
+export const getSchema = {
+  summary: 'Read a capacity window',
+  description:
+    'The window as its workflow execution reports it: phase, the steps taken so far, and the result once it completed. ' +
+    'revertBlocked is set while putting the namespace back on On-Demand keeps failing.',
+  tags: ['capacity-changes'],
+  params: WindowIdParamsSchema,
+  response: {
+    200: CapacityChangeSchema,
+    404: errorResponse('WINDOW_NOT_FOUND: no window with this id.'),
+    503: errorResponse('TEMPORAL_UNAVAILABLE: try again later.'),
+    ...CommonErrorResponses,
+  },
+};

@@ -1,0 +1,39 @@
+import { Type, type Static } from 'typebox';
+import { CommonErrorResponses } from '../../schemas.js';
+
+const Check = Type.Enum(['ok', 'unavailable']);
+
+export const LivenessSchema = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
+export type Liveness = Static<typeof LivenessSchema>;
+
+export const ReadinessSchema = Type.Object(
+  {
+    status: Type.Enum(['ready', 'unavailable']),
+    mode: Type.Enum(['emulator', 'cloud'], {
+      description: 'emulator: no TEMPORAL_CLOUD_API_KEY, capacity changes go to the built-in Cloud Ops emulator.',
+    }),
+    checks: Type.Object({ temporal: Check, cloudOps: Check }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+export type Readiness = Static<typeof ReadinessSchema>;
+
+export const healthzSchema = {
+  summary: 'Liveness probe',
+  description: 'Answers 200 while the process serves HTTP. Checks no dependency.',
+  tags: ['health'],
+  response: { 200: LivenessSchema, ...CommonErrorResponses },
+};
+
+export const readyzSchema = {
+  summary: 'Readiness probe',
+  description:
+    'Answers 200 when both Temporal and the Cloud Ops API answer within 3 seconds, else 503 with the same body ' +
+    'and "unavailable" on the failing check.',
+  tags: ['health'],
+  response: {
+    200: ReadinessSchema,
+    503: { ...ReadinessSchema, description: 'A dependency did not answer.' },
+    ...CommonErrorResponses,
+  },
+};

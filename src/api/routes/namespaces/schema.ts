@@ -1,0 +1,53 @@
+import { Type, type Static } from 'typebox';
+import { CommonErrorResponses, NamespaceIdSchema, errorResponse, rfc3339 } from '../../schemas.js';
+
+export const NamespaceParamsSchema = Type.Object({ namespace: NamespaceIdSchema });
+export type NamespaceParams = Static<typeof NamespaceParamsSchema>;
+
+const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T, description?: string) =>
+  Type.Union([schema, Type.Null()], description === undefined ? {} : { description });
+
+export const NamespaceCapacitySchema = Type.Object(
+  {
+    namespace: NamespaceIdSchema,
+    mode: Type.Enum(['ON_DEMAND', 'PROVISIONED']),
+    trus: nullable(Type.Integer(), 'Provisioned TRUs; null on On-Demand.'),
+    latestRequest: nullable(
+      Type.Object(
+        {
+          state: Type.Enum(['COMPLETED', 'IN_PROGRESS', 'FAILED', 'UNSPECIFIED']),
+          asyncOperationId: nullable(Type.String()),
+          startTime: nullable(rfc3339()),
+          endTime: nullable(rfc3339()),
+        },
+        { additionalProperties: false },
+      ),
+      'The last capacity change the Cloud Ops API knows of.',
+    ),
+    validTruValues: Type.Array(Type.Integer(), { description: 'TRU values this namespace accepts.' }),
+    maxAvailableTruValue: nullable(Type.Integer(), 'The largest value available right now, when the API says.'),
+    apsStats: nullable(
+      Type.Object({ mean: Type.Number(), p90: Type.Number(), p99: Type.Number() }, { additionalProperties: false }),
+      'Recent actions per second.',
+    ),
+  },
+  { additionalProperties: false },
+);
+export type NamespaceCapacity = Static<typeof NamespaceCapacitySchema>;
+
+export const getCapacitySchema = {
+  summary: 'Read a namespace capacity',
+  description:
+    'What the Cloud Ops API reports for the namespace now: its mode, its TRUs, the last change request, and the TRU ' +
+    'values it accepts.',
+  tags: ['namespaces'],
+  params: NamespaceParamsSchema,
+  response: {
+    200: NamespaceCapacitySchema,
+    400: errorResponse('VALIDATION_FAILED: the namespace id is malformed.'),
+    404: errorResponse('NAMESPACE_NOT_FOUND: the Cloud Ops API does not know the namespace.'),
+    502: errorResponse('CLOUD_OPS_REFUSED: the Cloud Ops API refused our credentials.'),
+    503: errorResponse('CLOUD_OPS_UNAVAILABLE: try again later.'),
+    ...CommonErrorResponses,
+  },
+};
