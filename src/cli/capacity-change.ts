@@ -54,6 +54,8 @@ export function progressLines(previous: WindowView | undefined, current: WindowV
 
 /** Exit code once the window reached a state a runbook can act on, or undefined to keep polling. */
 export function verdict(view: WindowView): number | undefined {
+  // A window whose verification failed still holds until its end (to revert then): that is no success.
+  if (view.steps.some((s) => s.step === 'VERIFY' && s.outcome === 'FAILED')) return EXIT.failed;
   if (view.phase === 'ACTIVE' || view.phase === 'COMPLETED') return EXIT.ok;
   if (view.phase === 'FAILED') return EXIT.failed;
   if (view.status !== 'RUNNING') return view.status === 'COMPLETED' ? EXIT.ok : EXIT.failed;

@@ -41,6 +41,11 @@ t.test('verdict', async (t) => {
   t.equal(verdict(view('COMPLETED', 'COMPLETED')), EXIT.ok);
   t.equal(verdict(view('FAILED')), EXIT.failed);
   t.equal(verdict(view('APPLYING', 'TERMINATED')), EXIT.failed);
+  t.equal(
+    verdict(view('ACTIVE', 'RUNNING', [{ step: 'VERIFY', outcome: 'FAILED', at: 't', detail: 'not applied' }])),
+    EXIT.failed,
+    'a window holding after a failed verification is not a success',
+  );
 });
 
 t.test('formatHttpError', async (t) => {
