@@ -24,12 +24,3 @@ export function parseConfigDuration(text: string): number | undefined {
   if (short) return Math.round(Number(short[1]) * SHORT_UNIT_MS[short[2]]);
   return parseIsoDuration(text.trim());
 }
-
-export function formatIsoDuration(ms: number): string {
-  const totalSeconds = ms / 1000;
-  const h = Math.floor(totalSeconds / 3600);
-  const m = Math.floor((totalSeconds % 3600) / 60);
-  const s = Math.round((totalSeconds % 60) * 1000) / 1000;
-  const parts = `${h ? `${h}H` : ''}${m ? `${m}M` : ''}${s || (!h && !m) ? `${s}S` : ''}`;
-  return `PT${parts}`;
-}

@@ -1,0 +1,61 @@
+import t from 'tap';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { parseConfigDuration, parseIsoDuration } from '../src/shared/duration.js';
+
+t.test('defaults: local mode with the embedded dev server and emulator', async (t) => {
+  const c = loadConfig({});
+  t.equal(c.temporal.address, null, 'no TEMPORAL_ADDRESS means the embedded dev server');
+  t.equal(c.cloudOps.apiKey, null, 'no TEMPORAL_CLOUD_API_KEY means the emulator');
+  t.equal(c.http.port, 8080);
+  t.equal(c.policy.verifyTimeoutMs, 120_000, 'VERIFY_TIMEOUT defaults to 2 minutes');
+  t.equal(c.slack.webhookUrl, null);
+  t.same(c.emulator.namespaces, ['payments.a1b2c', 'batch.a1b2c', 'search.a1b2c']);
+});
+
+t.test('values are parsed and passed down', async (t) => {
+  const c = loadConfig({
+    TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+    TEMPORAL_API_KEY: 'k',
+    TEMPORAL_CLOUD_API_KEY: 'cloud-key',
+    VERIFY_TIMEOUT: '90s',
+    REVERT_ALERT_AFTER: 'PT10M',
+    PORT: '9000',
+    ROLE: 'worker',
+  });
+  t.equal(c.temporal.address, 'ns.acct.tmprl.cloud:7233');
+  t.ok(c.temporal.tls, 'an API key turns TLS on');
+  t.equal(c.policy.verifyTimeoutMs, 90_000);
+  t.equal(c.policy.revertAlertAfterMs, 600_000);
+  t.equal(c.http.port, 9000);
+  t.equal(c.role, 'worker');
+});
+
+t.test('bad config names the variable', async (t) => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ PORT: 'abc' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of: fatal, error/],
+    [{ ROLE: 'both' }, /ROLE must be one of: all, api, worker/],
+    [{ VERIFY_TIMEOUT: 'soon' }, /VERIFY_TIMEOUT/],
+    [{ VERIFY_TIMEOUT: '10ms' }, /VERIFY_TIMEOUT/],
+    [{ SLACK_WEBHOOK_URL: 'ftp://x' }, /SLACK_WEBHOOK_URL/],
+    [{ EMULATOR_NAMESPACES: 'ok.acct1,Bad Name' }, /EMULATOR_NAMESPACES holds "Bad Name"/],
+    [{ TEMPORAL_API_KEY: 'k' }, /TEMPORAL_ADDRESS must be set/],
+    [{ TEMPORAL_ADDRESS: 'x:7233', TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' }, /TEMPORAL_TLS_CLIENT_KEY_PATH/],
+  ];
+  for (const [env, message] of cases) {
+    t.throws(() => loadConfig(env), message, JSON.stringify(env));
+    t.throws(() => loadConfig(env), ConfigError);
+  }
+});
+
+t.test('durations', async (t) => {
+  t.equal(parseIsoDuration('PT2H'), 7_200_000);
+  t.equal(parseIsoDuration('P1DT30M'), 88_200_000);
+  t.equal(parseIsoDuration('PT0.5S'), 500);
+  t.equal(parseIsoDuration('P1M'), undefined, 'months have no fixed length: refused');
+  t.equal(parseIsoDuration('PT'), undefined);
+  t.equal(parseIsoDuration('2h'), undefined);
+  t.equal(parseConfigDuration('2m'), 120_000);
+  t.equal(parseConfigDuration('500ms'), 500);
+});
