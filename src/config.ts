@@ -141,6 +141,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       'must be set together with its pair',
     );
   }
+  // The embedded dev server and emulator live inside one process: split roles would each get their own.
+  if (env.ROLE !== 'all' && env.TEMPORAL_ADDRESS === undefined) {
+    throw new ConfigError('TEMPORAL_ADDRESS', `must be set when ROLE=${env.ROLE} (the embedded dev server runs only with ROLE=all)`);
+  }
+  if (env.ROLE !== 'all' && env.TEMPORAL_CLOUD_API_KEY === undefined) {
+    throw new ConfigError('TEMPORAL_CLOUD_API_KEY', `must be set when ROLE=${env.ROLE} (the embedded emulator runs only with ROLE=all)`);
+  }
   const tlsOn = env.TEMPORAL_TLS === 'true' || env.TEMPORAL_API_KEY !== undefined || mtls;
   if (tlsOn && env.TEMPORAL_ADDRESS === undefined) {
     throw new ConfigError('TEMPORAL_ADDRESS', 'must be set when Temporal TLS or an API key is configured');

@@ -41,6 +41,8 @@ t.test('bad config names the variable', async (t) => {
     [{ SLACK_WEBHOOK_URL: 'ftp://x' }, /SLACK_WEBHOOK_URL/],
     [{ EMULATOR_NAMESPACES: 'ok.acct1,Bad Name' }, /EMULATOR_NAMESPACES holds "Bad Name"/],
     [{ TEMPORAL_API_KEY: 'k' }, /TEMPORAL_ADDRESS must be set/],
+    [{ ROLE: 'api', TEMPORAL_CLOUD_API_KEY: 'k' }, /TEMPORAL_ADDRESS must be set when ROLE=api/],
+    [{ ROLE: 'worker', TEMPORAL_ADDRESS: 'x:7233' }, /TEMPORAL_CLOUD_API_KEY must be set when ROLE=worker/],
     [{ TEMPORAL_ADDRESS: 'x:7233', TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' }, /TEMPORAL_TLS_CLIENT_KEY_PATH/],
   ];
   for (const [env, message] of cases) {

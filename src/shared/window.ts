@@ -32,7 +32,7 @@ export type Phase =
   | 'COMPLETED'
   | 'FAILED';
 
-export type StepName = 'VALIDATE' | 'APPLY' | 'VERIFY' | 'WAIT' | 'REVERT' | 'REVERT_VERIFY' | 'ALERT';
+export type StepName = 'VALIDATE' | 'APPLY' | 'VERIFY' | 'WAIT' | 'REVERT' | 'REVERT_VERIFY';
 
 export interface Step {
   step: StepName;

@@ -157,6 +157,8 @@ t.test('POST maps Cloud Ops failures and starts nothing', async (t) => {
     ['UNAVAILABLE', 503, 'CLOUD_OPS_UNAVAILABLE'],
     ['PERMISSION_DENIED', 502, 'CLOUD_OPS_REFUSED'],
     ['UNAUTHENTICATED', 502, 'CLOUD_OPS_REFUSED'],
+    ['FAILED_PRECONDITION', 502, 'CLOUD_OPS_ERROR'],
+    ['OTHER', 502, 'CLOUD_OPS_ERROR'],
   ];
   for (const [kind, status, code] of cases) {
     const secret = 'apikey-SECRET-123';

@@ -73,7 +73,8 @@ export function toApiError(err: unknown): ApiError | undefined {
       case 'UNAUTHENTICATED':
         return new ApiError(502, 'CLOUD_OPS_REFUSED', 'the Cloud Ops API refused our credentials');
       default:
-        return undefined;
+        // Whatever else Cloud Ops says is its answer, not our bug: a gateway error, its text kept out.
+        return new ApiError(502, 'CLOUD_OPS_ERROR', 'the Cloud Ops API could not answer this request; try again later');
     }
   }
   if (temporalUnreachable(err)) {

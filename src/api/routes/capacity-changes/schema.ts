@@ -6,11 +6,11 @@ const PHASES = ['PENDING', 'APPLYING', 'VERIFYING', 'ACTIVE', 'REVERTING', 'REVE
 const STATUSES = [
   'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT', 'CONTINUED_AS_NEW', 'PAUSED', 'UNSPECIFIED', 'UNKNOWN',
 ] as const satisfies readonly WorkflowExecutionStatusName[];
-const STEPS = ['VALIDATE', 'APPLY', 'VERIFY', 'WAIT', 'REVERT', 'REVERT_VERIFY', 'ALERT'] as const;
+const STEPS = ['VALIDATE', 'APPLY', 'VERIFY', 'WAIT', 'REVERT', 'REVERT_VERIFY'] as const;
 
 export const PhaseSchema = Type.Enum(
   PHASES,
-  { description: 'Where the window is in its life: APPLYING → VERIFYING → ACTIVE → REVERTING → REVERT_VERIFYING → COMPLETED, or FAILED.' },
+  { description: 'Where the window is in its life: PENDING → APPLYING → VERIFYING → ACTIVE → REVERTING → REVERT_VERIFYING → COMPLETED, or FAILED.' },
 );
 export const StatusSchema = Type.Enum(
   STATUSES,

@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+# Capacity Scheduler image (first draft).
+#
+# The image runs the compiled service: `node dist/src/main.js`. It does NOT contain the Temporal CLI, so it
+# cannot run local mode (TEMPORAL_ADDRESS unset, with an embedded dev server). Run it with TEMPORAL_ADDRESS
+# (plus TEMPORAL_NAMESPACE and TEMPORAL_API_KEY or the mTLS paths) pointing at a Temporal cluster or at
+# Temporal Cloud. Without TEMPORAL_CLOUD_API_KEY the service uses its embedded Cloud Ops emulator, and no
+# real namespace is changed.
+#
+# Debian (glibc) base on purpose: the Temporal SDK's native core does not support musl (Alpine).
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- build: compile TypeScript into dist/ -------------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig*.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- runtime: production dependencies and the compiled output only ------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+
+ENV HOST=0.0.0.0 PORT=8080
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "dist/src/main.js"]
