@@ -1,4 +1,5 @@
 import t from 'tap';
+import { parseWindowId, progressQuery } from '../../src/shared/index.js';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
@@ -36,6 +37,11 @@ t.test('happy path: provisioned, verified, held, reverted to On-Demand and verif
   t.ok(verified, 'verification succeeded');
   t.ok(Date.parse(verified.at) - fulfilledAt < 1_500, `verified ${Date.parse(verified.at) - fulfilledAt} ms after the emulator fulfilled`);
 
+  const { workflowId, runId } = parseWindowId(id)!;
+  const queried = await h.client.workflow.getHandle(workflowId, runId).query(progressQuery);
+  t.equal(queried.phase, 'ACTIVE', 'the progress query answers the phase');
+  t.same(queried.steps.map((s) => s.step), active.steps.map((s: { step: string }) => s.step), 'and the step history');
+
   const capRes = await h.app.inject({ method: 'GET', url: `/v1/namespaces/${ns}/capacity` });
   t.equal(capRes.statusCode, 200);
   t.match(capRes.json(), { namespace: ns, mode: 'PROVISIONED', trus: 4 });
@@ -59,4 +65,6 @@ t.test('happy path: provisioned, verified, held, reverted to On-Demand and verif
   const { capacitySpec: _b, ...otherAfter } = after.spec as Record<string, unknown>;
   t.same(otherAfter, otherBefore, 'every other spec field was kept');
   t.equal(after.updates.length, 2, 'exactly two Cloud Ops changes: apply and revert');
+  const versions = new Set(h.emulator.state.callLog.map((c) => c.apiVersion));
+  t.same([...versions], [h.config.cloudOps.apiVersion], 'every Cloud Ops call carried temporal-cloud-api-version');
 });

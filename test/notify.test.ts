@@ -1,0 +1,92 @@
+// The Slack notifier against a real local HTTP receiver: it posts, it times out, it never throws.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import t from 'tap';
+import { createLogger } from '../src/logger.js';
+import { createSlackNotifier } from '../src/notify/slack.js';
+import type { AlertInput } from '../src/shared/index.js';
+
+const alert: AlertInput = {
+  severity: 'CRITICAL',
+  namespace: 'payments.a1b2c',
+  trus: 4,
+  step: 'REVERT',
+  reason: 'FAILED_PRECONDITION: capacity cool-down: 30 s remaining',
+  windowId: 'payments.a1b2c~x',
+  workflowId: 'capacity-window-payments.a1b2c',
+};
+
+async function receiver(behaviour: 'ok' | 'error' | 'hang') {
+  const bodies: unknown[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      bodies.push(JSON.parse(body));
+      if (behaviour === 'ok') res.end('ok');
+      else if (behaviour === 'error') res.writeHead(500).end('no');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T0/B0/secret-token`;
+  return {
+    url,
+    bodies,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    },
+  };
+}
+
+function logged() {
+  const lines: string[] = [];
+  return { lines, logger: createLogger({ level: 'debug', secrets: [], destination: { write: (l: string) => void lines.push(l) } }) };
+}
+
+t.test('posts an incoming-webhook message with text and blocks, and a Web UI link', async (t) => {
+  const r = await receiver('ok');
+  t.teardown(r.close);
+  const { logger } = logged();
+  const n = createSlackNotifier({ webhookUrl: r.url, timeoutMs: 1_000, logger, uiUrl: 'http://ui.local:8233', temporalNamespace: 'default' });
+  t.equal(await n.notify(alert), true);
+  t.equal(r.bodies.length, 1);
+  const msg = r.bodies[0] as { text: string; blocks: unknown[] };
+  t.match(msg.text, /CRITICAL.*REVERT.*payments\.a1b2c.*4 TRUs.*cool-down/);
+  const blocks = JSON.stringify(msg.blocks);
+  t.match(blocks, 'payments.a1b2c');
+  t.match(blocks, 'http://ui.local:8233/namespaces/default/workflows/capacity-window-payments.a1b2c');
+});
+
+t.test('a refusing or hanging Slack is logged, never thrown, and the URL stays out of the log', async (t) => {
+  for (const behaviour of ['error', 'hang'] as const) {
+    const r = await receiver(behaviour);
+    const { logger, lines } = logged();
+    const n = createSlackNotifier({ webhookUrl: r.url, timeoutMs: 300, logger });
+    const started = Date.now();
+    t.equal(await n.notify(alert), false, `${behaviour}: reported as not sent`);
+    t.ok(Date.now() - started < 3_000, `${behaviour}: bounded by the timeout`);
+    t.match(lines.join(''), /Slack/, `${behaviour}: logged`);
+    t.notMatch(lines.join(''), 'secret-token', `${behaviour}: no webhook URL in the log`);
+    await r.close();
+  }
+});
+
+t.test('nothing is sent when no webhook is configured', async (t) => {
+  const r = await receiver('ok');
+  t.teardown(r.close);
+  const n = createSlackNotifier({ webhookUrl: null, timeoutMs: 1_000, logger: logged().logger });
+  t.equal(await n.notify(alert), false);
+  t.equal(r.bodies.length, 0);
+});
+
+t.test('the logger redacts secrets wherever they appear', async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', secrets: ['s3cr3t-key'], destination: { write: (l: string) => void lines.push(l) } });
+  logger.info({ apiKey: 'other-value', nested: { text: 'token=s3cr3t-key' } }, 'message with s3cr3t-key inside');
+  logger.flush();
+  const out = lines.join('');
+  t.notMatch(out, 's3cr3t-key');
+  t.notMatch(out, 'other-value', 'known secret paths are censored');
+  t.match(out, '[REDACTED]');
+});
