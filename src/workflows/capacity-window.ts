@@ -70,7 +70,8 @@ function reasonOf(err: unknown): string {
 export async function capacityWindowWorkflow(input: CapacityWindowInput): Promise<CapacityWindowResult> {
   const info = workflowInfo();
   const id = windowId(input.namespace, info.firstExecutionRunId);
-  const startMs = Date.now();
+  // The request time, not the first task's: a worker that picks the window up late must not shift its end.
+  const startMs = info.runStartTime.getTime();
   const endMs = input.endAt
     ? Date.parse(input.endAt)
     : input.duration
@@ -170,6 +171,11 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   let cancelled: unknown = null;
   try {
     record('VALIDATE', 'STARTED');
+    if (endMs !== null && Date.now() >= endMs) {
+      // No worker ran the window before its end: raising capacity now would only buy an instant revert.
+      await fail('VALIDATE', new Error(`the window ended at ${progress.endAt} before a worker could start it`));
+      return finish('FAILED');
+    }
     try {
       await validate({ namespace: input.namespace, trus: input.trus });
       record('VALIDATE', 'SUCCEEDED');

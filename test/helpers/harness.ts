@@ -1,4 +1,4 @@
-// The end-to-end harness: a real Temporal dev server (started once per run by scripts/test.ts), the Cloud Ops
+// The end-to-end harness: a real Temporal dev server (started once per run by scripts/run-tests.ts), the Cloud Ops
 // emulator over real gRPC/TLS, a real worker, the real app, and a local HTTP receiver standing in for Slack.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -48,7 +48,7 @@ export interface Harness {
 
 export function requireEnv(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is unset: run the tests through \`npm test\` (scripts/test.ts starts the dev server)`);
+  if (!value) throw new Error(`${name} is unset: run the tests through \`npm test\` (scripts/run-tests.ts starts the dev server)`);
   return value;
 }
 
