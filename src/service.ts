@@ -35,7 +35,6 @@ function temporalConnectionOptions(config: Config, address: string) {
   };
 }
 
-
 export interface ServiceOptions {
   /** Where the emulator keeps its generated certificate (the same dir main.ts told grpc-js to trust). */
   emulatorTlsDir: string;
