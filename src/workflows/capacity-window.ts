@@ -161,7 +161,7 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
         deadline: Date.now() + input.policy.verifyTimeoutMs,
       });
     } catch (err) {
-      throw new StepError(verifyStep, err, applied);
+      throw new StepError(verifyStep, err);
     }
     record(verifyStep, 'SUCCEEDED');
     return applied;
@@ -275,7 +275,6 @@ class StepError extends Error {
   constructor(
     readonly step: StepName,
     override readonly cause: unknown,
-    readonly asyncOperationId: string | null = null,
   ) {
     super(`${step} failed`);
     this.name = 'StepError';
