@@ -1,4 +1,5 @@
 import t from 'tap';
+import { parseWindowId } from '../../src/shared/index.js';
 import { sleep, startHarness, waitFor, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
@@ -30,4 +31,22 @@ t.test('the worker stops in the middle of a window and a new one starts: the rev
   t.match(done.result, { verificationSuccess: true, revertedToOnDemand: true, revertVerificationSuccess: true });
   t.ok('onDemand' in h.emulator.state.snapshot(ns).capacity, 'reverted to On-Demand');
   t.equal(h.emulator.state.snapshot(ns).updates.length, 2, 'no change applied twice');
+});
+
+t.test('a window cancelled through Temporal while active reverts at once and says CANCELLED', async (t) => {
+  const ns = h.newNamespace();
+  const res = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { namespace: ns, trus: 4, duration: 'PT1H' } });
+  t.equal(res.statusCode, 202);
+  const { id } = res.json();
+  const status = async () => (await h.app.inject({ method: 'GET', url: `/v1/capacity-changes/${id}` })).json();
+  await waitFor('ACTIVE', async () => ((await status()).phase === 'ACTIVE' ? true : undefined));
+  const { workflowId, runId } = parseWindowId(id)!;
+  await h.client.workflow.getHandle(workflowId, runId).cancel();
+  const done = await waitFor('CANCELLED', async () => {
+    const s = await status();
+    return s.status === 'CANCELLED' ? s : undefined;
+  }, 20_000);
+  t.equal(done.phase, 'COMPLETED', 'the revert finished before the window closed');
+  t.ok(done.steps.some((s: { step: string; outcome: string }) => s.step === 'REVERT_VERIFY' && s.outcome === 'SUCCEEDED'));
+  t.ok('onDemand' in h.emulator.state.snapshot(ns).capacity, 'back to On-Demand long before the hour is up');
 });
