@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { startHarness, waitFor, type Harness } from '../helpers/harness.js';
+import { startHarness, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
 t.before(async () => {
@@ -65,15 +65,11 @@ t.test('a second window on a busy namespace is refused with 409; unknown ids are
   t.equal(second.json().code, 'WINDOW_ALREADY_RUNNING');
 
   const { id } = first.json();
-  await waitFor('first window to close', async () => {
-    const s = (await h.app.inject({ method: 'GET', url: `/v1/capacity-changes/${id}` })).json();
-    return s.status === 'COMPLETED' ? s : undefined;
-  }, 20_000);
+  await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');
   const third = await post({ namespace: ns, trus: 6, duration: 'PT1S' });
   t.equal(third.statusCode, 202, 'a closed window frees the namespace');
   t.not(third.json().id, id, 'a new window has a new id');
-  const old = await h.app.inject({ method: 'GET', url: `/v1/capacity-changes/${id}` });
-  t.equal(old.json().status, 'COMPLETED', 'the first window stays readable by its id');
+  t.equal((await h.windowStatus(id)).status, 'COMPLETED', 'the first window stays readable by its id');
 
   const unknownRun = `${ns}~00000000-0000-4000-8000-000000000000`;
   for (const bad of [unknownRun, 'nope', encodeURIComponent('../../etc')]) {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startHarness, waitFor, type Harness } from '../helpers/harness.js';
+import { startHarness, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
 t.before(async () => {
@@ -8,30 +8,8 @@ t.before(async () => {
 t.teardown(() => h.close());
 t.afterEach(() => h.emulator.state.clearFaults());
 
-type Status = {
-  status: string;
-  phase: string;
-  steps: Array<{ step: string; outcome: string; detail?: string }>;
-  revertBlocked: null | { attempts: number; lastError: string };
-  result: null | Record<string, unknown> & { errors: string[] };
-};
-
-async function status(id: string): Promise<Status> {
-  return (await h.app.inject({ method: 'GET', url: `/v1/capacity-changes/${encodeURIComponent(id)}` })).json();
-}
-
-async function startWindow(namespace: string, duration: string): Promise<string> {
-  const res = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { namespace, trus: 4, duration } });
-  if (res.statusCode !== 202) throw new Error(`POST failed: ${res.statusCode} ${res.body}`);
-  return res.json().id;
-}
-
-async function closed(id: string, timeoutMs = 30_000): Promise<Status> {
-  return waitFor(`window ${id} to close`, async () => {
-    const s = await status(id);
-    return s.status !== 'RUNNING' ? s : undefined;
-  }, timeoutMs);
-}
+const startWindow = (namespace: string, duration: string) => h.startWindow({ namespace, trus: 4, duration });
+const closed = (id: string) => h.waitForWindow(id, 'closed', (s) => s.status !== 'RUNNING');
 
 const alertsFor = (ns: string) => h.slack.messages.filter((m) => m.text.includes(ns));
 
@@ -67,7 +45,7 @@ t.test('apply refused non-retryably (PERMISSION_DENIED): alert, failed result, n
   const ns = h.newNamespace();
   h.emulator.state.injectFault({ rpc: 'UpdateNamespace', code: 'PERMISSION_DENIED', count: 1 });
   const id = await startWindow(ns, 'PT30S');
-  const done = await closed(id, 10_000);
+  const done = await closed(id);
   t.equal(done.phase, 'FAILED');
   t.match(done.result, { initialChangeSuccess: false, verificationSuccess: false, revertedToOnDemand: false });
   t.match(done.result!.errors[0], /APPLY: PERMISSION_DENIED/);
@@ -110,10 +88,7 @@ t.test('revert refused by a cool-down: retried until allowed, CRITICAL alert, fi
   const ns = h.newNamespace();
   h.emulator.state.injectFault({ cooldownSeconds: 6 });
   const id = await startWindow(ns, 'PT1S');
-  const blocked = await waitFor('revertBlocked', async () => {
-    const s = await status(id);
-    return s.revertBlocked ? s : undefined;
-  }, 15_000);
+  const blocked = await h.waitForWindow(id, 'revertBlocked', (s) => s.revertBlocked !== null, 15_000);
   t.equal(blocked.phase, 'REVERTING', 'status shows the revert is being retried');
   t.match(blocked.revertBlocked!.lastError, /cool-down/);
   t.ok('provisioned' in h.emulator.state.snapshot(ns).capacity, 'still provisioned while blocked');

@@ -1,17 +1,12 @@
 import t from 'tap';
 import { parseWindowId, progressQuery } from '../../src/shared/index.js';
-import { startHarness, waitFor, type Harness } from '../helpers/harness.js';
+import { startHarness, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
 t.before(async () => {
   h = await startHarness({ applyDelayMs: 300 });
 });
 t.teardown(() => h.close());
-
-async function status(id: string) {
-  const res = await h.app.inject({ method: 'GET', url: `/v1/capacity-changes/${encodeURIComponent(id)}` });
-  return res.json();
-}
 
 t.test('happy path: provisioned, verified, held, reverted to On-Demand and verified again', async (t) => {
   const ns = h.newNamespace();
@@ -25,31 +20,25 @@ t.test('happy path: provisioned, verified, held, reverted to On-Demand and verif
   const { id } = res.json();
   t.match(id, ns);
 
-  const active = await waitFor('ACTIVE', async () => {
-    const s = await status(id);
-    return s.phase === 'ACTIVE' ? s : undefined;
-  });
+  const active = await h.waitForWindow(id, 'ACTIVE', (s) => s.phase === 'ACTIVE');
   const snap = h.emulator.state.snapshot(ns);
   t.same((snap.capacity as { provisioned?: unknown }).provisioned, { currentValue: 4 }, 'the namespace is provisioned with 4 TRUs');
   const op = snap.capacity.latestRequest!;
   const fulfilledAt = Date.parse(String(op.endTime));
-  const verified = active.steps.find((s: { step: string; outcome: string }) => s.step === 'VERIFY' && s.outcome === 'SUCCEEDED');
-  t.ok(verified, 'verification succeeded');
+  const verified = active.steps.find((s) => s.step === 'VERIFY' && s.outcome === 'SUCCEEDED');
+  if (!verified) throw new Error('verification did not succeed');
   t.ok(Date.parse(verified.at) - fulfilledAt < 1_500, `verified ${Date.parse(verified.at) - fulfilledAt} ms after the emulator fulfilled`);
 
   const { workflowId, runId } = parseWindowId(id)!;
   const queried = await h.client.workflow.getHandle(workflowId, runId).query(progressQuery);
   t.equal(queried.phase, 'ACTIVE', 'the progress query answers the phase');
-  t.same(queried.steps.map((s) => s.step), active.steps.map((s: { step: string }) => s.step), 'and the step history');
+  t.same(queried.steps.map((s) => s.step), active.steps.map((s) => s.step), 'and the step history');
 
   const capRes = await h.app.inject({ method: 'GET', url: `/v1/namespaces/${ns}/capacity` });
   t.equal(capRes.statusCode, 200);
   t.match(capRes.json(), { namespace: ns, mode: 'PROVISIONED', trus: 4 });
 
-  const done = await waitFor('COMPLETED', async () => {
-    const s = await status(id);
-    return s.status === 'COMPLETED' ? s : undefined;
-  }, 30_000);
+  const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');
   t.equal(done.phase, 'COMPLETED');
   t.match(done.result, {
     initialChangeSuccess: true,
@@ -58,7 +47,7 @@ t.test('happy path: provisioned, verified, held, reverted to On-Demand and verif
     revertVerificationSuccess: true,
     errors: [],
   });
-  t.ok(Date.parse(done.result.revertedAt) >= Date.parse(done.endAt), 'reverted after the window end');
+  t.ok(Date.parse(String(done.result?.revertedAt)) >= Date.parse(String(done.endAt)), 'reverted after the window end');
   const after = h.emulator.state.snapshot(ns);
   t.ok('onDemand' in after.capacity, 'back to On-Demand');
   const { capacitySpec: _a, ...otherBefore } = before.spec as Record<string, unknown>;

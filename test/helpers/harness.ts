@@ -8,6 +8,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createActivities } from '../../src/activities/index.js';
 import { buildApp } from '../../src/api/app.js';
+import type { CapacityChange } from '../../src/api/routes/capacity-changes/schema.js';
 import { CapacityService } from '../../src/cloud-ops/capacity.js';
 import { CloudOps } from '../../src/cloud-ops/client.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -41,6 +42,12 @@ export interface Harness {
   secrets: { cloudApiKey: string; slackWebhookUrl: string };
   /** A fresh emulated namespace, so tests never share a window's workflow id. */
   newNamespace(): string;
+  /** POST /v1/capacity-changes; throws unless 202, returns the window id. */
+  startWindow(body: Record<string, unknown>): Promise<string>;
+  /** GET /v1/capacity-changes/{id}. */
+  windowStatus(id: string): Promise<CapacityChange>;
+  /** Polls the window's status until `done` holds. */
+  waitForWindow(id: string, what: string, done: (s: CapacityChange) => boolean, timeoutMs?: number): Promise<CapacityChange>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -127,6 +134,20 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const ns = `t${randomBytes(5).toString('hex')}.acct1`;
       emulator.state.addNamespace(ns);
       return ns;
+    },
+    async startWindow(body) {
+      const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: body });
+      if (res.statusCode !== 202) throw new Error(`POST failed: ${res.statusCode} ${res.body}`);
+      return res.json().id;
+    },
+    async windowStatus(id) {
+      return (await app.inject({ method: 'GET', url: `/v1/capacity-changes/${encodeURIComponent(id)}` })).json();
+    },
+    async waitForWindow(id, what, done, timeoutMs = 30_000) {
+      return waitFor(`window ${id}: ${what}`, async () => {
+        const s = await h.windowStatus(id);
+        return done(s) ? s : undefined;
+      }, timeoutMs);
     },
     async startWorker() {
       const nativeConnection = await NativeConnection.connect({ address });
