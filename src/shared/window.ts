@@ -17,12 +17,18 @@ export interface CapacityWindowInput {
   duration?: string;
   /** RFC 3339 instant at which the window ends; exclusive with duration. */
   endAt?: string;
+  /**
+   * RFC 3339 instant at which the window begins (a future one-off). Unset: when a schedule fired it (its
+   * scheduled time), or else when the request was made.
+   */
+  startAt?: string;
   reason?: string;
   requestedBy?: string;
   policy: WindowPolicy;
 }
 
 export type Phase =
+  | 'SCHEDULED'
   | 'PENDING'
   | 'APPLYING'
   | 'VERIFYING'
@@ -67,8 +73,9 @@ export interface CapacityWindowResult {
 
 /** The memo the window keeps up to date, so that status is readable with one describe call, worker or not. */
 export interface WindowMemo {
-  window: { namespace: string; trus: number; requestedBy: string | null; reason: string | null };
-  progress: WindowProgress;
+  window: { namespace: string; trus: number; requestedBy: string | null; reason: string | null; scheduleId?: string };
+  /** Absent until the workflow's first task for runs a schedule started. */
+  progress?: WindowProgress;
 }
 
 export interface ApplyCapacityInput {

@@ -1,3 +1,4 @@
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -18,7 +19,7 @@ import {
   parseIsoDuration,
   progressQuery,
   provisioned,
-  windowId,
+  windowIdOf,
   type AlertInput,
   type CapacityTarget,
   type CapacityWindowInput,
@@ -69,9 +70,8 @@ function reasonOf(err: unknown): string {
  */
 export async function capacityWindowWorkflow(input: CapacityWindowInput): Promise<CapacityWindowResult> {
   const info = workflowInfo();
-  const id = windowId(input.namespace, info.firstExecutionRunId);
-  // The request time, not the first task's: a worker that picks the window up late must not shift its end.
-  const startMs = info.runStartTime.getTime();
+  const id = windowIdOf(info.workflowId, info.firstExecutionRunId);
+  const startMs = windowStartMs(input);
   const endMs = input.endAt
     ? Date.parse(input.endAt)
     : input.duration
@@ -268,6 +268,20 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
     publish();
     return result;
   }
+}
+
+const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/**
+ * When the window begins, which its duration counts from: a future one-off's startAt; for a schedule's run,
+ * its own scheduled time (never the time the schedule was created, and not the late start of a run that
+ * waited for a worker); otherwise the request time, not the first task's.
+ */
+function windowStartMs(input: CapacityWindowInput): number {
+  if (input.startAt) return Date.parse(input.startAt);
+  const info = workflowInfo();
+  const scheduled = info.typedSearchAttributes.get(SCHEDULED_START_TIME);
+  return (scheduled ?? info.runStartTime).getTime();
 }
 
 /** Carries which step failed through the shared change() path. */

@@ -292,6 +292,7 @@ t.test('GET a window reads its memo, and a dead workflow reads FAILED', async (t
     endAt: '2025-11-28T12:00:00.000Z',
     requestedBy: 'oncall',
     reason: null,
+    scheduleId: null,
     status: 'TERMINATED',
     phase: 'FAILED',
     steps: [],

@@ -57,3 +57,46 @@ t.test('happy path: provisioned, verified, held, reverted to On-Demand and verif
   const versions = new Set(h.emulator.state.callLog.map((c) => c.apiVersion));
   t.same([...versions], [h.config.cloudOps.apiVersion], 'every Cloud Ops call carried temporal-cloud-api-version');
 });
+
+t.test('a future one-off window: SCHEDULED until its start, then provisioned, verified, reverted at start + duration', async (t) => {
+  const ns = h.newNamespace();
+  const startAt = new Date(Date.now() + 3_000).toISOString();
+  const res = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { namespace: ns, trus: 6, startAt, duration: 'PT2S' } });
+  t.equal(res.statusCode, 202, res.body);
+  t.equal(res.json().phase, 'SCHEDULED');
+  const id: string = res.json().id;
+
+  const waiting = await h.windowStatus(id);
+  t.match(waiting, { status: 'RUNNING', phase: 'SCHEDULED', startAt, endAt: new Date(Date.parse(startAt) + 2_000).toISOString() });
+  t.equal(h.emulator.state.snapshot(ns).updates.length, 0, 'nothing changes before the start');
+  const busy = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { namespace: ns, trus: 4, duration: 'PT1H' } });
+  t.equal(busy.statusCode, 409, 'a scheduled window holds its namespace');
+
+  const active = await h.waitForWindow(id, 'ACTIVE', (s) => s.phase === 'ACTIVE');
+  const validated = active.steps.find((s) => s.step === 'VALIDATE' && s.outcome === 'SUCCEEDED');
+  t.ok(validated && Date.parse(validated.at) >= Date.parse(startAt), 'capacity info is checked again when the window starts');
+  const applied = h.emulator.state.snapshot(ns).updates[0];
+  t.ok(applied.at.getTime() >= Date.parse(startAt), `applied at ${applied.at.toISOString()}, start ${startAt}`);
+
+  const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');
+  t.equal(done.phase, 'COMPLETED');
+  const revertedAt = Date.parse(String(done.result?.revertedAt));
+  const end = Date.parse(startAt) + 2_000;
+  t.ok(revertedAt >= end && revertedAt < end + 2_500, `reverted ${revertedAt - end} ms after startAt + duration`);
+  t.ok('onDemand' in h.emulator.state.snapshot(ns).capacity);
+});
+
+t.test('future windows: a start in the past or an end before the start is refused and starts nothing', async (t) => {
+  const ns = h.newNamespace();
+  const soon = Date.now() + 60_000;
+  for (const [body, code] of [
+    [{ namespace: ns, trus: 4, startAt: new Date(Date.now() - 1_000).toISOString(), duration: 'PT1H' }, 'START_NOT_IN_FUTURE'],
+    [{ namespace: ns, trus: 4, startAt: new Date(soon).toISOString(), endAt: new Date(soon - 1_000).toISOString() }, 'END_NOT_AFTER_START'],
+  ] as const) {
+    const res = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: body });
+    t.equal(res.statusCode, 422);
+    t.equal(res.json().code, code);
+  }
+  const after = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { namespace: ns, trus: 4, duration: 'PT1S' } });
+  t.equal(after.statusCode, 202, 'the refused requests left the namespace free');
+});

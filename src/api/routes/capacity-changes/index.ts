@@ -6,7 +6,7 @@ import {
   CAPACITY_WINDOW_WORKFLOW,
   parseIsoDuration,
   parseWindowId,
-  windowId,
+  windowIdOf,
   windowWorkflowId,
   type CapacityWindowInput,
   type CapacityWindowResult,
@@ -20,10 +20,15 @@ const BASE = '/v1/capacity-changes';
 const selfLink = (id: string) => `${BASE}/${encodeURIComponent(id)}`;
 
 /**
- * When the window ends, or null for a permanent change. Throws ApiError for an end that cannot be honoured,
- * before anything is read or started.
+ * When the window begins and ends (null: a permanent change). Throws ApiError for times that cannot be
+ * honoured, before anything is read or started.
  */
-function resolveEnd(body: Pick<CreateCapacityChange, 'duration' | 'endAt'>, now: number): string | null {
+function resolveWindow(body: Pick<CreateCapacityChange, 'duration' | 'endAt' | 'startAt'>, now: number): { start: number; endAt: string | null } {
+  let start = now;
+  if (body.startAt !== undefined) {
+    start = Date.parse(body.startAt);
+    if (start <= now) throw new ApiError(422, 'START_NOT_IN_FUTURE', `startAt ${body.startAt} is not in the future`);
+  }
   if (body.duration !== undefined && body.endAt !== undefined) {
     throw new ApiError(400, 'CONFLICTING_END', 'give either duration or endAt, not both');
   }
@@ -32,14 +37,15 @@ function resolveEnd(body: Pick<CreateCapacityChange, 'duration' | 'endAt'>, now:
     if (ms === undefined || ms <= 0) {
       throw new ApiError(400, 'INVALID_DURATION', `duration "${body.duration}" is not a positive ISO 8601 duration such as "PT2H" or "P1DT30M"`);
     }
-    return new Date(now + ms).toISOString();
+    return { start, endAt: new Date(start + ms).toISOString() };
   }
   if (body.endAt !== undefined) {
     const end = Date.parse(body.endAt);
     if (end <= now) throw new ApiError(422, 'END_NOT_IN_FUTURE', `endAt ${body.endAt} is not in the future`);
-    return new Date(end).toISOString();
+    if (end <= start) throw new ApiError(422, 'END_NOT_AFTER_START', `endAt ${body.endAt} is not after startAt ${body.startAt}`);
+    return { start, endAt: new Date(end).toISOString() };
   }
-  return null;
+  return { start, endAt: null };
 }
 
 const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(['COMPLETED', 'FAILED']);
@@ -57,7 +63,8 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
   app.post(BASE, { schema: createSchema }, async (request, reply) => {
     const body = request.body;
     const now = Date.now();
-    const endAt = resolveEnd(body, now);
+    const { start, endAt } = resolveWindow(body, now);
+    const phase = start > now ? 'SCHEDULED' : 'PENDING';
 
     const view = await capacity.readCapacity(body.namespace);
     const check = capacity.checkTrus(view, body.trus);
@@ -68,13 +75,14 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
       trus: body.trus,
       ...(body.duration !== undefined && { duration: body.duration }),
       ...(body.endAt !== undefined && { endAt: body.endAt }),
+      ...(body.startAt !== undefined && { startAt: body.startAt }),
       ...(body.reason !== undefined && { reason: body.reason }),
       ...(body.requestedBy !== undefined && { requestedBy: body.requestedBy }),
       policy: config.policy,
     };
     const memo = {
       window: { namespace: body.namespace, trus: body.trus, requestedBy: body.requestedBy ?? null, reason: body.reason ?? null },
-      progress: { phase: 'PENDING', startAt: new Date(now).toISOString(), endAt, steps: [], revertBlocked: null },
+      progress: { phase, startAt: new Date(start).toISOString(), endAt, steps: [], revertBlocked: null },
     } satisfies WindowMemo;
 
     const handle = await withTemporalDeadline(temporal, () =>
@@ -86,14 +94,16 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
         // One window per namespace at a time: a closed one may be followed by the next, a running one may not.
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
+        // A future window is a workflow whose first task waits: it exists, is readable and holds the namespace.
+        ...(start > now && { startDelay: start - now }),
       }),
     );
-    const id = windowId(body.namespace, handle.firstExecutionRunId);
+    const id = windowIdOf(handle.workflowId, handle.firstExecutionRunId);
     request.log.info({ workflowId: handle.workflowId, namespace: body.namespace, trus: body.trus, endAt }, 'capacity window started');
     return reply
       .code(202)
       .header('location', selfLink(id))
-      .send({ id, status: 'RUNNING', phase: 'PENDING', links: { self: selfLink(id) } });
+      .send({ id, status: 'RUNNING', phase, links: { self: selfLink(id) } });
   });
 
   app.get(`${BASE}/:id`, { schema: getSchema }, async (request): Promise<CapacityChange> => {
@@ -104,7 +114,9 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
     const handle = temporal.workflow.getHandle(parsed.workflowId, parsed.runId);
     const desc = await withTemporalDeadline(temporal, () => handle.describe());
     const memo = desc.memo as WindowMemo | undefined;
-    if (!memo?.window || !memo.progress) throw new Error(`workflow ${parsed.workflowId} run ${parsed.runId} has no window memo`);
+    if (!memo?.window) throw new Error(`workflow ${parsed.workflowId} run ${parsed.runId} has no window memo`);
+    // A schedule's run has no progress until its first workflow task.
+    const progress = memo.progress ?? { phase: 'PENDING', startAt: desc.startTime.toISOString(), endAt: null, steps: [], revertBlocked: null };
 
     const status = desc.status.name;
     const result =
@@ -113,14 +125,15 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
       id,
       namespace: memo.window.namespace,
       trus: memo.window.trus,
-      startAt: memo.progress.startAt,
-      endAt: memo.progress.endAt,
+      startAt: progress.startAt,
+      endAt: progress.endAt,
       requestedBy: memo.window.requestedBy,
       reason: memo.window.reason,
+      scheduleId: memo.window.scheduleId ?? null,
       status,
-      phase: effectivePhase(memo.progress.phase, status),
-      steps: memo.progress.steps,
-      revertBlocked: memo.progress.revertBlocked,
+      phase: effectivePhase(progress.phase, status),
+      steps: progress.steps,
+      revertBlocked: progress.revertBlocked,
       result,
       links: { self: selfLink(id) },
     };

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import { CommonErrorResponses, NamespaceIdSchema, Rfc3339Schema, TruCountSchema, errorResponse, rfc3339 } from '../../schemas.js';
 
-const PHASES = ['PENDING', 'APPLYING', 'VERIFYING', 'ACTIVE', 'REVERTING', 'REVERT_VERIFYING', 'COMPLETED', 'FAILED'] as const;
+const PHASES = ['SCHEDULED', 'PENDING', 'APPLYING', 'VERIFYING', 'ACTIVE', 'REVERTING', 'REVERT_VERIFYING', 'COMPLETED', 'FAILED'] as const;
 const STATUSES = [
   'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT', 'CONTINUED_AS_NEW', 'PAUSED', 'UNSPECIFIED', 'UNKNOWN',
 ] as const satisfies readonly WorkflowExecutionStatusName[];
@@ -10,7 +10,7 @@ const STEPS = ['VALIDATE', 'APPLY', 'VERIFY', 'WAIT', 'REVERT', 'REVERT_VERIFY']
 
 export const PhaseSchema = Type.Enum(
   PHASES,
-  { description: 'Where the window is in its life: PENDING → APPLYING → VERIFYING → ACTIVE → REVERTING → REVERT_VERIFYING → COMPLETED, or FAILED.' },
+  { description: 'Where the window is in its life: SCHEDULED (a future start) → PENDING → APPLYING → VERIFYING → ACTIVE → REVERTING → REVERT_VERIFYING → COMPLETED, or FAILED.' },
 );
 export const StatusSchema = Type.Enum(
   STATUSES,
@@ -24,8 +24,12 @@ export const CreateCapacityChangeSchema = Type.Object(
     duration: Type.Optional(
       Type.String({
         maxLength: 64,
-        description: 'ISO 8601 duration from now (weeks, days, hours, minutes, seconds: "PT2H", "P1DT30M"). Exclusive with endAt.',
+        description:
+          'ISO 8601 duration from the start (now, or startAt) in weeks, days, hours, minutes, seconds: "PT2H", "P1DT30M". Exclusive with endAt.',
       }),
+    ),
+    startAt: Type.Optional(
+      rfc3339('RFC 3339 instant in the future at which the window begins; the window exists (phase SCHEDULED) from the request on. Default: now.'),
     ),
     endAt: Type.Optional(rfc3339('RFC 3339 instant (with a time zone) at which to revert to On-Demand. Exclusive with duration.')),
     reason: Type.Optional(Type.String({ maxLength: 500, description: 'Why; shown in alerts and in the window.' })),
@@ -34,7 +38,10 @@ export const CreateCapacityChangeSchema = Type.Object(
   {
     additionalProperties: false,
     description: 'Without duration and endAt the change is permanent: the namespace stays provisioned.',
-    examples: [{ namespace: 'payments.a1b2c', trus: 4, duration: 'PT2H', reason: 'Black Friday peak' }],
+    examples: [
+      { namespace: 'payments.a1b2c', trus: 4, duration: 'PT2H', reason: 'Black Friday peak' },
+      { namespace: 'payments.a1b2c', trus: 8, startAt: '2027-03-02T14:00:00+01:00', duration: 'PT4H', reason: 'Product launch' },
+    ],
   },
 );
 export type CreateCapacityChange = Static<typeof CreateCapacityChangeSchema>;
@@ -45,10 +52,10 @@ export const CapacityChangeAcceptedSchema = Type.Object(
   {
     id: Type.String({ description: 'Window id: "<namespace>~<run id>".' }),
     status: Type.Literal('RUNNING'),
-    phase: Type.Literal('PENDING'),
+    phase: Type.Enum(['PENDING', 'SCHEDULED']),
     links: LinksSchema,
   },
-  { additionalProperties: false, description: 'The window started; follow links.self for its progress.' },
+  { additionalProperties: false, description: 'The window exists (SCHEDULED when it begins later); follow links.self for its progress.' },
 );
 export type CapacityChangeAccepted = Static<typeof CapacityChangeAcceptedSchema>;
 
@@ -94,6 +101,7 @@ export const CapacityChangeSchema = Type.Object(
     endAt: Type.Union([Rfc3339Schema, Type.Null()], { description: 'null: a permanent change.' }),
     requestedBy: Type.Union([Type.String(), Type.Null()]),
     reason: Type.Union([Type.String(), Type.Null()]),
+    scheduleId: Type.Union([Type.String(), Type.Null()], { description: 'The capacity schedule that started this window, if any.' }),
     status: StatusSchema,
     phase: PhaseSchema,
     steps: Type.Array(StepSchema),
