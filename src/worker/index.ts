@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Activities } from '../activities/index.js';
 
 /** The workflow bundle entry, whether we run from TypeScript sources (tsx) or compiled output. */
@@ -9,10 +9,20 @@ export function workflowsPath(): string {
   return existsSync(ts) ? ts : fileURLToPath(new URL('../workflows/index.js', import.meta.url));
 }
 
-/** Bundling takes seconds and ~200 MB: do it once per process and share the result. */
-let bundlePromise: Promise<WorkflowBundle> | undefined;
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundlePromise ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: silentBundlerLogger });
+/** `npm run build` leaves the bundle beside the compiled workflows it was made from. */
+export const PREBUILT_BUNDLE_NAME = 'bundle.js';
+
+/**
+ * Bundling takes seconds and ~200 MB: a compiled build uses the bundle made at build time; from sources,
+ * bundle once per process and share the result.
+ */
+let bundlePromise: Promise<WorkflowBundleOption> | undefined;
+export function workflowBundle(): Promise<WorkflowBundleOption> {
+  const prebuilt = fileURLToPath(new URL(`../workflows/${PREBUILT_BUNDLE_NAME}`, import.meta.url));
+  bundlePromise ??=
+    workflowsPath().endsWith('.js') && existsSync(prebuilt)
+      ? Promise.resolve({ codePath: prebuilt })
+      : bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: silentBundlerLogger });
   return bundlePromise;
 }
 
@@ -25,7 +35,7 @@ export interface WorkerOptions {
   taskQueue: string;
   activities: Activities;
   /** A prebuilt bundle (production image) or undefined to bundle now. */
-  bundle?: WorkflowBundle;
+  bundle?: WorkflowBundleOption;
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
