@@ -7,6 +7,7 @@ import type { CapacityReader } from '../cloud-ops/types.js';
 import { registerSwagger } from './plugins/swagger.js';
 import { installErrorHandling } from './plugins/errors.js';
 import capacityChanges from './routes/capacity-changes/index.js';
+import capacitySchedules from './routes/capacity-schedules/index.js';
 import namespaces from './routes/namespaces/index.js';
 import health from './routes/health/index.js';
 
@@ -39,6 +40,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
   await app.register(health, { deps });
   await app.register(capacityChanges, { deps });
+  await app.register(capacitySchedules, { deps });
   await app.register(namespaces, { deps });
   return app;
 }

@@ -1,6 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   isGrpcServiceError,
@@ -59,6 +61,13 @@ export function toApiError(err: unknown): ApiError | undefined {
   if (err instanceof WorkflowExecutionAlreadyStartedError) {
     const namespace = err.workflowId.startsWith(WORKFLOW_ID_PREFIX) ? err.workflowId.slice(WORKFLOW_ID_PREFIX.length) : err.workflowId;
     return new ApiError(409, 'WINDOW_ALREADY_RUNNING', `namespace ${namespace} already has a capacity window running; wait for it to end`);
+  }
+  if (err instanceof ScheduleAlreadyRunning) {
+    return new ApiError(409, 'SCHEDULE_ALREADY_EXISTS', 'a capacity schedule with this id exists');
+  }
+  // Before the generic NOT_FOUND below, which means a window.
+  if (err instanceof ScheduleNotFoundError) {
+    return new ApiError(404, 'SCHEDULE_NOT_FOUND', 'no capacity schedule with this id');
   }
   if (err instanceof WorkflowNotFoundError || grpcNotFound(err)) {
     return new ApiError(404, 'WINDOW_NOT_FOUND', 'no capacity window with this id');

@@ -1,0 +1,84 @@
+// The pure rules of capacity schedules: validation codes, cron gaps, and the Temporal spec and action they build.
+import t from 'tap';
+import { ApiError } from '../../src/api/plugins/errors.js';
+import {
+  generateScheduleId,
+  scheduleAction,
+  scheduleSpec,
+  smallestCronGapMs,
+  truncateToSecond,
+  validateDefinition,
+  type ScheduleDefinition,
+} from '../../src/api/routes/capacity-schedules/spec.js';
+import { loadConfig } from '../../src/config.js';
+
+const NOW = Date.parse('2027-03-01T00:00:00Z');
+const base: ScheduleDefinition = { namespace: 'payments.a1b2c', trus: 4, duration: 'PT10H', cron: '0 8 * * 1-5', timezone: 'Europe/Berlin' };
+
+function codeOf(def: ScheduleDefinition, atMustBeFuture = true): string | undefined {
+  try {
+    validateDefinition(def, NOW, atMustBeFuture);
+    return undefined;
+  } catch (err) {
+    if (err instanceof ApiError) return `${err.statusCode} ${err.code}`;
+    throw err;
+  }
+}
+
+t.test('validation codes', async (t) => {
+  const { cron: _, ...noSpec } = base;
+  t.equal(codeOf(base), undefined, 'the office-hours example is valid');
+  t.equal(codeOf(noSpec), '400 INVALID_SCHEDULE_SPEC');
+  t.equal(codeOf({ ...base, interval: { every: 'PT1H' } }), '400 INVALID_SCHEDULE_SPEC');
+  t.equal(codeOf({ ...base, cron: '0 8 * *' }), '400 INVALID_CRON', '4 fields');
+  t.equal(codeOf({ ...base, cron: '0 0 8 * * 1' }), '400 INVALID_CRON', '6 fields');
+  t.equal(codeOf({ ...base, cron: '0 25 * * *' }), '400 INVALID_CRON', 'hour 25');
+  t.equal(codeOf({ ...base, cron: '0 8 L * *' }), '400 INVALID_CRON', 'an extension Temporal does not read');
+  t.equal(codeOf({ ...base, cron: '0 8 1 * 1' }), '400 INVALID_CRON', 'day-of-month and day-of-week together');
+  t.equal(codeOf({ ...base, cron: '0 8 * JAN-MAR MON-FRI' }), undefined, 'names');
+  t.equal(codeOf({ ...base, timezone: 'Europe/Atlantis' }), '400 INVALID_TIME_ZONE');
+  t.equal(codeOf({ ...base, duration: 'PT0S' }), '400 INVALID_DURATION');
+  t.equal(codeOf({ ...base, duration: 'P1M' }), '400 INVALID_DURATION', 'months have no fixed length');
+  t.equal(codeOf({ ...base, startAt: '2027-03-02T00:00:00Z', endAt: '2027-03-02T00:00:00Z' }), '400 INVALID_SCHEDULE_BOUNDS');
+  t.equal(codeOf({ ...base, duration: 'PT23H59M' }), undefined, 'weekday runs are at least 24 h apart');
+  t.equal(codeOf({ ...base, duration: 'PT24H' }), '422 DURATION_OVERLAPS_NEXT_RUN', 'a window must end before the next begins');
+  t.equal(codeOf({ ...base, cron: '*/5 * * * *', duration: 'PT5M' }), '422 DURATION_OVERLAPS_NEXT_RUN');
+  t.equal(codeOf({ ...noSpec, interval: { every: 'PT10S' }, duration: 'PT10S' }), '422 DURATION_OVERLAPS_NEXT_RUN');
+  t.equal(codeOf({ ...noSpec, interval: { every: 'PT10S', offset: 'PT10S' }, duration: 'PT5S' }), '400 INVALID_SCHEDULE_SPEC');
+  t.equal(codeOf({ ...noSpec, interval: { every: 'soon' } }), '400 INVALID_DURATION');
+  t.equal(codeOf({ ...noSpec, at: '2027-02-28T00:00:00Z' }), '422 AT_NOT_IN_FUTURE');
+  t.equal(codeOf({ ...noSpec, at: '2027-02-28T00:00:00Z' }, false), undefined, 'an at left untouched by a PATCH may have fired');
+  t.equal(codeOf({ ...noSpec, at: '2027-04-13T12:00:00Z' }), undefined);
+});
+
+t.test('cron gaps honour the zone and the bounds', async (t) => {
+  const hour = 3_600_000;
+  t.equal(smallestCronGapMs('30 3 * * *', 'Europe/Berlin', new Date('2027-03-25T00:00:00Z')), 23 * hour, 'the short DST day counts');
+  t.equal(smallestCronGapMs('0 8 * * *', 'UTC', new Date(NOW), new Date(NOW + 30 * hour)), undefined, 'one run before the end');
+});
+
+t.test('spec and action', async (t) => {
+  t.same(scheduleSpec({ ...base, startAt: '2027-03-24T00:00:00Z' }), {
+    cronExpressions: ['0 8 * * 1-5'],
+    timezone: 'Europe/Berlin',
+    startAt: new Date('2027-03-24T00:00:00Z'),
+  });
+  const { cron: _, ...noSpec } = base;
+  t.same(scheduleSpec({ ...noSpec, interval: { every: 'PT6H', offset: 'PT1H' } }), { intervals: [{ every: 6 * 3_600_000, offset: 3_600_000 }] });
+  t.same(scheduleSpec({ ...noSpec, at: '2027-04-13T12:30:05Z' }), {
+    calendars: [{ year: 2027, month: 'APRIL', dayOfMonth: 13, hour: 12, minute: 30, second: 5 }],
+    timezone: 'UTC',
+  });
+  t.equal(truncateToSecond('2027-04-13T14:30:05.900+02:00'), '2027-04-13T12:30:05Z');
+  t.match(generateScheduleId('payments.a1b2c'), /^payments-[0-9a-f]{6}$/);
+
+  const config = loadConfig({});
+  const action = scheduleAction('office-hours', { ...base, reason: 'office' }, config);
+  t.match(action, {
+    workflowType: 'capacityWindowWorkflow',
+    taskQueue: config.temporal.taskQueue,
+    workflowId: 'capacity-window-payments.a1b2c@office-hours',
+    memo: { window: { namespace: 'payments.a1b2c', trus: 4, scheduleId: 'office-hours' }, schedule: { cron: '0 8 * * 1-5', timezone: 'Europe/Berlin' } },
+  });
+  t.same(action.args, [{ namespace: 'payments.a1b2c', trus: 4, duration: 'PT10H', reason: 'office', policy: config.policy }], 'a duration, never an end');
+});
