@@ -18,6 +18,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig*.json ./
 COPY src ./src
+# `npm run build` compiles src/ and then runs scripts/bundle-workflows.ts to prebuild the workflow bundle.
+COPY scripts ./scripts
 RUN npm run build
 
 # ---- runtime: production dependencies and the compiled output only ------------------------------------

@@ -42,6 +42,10 @@ export const EnvSchema = Type.Object({
   ),
   CLOUD_OPS_ADDRESS: Type.String({ default: 'saas-api.tmprl.cloud:443', minLength: 1, description: 'Cloud Ops API endpoint.' }),
   CLOUD_OPS_API_VERSION: Type.String({ default: 'v0.19.1', minLength: 1, description: 'Sent as temporal-cloud-api-version on every call.' }),
+  SDK_METRICS_PORT: Port(
+    '9464',
+    'Worker only: port of the Temporal SDK Prometheus exporter (worker metrics at /metrics), bound on HOST; 0 = off.',
+  ),
   SLACK_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Slack incoming webhook. Unset: no alerts are sent.' })),
   SLACK_TIMEOUT: Duration('5s', 'Timeout of one Slack POST.'),
   VERIFY_TIMEOUT: Duration('PT2M', 'How long a change may take to show up on the namespace.'),
@@ -85,6 +89,8 @@ export interface Config {
     apiVersion: string;
   };
   slack: { webhookUrl: string | null; timeoutMs: number };
+  /** Port of the Temporal SDK (Rust core) Prometheus exporter of the worker role; null: off. */
+  sdkMetrics: { port: number | null };
   policy: { verifyTimeoutMs: number; revertAlertAfterMs: number };
   emulator: { namespaces: string[]; applyDelayMs: number; controlPort: number; grpcPort: number };
   devServer: { port: number; uiPort: number; dbFile: string | null; cliPath: string | null };
@@ -177,6 +183,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       address: env.CLOUD_OPS_ADDRESS,
       apiVersion: env.CLOUD_OPS_API_VERSION,
     },
+    sdkMetrics: { port: port('SDK_METRICS_PORT', env.SDK_METRICS_PORT, true) || null },
     slack: { webhookUrl: env.SLACK_WEBHOOK_URL ?? null, timeoutMs: duration('SLACK_TIMEOUT', env.SLACK_TIMEOUT, 100) },
     policy: {
       verifyTimeoutMs: duration('VERIFY_TIMEOUT', env.VERIFY_TIMEOUT, 1_000),

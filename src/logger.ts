@@ -59,8 +59,16 @@ const LEVELS: Record<string, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   ERROR: 'error',
 };
 
-/** Feeds the Temporal SDK's Rust core and worker logs into our logger; install once per process. */
-export function installTemporalRuntimeLogger(logger: Logger): void {
+export interface TemporalRuntimeOptions {
+  /** host:port for the SDK's own Prometheus exporter (served at /metrics); unset: no SDK metrics. */
+  sdkMetricsBindAddress?: string;
+}
+
+/**
+ * Feeds the Temporal SDK's Rust core and worker logs into our logger, and optionally exports the SDK's
+ * metrics; install once per process (the Runtime is process-wide, so both live in this one call).
+ */
+export function installTemporalRuntimeLogger(logger: Logger, opts: TemporalRuntimeOptions = {}): void {
   const child = logger.child({ component: 'temporal-sdk' });
   const emit = (level: string, message: string, meta?: Record<string, unknown>) => {
     const method = LEVELS[level] ?? 'info';
@@ -80,6 +88,9 @@ export function installTemporalRuntimeLogger(logger: Logger): void {
         filter: makeTelemetryFilterString({ core: 'WARN' }),
         forward: {},
       },
+      ...(opts.sdkMetricsBindAddress
+        ? { metrics: { prometheus: { bindAddress: opts.sdkMetricsBindAddress } } }
+        : {}),
     },
   });
 }

@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { startEmulator, type RunningEmulator } from './emulator/index.js';
 import { startDevServer, resolveTemporalCli, type RunningDevServer } from './local/dev-server.js';
 import { createLogger, installTemporalRuntimeLogger, type Logger } from './logger.js';
+import { cloudOpsCallObserver, createMetrics, type Metrics } from './metrics.js';
 import { createSlackNotifier } from './notify/slack.js';
 import { createWorker } from './worker/index.js';
 
@@ -59,9 +60,15 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
   };
 
   try {
-    installTemporalRuntimeLogger(logger);
+    const metrics = createMetrics();
+    // The SDK's own metrics come from the worker's Rust core, on their own port (see SDK_METRICS_PORT).
+    const sdkMetricsBindAddress =
+      config.role !== 'api' && config.sdkMetrics.port !== null
+        ? `${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.sdkMetrics.port}`
+        : undefined;
+    installTemporalRuntimeLogger(logger, { sdkMetricsBindAddress });
     const address = config.temporal.address ?? (await startLocalTemporal(config, logger, stops)).address;
-    const { ops, emulator } = await connectCloudOps(config, logger, opts, emulatorKey, stops);
+    const { ops, emulator } = await connectCloudOps(config, logger, opts, emulatorKey, stops, metrics);
     const capacity = new CapacityService(ops);
 
     let app: FastifyInstance | null = null;
@@ -69,7 +76,7 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
       const connection = Connection.lazy(temporalConnectionOptions(config, address));
       stops.push(() => connection.close());
       const client = new Client({ connection, namespace: config.temporal.namespace });
-      app = await buildApp({ config, logger, temporal: client, capacity });
+      app = await buildApp({ config, logger, temporal: client, capacity, metrics });
       stops.push(() => app!.close());
       await app.listen({ port: config.http.port, host: config.http.host });
     }
@@ -85,19 +92,23 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
         logger,
         uiUrl: config.temporal.uiUrl,
         temporalNamespace: config.temporal.namespace,
+        metrics,
       });
       worker = await createWorker({
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        activities: createActivities({ capacity, notifier }),
+        activities: createActivities({ capacity, notifier, metrics }),
       });
       workerRun = worker.run();
       stops.push(async () => {
         worker!.shutdown();
         await workerRun;
       });
-      logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+      logger.info(
+        { taskQueue: config.temporal.taskQueue, sdkMetrics: sdkMetricsBindAddress ? `http://${sdkMetricsBindAddress}/metrics` : null },
+        'worker running',
+      );
     }
 
     logger.info(
@@ -105,6 +116,7 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
         role: config.role,
         api: app ? `http://${config.http.host}:${config.http.port}` : null,
         docs: app ? `http://${config.http.host}:${config.http.port}/docs` : null,
+        metrics: app ? `http://${config.http.host}:${config.http.port}/metrics` : null,
         temporal: address,
         cloudOps: emulator ? `EMULATOR ${emulator.grpcAddress}` : config.cloudOps.address,
       },
@@ -154,12 +166,15 @@ async function connectCloudOps(
   opts: ServiceOptions,
   emulatorKey: string | null,
   stops: Array<() => Promise<unknown>>,
+  metrics: Metrics,
 ): Promise<{ ops: CloudOps; emulator: RunningEmulator | null }> {
+  const onCall = cloudOpsCallObserver(metrics);
   if (emulatorKey === null) {
     const ops = CloudOps.create({
       address: config.cloudOps.address,
       apiKey: config.cloudOps.apiKey as string,
       apiVersion: config.cloudOps.apiVersion,
+      onCall,
     });
     stops.push(() => ops.close());
     return { ops, emulator: null };
@@ -170,6 +185,8 @@ async function connectCloudOps(
     applyDelayMs: config.emulator.applyDelayMs,
     grpcPort: config.emulator.grpcPort,
     controlPort: config.emulator.controlPort,
+    // The control plane must be reachable where the API is (e.g. from outside a container).
+    host: config.http.host,
     tlsDir: opts.emulatorTlsDir,
   });
   stops.push(() => emulator.close());
@@ -178,6 +195,7 @@ async function connectCloudOps(
     apiKey: emulatorKey,
     apiVersion: config.cloudOps.apiVersion,
     serverNameOverride: emulator.serverName,
+    onCall,
   });
   stops.push(() => ops.close());
   logger.warn(

@@ -61,3 +61,11 @@ t.test('durations', async (t) => {
   t.equal(parseConfigDuration('2m'), 120_000);
   t.equal(parseConfigDuration('500ms'), 500);
 });
+
+t.test('SDK_METRICS_PORT: the worker SDK exporter port, 9464 by default, 0 turns it off', async (t) => {
+  t.equal(loadConfig({}).sdkMetrics.port, 9464);
+  t.equal(loadConfig({ SDK_METRICS_PORT: '9100' }).sdkMetrics.port, 9100);
+  t.equal(loadConfig({ SDK_METRICS_PORT: '0' }).sdkMetrics.port, null, '0 = off');
+  t.throws(() => loadConfig({ SDK_METRICS_PORT: 'x' }), /SDK_METRICS_PORT/);
+  t.throws(() => loadConfig({ SDK_METRICS_PORT: '70000' }), /SDK_METRICS_PORT/);
+});

@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { createLogger } from '../src/logger.js';
-import { createSlackNotifier } from '../src/notify/slack.js';
+import { createMetrics } from '../src/metrics.js';
+import { createSlackNotifier, slackMessage } from '../src/notify/slack.js';
 import type { AlertInput } from '../src/shared/index.js';
 
 const alert: AlertInput = {
@@ -56,6 +57,79 @@ t.test('posts an incoming-webhook message with text and blocks, and a Web UI lin
   const blocks = JSON.stringify(msg.blocks);
   t.match(blocks, 'payments.a1b2c');
   t.match(blocks, 'http://ui.local:8233/namespaces/default/workflows/capacity-window-payments.a1b2c');
+});
+
+/** Every mrkdwn/plain text of a Block Kit message, in order. */
+function texts(blocks: unknown[]): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (typeof o.text === 'string') out.push(o.text);
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(blocks);
+  return out;
+}
+
+t.test('the Block Kit message names namespace, TRUs, window, step, reason, requester and links the workflow', async (t) => {
+  const full: AlertInput = {
+    ...alert,
+    requestedBy: 'alice',
+    requestReason: 'Black Friday peak <launch> & more',
+    startAt: '2025-11-28T16:00:00.000Z',
+    endAt: '2025-11-28T18:00:00.000Z',
+  };
+  const link = 'http://ui.local:8233/namespaces/default/workflows/capacity-window-payments.a1b2c';
+  const msg = slackMessage(full, link);
+  const all = texts(msg.blocks);
+  const joined = all.join('\n');
+  t.equal((msg.blocks[0] as { type: string }).type, 'header');
+  t.match(all[0], /CRITICAL: capacity revert failed/);
+  t.ok(all.includes('*Namespace*\npayments.a1b2c'), 'namespace');
+  t.ok(all.includes('*TRUs*\n4'), 'TRUs');
+  t.ok(all.includes('*Step*\nREVERT'), 'step');
+  t.ok(all.includes('*Requested by*\nalice'), 'requester');
+  t.ok(all.includes(`*Reason*\n${alert.reason}`), 'the failure reason');
+  t.match(joined, 'Black Friday peak &lt;launch&gt; &amp; more', "the request's reason, escaped for mrkdwn");
+  const start = Date.parse('2025-11-28T16:00:00Z') / 1000;
+  const end = Date.parse('2025-11-28T18:00:00Z') / 1000;
+  t.match(
+    joined,
+    `*Window*\n<!date^${start}^{date_short_pretty} {time}|2025-11-28T16:00:00.000Z> → <!date^${end}^{date_short_pretty} {time}|2025-11-28T18:00:00.000Z>`,
+    'window start → end, in the reader\'s time zone with an RFC 3339 fallback',
+  );
+  t.match(joined, `<${link}|Open the workflow in the Temporal Web UI>`);
+  t.match(joined, 'payments.a1b2c~x', 'the window id');
+
+  const permanent = texts(slackMessage({ ...alert, startAt: '2025-11-28T16:00:00.000Z', endAt: null }, null).blocks).join('\n');
+  t.match(permanent, /\*Window\*\n.* → permanent \(no revert\)/);
+  t.notMatch(permanent, 'Open the workflow', 'no link without a Web UI base URL');
+
+  const bare = texts(slackMessage(alert, null).blocks).join('\n');
+  t.notMatch(bare, '*Window*', 'no window field when the alert does not carry one');
+  t.notMatch(bare, '*Requested by*');
+});
+
+t.test('sends are counted by outcome: sent, failed, disabled', async (t) => {
+  const metrics = createMetrics();
+  const ok = await receiver('ok');
+  const refusing = await receiver('error');
+  t.teardown(async () => {
+    await ok.close();
+    await refusing.close();
+  });
+  const logger = logged().logger;
+  await createSlackNotifier({ webhookUrl: ok.url, timeoutMs: 1_000, logger, metrics }).notify(alert);
+  await createSlackNotifier({ webhookUrl: ok.url, timeoutMs: 1_000, logger, metrics }).notify(alert);
+  await createSlackNotifier({ webhookUrl: refusing.url, timeoutMs: 1_000, logger, metrics }).notify(alert);
+  await createSlackNotifier({ webhookUrl: null, timeoutMs: 1_000, logger, metrics }).notify(alert);
+  const values = Object.fromEntries(
+    (await metrics.slackSends.get()).values.map((v) => [String(v.labels.outcome), v.value]),
+  );
+  t.same(values, { sent: 2, failed: 1, disabled: 1 });
 });
 
 t.test('a refusing or hanging Slack is logged, never thrown, and the URL stays out of the log', async (t) => {

@@ -1,6 +1,7 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { CapacityRuleError, type CapacityService } from '../cloud-ops/capacity.js';
 import { CloudOpsError } from '../cloud-ops/errors.js';
+import type { Metrics } from '../metrics.js';
 import type { Notifier } from '../notify/slack.js';
 import {
   FailureType,
@@ -14,6 +15,17 @@ import {
 export interface ActivityDeps {
   capacity: CapacityService;
   notifier: Notifier;
+  /** Optional: counts verification outcomes, change attempts and revert retries. */
+  metrics?: Metrics;
+}
+
+/** A bounded label for why an activity attempt failed: the failure type, a CloudOps kind, or a catch-all. */
+function failureLabel(err: unknown): string {
+  if (err instanceof CapacityRuleError) return err.type;
+  if (err instanceof CloudOpsError) return `CloudOps${err.kind}`;
+  if (err instanceof ApplicationFailure) return err.type ?? 'ApplicationFailure';
+  if (err instanceof CancelledFailure) return 'Cancelled';
+  return 'Other';
 }
 
 /** Turns a Cloud Ops or rule failure into the ApplicationFailure the workflow's retry policy decides on. */
@@ -25,6 +37,9 @@ function toFailure(err: unknown): never {
   }
   throw err;
 }
+
+/** A change to On-Demand is a window's revert; anything else applies capacity. */
+const changeOf = (input: { target: { mode: string } }) => (input.target.mode === 'ON_DEMAND' ? 'revert' : 'apply');
 
 export function createActivities(deps: ActivityDeps) {
   const heartbeat = (what: string) => Context.current().heartbeat(what);
@@ -46,9 +61,14 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async applyCapacity(input: ApplyCapacityInput): Promise<ApplyCapacityResult> {
+      const change = changeOf(input);
+      if (change === 'revert' && Context.current().info.attempt > 1) deps.metrics?.revertRetries.inc();
       try {
-        return { asyncOperationId: await deps.capacity.setCapacity(input.namespace, input.target, input.asyncOperationId) };
+        const asyncOperationId = await deps.capacity.setCapacity(input.namespace, input.target, input.asyncOperationId);
+        deps.metrics?.capacityChanges.inc({ change, outcome: asyncOperationId === null ? 'nothing_to_change' : 'ok' });
+        return { asyncOperationId };
       } catch (err) {
+        deps.metrics?.capacityChanges.inc({ change, outcome: failureLabel(err) });
         toFailure(err);
       }
     },
@@ -59,8 +79,10 @@ export function createActivities(deps: ActivityDeps) {
           deadline: input.deadline,
           onPoll: heartbeat,
         });
+        deps.metrics?.verifications.inc({ change: changeOf(input), outcome: 'verified', reason: '' });
         return { observed };
       } catch (err) {
+        deps.metrics?.verifications.inc({ change: changeOf(input), outcome: 'failed', reason: failureLabel(err) });
         toFailure(err);
       }
     },

@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.js';
 import type { CapacityReader } from '../cloud-ops/types.js';
+import type { Metrics } from '../metrics.js';
 import { registerSwagger } from './plugins/swagger.js';
 import { installErrorHandling } from './plugins/errors.js';
+import { registerMetrics } from './plugins/metrics.js';
 import capacityChanges from './routes/capacity-changes/index.js';
 import capacitySchedules from './routes/capacity-schedules/index.js';
 import namespaces from './routes/namespaces/index.js';
@@ -16,6 +18,8 @@ export interface AppDeps {
   logger: Logger;
   temporal: Client;
   capacity: CapacityReader;
+  /** Optional: without it there is no /metrics route and nothing is counted (the OpenAPI generator). */
+  metrics?: Metrics;
 }
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -38,6 +42,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await registerSwagger(app);
   installErrorHandling(app);
+  if (deps.metrics) registerMetrics(app, deps.metrics);
   await app.register(health, { deps });
   await app.register(capacityChanges, { deps });
   await app.register(capacitySchedules, { deps });

@@ -1,6 +1,6 @@
 import { CloudOperationsClient, CloudOperationsConnection } from '@temporalio/cloud';
 import type { temporal } from '@temporalio/proto';
-import { toCloudOpsError } from './errors.js';
+import { toCloudOpsError, type CloudOpsErrorKind } from './errors.js';
 
 type NamespaceMsg = temporal.api.cloud.namespace.v1.Namespace.$Properties;
 type NamespaceSpecMsg = temporal.api.cloud.namespace.v1.NamespaceSpec.$Properties;
@@ -16,7 +16,12 @@ export interface CloudOpsConnectOptions {
   serverNameOverride?: string;
   /** Per-call deadline; a hung call must not hold an activity or an HTTP request forever. */
   callTimeoutMs?: number;
+  /** Told about every call when it ends (for metrics): the RPC, `ok` or the CloudOpsError kind, the seconds taken. */
+  onCall?: CloudOpsCallObserver;
 }
+
+export type CloudOpsCallObserver = (method: CloudOpsMethod, outcome: 'ok' | CloudOpsErrorKind, seconds: number) => void;
+export type CloudOpsMethod = 'GetNamespace' | 'GetNamespaceCapacityInfo' | 'UpdateNamespace' | 'GetAsyncOperation';
 
 /**
  * The Cloud Ops port: the four RPCs this service uses, with the version header on every call and every
@@ -27,6 +32,7 @@ export class CloudOps {
     private readonly connection: CloudOperationsConnection,
     private readonly client: CloudOperationsClient,
     private readonly callTimeoutMs: number,
+    private readonly onCall: CloudOpsCallObserver | undefined,
   ) {}
 
   /** Lazy: the process starts while the Cloud Ops API is down; /readyz and each call report it. */
@@ -39,24 +45,30 @@ export class CloudOps {
       tls: opts.serverNameOverride ? { serverNameOverride: opts.serverNameOverride } : true,
       connectTimeout: 10_000,
     });
-    return new CloudOps(connection, new CloudOperationsClient({ connection }), opts.callTimeoutMs ?? 15_000);
+    return new CloudOps(connection, new CloudOperationsClient({ connection }), opts.callTimeoutMs ?? 15_000, opts.onCall);
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  private async call<T>(method: CloudOpsMethod, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const done = (outcome: 'ok' | CloudOpsErrorKind) => this.onCall?.(method, outcome, (performance.now() - started) / 1000);
     try {
-      return await this.client.withDeadline(Date.now() + this.callTimeoutMs, fn);
+      const res = await this.client.withDeadline(Date.now() + this.callTimeoutMs, fn);
+      done('ok');
+      return res;
     } catch (err) {
-      throw toCloudOpsError(err);
+      const error = toCloudOpsError(err);
+      done(error.kind);
+      throw error;
     }
   }
 
   async getNamespace(namespace: string): Promise<NamespaceMsg> {
-    const res = await this.call(() => this.client.cloudService.getNamespace({ namespace }));
+    const res = await this.call('GetNamespace', () => this.client.cloudService.getNamespace({ namespace }));
     return res.namespace ?? {};
   }
 
   async getCapacityInfo(namespace: string): Promise<CapacityInfoMsg> {
-    const res = await this.call(() => this.client.cloudService.getNamespaceCapacityInfo({ namespace }));
+    const res = await this.call('GetNamespaceCapacityInfo', () => this.client.cloudService.getNamespaceCapacityInfo({ namespace }));
     return res.capacityInfo ?? {};
   }
 
@@ -66,12 +78,12 @@ export class CloudOps {
     resourceVersion: string;
     asyncOperationId: string;
   }): Promise<AsyncOperationMsg> {
-    const res = await this.call(() => this.client.cloudService.updateNamespace(req));
+    const res = await this.call('UpdateNamespace', () => this.client.cloudService.updateNamespace(req));
     return res.asyncOperation ?? {};
   }
 
   async getAsyncOperation(asyncOperationId: string): Promise<AsyncOperationMsg> {
-    const res = await this.call(() => this.client.cloudService.getAsyncOperation({ asyncOperationId }));
+    const res = await this.call('GetAsyncOperation', () => this.client.cloudService.getAsyncOperation({ asyncOperationId }));
     return res.asyncOperation ?? {};
   }
 

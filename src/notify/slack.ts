@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
 import type { AlertInput } from '../shared/index.js';
 
 export interface Notifier {
@@ -13,24 +14,63 @@ export interface SlackOptions {
   /** Base URL of the Temporal Web UI, for a link to the window's workflow. */
   uiUrl?: string | null;
   temporalNamespace?: string;
+  /** Optional: counts sends by outcome. */
+  metrics?: Pick<Metrics, 'slackSends'>;
 }
 
 const EMOJI: Record<AlertInput['severity'], string> = { WARNING: ':warning:', CRITICAL: ':rotating_light:' };
 
+/** Slack mrkdwn treats these three as control characters in any text we did not write. */
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** An instant shown in each reader's own time zone, with the RFC 3339 text as the fallback. */
+function slackDate(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return escape(iso);
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${escape(iso)}>`;
+}
+
+/** "start → end", "start → permanent (no revert)", or null when the alert does not say. */
+function windowText(alert: AlertInput): string | null {
+  if (!alert.startAt && alert.endAt === undefined) return null;
+  const start = alert.startAt ? slackDate(alert.startAt) : '?';
+  const end = alert.endAt === null ? 'permanent (no revert)' : alert.endAt ? slackDate(alert.endAt) : '?';
+  return `${start} → ${end}`;
+}
+
+/** Link to the window's workflow in the Temporal Web UI, when both the base URL and the workflow id are known. */
+export function workflowLink(uiUrl: string | null | undefined, temporalNamespace: string | undefined, workflowId: string | undefined): string | null {
+  if (!uiUrl || !workflowId) return null;
+  return `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(temporalNamespace ?? 'default')}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+/** One Block Kit message per event; `text` is the notification and screen-reader fallback. */
 export function slackMessage(alert: AlertInput, link: string | null): { text: string; blocks: unknown[] } {
-  const text = `${EMOJI[alert.severity]} [${alert.severity}] Capacity change ${alert.step} failed for ${alert.namespace} (${alert.trus} TRUs): ${alert.reason}`;
+  const text = `${EMOJI[alert.severity]} [${alert.severity}] Capacity change ${alert.step} failed for ${escape(alert.namespace)} (${alert.trus} TRUs): ${escape(alert.reason)}`;
+  const window = windowText(alert);
   const fields = [
-    `*Namespace*\n${alert.namespace}`,
+    `*Namespace*\n${escape(alert.namespace)}`,
     `*TRUs*\n${alert.trus}`,
     `*Step*\n${alert.step}`,
-    `*Window*\n${alert.windowId}`,
-  ].map((t) => ({ type: 'mrkdwn', text: t }));
+    `*Severity*\n${alert.severity}`,
+    window === null ? null : `*Window*\n${window}`,
+    alert.requestedBy ? `*Requested by*\n${escape(alert.requestedBy)}` : null,
+  ]
+    .filter((t): t is string => t !== null)
+    .map((t) => ({ type: 'mrkdwn', text: t }));
   const blocks: unknown[] = [
-    { type: 'header', text: { type: 'plain_text', text: `${alert.severity}: capacity ${alert.step.toLowerCase()} failed` } },
+    { type: 'header', text: { type: 'plain_text', text: `${EMOJI[alert.severity]} ${alert.severity}: capacity ${alert.step.toLowerCase()} failed`, emoji: true } },
     { type: 'section', fields },
-    { type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${alert.reason}` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${escape(alert.reason)}` } },
   ];
-  if (link) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${link}|Open the workflow in Temporal>` }] });
+  if (alert.requestReason) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Requested for*\n${escape(alert.requestReason)}` } });
+  }
+  const context = [`Window \`${escape(alert.windowId)}\``];
+  if (link) context.push(`<${link}|Open the workflow in the Temporal Web UI>`);
+  blocks.push({ type: 'context', elements: context.map((t) => ({ type: 'mrkdwn', text: t })) });
   return { text, blocks };
 }
 
@@ -39,12 +79,11 @@ export function createSlackNotifier(opts: SlackOptions): Notifier {
   return {
     async notify(alert) {
       if (!opts.webhookUrl) {
+        opts.metrics?.slackSends.inc({ outcome: 'disabled' });
         log.debug({ namespace: alert.namespace, step: alert.step }, 'no Slack webhook configured; alert only logged');
         return false;
       }
-      const link = opts.uiUrl && alert.workflowId
-        ? `${opts.uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(opts.temporalNamespace ?? 'default')}/workflows/${encodeURIComponent(alert.workflowId)}`
-        : null;
+      const link = workflowLink(opts.uiUrl, opts.temporalNamespace, alert.workflowId);
       try {
         const res = await fetch(opts.webhookUrl, {
           method: 'POST',
@@ -53,11 +92,14 @@ export function createSlackNotifier(opts: SlackOptions): Notifier {
           signal: AbortSignal.timeout(opts.timeoutMs),
         });
         if (!res.ok) {
+          opts.metrics?.slackSends.inc({ outcome: 'failed' });
           log.warn({ status: res.status, namespace: alert.namespace, step: alert.step }, 'Slack refused the alert');
           return false;
         }
+        opts.metrics?.slackSends.inc({ outcome: 'sent' });
         return true;
       } catch (err) {
+        opts.metrics?.slackSends.inc({ outcome: 'failed' });
         // The error text of fetch can carry the URL, which is a secret: log its name only.
         log.warn({ error: (err as Error).name, namespace: alert.namespace, step: alert.step }, 'Slack alert could not be sent');
         return false;

@@ -110,4 +110,11 @@ export interface AlertInput {
   reason: string;
   windowId: string;
   workflowId?: string;
+  /** Who asked for the window (the request's requestedBy). */
+  requestedBy?: string | null;
+  /** Why the window was asked for (the request's reason), not why this step failed. */
+  requestReason?: string | null;
+  /** RFC 3339 instants the window runs from and to; endAt null: a permanent change. */
+  startAt?: string | null;
+  endAt?: string | null;
 }

@@ -113,7 +113,19 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   const alert = async (severity: AlertInput['severity'], step: StepName, reason: string) => {
     log.warn('capacity window alert', { namespace: input.namespace, step, severity, reason });
     try {
-      await notifySlack({ severity, namespace: input.namespace, trus: input.trus, step, reason, windowId: id, workflowId: info.workflowId });
+      await notifySlack({
+        severity,
+        namespace: input.namespace,
+        trus: input.trus,
+        step,
+        reason,
+        windowId: id,
+        workflowId: info.workflowId,
+        requestedBy: input.requestedBy ?? null,
+        requestReason: input.reason ?? null,
+        startAt: progress.startAt,
+        endAt: progress.endAt,
+      });
     } catch (err) {
       log.error('alert could not be delivered', { namespace: input.namespace, step, reason: reasonOf(err) });
     }

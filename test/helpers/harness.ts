@@ -14,6 +14,7 @@ import { CloudOps } from '../../src/cloud-ops/client.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createLogger, installTemporalRuntimeLogger, type Logger } from '../../src/logger.js';
+import { cloudOpsCallObserver, createMetrics, type Metrics } from '../../src/metrics.js';
 import { createSlackNotifier } from '../../src/notify/slack.js';
 import { createWorker, workflowBundle } from '../../src/worker/index.js';
 
@@ -37,6 +38,8 @@ export interface Harness {
   capacity: CapacityService;
   slack: SlackReceiver;
   logger: Logger;
+  /** This harness's metrics, shared by the app (GET /metrics), the Cloud Ops client, the activities and Slack. */
+  metrics: Metrics;
   /** Every log line this process wrote, for the secret-leak checks. */
   logLines: string[];
   secrets: { cloudApiKey: string; slackWebhookUrl: string };
@@ -102,21 +105,23 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
 
   // The SDK's own logs go through our logger too, so the secret checks see them.
   installTemporalRuntimeLogger(logger);
+  const metrics = createMetrics();
   const emulator = await startEmulator({ apiKey: cloudApiKey, namespaces: [], applyDelayMs: opts.applyDelayMs ?? 300, tlsDir });
   const ops = CloudOps.create({
     address: emulator.grpcAddress,
     apiKey: cloudApiKey,
     apiVersion: config.cloudOps.apiVersion,
     serverNameOverride: emulator.serverName,
+    onCall: cloudOpsCallObserver(metrics),
   });
   const capacity = new CapacityService(ops);
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const app = await buildApp({ config, logger, temporal: client, capacity });
+  const app = await buildApp({ config, logger, temporal: client, capacity, metrics });
   await app.ready();
 
-  const notifier = createSlackNotifier({ webhookUrl: slack.url, timeoutMs: 2_000, logger });
-  const activities = createActivities({ capacity, notifier });
+  const notifier = createSlackNotifier({ webhookUrl: slack.url, timeoutMs: 2_000, logger, metrics });
+  const activities = createActivities({ capacity, notifier, metrics });
   const bundle = await workflowBundle();
   let worker: { worker: Worker; connection: NativeConnection; run: Promise<void> } | null = null;
 
@@ -128,6 +133,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     capacity,
     slack,
     logger,
+    metrics,
     logLines,
     secrets: { cloudApiKey, slackWebhookUrl: slack.url },
     newNamespace() {

@@ -1,0 +1,199 @@
+// Deployment files, checked without a Docker engine (none runs here): docker-compose.yml parses and wires the
+// service to Temporal with configuration the service really reads; the Dockerfile builds what `npm run build`
+// needs, on a glibc base, as a non-root user, with a health check on /healthz.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { parse } from 'yaml';
+import { EnvSchema, loadConfig } from '../src/config.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
+const envNames = Object.keys(EnvSchema.properties);
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: Array<string | number | { target: number; published?: string | number }>;
+  profiles?: string[];
+}
+interface Compose {
+  services: Record<string, ComposeService>;
+}
+
+/** A service's environment as a map, whichever of the two compose syntaxes it uses. */
+function environment(service: ComposeService): Record<string, string> {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(env.map((e) => [e.split('=')[0], e.includes('=') ? e.slice(e.indexOf('=') + 1) : '']));
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+/** What compose would pass with none of the referenced shell variables set: `${X:-default}` → default, `${X}` → ''. */
+const interpolate = (value: string) => value.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-([^}]*))?\}/g, (_, def: string | undefined) => def ?? '');
+
+/** Container ports of a service's `ports` entries ("8080:8080", "127.0.0.1:8080:8080/tcp", 8080, {target}). */
+function containerPorts(service: ComposeService): number[] {
+  return (service.ports ?? []).map((p) => (typeof p === 'object' ? Number(p.target) : Number(String(p).split('/')[0].split(':').at(-1))));
+}
+
+const compose = parse(read('docker-compose.yml')) as Compose;
+
+t.test('docker-compose.yml parses and has the four services', async (t) => {
+  t.type(compose, 'object');
+  t.type(compose.services, 'object');
+  for (const name of ['postgres', 'temporal', 'temporal-ui', 'capacity-scheduler']) {
+    t.ok(compose.services[name], `service ${name}`);
+  }
+  t.ok(compose.services['capacity-scheduler'].build, 'capacity-scheduler is built from this repository');
+});
+
+t.test('capacity-scheduler: every environment key is a config variable, and the values load', async (t) => {
+  const svc = compose.services['capacity-scheduler'];
+  const env = environment(svc);
+  t.ok(Object.keys(env).length > 0, 'it sets an environment');
+  for (const key of Object.keys(env)) t.ok(envNames.includes(key), `${key} is in src/config.ts EnvSchema`);
+
+  // With no shell variables set (no TEMPORAL_CLOUD_API_KEY): the configuration is valid and selects the emulator.
+  const config = loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v)])));
+  t.equal(config.cloudOps.apiKey, null, 'TEMPORAL_CLOUD_API_KEY unset by default: the embedded emulator');
+  t.equal(config.http.host, '0.0.0.0', 'HOST=0.0.0.0: the API is reachable through the published port');
+  t.equal(env.HOST, '0.0.0.0', 'HOST is set in compose itself, not only by the image');
+  if (/EMULATOR_CONTROL_PORT|control plane/i.test(read('docker-compose.yml'))) {
+    t.ok('EMULATOR_CONTROL_PORT' in env, 'compose documents the emulator control plane, so it passes EMULATOR_CONTROL_PORT');
+  }
+});
+
+t.test("capacity-scheduler: TEMPORAL_ADDRESS is the temporal service's host:port", async (t) => {
+  const env = environment(compose.services['capacity-scheduler']);
+  const [host, port] = (env.TEMPORAL_ADDRESS ?? '').split(':');
+  t.equal(host, 'temporal', 'the host is the temporal service');
+  const temporalPorts = containerPorts(compose.services.temporal);
+  t.ok((temporalPorts.length ? temporalPorts : [7233]).includes(Number(port)), `port ${port} is the temporal frontend port`);
+  t.equal(environment(compose.services['temporal-ui']).TEMPORAL_ADDRESS, env.TEMPORAL_ADDRESS, 'the Web UI talks to the same frontend');
+});
+
+t.test('capacity-scheduler: the published port is the port the API listens on', async (t) => {
+  const env = environment(compose.services['capacity-scheduler']);
+  const dockerfilePort = /^ENV\s.*\bPORT=(\d+)/m.exec(read('Dockerfile'))?.[1];
+  const schemaDefault = (EnvSchema.properties.PORT as { default?: string }).default;
+  const port = Number(env.PORT ?? dockerfilePort ?? schemaDefault);
+  t.same(containerPorts(compose.services['capacity-scheduler']), [port], `the container port is PORT (${port})`);
+  const exposed = /^EXPOSE\s+(\d+)/m.exec(read('Dockerfile'))?.[1];
+  t.equal(Number(exposed), port, 'and the Dockerfile EXPOSEs it');
+});
+
+// ---- Dockerfile ------------------------------------------------------------------------------------------
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+/** Instructions with line continuations joined and comments dropped. */
+function instructions(text: string): Instruction[] {
+  return text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [op, ...rest] = l.split(/\s+/);
+      return { op: op.toUpperCase(), args: rest.join(' ') };
+    });
+}
+
+const dockerfile = instructions(read('Dockerfile'));
+const stages: Array<{ name: string | undefined; base: string; body: Instruction[] }> = [];
+{
+  const args: Record<string, string> = {};
+  for (const ins of dockerfile) {
+    if (ins.op === 'ARG' && stages.length === 0) {
+      const [k, v = ''] = ins.args.split('=');
+      args[k] = v;
+    } else if (ins.op === 'FROM') {
+      const [image, , name] = ins.args.replace(/--platform=\S+\s+/, '').split(/\s+/);
+      stages.push({ name, base: image.replace(/\$\{?(\w+)\}?/g, (_, a: string) => args[a] ?? ''), body: [] });
+    } else stages.at(-1)?.body.push(ins);
+  }
+}
+
+t.test('Dockerfile: glibc base image, non-root user, health check on /healthz', async (t) => {
+  const stageNames = new Set(stages.map((s) => s.name));
+  const external = stages.map((s) => s.base).filter((b) => !stageNames.has(b));
+  t.ok(external.length > 0, `base images: ${external.join(', ')}`);
+  for (const base of external) {
+    t.notMatch(base, /alpine/i, `${base} is not Alpine (the Temporal SDK's native core needs glibc)`);
+    t.match(base, /^node:(\d+)/, `${base} is a Node image`);
+    t.ok(Number(/^node:(\d+)/.exec(base)?.[1]) >= 20, `${base}: Node >= 20`);
+  }
+  const final = stages.at(-1)!;
+  const user = final.body.filter((i) => i.op === 'USER').at(-1)?.args;
+  t.ok(user, 'the final stage sets USER');
+  t.notOk(/^(root|0)(:|$)/.test(user ?? 'root'), `and it is not root (${user})`);
+  const health = final.body.find((i) => i.op === 'HEALTHCHECK');
+  t.ok(health, 'HEALTHCHECK is set');
+  t.match(health?.args ?? '', /\/healthz/, 'it probes /healthz');
+  t.match(final.body.find((i) => i.op === 'CMD')?.args ?? '', /dist\/src\/main\.js/, 'the image runs the compiled service');
+});
+
+/** Does a COPY source (path or glob) cover a file the build needs? */
+function covers(source: string, file: string): boolean {
+  const src = source.replace(/^\.\//, '').replace(/\/$/, '');
+  if (src === '.' || file === src || file.startsWith(`${src}/`)) return true;
+  const re = new RegExp(`^${src.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  return re.test(file);
+}
+
+t.test('Dockerfile: runs `npm run build` with everything that script needs copied in, then ships its output', async (t) => {
+  const buildScript = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.build;
+  const buildStage = stages.find((s) => s.body.some((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args)));
+  t.ok(buildStage, 'a stage runs `npm run build` (tsc, then the prebuilt workflow bundle)');
+  t.match(buildScript, /bundle-workflows/, 'and that script prebuilds the workflow bundle');
+  if (!buildStage) return;
+
+  // Files the build script names (tsconfig passed with -p, scripts run with tsx), plus the sources.
+  const needed = ['package.json', 'package-lock.json', 'src/main.ts', ...(buildScript.match(/[\w./-]+\.(?:json|ts)\b/g) ?? [])];
+  const runAt = buildStage.body.findIndex((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args));
+  const copied = buildStage.body
+    .slice(0, runAt)
+    .filter((i) => (i.op === 'COPY' || i.op === 'ADD') && !/--from=/.test(i.args))
+    .flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1));
+  const ignored = read('.dockerignore').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  for (const file of needed) {
+    t.ok(copied.some((c) => covers(c, file)), `${file} is copied into the build stage before \`npm run build\``);
+    t.notOk(ignored.some((pattern) => covers(pattern, file)), `${file} is not excluded by .dockerignore`);
+  }
+  const final = stages.at(-1)!;
+  t.ok(
+    final.body.some((i) => i.op === 'COPY' && i.args.includes(`--from=${buildStage.name}`) && /\bdist\b/.test(i.args)),
+    'the final stage copies dist/ (with the prebuilt bundle) from the build stage',
+  );
+  t.ok(final.body.some((i) => i.op === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args)), 'the final stage installs production dependencies only');
+});
+
+t.test('every package the compiled service imports is a production dependency (the image omits devDependencies)', async (t) => {
+  const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((f) => {
+      const p = path.join(dir, f);
+      return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') ? [p] : [];
+    });
+  const used = new Set<string>();
+  for (const file of walk(path.join(root, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    // Value imports and re-exports only: `import type` is erased by the compiler.
+    const specifiers = [
+      ...text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm),
+      ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
+    ].map((m) => m[1]);
+    for (const s of specifiers) {
+      if (s.startsWith('.') || s.startsWith('node:')) continue;
+      used.add(s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]);
+    }
+  }
+  t.ok(used.size > 0, `src imports ${[...used].sort().join(', ')}`);
+  for (const name of used) t.ok(name in pkg.dependencies, `${name} is in dependencies`);
+});

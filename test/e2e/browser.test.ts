@@ -1,0 +1,104 @@
+// Swagger UI in a real headless Chromium (Debian's `chromium`, driven by playwright-core) against the real stack:
+// open /docs, create a window with "Try it out", see the 202 and the id, then read the window back through
+// Swagger UI's GET operation and through the API until it has completed.
+//
+// No "Authorize" step: the API has no authentication yet. When bearer tokens arrive, authorize here first.
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import t from 'tap';
+import { startHarness, type Harness } from '../helpers/harness.js';
+
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ARTIFACTS_DIR = fileURLToPath(new URL('../../.tap/artifacts/', import.meta.url));
+const SCREENSHOT = `${ARTIFACTS_DIR}swagger-try-it-out.png`;
+const UI_TIMEOUT = 20_000;
+
+// Fail loudly (never skip) when the browser is missing: a skipped UI check looks like a passing one.
+if (!existsSync(CHROMIUM_PATH)) {
+  throw new Error(
+    `Chromium not found at ${CHROMIUM_PATH}. Install Debian's chromium ` +
+      '(`apt-get install -y chromium`; .ci/run does it in CI) or point CHROMIUM_PATH at a Chromium binary.',
+  );
+}
+
+let h: Harness;
+let browser: Browser;
+let baseUrl: string;
+t.before(async () => {
+  h = await startHarness({ applyDelayMs: 300 });
+  await h.app.listen({ port: 0, host: '127.0.0.1' });
+  baseUrl = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+t.teardown(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+/** The operation block of Swagger UI for `method path`, expanded, with "Try it out" switched on. */
+async function openOperation(page: Page, method: 'get' | 'post', path: string): Promise<Locator> {
+  const block = page.locator(`.opblock.opblock-${method}`).filter({ has: page.locator(`.opblock-summary-path[data-path="${path}"]`) });
+  await block.locator('.opblock-summary').first().click();
+  await block.getByRole('button', { name: 'Try it out' }).click();
+  return block;
+}
+
+/** Clicks Execute and returns the status code and body of the live response Swagger UI shows. */
+async function execute(block: Locator): Promise<{ status: number; body: string; live: Locator }> {
+  await block.getByRole('button', { name: 'Execute' }).click();
+  const live = block.locator('.live-responses-table');
+  const status = live.locator('tbody .response-col_status').first();
+  await status.waitFor({ timeout: UI_TIMEOUT });
+  const body = await live.locator('.response-col_description .microlight, .response-col_description pre').first().innerText();
+  return { status: Number((await status.innerText()).trim()), body, live };
+}
+
+t.test('Swagger UI: create a window with "Try it out", see the 202 and its id, then follow it to COMPLETED', async (t) => {
+  const ns = h.newNamespace();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  t.teardown(() => page.close());
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+
+  await page.goto(`${baseUrl}/docs`);
+  await page.locator('.swagger-ui .info .title').waitFor({ timeout: UI_TIMEOUT });
+  t.match(await page.locator('.swagger-ui .info .title').innerText(), /Capacity Scheduler API/, 'Swagger UI rendered the API document');
+
+  // POST /v1/capacity-changes through the UI.
+  const post = await openOperation(page, 'post', '/v1/capacity-changes');
+  const bodyInput = post.locator('textarea.body-param__text');
+  await bodyInput.fill(JSON.stringify({ namespace: ns, trus: 4, duration: 'PT2S' }));
+  const created = await execute(post);
+  t.equal(created.status, 202, `the response panel shows 202 (${created.body})`);
+  const body = JSON.parse(created.body) as { id: string; links?: { self?: string } };
+  t.match(body.id, new RegExp(`^${ns.replace('.', '\\.')}~`), 'and the new window id');
+  t.equal(body.links?.self, `/v1/capacity-changes/${body.id}`, 'with a self link');
+
+  // Scroll so that the request URL sits at the top, followed by the server response (code 202 and body).
+  const requestUrl = await post.locator('.request-url').boundingBox();
+  if (requestUrl) await page.evaluate(`window.scrollBy(0, ${Math.round(requestUrl.y) - 40})`);
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  await page.screenshot({ path: SCREENSHOT });
+  t.comment(`screenshot of the 202 in Swagger UI: ${SCREENSHOT}`);
+
+  // The same window through the API.
+  const status = await h.windowStatus(body.id);
+  t.match(status, { id: body.id, namespace: ns, trus: 4 }, 'the API knows the window');
+
+  // GET /v1/capacity-changes/{id} through the UI.
+  const get = await openOperation(page, 'get', '/v1/capacity-changes/{id}');
+  await get.locator('tr[data-param-name="id"] input').fill(body.id);
+  const read = await execute(get);
+  t.equal(read.status, 200, 'Swagger UI reads the window back with 200');
+  t.match(JSON.parse(read.body), { id: body.id, namespace: ns, trus: 4 }, 'and shows it');
+
+  const done = await h.waitForWindow(body.id, 'COMPLETED', (s) => s.status === 'COMPLETED', 60_000);
+  t.equal(done.phase, 'COMPLETED', 'the window completed: applied, verified, held and reverted');
+  t.ok(h.emulator.state.snapshot(ns).updates.length >= 1, 'the emulated namespace was provisioned');
+  t.same(pageErrors, [], 'no JavaScript error on the page');
+});
