@@ -29,6 +29,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The runbook client, running the compiled CLI: `docker compose exec capacity-scheduler node bin/capacityctl.js --help`.
+COPY bin ./bin
 
 ENV HOST=0.0.0.0 PORT=8080
 USER node

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureEmulatorTrust } from '../src/emulator/tls.js';
 import { resolveTemporalCli, startDevServer } from '../src/local/dev-server.js';
+import { searchAttributeRegistrations } from '../src/shared/search-attributes.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -47,6 +48,7 @@ const server = await startDevServer({
   cli: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH ?? null),
   port: await freePort(),
   uiPort: await freePort(),
+  searchAttributes: searchAttributeRegistrations(),
 });
 
 const code = await new Promise<number>((resolve) => {

@@ -13,6 +13,7 @@ import { startDevServer, resolveTemporalCli, type RunningDevServer } from './loc
 import { createLogger, installTemporalRuntimeLogger, type Logger } from './logger.js';
 import { cloudOpsCallObserver, createMetrics, type Metrics } from './metrics.js';
 import { createSlackNotifier } from './notify/slack.js';
+import { searchAttributeRegistrations } from './shared/search-attributes.js';
 import { createWorker } from './worker/index.js';
 
 const BANNER = '='.repeat(78);
@@ -153,6 +154,7 @@ async function startLocalTemporal(config: Config, logger: Logger, stops: Array<(
     port: config.devServer.port,
     uiPort: config.devServer.uiPort,
     dbFile: config.devServer.dbFile,
+    searchAttributes: searchAttributeRegistrations(),
     logger,
   });
   stops.push(() => server.stop());

@@ -7,6 +7,7 @@ import {
   FailureType,
   type AlertInput,
   type ApplyCapacityInput,
+  type ValidateCapacityResult,
   type ApplyCapacityResult,
   type VerifyCapacityInput,
   type VerifyCapacityResult,
@@ -46,7 +47,7 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     /** Checks the TRU value against capacity info; a request in progress is waited out by retries. */
-    async validateCapacity(input: { namespace: string; trus: number }): Promise<void> {
+    async validateCapacity(input: { namespace: string; trus: number }): Promise<ValidateCapacityResult> {
       try {
         const view = await deps.capacity.readCapacity(input.namespace);
         const check = deps.capacity.checkTrus(view, input.trus);
@@ -54,6 +55,7 @@ export function createActivities(deps: ActivityDeps) {
         if (view.latestRequest?.state === 'IN_PROGRESS') {
           throw ApplicationFailure.retryable('a capacity request is in progress on the namespace', 'RequestInProgress');
         }
+        return { current: view.current };
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
         toFailure(err);

@@ -3,3 +3,4 @@ export * from './duration.js';
 export * from './ids.js';
 export * from './window.js';
 export * from './queries.js';
+export * from './search-attributes.js';

@@ -24,6 +24,8 @@ export interface CapacityWindowInput {
   startAt?: string;
   reason?: string;
   requestedBy?: string;
+  /** What the namespace returns to at the end: what it had before the window (default), or On-Demand. */
+  revertTo?: 'BASELINE' | 'ON_DEMAND';
   policy: WindowPolicy;
 }
 
@@ -38,7 +40,7 @@ export type Phase =
   | 'COMPLETED'
   | 'FAILED';
 
-export type StepName = 'VALIDATE' | 'APPLY' | 'VERIFY' | 'WAIT' | 'REVERT' | 'REVERT_VERIFY';
+export type StepName = 'VALIDATE' | 'APPLY' | 'VERIFY' | 'WAIT' | 'CANCEL' | 'REVERT' | 'REVERT_VERIFY';
 
 export interface Step {
   step: StepName;
@@ -69,6 +71,18 @@ export interface CapacityWindowResult {
   completedAt: string;
   applyOperationId: string | null;
   revertOperationId: string | null;
+  /** What the namespace had before the window, as read when it started (null: never read). */
+  baseline: CapacityTarget | null;
+  /** Whether the namespace went back (to `revertedTo`) and that was verified. */
+  reverted: boolean;
+  revertedTo: CapacityTarget | null;
+  /** Set when someone ended the window early. */
+  cancelled: { by: string | null; reason: string | null; at: string } | null;
+}
+
+export interface CancelRequest {
+  by: string | null;
+  reason: string | null;
 }
 
 /** The memo the window keeps up to date, so that status is readable with one describe call, worker or not. */
@@ -76,6 +90,13 @@ export interface WindowMemo {
   window: { namespace: string; trus: number; requestedBy: string | null; reason: string | null; scheduleId?: string };
   /** Absent until the workflow's first task for runs a schedule started. */
   progress?: WindowProgress;
+  /** The Idempotency-Key the window was created with, and a hash of its request body. */
+  request?: { idempotencyKey: string; bodySha256: string };
+}
+
+export interface ValidateCapacityResult {
+  /** The namespace's capacity before this window changes anything: the baseline it returns to. */
+  current: CapacityTarget;
 }
 
 export interface ApplyCapacityInput {

@@ -3,18 +3,25 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
   log,
   proxyActivities,
   setHandler,
   sleep,
   upsertMemo,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import {
   FailureType,
   ON_DEMAND,
+  SA,
+  cancelSignal,
+  describeTarget,
+  sameTarget,
+  setEndUpdate,
   operationId,
   parseIsoDuration,
   progressQuery,
@@ -24,6 +31,7 @@ import {
   type CapacityTarget,
   type CapacityWindowInput,
   type CapacityWindowResult,
+  type CancelRequest,
   type Phase,
   type Step,
   type StepName,
@@ -72,7 +80,7 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   const info = workflowInfo();
   const id = windowIdOf(info.workflowId, info.firstExecutionRunId);
   const startMs = windowStartMs(input);
-  const endMs = input.endAt
+  let endMs = input.endAt
     ? Date.parse(input.endAt)
     : input.duration
       ? startMs + (parseIsoDuration(input.duration) ?? 0)
@@ -98,10 +106,21 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
     completedAt: progress.startAt,
     applyOperationId: null,
     revertOperationId: null,
+    baseline: null,
+    reverted: false,
+    revertedTo: null,
+    cancelled: null,
   };
-  setHandler(progressQuery, () => progress);
+  let cancelRequest: CancelRequest | null = null;
 
-  const publish = () => upsertMemo({ progress });
+  const publish = () => {
+    upsertMemo({ progress });
+    upsertSearchAttributes([
+      { key: SA.phase, value: progress.phase },
+      { key: SA.startAt, value: new Date(startMs) },
+      ...(endMs === null ? [] : [{ key: SA.endAt, value: new Date(endMs) }]),
+    ]);
+  };
   const setPhase = (phase: Phase) => {
     progress.phase = phase;
     publish();
@@ -110,6 +129,37 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
     progress.steps.push({ step, outcome, at: new Date().toISOString(), ...extra });
     publish();
   };
+
+  setHandler(progressQuery, () => progress);
+  setHandler(cancelSignal, (req) => {
+    if (cancelRequest || TERMINAL_PHASES.has(progress.phase)) return;
+    cancelRequest = req;
+    result.cancelled = { ...req, at: new Date().toISOString() };
+    record('CANCEL', 'SUCCEEDED', { detail: `cancelled by ${req.by ?? 'unknown'}${req.reason ? `: ${req.reason}` : ''}` });
+  });
+  setHandler(
+    setEndUpdate,
+    ({ endAt }) => {
+      endMs = Date.parse(endAt);
+      progress.endAt = new Date(endMs).toISOString();
+      record('WAIT', 'STARTED', { detail: `until ${progress.endAt} (end moved)` });
+      return progress;
+    },
+    {
+      validator: ({ endAt, maxEndAt }) => {
+        const end = Date.parse(endAt);
+        if (!Number.isFinite(end)) throw new Error(`endAt ${endAt} is not an instant`);
+        if (endMs === null) throw new Error('a permanent change has no end to move');
+        if (cancelRequest || !MOVABLE_PHASES.has(progress.phase)) {
+          throw new Error(`the window is ${progress.phase.toLowerCase()}: its end can no longer move`);
+        }
+        if (end <= Date.now()) throw new Error(`endAt ${endAt} is not in the future`);
+        if (end <= startMs) throw new Error(`endAt ${endAt} is not after the window's start ${progress.startAt}`);
+        if (maxEndAt !== null && end > Date.parse(maxEndAt)) throw new Error(`endAt ${endAt} is past the longest window allowed (${maxEndAt})`);
+      },
+    },
+  );
+
   const alert = async (severity: AlertInput['severity'], step: StepName, reason: string) => {
     log.warn('capacity window alert', { namespace: input.namespace, step, severity, reason });
     try {
@@ -155,7 +205,7 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
 
   /** Applies and verifies one target; returns the operation id, throws with the step that failed. */
   const change = async (applyStep: StepName, verifyStep: StepName, to: CapacityTarget, opId: string, applyFn = apply) => {
-    record(applyStep, 'STARTED', { asyncOperationId: opId });
+    record(applyStep, 'STARTED', { asyncOperationId: opId, detail: describeTarget(to) });
     let applied: string | null;
     try {
       applied = (await applyFn({ namespace: input.namespace, target: to, asyncOperationId: opId })).asyncOperationId;
@@ -182,15 +232,26 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   let mayBeProvisioned = false;
   let cancelled: unknown = null;
   try {
+    // A future window waits here, in a durable timer of its own rather than a Temporal start delay: a
+    // workflow that is running can be read, cancelled and given a new end before it starts.
+    if (startMs > Date.now()) {
+      progress.phase = 'SCHEDULED';
+      publish();
+      await condition(() => cancelRequest !== null, startMs - Date.now());
+      progress.phase = 'PENDING';
+    }
+    publish();
+    if (cancelRequest) return finish('COMPLETED');
     record('VALIDATE', 'STARTED');
     try {
-      await validate({ namespace: input.namespace, trus: input.trus });
-      record('VALIDATE', 'SUCCEEDED');
+      result.baseline = (await validate({ namespace: input.namespace, trus: input.trus })).current;
+      record('VALIDATE', 'SUCCEEDED', { detail: `baseline ${describeTarget(result.baseline)}` });
     } catch (err) {
       if (isCancellation(err)) throw err;
       await fail('VALIDATE', err);
       return finish('FAILED');
     }
+    if (cancelRequest) return finish('COMPLETED');
 
     setPhase('APPLYING');
     try {
@@ -211,13 +272,18 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
       if (!mayBeProvisioned) return finish('FAILED');
     }
 
-    if (endMs === null) return finish(result.verificationSuccess ? 'COMPLETED' : 'FAILED');
+    if (endMs === null && !cancelRequest) return finish(result.verificationSuccess ? 'COMPLETED' : 'FAILED');
 
     setPhase('ACTIVE');
-    record('WAIT', 'STARTED', { detail: `until ${progress.endAt}` });
-    const remaining = endMs - Date.now();
-    if (remaining > 0) await sleep(remaining);
-    record('WAIT', 'SUCCEEDED');
+    if (!cancelRequest) record('WAIT', 'STARTED', { detail: `until ${progress.endAt}` });
+    // The end can move (setEnd) and the window can be cancelled: wait for whichever comes first.
+    for (;;) {
+      const waitingFor = endMs as number;
+      const remaining = waitingFor - Date.now();
+      if (cancelRequest || remaining <= 0) break;
+      await condition(() => cancelRequest !== null || endMs !== waitingFor, remaining);
+    }
+    if (!cancelRequest) record('WAIT', 'SUCCEEDED');
   } catch (err) {
     if (!isCancellation(err) && !(err instanceof StepError && isCancellation(err.cause))) throw err;
     cancelled = err instanceof StepError ? err.cause : err;
@@ -234,12 +300,16 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   return outcome;
 
   /**
-   * Reverts to On-Demand until it is verified. Transient refusals (a cool-down, UNAVAILABLE) are retried with
-   * backoff; after REVERT_ALERT_AFTER of failing, a CRITICAL alert goes out and repeats each further round,
-   * and the status says revertBlocked: paid capacity is never left on quietly.
+   * Reverts to the baseline (or On-Demand) until it is verified. Transient refusals (a cool-down,
+   * UNAVAILABLE) are retried with backoff; after REVERT_ALERT_AFTER of failing, a CRITICAL alert goes out and
+   * repeats each further round, and the status says revertBlocked: paid capacity is never left on quietly.
    */
   async function revert(): Promise<void> {
     setPhase('REVERTING');
+    // A baseline equal to this window's own value is no baseline: it can only be a window left behind.
+    const baseline = result.baseline && !sameTarget(result.baseline, target) ? result.baseline : ON_DEMAND;
+    const to = input.revertTo === 'ON_DEMAND' ? ON_DEMAND : baseline;
+    result.revertedTo = to;
     const revertApply = proxyActivities<Activities>({
       startToCloseTimeout: '30s',
       scheduleToCloseTimeout: input.policy.revertAlertAfterMs,
@@ -248,8 +318,9 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
     for (let round = 0; ; round++) {
       const opId = operationId(info.firstExecutionRunId, 'revert', round);
       try {
-        result.revertOperationId = await change('REVERT', 'REVERT_VERIFY', ON_DEMAND, opId, revertApply);
-        result.revertedToOnDemand = true;
+        result.revertOperationId = await change('REVERT', 'REVERT_VERIFY', to, opId, revertApply);
+        result.reverted = true;
+        result.revertedToOnDemand = to.mode === 'ON_DEMAND';
         result.revertVerificationSuccess = true;
         result.revertedAt = new Date().toISOString();
         if (progress.revertBlocked) {
@@ -260,7 +331,10 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
         return;
       } catch (err) {
         const stepErr = err as StepError;
-        if (stepErr.step === 'REVERT_VERIFY') result.revertedToOnDemand = true;
+        if (stepErr.step === 'REVERT_VERIFY') {
+          result.reverted = true;
+          result.revertedToOnDemand = to.mode === 'ON_DEMAND';
+        }
         progress.revertBlocked = {
           since: progress.revertBlocked?.since ?? new Date().toISOString(),
           attempts: round + 1,
@@ -281,6 +355,10 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
     return result;
   }
 }
+
+const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(['COMPLETED', 'FAILED']);
+/** Phases in which the window has not begun reverting, so its end can still move. */
+const MOVABLE_PHASES: ReadonlySet<Phase> = new Set(['SCHEDULED', 'PENDING', 'APPLYING', 'VERIFYING', 'ACTIVE']);
 
 const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 

@@ -1,6 +1,4 @@
 // The HTTP contract against the real stack: a real Temporal server, the emulator, a real worker.
-import { spawn } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { startHarness, type Harness } from '../helpers/harness.js';
 
@@ -95,31 +93,4 @@ t.test('Swagger UI, the OpenAPI document and the probes', async (t) => {
   const ready = await h.app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 200, ready.body);
   t.match(ready.json(), { checks: { temporal: 'ok', cloudOps: 'ok' } });
-});
-
-t.test('the runbook command follows a window until it is verified', async (t) => {
-  const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
-  t.ok((h.app.server.address() as AddressInfo).port > 0);
-  const ns = h.newNamespace();
-  const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/capacity-change.ts', ns, '4', '1'], {
-      env: { ...process.env, CAPACITY_SCHEDULER_URL: address },
-    });
-    let out = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (out += c));
-    child.on('exit', (c) => resolve({ code: c, out }));
-  });
-  t.equal(code, 0, out);
-  t.match(out, new RegExp(`${ns.replace('.', '\\.')}~`), 'prints the window id');
-  t.match(out, /VERIFY SUCCEEDED/);
-  t.match(out, /phase ACTIVE/);
-  t.same((h.emulator.state.snapshot(ns).capacity as { provisioned?: unknown }).provisioned, { currentValue: 4 });
-
-  const bad = await new Promise<number | null>((resolve) => {
-    spawn(process.execPath, ['--import', 'tsx', 'src/cli/capacity-change.ts', ns, '5', '1'], {
-      env: { ...process.env, CAPACITY_SCHEDULER_URL: address },
-    }).on('exit', resolve);
-  });
-  t.equal(bad, 2, 'an HTTP refusal exits 2');
 });

@@ -1,9 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { WorkflowExecutionStatusName } from '@temporalio/client';
+import { createHash } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type WorkflowExecutionStatusName } from '@temporalio/client';
 import type { AppDeps } from '../../app.js';
-import { ApiError, withTemporalDeadline } from '../../plugins/errors.js';
+import { optionalBody } from '../../hooks.js';
+import { ApiError, toApiError, withTemporalDeadline } from '../../plugins/errors.js';
 import {
   CAPACITY_WINDOW_WORKFLOW,
+  SA,
+  cancelSignal,
+  setEndUpdate,
   parseIsoDuration,
   parseWindowId,
   windowIdOf,
@@ -13,9 +18,27 @@ import {
   type Phase,
   type WindowMemo,
 } from '../../../shared/index.js';
-import { createSchema, getSchema, type CapacityChange, type CreateCapacityChange } from './schema.js';
+import {
+  cancelSchema,
+  createSchema,
+  getSchema,
+  moveEndSchema,
+  type CapacityChange,
+  type CapacityChangeAccepted,
+  type CreateCapacityChange,
+} from './schema.js';
 
 const BASE = '/v1/capacity-changes';
+
+/** JSON with sorted keys: two bodies that mean the same hash the same, whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
 
 const selfLink = (id: string) => `${BASE}/${encodeURIComponent(id)}`;
 
@@ -60,8 +83,32 @@ function effectivePhase(memoPhase: Phase, status: WorkflowExecutionStatusName): 
 const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { temporal, capacity, config } = deps;
 
+  /** The window an Idempotency-Key already made for this namespace, if any; 422 when it came with another body. */
+  async function replay(namespace: string, key: string, bodyHash: string): Promise<CapacityChangeAccepted | undefined> {
+    let desc;
+    try {
+      desc = await withTemporalDeadline(temporal, () => temporal.workflow.getHandle(windowWorkflowId(namespace)).describe());
+    } catch (err) {
+      if (toApiError(err)?.code === 'WINDOW_NOT_FOUND') return undefined;
+      throw err;
+    }
+    const memo = desc.memo as WindowMemo | undefined;
+    if (memo?.request?.idempotencyKey !== key) return undefined;
+    if (memo.request.bodySha256 !== bodyHash) {
+      throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
+    }
+    const id = windowIdOf(desc.workflowId, desc.runId);
+    return { id, status: 'RUNNING', phase: memo.progress?.phase === 'SCHEDULED' ? 'SCHEDULED' : 'PENDING', links: { self: selfLink(id) } };
+  }
+
   app.post(BASE, { schema: createSchema }, async (request, reply) => {
     const body = request.body;
+    const key = request.headers['idempotency-key'];
+    const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
+    if (key !== undefined) {
+      const original = await replay(body.namespace, key, bodyHash);
+      if (original) return reply.code(200).header('location', original.links.self).send(original);
+    }
     const now = Date.now();
     const { start, endAt } = resolveWindow(body, now);
     const phase = start > now ? 'SCHEDULED' : 'PENDING';
@@ -78,14 +125,16 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
       ...(body.startAt !== undefined && { startAt: body.startAt }),
       ...(body.reason !== undefined && { reason: body.reason }),
       ...(body.requestedBy !== undefined && { requestedBy: body.requestedBy }),
+      ...(body.revertTo !== undefined && { revertTo: body.revertTo }),
       policy: config.policy,
     };
     const memo = {
       window: { namespace: body.namespace, trus: body.trus, requestedBy: body.requestedBy ?? null, reason: body.reason ?? null },
       progress: { phase, startAt: new Date(start).toISOString(), endAt, steps: [], revertBlocked: null },
+      ...(key !== undefined && { request: { idempotencyKey: key, bodySha256: bodyHash } }),
     } satisfies WindowMemo;
 
-    const handle = await withTemporalDeadline(temporal, () =>
+    const started = withTemporalDeadline(temporal, () =>
       temporal.workflow.start(CAPACITY_WINDOW_WORKFLOW, {
         taskQueue: config.temporal.taskQueue,
         workflowId: windowWorkflowId(body.namespace),
@@ -94,10 +143,25 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
         // One window per namespace at a time: a closed one may be followed by the next, a running one may not.
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
-        // A future window is a workflow whose first task waits: it exists, is readable and holds the namespace.
-        ...(start > now && { startDelay: start - now }),
+        typedSearchAttributes: [
+          { key: SA.namespace, value: body.namespace },
+          { key: SA.trus, value: body.trus },
+          { key: SA.phase, value: phase },
+          { key: SA.startAt, value: new Date(start) },
+          ...(endAt === null ? [] : [{ key: SA.endAt, value: new Date(endAt) }]),
+          ...(body.requestedBy === undefined ? [] : [{ key: SA.requestedBy, value: body.requestedBy }]),
+        ],
       }),
     );
+    let handle;
+    try {
+      handle = await started;
+    } catch (err) {
+      // Concurrent retries with one key: Temporal lets exactly one start; the others find it here.
+      const original = key !== undefined && err instanceof WorkflowExecutionAlreadyStartedError ? await replay(body.namespace, key, bodyHash) : undefined;
+      if (original) return reply.code(200).header('location', original.links.self).send(original);
+      throw err;
+    }
     const id = windowIdOf(handle.workflowId, handle.firstExecutionRunId);
     request.log.info({ workflowId: handle.workflowId, namespace: body.namespace, trus: body.trus, endAt }, 'capacity window started');
     return reply
@@ -106,15 +170,12 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
       .send({ id, status: 'RUNNING', phase, links: { self: selfLink(id) } });
   });
 
-  app.get(`${BASE}/:id`, { schema: getSchema }, async (request): Promise<CapacityChange> => {
-    const { id } = request.params;
-    const parsed = parseWindowId(id);
-    if (!parsed) throw new ApiError(404, 'WINDOW_NOT_FOUND', 'no capacity window with this id');
-
-    const handle = temporal.workflow.getHandle(parsed.workflowId, parsed.runId);
+  /** The window as its workflow reports it, from one describe (plus the result once it completed). */
+  async function readWindow(id: string): Promise<CapacityChange> {
+    const handle = windowHandle(id);
     const desc = await withTemporalDeadline(temporal, () => handle.describe());
     const memo = desc.memo as WindowMemo | undefined;
-    if (!memo?.window) throw new Error(`workflow ${parsed.workflowId} run ${parsed.runId} has no window memo`);
+    if (!memo?.window) throw new Error(`workflow ${desc.workflowId} run ${desc.runId} has no window memo`);
     // A schedule's run has no progress until its first workflow task.
     const progress = memo.progress ?? { phase: 'PENDING', startAt: desc.startTime.toISOString(), endAt: null, steps: [], revertBlocked: null };
 
@@ -137,6 +198,55 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
       result,
       links: { self: selfLink(id) },
     };
+  }
+
+  function windowHandle(id: string) {
+    const parsed = parseWindowId(id);
+    if (!parsed) throw new ApiError(404, 'WINDOW_NOT_FOUND', 'no capacity window with this id');
+    return temporal.workflow.getHandle(parsed.workflowId, parsed.runId);
+  }
+
+  async function requireRunning(id: string): Promise<CapacityChange> {
+    const window = await readWindow(id);
+    if (window.status !== 'RUNNING') throw new ApiError(409, 'WINDOW_CLOSED', `the window has already ended (${window.status})`);
+    return window;
+  }
+
+  app.get(`${BASE}/:id`, { schema: getSchema }, async (request): Promise<CapacityChange> => readWindow(request.params.id));
+
+  app.post(`${BASE}/:id/cancel`, { schema: cancelSchema, preValidation: optionalBody }, async (request, reply) => {
+    const { id } = request.params;
+    const window = await requireRunning(id);
+    const req = { by: request.body?.requestedBy ?? null, reason: request.body?.reason ?? null };
+    await withTemporalDeadline(temporal, () => windowHandle(id).signal(cancelSignal, req));
+    request.log.info({ windowId: id, by: req.by }, 'capacity window cancelled');
+    return reply.code(202).send({ id, status: 'RUNNING', phase: window.phase === 'SCHEDULED' ? 'SCHEDULED' : 'PENDING', links: { self: selfLink(id) } });
+  });
+
+  app.patch(`${BASE}/:id`, { schema: moveEndSchema }, async (request): Promise<CapacityChange> => {
+    const { id } = request.params;
+    const { endAt, duration } = request.body;
+    if ((endAt === undefined) === (duration === undefined)) {
+      throw new ApiError(400, 'CONFLICTING_END', 'give exactly one of endAt and duration');
+    }
+    const window = await requireRunning(id);
+    let newEnd = endAt;
+    if (duration !== undefined) {
+      const ms = parseIsoDuration(duration);
+      if (ms === undefined || ms <= 0) throw new ApiError(400, 'INVALID_DURATION', `duration "${duration}" is not a positive ISO 8601 duration`);
+      newEnd = new Date(Date.parse(window.startAt) + ms).toISOString();
+    }
+    try {
+      await withTemporalDeadline(temporal, () =>
+        windowHandle(id).executeUpdate(setEndUpdate, { args: [{ endAt: newEnd as string, maxEndAt: null }] }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        throw new ApiError(422, 'END_REJECTED', err.cause instanceof Error ? err.cause.message : 'the window refused the new end');
+      }
+      throw err;
+    }
+    return readWindow(id);
   });
 };
 

@@ -6,7 +6,7 @@ const PHASES = ['SCHEDULED', 'PENDING', 'APPLYING', 'VERIFYING', 'ACTIVE', 'REVE
 const STATUSES = [
   'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT', 'CONTINUED_AS_NEW', 'PAUSED', 'UNSPECIFIED', 'UNKNOWN',
 ] as const satisfies readonly WorkflowExecutionStatusName[];
-const STEPS = ['VALIDATE', 'APPLY', 'VERIFY', 'WAIT', 'REVERT', 'REVERT_VERIFY'] as const;
+const STEPS = ['VALIDATE', 'APPLY', 'VERIFY', 'WAIT', 'CANCEL', 'REVERT', 'REVERT_VERIFY'] as const;
 
 export const PhaseSchema = Type.Enum(
   PHASES,
@@ -34,6 +34,11 @@ export const CreateCapacityChangeSchema = Type.Object(
     endAt: Type.Optional(rfc3339('RFC 3339 instant (with a time zone) at which to revert to On-Demand. Exclusive with duration.')),
     reason: Type.Optional(Type.String({ maxLength: 500, description: 'Why; shown in alerts and in the window.' })),
     requestedBy: Type.Optional(Type.String({ maxLength: 200, description: 'Who asked, for the audit trail.' })),
+    revertTo: Type.Optional(
+      Type.Enum(['BASELINE', 'ON_DEMAND'], {
+        description: 'What the namespace returns to at the end: the capacity it had before the window (default), or On-Demand.',
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -75,6 +80,14 @@ const RevertBlockedSchema = Type.Object(
   { additionalProperties: false, description: 'The revert keeps failing: the namespace may still be provisioned.' },
 );
 
+const CapacityTargetSchema = Type.Object(
+  {
+    mode: Type.Enum(['ON_DEMAND', 'PROVISIONED']),
+    trus: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: false },
+);
+
 const ResultSchema = Type.Object(
   {
     initialChangeSuccess: Type.Boolean(),
@@ -88,6 +101,13 @@ const ResultSchema = Type.Object(
     completedAt: Rfc3339Schema,
     applyOperationId: Type.Union([Type.String(), Type.Null()]),
     revertOperationId: Type.Union([Type.String(), Type.Null()]),
+    baseline: Type.Union([CapacityTargetSchema, Type.Null()], { description: 'What the namespace had before the window.' }),
+    reverted: Type.Boolean({ description: 'The namespace went back to revertedTo, verified.' }),
+    revertedTo: Type.Union([CapacityTargetSchema, Type.Null()]),
+    cancelled: Type.Union(
+      [Type.Object({ by: Type.Union([Type.String(), Type.Null()]), reason: Type.Union([Type.String(), Type.Null()]), at: Rfc3339Schema }, { additionalProperties: false }), Type.Null()],
+      { description: 'Who ended the window early, and why.' },
+    ),
   },
   { additionalProperties: false },
 );
@@ -116,6 +136,35 @@ export type CapacityChange = Static<typeof CapacityChangeSchema>;
 export const WindowIdParamsSchema = Type.Object({ id: Type.String({ description: 'Window id from POST /v1/capacity-changes.' }) });
 export type WindowIdParams = Static<typeof WindowIdParamsSchema>;
 
+export const CancelCapacityChangeSchema = Type.Object(
+  {
+    reason: Type.Optional(Type.String({ maxLength: 500, description: 'Why the window ends early.' })),
+    requestedBy: Type.Optional(Type.String({ maxLength: 200, description: 'Who ends it.' })),
+  },
+  { additionalProperties: false, examples: [{ reason: 'launch moved to next week', requestedBy: 'alice' }] },
+);
+export type CancelCapacityChange = Static<typeof CancelCapacityChangeSchema>;
+
+export const MoveEndSchema = Type.Object(
+  {
+    endAt: Type.Optional(rfc3339('New end of the window (RFC 3339, in the future). Exclusive with duration.')),
+    duration: Type.Optional(Type.String({ maxLength: 64, description: 'New length of the window, counted from its start (ISO 8601).' })),
+  },
+  { additionalProperties: false, examples: [{ endAt: '2027-03-02T20:00:00+01:00' }, { duration: 'PT6H' }] },
+);
+export type MoveEnd = Static<typeof MoveEndSchema>;
+
+const IdempotencyHeadersSchema = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      pattern: '^[\\x21-\\x7e]+$',
+      description: 'Makes retries safe: the same key with the same body returns the same window (200), with another body 422.',
+    }),
+  ),
+});
+
 export const createSchema = {
   summary: 'Start a capacity window',
   description:
@@ -123,15 +172,20 @@ export const createSchema = {
     'them; with neither the change is permanent). The TRU value is checked against what the namespace accepts before ' +
     'anything starts. One window per namespace at a time. Answers 202 at once; follow the Location header for progress.',
   tags: ['capacity-changes'],
+  headers: IdempotencyHeadersSchema,
   body: CreateCapacityChangeSchema,
   response: {
+    200: { ...CapacityChangeAcceptedSchema, description: 'A retry with the same Idempotency-Key and body: the original window.' },
     202: CapacityChangeAcceptedSchema,
     400: errorResponse('VALIDATION_FAILED, INVALID_JSON, CONFLICTING_END (both duration and endAt) or INVALID_DURATION.'),
     404: errorResponse('NAMESPACE_NOT_FOUND: the Cloud Ops API does not know the namespace.'),
     409: errorResponse('WINDOW_ALREADY_RUNNING: the namespace already has a window running.'),
     413: errorResponse('PAYLOAD_TOO_LARGE: the body exceeds 64 KiB.'),
     415: errorResponse('UNSUPPORTED_MEDIA_TYPE: send application/json.'),
-    422: errorResponse('END_NOT_IN_FUTURE, TRU_VALUE_NOT_ALLOWED or TRU_VALUE_UNAVAILABLE (the message lists the valid values).'),
+    422: errorResponse(
+      'START_NOT_IN_FUTURE, END_NOT_IN_FUTURE, END_NOT_AFTER_START, TRU_VALUE_NOT_ALLOWED or TRU_VALUE_UNAVAILABLE (the message lists ' +
+        'the valid values), or IDEMPOTENCY_KEY_REUSED (the key came with another body).',
+    ),
     502: errorResponse('CLOUD_OPS_REFUSED: the Cloud Ops API refused our credentials.'),
     503: errorResponse('TEMPORAL_UNAVAILABLE or CLOUD_OPS_UNAVAILABLE: try again later.'),
     ...CommonErrorResponses,
@@ -148,6 +202,43 @@ export const getSchema = {
   response: {
     200: CapacityChangeSchema,
     404: errorResponse('WINDOW_NOT_FOUND: no window with this id.'),
+    503: errorResponse('TEMPORAL_UNAVAILABLE: try again later.'),
+    ...CommonErrorResponses,
+  },
+};
+
+export const cancelSchema = {
+  summary: 'Cancel a capacity window',
+  description:
+    'Ends the window early. Not started yet: it ends without touching capacity. Active: the namespace goes back now ' +
+    '(to its baseline, or On-Demand) and that is verified. The result records who cancelled it and why.',
+  tags: ['capacity-changes'],
+  params: WindowIdParamsSchema,
+  body: CancelCapacityChangeSchema,
+  response: {
+    202: CapacityChangeAcceptedSchema,
+    404: errorResponse('WINDOW_NOT_FOUND: no window with this id.'),
+    409: errorResponse('WINDOW_CLOSED: the window has already ended.'),
+    503: errorResponse('TEMPORAL_UNAVAILABLE: try again later.'),
+    ...CommonErrorResponses,
+  },
+};
+
+export const moveEndSchema = {
+  summary: 'Extend or shorten a capacity window',
+  description:
+    'Moves the window\'s end, given as `endAt` or as a `duration` from its start. The window checks the new end itself ' +
+    '(a Temporal Update with a validator): it must be in the future and the window must not be reverting yet; otherwise ' +
+    '422 and nothing changes. The durable timer moves, and the status shows the new end at once.',
+  tags: ['capacity-changes'],
+  params: WindowIdParamsSchema,
+  body: MoveEndSchema,
+  response: {
+    200: CapacityChangeSchema,
+    400: errorResponse('VALIDATION_FAILED, CONFLICTING_END (not exactly one of endAt, duration) or INVALID_DURATION.'),
+    404: errorResponse('WINDOW_NOT_FOUND: no window with this id.'),
+    409: errorResponse('WINDOW_CLOSED: the window has already ended.'),
+    422: errorResponse('END_REJECTED: the window refused the new end (the message says why).'),
     503: errorResponse('TEMPORAL_UNAVAILABLE: try again later.'),
     ...CommonErrorResponses,
   },

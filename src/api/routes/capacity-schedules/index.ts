@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ScheduleNotFoundError, WorkflowNotFoundError, type ScheduleDescription, type ScheduleHandle } from '@temporalio/client';
 import type { AppDeps } from '../../app.js';
+import { optionalBody } from '../../hooks.js';
 import { ApiError, withTemporalDeadline } from '../../plugins/errors.js';
 import { isScheduleId, scheduleTemporalId, windowIdOf, type CapacityWindowInput } from '../../../shared/index.js';
 import {
@@ -235,10 +236,6 @@ const capacitySchedules: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (a
       await withTemporalDeadline(temporal, () => (paused ? handle.pause(note) : handle.unpause(note)));
       return view(id, await describe(handle));
     };
-  // Fastify validates a missing body as undefined, not as {}: the note is optional, so is the body.
-  const optionalBody = async (request: { body: unknown }) => {
-    request.body ??= {};
-  };
   app.post(`${BASE}/:id/pause`, { schema: pauseSchema, preValidation: optionalBody }, setPaused(true));
   app.post(`${BASE}/:id/unpause`, { schema: unpauseSchema, preValidation: optionalBody }, setPaused(false));
 

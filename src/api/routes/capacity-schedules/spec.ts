@@ -4,6 +4,7 @@ import { MONTHS, type ScheduleOptionsAction, type ScheduleSpec } from '@temporal
 import { CronExpressionParser } from 'cron-parser';
 import type { Config } from '../../../config.js';
 import {
+  SA,
   CAPACITY_WINDOW_WORKFLOW,
   parseIsoDuration,
   scheduledWindowWorkflowId,
@@ -198,6 +199,12 @@ export function scheduleAction(id: string, def: ScheduleDefinition, config: Conf
     workflowId: scheduledWindowWorkflowId(def.namespace, id),
     args: [input],
     memo: { ...memo },
+    typedSearchAttributes: [
+      { key: SA.namespace, value: def.namespace },
+      { key: SA.trus, value: def.trus },
+      { key: SA.scheduleId, value: id },
+      { key: SA.phase, value: 'PENDING' },
+    ],
   };
 }
 
