@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import type { Guardrails } from './guardrails.js';
 import { isNamespaceId, parseConfigDuration } from './shared/index.js';
 
 /**
@@ -50,6 +51,20 @@ export const EnvSchema = Type.Object({
   SLACK_TIMEOUT: Duration('5s', 'Timeout of one Slack POST.'),
   VERIFY_TIMEOUT: Duration('PT2M', 'How long a change may take to show up on the namespace.'),
   REVERT_ALERT_AFTER: Duration('PT5M', 'A revert still failing after this raises a CRITICAL alert, repeated at this interval.'),
+  GUARDRAIL_NAMESPACE_ALLOWLIST: Type.Optional(
+    Type.String({ description: 'Comma-separated namespace ids that may be changed. Unset: all (but the denylist).' }),
+  ),
+  GUARDRAIL_NAMESPACE_DENYLIST: Type.String({ default: '', description: 'Comma-separated namespace ids that may never be changed.' }),
+  GUARDRAIL_MAX_TRUS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$', description: 'Most TRUs any window may ask for.' })),
+  GUARDRAIL_MAX_TRUS_PER_NAMESPACE: Type.String({
+    default: '',
+    description: 'Per-namespace TRU limits, overriding GUARDRAIL_MAX_TRUS: "payments.a1b2c=8,batch.a1b2c=4".',
+  }),
+  GUARDRAIL_MAX_WINDOW_DURATION: Type.Optional(Type.String({ description: 'Longest window; a permanent change is refused when set.' })),
+  GUARDRAIL_MIN_WINDOW_DURATION: Duration(
+    'PT1H',
+    'Shorter windows are refused unless the request says acknowledgeShortWindow: true (TRUs are billed and adjustable by the hour).',
+  ),
   EMULATOR_NAMESPACES: Type.String({
     default: 'payments.a1b2c,batch.a1b2c,search.a1b2c',
     description: 'Emulator only: comma-separated namespace ids seeded On-Demand.',
@@ -92,6 +107,7 @@ export interface Config {
   /** Port of the Temporal SDK (Rust core) Prometheus exporter of the worker role; null: off. */
   sdkMetrics: { port: number | null };
   policy: { verifyTimeoutMs: number; revertAlertAfterMs: number };
+  guardrails: Guardrails;
   emulator: { namespaces: string[]; applyDelayMs: number; controlPort: number; grpcPort: number };
   devServer: { port: number; uiPort: number; dbFile: string | null; cliPath: string | null };
 }
@@ -135,6 +151,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(variable, allowed ? `must be one of: ${allowed}` : error.message);
   }
 
+  const guardrails = loadGuardrails(env);
   const namespaces = env.EMULATOR_NAMESPACES.split(',').map((s) => s.trim()).filter(Boolean);
   const badNamespace = namespaces.find((n) => !isNamespaceId(n));
   if (badNamespace !== undefined) {
@@ -189,6 +206,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       verifyTimeoutMs: duration('VERIFY_TIMEOUT', env.VERIFY_TIMEOUT, 1_000),
       revertAlertAfterMs: duration('REVERT_ALERT_AFTER', env.REVERT_ALERT_AFTER, 1_000),
     },
+    guardrails,
     emulator: {
       namespaces,
       applyDelayMs: Number(env.EMULATOR_APPLY_DELAY_MS),
@@ -201,5 +219,34 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       dbFile: env.TEMPORAL_DEV_SERVER_DB ?? null,
       cliPath: env.TEMPORAL_CLI_PATH ?? null,
     },
+  };
+}
+
+function namespaceList(variable: string, text: string): string[] {
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((n) => !isNamespaceId(n));
+  if (bad !== undefined) throw new ConfigError(variable, `holds "${bad}", which is not a namespace id "<name>.<account>"`);
+  return list;
+}
+
+function loadGuardrails(env: Env): Guardrails {
+  const maxTrusByNamespace: Record<string, number> = {};
+  for (const entry of env.GUARDRAIL_MAX_TRUS_PER_NAMESPACE.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([^=]+)=([0-9]{1,6})$/.exec(entry);
+    if (!m || !isNamespaceId(m[1])) {
+      throw new ConfigError('GUARDRAIL_MAX_TRUS_PER_NAMESPACE', `holds "${entry}"; expected "<namespace>=<trus>" entries`);
+    }
+    maxTrusByNamespace[m[1]] = Number(m[2]);
+  }
+  return {
+    allow: env.GUARDRAIL_NAMESPACE_ALLOWLIST === undefined ? null : namespaceList('GUARDRAIL_NAMESPACE_ALLOWLIST', env.GUARDRAIL_NAMESPACE_ALLOWLIST),
+    deny: namespaceList('GUARDRAIL_NAMESPACE_DENYLIST', env.GUARDRAIL_NAMESPACE_DENYLIST),
+    maxTrus: env.GUARDRAIL_MAX_TRUS === undefined ? null : Number(env.GUARDRAIL_MAX_TRUS),
+    maxTrusByNamespace,
+    maxWindowMs:
+      env.GUARDRAIL_MAX_WINDOW_DURATION === undefined
+        ? null
+        : duration('GUARDRAIL_MAX_WINDOW_DURATION', env.GUARDRAIL_MAX_WINDOW_DURATION, 1_000),
+    minWindowMs: duration('GUARDRAIL_MIN_WINDOW_DURATION', env.GUARDRAIL_MIN_WINDOW_DURATION, 0),
   };
 }

@@ -99,7 +99,7 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        activities: createActivities({ capacity, notifier, metrics }),
+        activities: createActivities({ capacity, notifier, metrics, guardrails: config.guardrails }),
       });
       workerRun = worker.run();
       stops.push(async () => {

@@ -1,12 +1,14 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { CapacityRuleError, type CapacityService } from '../cloud-ops/capacity.js';
 import { CloudOpsError } from '../cloud-ops/errors.js';
+import { checkGuardrails, type Guardrails } from '../guardrails.js';
 import type { Metrics } from '../metrics.js';
 import type { Notifier } from '../notify/slack.js';
 import {
   FailureType,
   type AlertInput,
   type ApplyCapacityInput,
+  type ValidateCapacityInput,
   type ValidateCapacityResult,
   type ApplyCapacityResult,
   type VerifyCapacityInput,
@@ -16,6 +18,7 @@ import {
 export interface ActivityDeps {
   capacity: CapacityService;
   notifier: Notifier;
+  guardrails: Guardrails;
   /** Optional: counts verification outcomes, change attempts and revert retries. */
   metrics?: Metrics;
 }
@@ -47,7 +50,10 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     /** Checks the TRU value against capacity info; a request in progress is waited out by retries. */
-    async validateCapacity(input: { namespace: string; trus: number }): Promise<ValidateCapacityResult> {
+    async validateCapacity(input: ValidateCapacityInput): Promise<ValidateCapacityResult> {
+      // Config may have changed since the request (and a schedule runs long after it was made): check again.
+      const violation = checkGuardrails(deps.guardrails, input);
+      if (violation) throw ApplicationFailure.nonRetryable(`${violation.code}: ${violation.message}`, FailureType.Guardrail);
       try {
         const view = await deps.capacity.readCapacity(input.namespace);
         const check = deps.capacity.checkTrus(view, input.trus);

@@ -9,6 +9,7 @@ import { registerSwagger } from './plugins/swagger.js';
 import { installErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
 import capacityChanges from './routes/capacity-changes/index.js';
+import capacityChangeList from './routes/capacity-changes/list.js';
 import capacitySchedules from './routes/capacity-schedules/index.js';
 import namespaces from './routes/namespaces/index.js';
 import health from './routes/health/index.js';
@@ -42,9 +43,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await registerSwagger(app);
   installErrorHandling(app);
-  if (deps.metrics) registerMetrics(app, deps.metrics);
+  if (deps.metrics) registerMetrics(app, deps.metrics, deps.temporal);
   await app.register(health, { deps });
   await app.register(capacityChanges, { deps });
+  await app.register(capacityChangeList, { deps });
   await app.register(capacitySchedules, { deps });
   await app.register(namespaces, { deps });
   return app;

@@ -71,7 +71,9 @@ export function windowLines(w: WindowDetail): string[] {
   ];
 }
 
-export function capacityLines(c: NamespaceCapacity): string[] {
+/** The recommendation is optional here: an older API does not send one. */
+export function capacityLines(c: Omit<NamespaceCapacity, 'recommendation'> & Partial<Pick<NamespaceCapacity, 'recommendation'>>): string[] {
+  const rec = c.recommendation;
   const r = c.latestRequest;
   return [
     `${c.namespace}: ${c.mode === 'PROVISIONED' ? `PROVISIONED ${c.trus ?? '?'} TRUs` : 'ON_DEMAND'}`,
@@ -79,6 +81,9 @@ export function capacityLines(c: NamespaceCapacity): string[] {
     `  valid TRU values: ${c.validTruValues.join(', ') || '-'}`,
     ...(c.maxAvailableTruValue !== null ? [`  max available now: ${c.maxAvailableTruValue}`] : []),
     ...(c.apsStats ? [`  actions/s: mean ${c.apsStats.mean}, p90 ${c.apsStats.p90}, p99 ${c.apsStats.p99}`] : []),
+    ...(rec && rec.trus !== null
+      ? [`  recommended: ${rec.trus} TRUs (p99 ${rec.basis.apsP99} APS / ${rec.basis.apsPerTru} per TRU${rec.cappedAt !== null ? `, capped at ${rec.cappedAt}` : ''})`]
+      : []),
   ];
 }
 

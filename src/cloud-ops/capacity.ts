@@ -251,3 +251,40 @@ export class CapacityService implements CapacityReader {
     return Math.max(50, Math.min(wanted, max, Math.max(0, opts.deadline - Date.now())));
   }
 }
+
+/** Actions per second one TRU carries, for the recommendation rule. */
+export const APS_PER_TRU = 500;
+
+export interface TruRecommendation {
+  /** The TRU value to book; null without APS statistics, or when no valid value is available at all. */
+  trus: number | null;
+  basis: { apsP99: number | null; apsPerTru: typeof APS_PER_TRU; rawTrus: number | null };
+  /** The limit that lowered the recommendation (the most available now, or the largest valid value); null when none did. */
+  cappedAt: number | null;
+}
+
+/**
+ * The recommendation rule: p99 APS / 500 per TRU, rounded up to the next valid TRU value, capped by the most
+ * available now (then the largest valid value under the cap). Idle (p99 0) recommends the smallest valid value.
+ */
+export function recommendTrus(
+  view: Pick<NamespaceCapacityView, 'apsStats' | 'validTruValues' | 'maxAvailableTruValue'>,
+): TruRecommendation {
+  const p99 = view.apsStats?.p99;
+  if (p99 === undefined || !Number.isFinite(p99) || p99 < 0) {
+    return { trus: null, basis: { apsP99: null, apsPerTru: APS_PER_TRU, rawTrus: null }, cappedAt: null };
+  }
+  const basis = { apsP99: p99, apsPerTru: APS_PER_TRU, rawTrus: p99 / APS_PER_TRU } as const;
+  const valid = [...view.validTruValues].filter((v) => Number.isInteger(v) && v > 0).sort((a, b) => a - b);
+  if (valid.length === 0) return { trus: null, basis, cappedAt: null };
+  // Compared in APS, not in fractional TRUs: 1000 APS needs exactly 2, never 2.0000000001.
+  const needed = valid.find((v) => v * APS_PER_TRU >= p99);
+  const largest = valid[valid.length - 1] as number;
+  const wanted = needed ?? largest;
+  const max = view.maxAvailableTruValue;
+  if (max !== null && wanted > max) {
+    const available = valid.filter((v) => v <= max);
+    return { trus: available.length > 0 ? (available[available.length - 1] as number) : null, basis, cappedAt: max };
+  }
+  return { trus: wanted, basis, cappedAt: needed === undefined ? largest : null };
+}

@@ -18,6 +18,15 @@ export function sameTarget(a: CapacityTarget, b: CapacityTarget): boolean {
   return a.mode === 'ON_DEMAND' || a.trus === (b as { trus: number }).trus;
 }
 
+/**
+ * Where a window goes back to at its end. A baseline equal to the window's own value is no baseline (it can
+ * only be a window left behind), so that one, like revertTo ON_DEMAND, means On-Demand.
+ */
+export function revertTarget(baseline: CapacityTarget | null, target: CapacityTarget, revertTo: 'BASELINE' | 'ON_DEMAND' = 'BASELINE'): CapacityTarget {
+  if (revertTo === 'ON_DEMAND' || baseline === null || sameTarget(baseline, target)) return ON_DEMAND;
+  return baseline;
+}
+
 /** What a namespace looks like from the Cloud Ops API, reduced to what the service reasons about. */
 export interface ObservedCapacity {
   namespace: string;
@@ -40,4 +49,6 @@ export const FailureType = {
   OperationUnsuccessful: 'OperationUnsuccessful',
   /** The change did not show up on the namespace before the verification deadline. */
   VerificationTimeout: 'VerificationTimeout',
+  /** A configured guardrail refuses the window. */
+  Guardrail: 'Guardrail',
 } as const;

@@ -24,6 +24,8 @@ export interface CapacityWindowInput {
   startAt?: string;
   reason?: string;
   requestedBy?: string;
+  /** The requester accepted a window shorter than the hourly guardrail. */
+  acknowledgeShortWindow?: boolean;
   /** What the namespace returns to at the end: what it had before the window (default), or On-Demand. */
   revertTo?: 'BASELINE' | 'ON_DEMAND';
   policy: WindowPolicy;
@@ -92,6 +94,14 @@ export interface WindowMemo {
   progress?: WindowProgress;
   /** The Idempotency-Key the window was created with, and a hash of its request body. */
   request?: { idempotencyKey: string; bodySha256: string };
+}
+
+export interface ValidateCapacityInput {
+  namespace: string;
+  trus: number;
+  /** The window's length (null: permanent), for the duration guardrails. */
+  windowMs: number | null;
+  acknowledgeShortWindow?: boolean;
 }
 
 export interface ValidateCapacityResult {

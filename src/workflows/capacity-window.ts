@@ -16,11 +16,10 @@ import {
 import type { Activities } from '../activities/index.js';
 import {
   FailureType,
-  ON_DEMAND,
   SA,
   cancelSignal,
   describeTarget,
-  sameTarget,
+  revertTarget,
   setEndUpdate,
   operationId,
   parseIsoDuration,
@@ -48,7 +47,7 @@ const { notifySlack } = proxyActivities<Activities>({
 });
 
 /** Failure types after which the namespace certainly was not changed, so there is nothing to revert. */
-const REFUSED_BEFORE_ANY_CHANGE = new Set<string>([FailureType.NonRetryable, FailureType.InvalidTruValue]);
+const REFUSED_BEFORE_ANY_CHANGE = new Set<string>([FailureType.NonRetryable, FailureType.InvalidTruValue, FailureType.Guardrail]);
 
 function failureType(err: unknown): string | undefined {
   let e: unknown = err;
@@ -244,7 +243,14 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
     if (cancelRequest) return finish('COMPLETED');
     record('VALIDATE', 'STARTED');
     try {
-      result.baseline = (await validate({ namespace: input.namespace, trus: input.trus })).current;
+      result.baseline = (
+        await validate({
+          namespace: input.namespace,
+          trus: input.trus,
+          windowMs: endMs === null ? null : endMs - startMs,
+          acknowledgeShortWindow: input.acknowledgeShortWindow,
+        })
+      ).current;
       record('VALIDATE', 'SUCCEEDED', { detail: `baseline ${describeTarget(result.baseline)}` });
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -306,9 +312,7 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
    */
   async function revert(): Promise<void> {
     setPhase('REVERTING');
-    // A baseline equal to this window's own value is no baseline: it can only be a window left behind.
-    const baseline = result.baseline && !sameTarget(result.baseline, target) ? result.baseline : ON_DEMAND;
-    const to = input.revertTo === 'ON_DEMAND' ? ON_DEMAND : baseline;
+    const to = revertTarget(result.baseline, target, input.revertTo);
     result.revertedTo = to;
     const revertApply = proxyActivities<Activities>({
       startToCloseTimeout: '30s',

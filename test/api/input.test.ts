@@ -252,6 +252,7 @@ t.test('GET /v1/namespaces/:namespace/capacity shows the view', async (t) => {
     validTruValues: [2, 4, 8],
     maxAvailableTruValue: 8,
     apsStats: null,
+    recommendation: { trus: null, basis: { apsP99: null, apsPerTru: 500, rawTrus: null }, cappedAt: null },
   });
 });
 

@@ -1,7 +1,7 @@
 // GET /metrics after real windows: the app, the Cloud Ops client, the activities and the Slack notifier all
 // record into the one registry the harness passes down, and the API serves it.
 import t from 'tap';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import { startHarness, waitFor, type Harness } from '../helpers/harness.js';
 import { sample } from '../helpers/prometheus.js';
 
 let h: Harness;
@@ -21,6 +21,12 @@ t.test('a window shows up in /metrics: HTTP 202, Cloud Ops calls, verifications,
   const ns = h.newNamespace();
   const id = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT3S', reason: 'metrics e2e' });
   await h.waitForWindow(id, 'ACTIVE', (s) => s.phase === 'ACTIVE');
+  // Visibility is eventually consistent: the gauge catches up within a moment.
+  const activeCount = await waitFor('the windows gauge to count it', async () => {
+    const n = sample(await scrape(), 'capacity_scheduler_windows', { phase: 'ACTIVE' }) ?? 0;
+    return n >= 1 ? n : undefined;
+  });
+  t.ok(activeCount >= 1, `windows by phase: ${activeCount} ACTIVE (other test files' windows count too)`);
   // The revert's first UpdateNamespace is refused once (UNAVAILABLE would be retried inside the gRPC client):
   // Temporal retries the activity, which counts as a revert retry.
   h.emulator.state.injectFault({ rpc: 'UpdateNamespace', code: 'FAILED_PRECONDITION', count: 1 });

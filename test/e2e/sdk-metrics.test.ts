@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import t from 'tap';
+import { loadConfig } from '../../src/config.js';
 import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.js';
 import { createLogger, installTemporalRuntimeLogger } from '../../src/logger.js';
@@ -30,6 +31,7 @@ t.test('a running worker exports the SDK metrics in Prometheus text', async (t) 
   const activities = createActivities({
     capacity: {} as CapacityService,
     notifier: { notify: async () => false },
+    guardrails: loadConfig({}).guardrails,
   });
   const worker = await createWorker({
     connection,

@@ -22,6 +22,10 @@ export interface HarnessOptions {
   applyDelayMs?: number;
   verifyTimeout?: string;
   revertAlertAfter?: string;
+  /** More environment for the API's config (e.g. guardrails). */
+  env?: Record<string, string>;
+  /** Guardrail environment for the worker only, as if its config had changed since the request. */
+  workerGuardrailEnv?: Record<string, string>;
 }
 
 export interface SlackReceiver {
@@ -87,7 +91,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const cloudApiKey = `test-cloud-key-${randomBytes(12).toString('hex')}`;
   const slack = await startSlackReceiver(`/services/T000/B000/${randomBytes(12).toString('hex')}`);
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
-  const config = loadConfig({
+  const baseEnv = {
     TEMPORAL_ADDRESS: address,
     TEMPORAL_TASK_QUEUE: taskQueue,
     TEMPORAL_CLOUD_API_KEY: cloudApiKey,
@@ -95,7 +99,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     VERIFY_TIMEOUT: opts.verifyTimeout ?? '10s',
     REVERT_ALERT_AFTER: opts.revertAlertAfter ?? '3s',
     LOG_LEVEL: 'debug',
-  });
+    // Tests use windows of seconds; the hourly guardrail has tests of its own.
+    GUARDRAIL_MIN_WINDOW_DURATION: '0s',
+  };
+  const config = loadConfig({ ...baseEnv, ...opts.env });
+  const workerGuardrails = loadConfig({ ...baseEnv, ...opts.env, ...opts.workerGuardrailEnv }).guardrails;
   const logLines: string[] = [];
   const logger = createLogger({
     level: 'debug',
@@ -121,7 +129,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   await app.ready();
 
   const notifier = createSlackNotifier({ webhookUrl: slack.url, timeoutMs: 2_000, logger, metrics });
-  const activities = createActivities({ capacity, notifier, metrics });
+  const activities = createActivities({ capacity, notifier, metrics, guardrails: workerGuardrails });
   const bundle = await workflowBundle();
   let worker: { worker: Worker; connection: NativeConnection; run: Promise<void> } | null = null;
 

@@ -8,6 +8,9 @@ import {
   CAPACITY_WINDOW_WORKFLOW,
   SA,
   cancelSignal,
+  describeTarget,
+  provisioned,
+  revertTarget,
   setEndUpdate,
   parseIsoDuration,
   parseWindowId,
@@ -26,9 +29,20 @@ import {
   type CapacityChange,
   type CapacityChangeAccepted,
   type CreateCapacityChange,
+  type DryRunPlan,
 } from './schema.js';
+import { checkGuardrails, type GuardedRequest } from '../../../guardrails.js';
 
 const BASE = '/v1/capacity-changes';
+
+function guarded(body: CreateCapacityChange, window: { start: number; endAt: string | null }): GuardedRequest {
+  return {
+    namespace: body.namespace,
+    trus: body.trus,
+    windowMs: window.endAt === null ? null : Date.parse(window.endAt) - window.start,
+    acknowledgeShortWindow: body.acknowledgeShortWindow,
+  };
+}
 
 /** JSON with sorted keys: two bodies that mean the same hash the same, whatever their key order. */
 function canonicalJson(value: unknown): string {
@@ -101,8 +115,58 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
     return { id, status: 'RUNNING', phase: memo.progress?.phase === 'SCHEDULED' ? 'SCHEDULED' : 'PENDING', links: { self: selfLink(id) } };
   }
 
+  /** The same checks as a real request, collected instead of thrown, and what would change when. */
+  async function plan(body: CreateCapacityChange, now: number): Promise<DryRunPlan> {
+    const problems: { code: string; message: string }[] = [];
+    let window: { start: number; endAt: string | null } | null = null;
+    try {
+      window = resolveWindow(body, now);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.statusCode !== 422) throw err;
+      problems.push({ code: err.code, message: err.message });
+    }
+    const view = await capacity.readCapacity(body.namespace);
+    const check = capacity.checkTrus(view, body.trus);
+    if (!check.ok) problems.push({ code: check.code, message: check.message });
+    const violation = window && checkGuardrails(config.guardrails, guarded(body, window));
+    if (violation) problems.push(violation);
+    const running = await runningWindow(body.namespace);
+    if (running) problems.push({ code: 'WINDOW_ALREADY_RUNNING', message: `namespace ${body.namespace} already has window ${running} running` });
+
+    const target = provisioned(body.trus);
+    const changes: DryRunPlan['changes'] = [];
+    if (window) {
+      changes.push({ at: new Date(window.start).toISOString(), to: target, why: `raise to ${describeTarget(target)}` });
+      if (window.endAt !== null) {
+        const back = revertTarget(view.current, target, body.revertTo);
+        changes.push({ at: window.endAt, to: back, why: `revert to ${describeTarget(back)}` });
+      }
+    }
+    const hours = window?.endAt ? Math.ceil((Date.parse(window.endAt) - window.start) / 3_600_000) : null;
+    return {
+      dryRun: true,
+      namespace: body.namespace,
+      current: view.current,
+      changes,
+      validation: { ok: problems.length === 0, problems },
+      estimatedTruHours: hours === null ? null : hours * body.trus,
+    };
+  }
+
+  /** The id of the namespace's running window, if any. */
+  async function runningWindow(namespace: string): Promise<string | null> {
+    try {
+      const desc = await withTemporalDeadline(temporal, () => temporal.workflow.getHandle(windowWorkflowId(namespace)).describe());
+      return desc.status.name === 'RUNNING' ? windowIdOf(desc.workflowId, desc.runId) : null;
+    } catch (err) {
+      if (toApiError(err)?.code === 'WINDOW_NOT_FOUND') return null;
+      throw err;
+    }
+  }
+
   app.post(BASE, { schema: createSchema }, async (request, reply) => {
     const body = request.body;
+    if (request.query.dryRun === 'true') return reply.code(200).send(await plan(body, Date.now()));
     const key = request.headers['idempotency-key'];
     const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
     if (key !== undefined) {
@@ -112,6 +176,8 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
     const now = Date.now();
     const { start, endAt } = resolveWindow(body, now);
     const phase = start > now ? 'SCHEDULED' : 'PENDING';
+    const violation = checkGuardrails(config.guardrails, guarded(body, { start, endAt }));
+    if (violation) throw new ApiError(422, violation.code, violation.message);
 
     const view = await capacity.readCapacity(body.namespace);
     const check = capacity.checkTrus(view, body.trus);
@@ -126,6 +192,7 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
       ...(body.reason !== undefined && { reason: body.reason }),
       ...(body.requestedBy !== undefined && { requestedBy: body.requestedBy }),
       ...(body.revertTo !== undefined && { revertTo: body.revertTo }),
+      ...(body.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: body.acknowledgeShortWindow }),
       policy: config.policy,
     };
     const memo = {
@@ -236,9 +303,11 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
       if (ms === undefined || ms <= 0) throw new ApiError(400, 'INVALID_DURATION', `duration "${duration}" is not a positive ISO 8601 duration`);
       newEnd = new Date(Date.parse(window.startAt) + ms).toISOString();
     }
+    const { maxWindowMs } = config.guardrails;
+    const maxEndAt = maxWindowMs === null ? null : new Date(Date.parse(window.startAt) + maxWindowMs).toISOString();
     try {
       await withTemporalDeadline(temporal, () =>
-        windowHandle(id).executeUpdate(setEndUpdate, { args: [{ endAt: newEnd as string, maxEndAt: null }] }),
+        windowHandle(id).executeUpdate(setEndUpdate, { args: [{ endAt: newEnd as string, maxEndAt }] }),
       );
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {

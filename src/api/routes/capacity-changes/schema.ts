@@ -34,6 +34,9 @@ export const CreateCapacityChangeSchema = Type.Object(
     endAt: Type.Optional(rfc3339('RFC 3339 instant (with a time zone) at which to revert to On-Demand. Exclusive with duration.')),
     reason: Type.Optional(Type.String({ maxLength: 500, description: 'Why; shown in alerts and in the window.' })),
     requestedBy: Type.Optional(Type.String({ maxLength: 200, description: 'Who asked, for the audit trail.' })),
+    acknowledgeShortWindow: Type.Optional(
+      Type.Boolean({ description: 'Go ahead with a window shorter than the configured minimum (TRUs are billed by the hour).' }),
+    ),
     revertTo: Type.Optional(
       Type.Enum(['BASELINE', 'ON_DEMAND'], {
         description: 'What the namespace returns to at the end: the capacity it had before the window (default), or On-Demand.',
@@ -154,6 +157,40 @@ export const MoveEndSchema = Type.Object(
 );
 export type MoveEnd = Static<typeof MoveEndSchema>;
 
+const TargetSchema = Type.Object(
+  { mode: Type.Enum(['ON_DEMAND', 'PROVISIONED']), trus: Type.Optional(Type.Integer()) },
+  { additionalProperties: false },
+);
+
+export const DryRunPlanSchema = Type.Object(
+  {
+    dryRun: Type.Literal(true),
+    namespace: Type.String(),
+    current: TargetSchema,
+    changes: Type.Array(
+      Type.Object({ at: Rfc3339Schema, to: TargetSchema, why: Type.String() }, { additionalProperties: false }),
+      { description: 'What would change and when: the raise at the start, the revert at the end (none for a permanent change).' },
+    ),
+    validation: Type.Object(
+      {
+        ok: Type.Boolean(),
+        problems: Type.Array(Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false })),
+      },
+      { additionalProperties: false, description: 'What a real request would be refused for; empty when it would start.' },
+    ),
+    estimatedTruHours: Type.Union([Type.Number(), Type.Null()], {
+      description: 'TRUs × hours, each started hour counted whole (TRUs are billed by the hour); null for a permanent change.',
+    }),
+  },
+  { additionalProperties: false, description: 'The plan of a dry run: nothing was started.' },
+);
+export type DryRunPlan = Static<typeof DryRunPlanSchema>;
+
+const DryRunQuerySchema = Type.Object(
+  { dryRun: Type.Optional(Type.Enum(['true', 'false'], { description: 'true: validate and answer the plan; start nothing.' })) },
+  { additionalProperties: false },
+);
+
 const IdempotencyHeadersSchema = Type.Object({
   'idempotency-key': Type.Optional(
     Type.String({
@@ -173,9 +210,12 @@ export const createSchema = {
     'anything starts. One window per namespace at a time. Answers 202 at once; follow the Location header for progress.',
   tags: ['capacity-changes'],
   headers: IdempotencyHeadersSchema,
+  querystring: DryRunQuerySchema,
   body: CreateCapacityChangeSchema,
   response: {
-    200: { ...CapacityChangeAcceptedSchema, description: 'A retry with the same Idempotency-Key and body: the original window.' },
+    200: Type.Union([CapacityChangeAcceptedSchema, DryRunPlanSchema], {
+      description: 'A dry run: the plan. Or a retry with the same Idempotency-Key and body: the original window.',
+    }),
     202: CapacityChangeAcceptedSchema,
     400: errorResponse('VALIDATION_FAILED, INVALID_JSON, CONFLICTING_END (both duration and endAt) or INVALID_DURATION.'),
     404: errorResponse('NAMESPACE_NOT_FOUND: the Cloud Ops API does not know the namespace.'),
@@ -184,7 +224,8 @@ export const createSchema = {
     415: errorResponse('UNSUPPORTED_MEDIA_TYPE: send application/json.'),
     422: errorResponse(
       'START_NOT_IN_FUTURE, END_NOT_IN_FUTURE, END_NOT_AFTER_START, TRU_VALUE_NOT_ALLOWED or TRU_VALUE_UNAVAILABLE (the message lists ' +
-        'the valid values), or IDEMPOTENCY_KEY_REUSED (the key came with another body).',
+        'the valid values), IDEMPOTENCY_KEY_REUSED (the key came with another body), or a guardrail: NAMESPACE_NOT_ALLOWED, ' +
+        'NAMESPACE_DENIED, TRUS_ABOVE_LIMIT, WINDOW_TOO_LONG, WINDOW_TOO_SHORT.',
     ),
     502: errorResponse('CLOUD_OPS_REFUSED: the Cloud Ops API refused our credentials.'),
     503: errorResponse('TEMPORAL_UNAVAILABLE or CLOUD_OPS_UNAVAILABLE: try again later.'),

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ScheduleNotFoundError, WorkflowNotFoundError, type ScheduleDescription, type ScheduleHandle } from '@temporalio/client';
 import type { AppDeps } from '../../app.js';
+import { checkGuardrails } from '../../../guardrails.js';
 import { optionalBody } from '../../hooks.js';
 import { ApiError, withTemporalDeadline } from '../../plugins/errors.js';
-import { isScheduleId, scheduleTemporalId, windowIdOf, type CapacityWindowInput } from '../../../shared/index.js';
+import { isScheduleId, parseIsoDuration, scheduleTemporalId, windowIdOf, type CapacityWindowInput } from '../../../shared/index.js';
 import {
   createSchema,
   deleteSchema,
@@ -51,6 +52,7 @@ function readDefinition(desc: ScheduleDescription): ScheduleDefinition {
     ...(desc.spec.startAt && { startAt: desc.spec.startAt.toISOString() }),
     ...(desc.spec.endAt && { endAt: desc.spec.endAt.toISOString() }),
     ...(input.reason !== undefined && { reason: input.reason }),
+    ...(input.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: input.acknowledgeShortWindow }),
   };
 }
 
@@ -96,6 +98,16 @@ const capacitySchedules: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (a
     const check = capacity.checkTrus(await capacity.readCapacity(namespace), trus);
     if (!check.ok) throw new ApiError(422, check.code, check.message);
   };
+  /** Every run is a window: the guardrails apply to each, at creation here and again when each run starts. */
+  const checkGuardrailsOf = (def: ScheduleDefinition) => {
+    const violation = checkGuardrails(config.guardrails, {
+      namespace: def.namespace,
+      trus: def.trus,
+      windowMs: parseIsoDuration(def.duration) ?? null,
+      acknowledgeShortWindow: def.acknowledgeShortWindow,
+    });
+    if (violation) throw new ApiError(422, violation.code, violation.message);
+  };
 
   app.post(BASE, { schema: createSchema }, async (request, reply) => {
     const body = request.body;
@@ -111,8 +123,10 @@ const capacitySchedules: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (a
       ...(body.startAt !== undefined && { startAt: body.startAt }),
       ...(body.endAt !== undefined && { endAt: body.endAt }),
       ...(body.reason !== undefined && { reason: body.reason }),
+      ...(body.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: body.acknowledgeShortWindow }),
     };
     validateDefinition(def, Date.now());
+    checkGuardrailsOf(def);
     await checkTrus(def.namespace, def.trus);
 
     const handle = await withTemporalDeadline(temporal, () =>
@@ -205,9 +219,11 @@ const capacitySchedules: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (a
       ...(startAt != null && { startAt }),
       ...(endAt != null && { endAt }),
       ...(prev.reason !== undefined && { reason: prev.reason }),
+      ...(prev.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: prev.acknowledgeShortWindow }),
     };
     // An `at` left as it was may already have fired; only a new one must lie ahead.
     validateDefinition(def, Date.now(), body.at !== undefined);
+    checkGuardrailsOf(def);
     if (body.trus !== undefined) await checkTrus(def.namespace, def.trus);
 
     await withTemporalDeadline(temporal, () =>

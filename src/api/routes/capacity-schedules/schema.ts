@@ -58,6 +58,9 @@ export const CreateCapacityScheduleSchema = Type.Object(
     paused: Type.Optional(Type.Boolean({ description: 'Create the schedule paused.' })),
     note: Type.Optional(NoteSchema),
     reason: Type.Optional(Type.String({ maxLength: 500, description: 'Why; shown in alerts and on every window.' })),
+    acknowledgeShortWindow: Type.Optional(
+      Type.Boolean({ description: 'Go ahead with runs shorter than the configured minimum window (TRUs are billed by the hour).' }),
+    ),
   },
   {
     additionalProperties: false,

@@ -30,6 +30,7 @@ export interface ScheduleDefinition {
   startAt?: string;
   endAt?: string;
   reason?: string;
+  acknowledgeShortWindow?: boolean;
 }
 
 /** The action's memo: what each run's window shows, plus the user's spec form (a Schedule's own memo is immutable). */
@@ -180,6 +181,7 @@ export function scheduleAction(id: string, def: ScheduleDefinition, config: Conf
     trus: def.trus,
     duration: def.duration,
     ...(def.reason !== undefined && { reason: def.reason }),
+    ...(def.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: def.acknowledgeShortWindow }),
     policy: config.policy,
   };
   const memo: ScheduleActionMemo = {

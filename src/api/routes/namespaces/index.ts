@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../../app.js';
+import { recommendTrus } from '../../../cloud-ops/capacity.js';
 import { getCapacitySchema, type NamespaceCapacity } from './schema.js';
 
 const namespaces: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
@@ -13,6 +14,7 @@ const namespaces: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { d
       validTruValues: view.validTruValues,
       maxAvailableTruValue: view.maxAvailableTruValue,
       apsStats: view.apsStats,
+      recommendation: recommendTrus(view),
     };
   });
 };

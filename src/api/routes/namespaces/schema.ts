@@ -30,6 +30,29 @@ export const NamespaceCapacitySchema = Type.Object(
       Type.Object({ mean: Type.Number(), p90: Type.Number(), p99: Type.Number() }, { additionalProperties: false }),
       'Recent actions per second.',
     ),
+    recommendation: Type.Object(
+      {
+        trus: nullable(
+          Type.Integer(),
+          'The TRU value to book: p99 APS / apsPerTru, rounded up to the next valid value, capped by what is available now. ' +
+            'null without APS statistics, or when no valid value is available.',
+        ),
+        basis: Type.Object(
+          {
+            apsP99: nullable(Type.Number(), 'p99 actions per second of the recent statistics (7 days) used; null without statistics.'),
+            apsPerTru: Type.Integer({ description: 'Actions per second one TRU carries.', examples: [500] }),
+            rawTrus: nullable(Type.Number(), 'apsP99 / apsPerTru, before rounding to a valid value.'),
+          },
+          { additionalProperties: false },
+        ),
+        cappedAt: nullable(
+          Type.Integer(),
+          'The limit that lowered the recommendation: maxAvailableTruValue, or the largest valid value when even that is ' +
+            'below the need. null when nothing capped it.',
+        ),
+      },
+      { additionalProperties: false, description: 'A recommended TRU value from the APS statistics, with the numbers it used.' },
+    ),
   },
   { additionalProperties: false },
 );
@@ -39,7 +62,8 @@ export const getCapacitySchema = {
   summary: 'Read a namespace capacity',
   description:
     'What the Cloud Ops API reports for the namespace now: its mode, its TRUs, the last change request, and the TRU ' +
-    'values it accepts.',
+    'values it accepts; plus a recommended TRU value from its p99 actions per second (500 APS per TRU, rounded up to a ' +
+    'valid value, capped by what is available now).',
   tags: ['namespaces'],
   params: NamespaceParamsSchema,
   response: {
