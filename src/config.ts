@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import type { Guardrails } from './guardrails.js';
@@ -76,6 +78,22 @@ export const EnvSchema = Type.Object({
   TEMPORAL_DEV_SERVER_UI_PORT: Port('8233', 'Local mode only: port of the embedded dev server Web UI.'),
   TEMPORAL_DEV_SERVER_DB: Type.Optional(Type.String({ minLength: 1, description: 'Local mode only: SQLite file that keeps the dev server state across restarts.' })),
   TEMPORAL_CLI_PATH: Type.Optional(Type.String({ minLength: 1, description: 'Local mode only: the temporal CLI to run (default: PATH, then .tools/venv).' })),
+  API_TOKENS_FILE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'JSON file of API tokens: [{"name","scopes","sha256"}] (sha256 of the token, never the token). Unset: no authentication, allowed only in local mode or with AUTH_DISABLED=true.',
+    }),
+  ),
+  AUTH_DISABLED: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'true: serve /v1 without authentication even outside local mode (never with API_TOKENS_FILE).',
+  }),
+  RATE_LIMIT_PER_MINUTE: Type.String({
+    default: '600',
+    pattern: '^[0-9]{1,7}$',
+    description: 'Requests per minute to /v1 per token (per client IP without authentication); 0 = no limit.',
+  }),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -110,6 +128,26 @@ export interface Config {
   guardrails: Guardrails;
   emulator: { namespaces: string[]; applyDelayMs: number; controlPort: number; grpcPort: number };
   devServer: { port: number; uiPort: number; dbFile: string | null; cliPath: string | null };
+  auth: AuthConfig;
+}
+
+export const SCOPES = ['capacity:read', 'capacity:write'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** One API token, as its holder is known: the token itself is never stored, only its SHA-256. */
+export interface ApiToken {
+  name: string;
+  scopes: Scope[];
+  /** SHA-256 of the token (32 bytes). */
+  sha256: Buffer;
+}
+
+export interface AuthConfig {
+  /** tokens: /v1 needs a bearer token; open: local mode without tokens; disabled: AUTH_DISABLED=true. */
+  mode: 'tokens' | 'open' | 'disabled';
+  tokens: ApiToken[];
+  /** Requests per minute to /v1 per token (per IP without one); null: no limit. */
+  rateLimitPerMinute: number | null;
 }
 
 export class ConfigError extends Error {
@@ -213,6 +251,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       controlPort: port('EMULATOR_CONTROL_PORT', env.EMULATOR_CONTROL_PORT, true),
       grpcPort: port('EMULATOR_GRPC_PORT', env.EMULATOR_GRPC_PORT, true),
     },
+    auth: loadAuth(env),
     devServer: {
       port: port('TEMPORAL_DEV_SERVER_PORT', env.TEMPORAL_DEV_SERVER_PORT, false),
       uiPort: port('TEMPORAL_DEV_SERVER_UI_PORT', env.TEMPORAL_DEV_SERVER_UI_PORT, false),
@@ -220,6 +259,66 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       cliPath: env.TEMPORAL_CLI_PATH ?? null,
     },
   };
+}
+
+/** Token names become requestedBy, so they must be usable as a listing filter (?requestedBy=). */
+const TOKEN_NAME = /^[A-Za-z0-9 ._@+:/-]{1,200}$/;
+
+/** Reads and checks API_TOKENS_FILE; throws ConfigError naming it, never quoting a hash. */
+export function loadTokens(file: string): ApiToken[] {
+  const bad = (what: string) => new ConfigError('API_TOKENS_FILE', `(${file}) ${what}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw bad(err instanceof SyntaxError ? 'is not valid JSON' : `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) throw bad('must be a non-empty JSON array of {"name","scopes","sha256"}');
+  const tokens = parsed.map((entry: unknown, i): ApiToken => {
+    const e = entry as { name?: unknown; scopes?: unknown; sha256?: unknown } | null;
+    if (!e || typeof e !== 'object' || Array.isArray(e)) throw bad(`entry ${i} is not an object`);
+    const extra = Object.keys(e).filter((k) => !['name', 'scopes', 'sha256'].includes(k));
+    if (extra.length > 0) throw bad(`entry ${i} has unknown field(s) ${extra.join(', ')} (a token in clear is never accepted)`);
+    if (typeof e.name !== 'string' || !TOKEN_NAME.test(e.name)) {
+      throw bad(`entry ${i}: name must be 1-200 letters, digits, space or . _ @ + : / -`);
+    }
+    if (!Array.isArray(e.scopes) || e.scopes.length === 0 || !e.scopes.every((s) => (SCOPES as readonly unknown[]).includes(s))) {
+      throw bad(`entry ${i} (${e.name}): scopes must be a non-empty list of ${SCOPES.join(', ')}`);
+    }
+    if (typeof e.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(e.sha256)) {
+      throw bad(`entry ${i} (${e.name}): sha256 must be 64 hex digits (the SHA-256 of the token)`);
+    }
+    return { name: e.name, scopes: [...new Set(e.scopes as Scope[])], sha256: Buffer.from(e.sha256, 'hex') };
+  });
+  const names = tokens.map((t) => t.name);
+  const dupName = names.find((n, i) => names.indexOf(n) !== i);
+  if (dupName !== undefined) throw bad(`names token "${dupName}" twice (the name is the requestedBy of its windows)`);
+  const hashes = tokens.map((t) => t.sha256.toString('hex'));
+  if (new Set(hashes).size !== hashes.length) throw bad('holds one sha256 under two names');
+  return tokens;
+}
+
+/** The SHA-256 (hex) of a token, as API_TOKENS_FILE stores it. */
+export function tokenSha256(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+function loadAuth(env: Env): AuthConfig {
+  const limit = Number(env.RATE_LIMIT_PER_MINUTE);
+  const rateLimitPerMinute = limit === 0 ? null : limit;
+  const disabled = env.AUTH_DISABLED === 'true';
+  if (env.API_TOKENS_FILE !== undefined) {
+    if (disabled) throw new ConfigError('AUTH_DISABLED', 'is true while API_TOKENS_FILE is set: choose one');
+    return { mode: 'tokens', tokens: loadTokens(env.API_TOKENS_FILE), rateLimitPerMinute };
+  }
+  if (disabled) return { mode: 'disabled', tokens: [], rateLimitPerMinute };
+  // A worker serves no API: it needs no tokens.
+  if (env.TEMPORAL_ADDRESS === undefined || env.ROLE === 'worker') return { mode: 'open', tokens: [], rateLimitPerMinute };
+  throw new ConfigError(
+    'API_TOKENS_FILE',
+    'must be set outside local mode (TEMPORAL_ADDRESS is set): without it anyone could change capacity. ' +
+      'Set AUTH_DISABLED=true to run without authentication on purpose.',
+  );
 }
 
 function namespaceList(variable: string, text: string): string[] {

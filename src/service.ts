@@ -45,9 +45,14 @@ export interface ServiceOptions {
 /** Starts what the role asks for, in order, and stops it in reverse order on SIGTERM/SIGINT. */
 export async function runService(config: Config, opts: ServiceOptions): Promise<void> {
   const emulatorKey = config.cloudOps.apiKey === null ? randomBytes(24).toString('hex') : null;
-  const secrets = [config.cloudOps.apiKey, config.temporal.apiKey, config.slack.webhookUrl, emulatorKey].filter(
-    (s): s is string => typeof s === 'string',
-  );
+  const secrets = [
+    config.cloudOps.apiKey,
+    config.temporal.apiKey,
+    config.slack.webhookUrl,
+    emulatorKey,
+    // The tokens themselves are never known here; their hashes are kept out of the logs too.
+    ...config.auth.tokens.map((t) => t.sha256.toString('hex')),
+  ].filter((s): s is string => typeof s === 'string');
   const logger = createLogger({ level: config.logLevel, secrets });
   const stops: Array<() => Promise<unknown>> = [];
   const stopAll = async () => {
@@ -78,6 +83,7 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
       stops.push(() => connection.close());
       const client = new Client({ connection, namespace: config.temporal.namespace });
       app = await buildApp({ config, logger, temporal: client, capacity, metrics });
+      warnAboutAuth(config, logger);
       stops.push(() => app!.close());
       await app.listen({ port: config.http.port, host: config.http.host });
     }
@@ -144,6 +150,20 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
     // A half-connected Worker or NativeConnection can keep the process alive: exit explicitly.
     process.exit(1);
   }
+}
+
+/** Open or disabled authentication is said loudly at start-up (and in /readyz): anyone can change capacity. */
+function warnAboutAuth(config: Config, logger: Logger): void {
+  const { mode, tokens, rateLimitPerMinute } = config.auth;
+  if (mode === 'tokens') {
+    logger.info({ tokens: tokens.map((t) => ({ name: t.name, scopes: t.scopes })), rateLimitPerMinute }, 'API authentication: bearer tokens');
+    return;
+  }
+  const why =
+    mode === 'open'
+      ? 'local mode without API_TOKENS_FILE: the API is OPEN, anyone who reaches it can change capacity'
+      : 'AUTH_DISABLED=true: the API is OPEN, anyone who reaches it can change capacity';
+  logger.warn(`\n${BANNER}\n  NO AUTHENTICATION: ${why}.\n  Set API_TOKENS_FILE (see README "Authentication") before exposing it.\n${BANNER}`);
 }
 
 async function startLocalTemporal(config: Config, logger: Logger, stops: Array<() => Promise<unknown>>): Promise<RunningDevServer> {

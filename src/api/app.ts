@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import { registerSwagger } from './plugins/swagger.js';
 import { installErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
+import { registerAuth } from './plugins/auth.js';
 import capacityChanges from './routes/capacity-changes/index.js';
 import capacityChangeList from './routes/capacity-changes/list.js';
 import capacitySchedules from './routes/capacity-schedules/index.js';
@@ -41,8 +42,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Only JSON bodies: without this a text/plain body reaches validation and gets a confusing 400, not a 415.
   app.removeContentTypeParser('text/plain');
 
-  await registerSwagger(app);
   installErrorHandling(app);
+  // Before every route: the auth hook and the rate limit must see all of them.
+  await registerAuth(app, deps.config.auth);
+  await registerSwagger(app);
   if (deps.metrics) registerMetrics(app, deps.metrics, deps.temporal);
   await app.register(health, { deps });
   await app.register(capacityChanges, { deps });

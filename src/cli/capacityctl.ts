@@ -89,7 +89,8 @@ async function execute(
 /** Runs one command line; returns the exit code. Never throws for API or network errors. */
 export async function run(argv: readonly string[], deps: Deps): Promise<number> {
   const { env, io } = deps;
-  const requester = env.USER || env.LOGNAME;
+  // With a token the API takes requestedBy from the token's name (and refuses another one): no $USER default.
+  const requester = env.CAPACITY_SCHEDULER_TOKEN ? undefined : env.USER || env.LOGNAME;
   const parsed = parse(argv, requester ? { 'requested-by': requester } : {});
   if (parsed.kind === 'help') {
     io.out(parsed.text);

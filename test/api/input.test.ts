@@ -263,7 +263,7 @@ t.test('health probes', async (t) => {
   t.same([live.statusCode, JSON.parse(live.body)], [200, { status: 'ok' }]);
   const ready = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 503);
-  t.same(JSON.parse(ready.body), { status: 'unavailable', mode: 'emulator', checks: { temporal: 'unavailable', cloudOps: 'unavailable' } });
+  t.same(JSON.parse(ready.body), { status: 'unavailable', mode: 'emulator', checks: { temporal: 'unavailable', cloudOps: 'unavailable' }, auth: 'open' });
   t.notMatch(ready.body, 'down');
 });
 
@@ -272,7 +272,7 @@ t.test('ready when both dependencies answer', async (t) => {
   t.teardown(() => app.close());
   const ready = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 200);
-  t.same(JSON.parse(ready.body), { status: 'ready', mode: 'emulator', checks: { temporal: 'ok', cloudOps: 'ok' } });
+  t.same(JSON.parse(ready.body), { status: 'ready', mode: 'emulator', checks: { temporal: 'ok', cloudOps: 'ok' }, auth: 'open' });
 });
 
 t.test('GET a window reads its memo, and a dead workflow reads FAILED', async (t) => {

@@ -319,7 +319,8 @@ t.test('run: the shortcut follows the window until verified, exit 0', async (t) 
     `verified: ${ID} is ACTIVE`,
   ]);
   t.same(h.err, []);
-  t.match(h.calls[0], { baseUrl: 'http://api:1', token: 'tok', request: { body: { requestedBy: 'alice', duration: 'PT90M' } } });
+  t.match(h.calls[0], { baseUrl: 'http://api:1', token: 'tok', request: { body: { duration: 'PT90M' } } });
+  t.notOk('requestedBy' in (h.calls[0].request.body as object), 'with a token the API names the requester, not $USER');
 });
 
 t.test('run --json: exactly one JSON document on stdout', async (t) => {

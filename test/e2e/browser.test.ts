@@ -1,8 +1,6 @@
 // Swagger UI in a real headless Chromium (Debian's `chromium`, driven by playwright-core) against the real stack:
-// open /docs, create a window with "Try it out", see the 202 and the id, then read the window back through
-// Swagger UI's GET operation and through the API until it has completed.
-//
-// No "Authorize" step: the API has no authentication yet. When bearer tokens arrive, authorize here first.
+// open /docs, authorize with a bearer token, create a window with "Try it out", see the 202 and the id, then
+// read the window back through Swagger UI's GET operation and through the API until it has completed.
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +12,7 @@ const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS_DIR = fileURLToPath(new URL('../../.tap/artifacts/', import.meta.url));
 const SCREENSHOT = `${ARTIFACTS_DIR}swagger-try-it-out.png`;
 const UI_TIMEOUT = 20_000;
+const TOKEN = `swagger-user-token-${'c3'.repeat(16)}`;
 
 // Fail loudly (never skip) when the browser is missing: a skipped UI check looks like a passing one.
 if (!existsSync(CHROMIUM_PATH)) {
@@ -27,7 +26,10 @@ let h: Harness;
 let browser: Browser;
 let baseUrl: string;
 t.before(async () => {
-  h = await startHarness({ applyDelayMs: 300 });
+  h = await startHarness({
+    applyDelayMs: 300,
+    tokens: [{ name: 'swagger-user', scopes: ['capacity:read', 'capacity:write'], token: TOKEN }],
+  });
   await h.app.listen({ port: 0, host: '127.0.0.1' });
   baseUrl = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
   browser = await chromium.launch({
@@ -69,6 +71,13 @@ t.test('Swagger UI: create a window with "Try it out", see the 202 and its id, t
   await page.locator('.swagger-ui .info .title').waitFor({ timeout: UI_TIMEOUT });
   t.match(await page.locator('.swagger-ui .info .title').innerText(), /Capacity Scheduler API/, 'Swagger UI rendered the API document');
 
+  // Authorize: the bearerAuth scheme of the document, with the token pasted into Swagger UI's dialog.
+  await page.locator('.swagger-ui .auth-wrapper .btn.authorize').click();
+  const dialog = page.locator('.swagger-ui .dialog-ux .modal-ux');
+  await dialog.locator('input[type="text"], input[type="password"]').first().fill(TOKEN);
+  await dialog.locator('button.modal-btn.authorize').click();
+  await dialog.locator('button.btn-done').click();
+
   // POST /v1/capacity-changes through the UI.
   const post = await openOperation(page, 'post', '/v1/capacity-changes');
   const bodyInput = post.locator('textarea.body-param__text');
@@ -95,7 +104,7 @@ t.test('Swagger UI: create a window with "Try it out", see the 202 and its id, t
   await get.locator('tr[data-param-name="id"] input').fill(body.id);
   const read = await execute(get);
   t.equal(read.status, 200, 'Swagger UI reads the window back with 200');
-  t.match(JSON.parse(read.body), { id: body.id, namespace: ns, trus: 4 }, 'and shows it');
+  t.match(JSON.parse(read.body), { id: body.id, namespace: ns, trus: 4, requestedBy: 'swagger-user' }, "and shows it, requested by the token's name");
 
   const done = await h.waitForWindow(body.id, 'COMPLETED', (s) => s.status === 'COMPLETED', 60_000);
   t.equal(done.phase, 'COMPLETED', 'the window completed: applied, verified, held and reverted');

@@ -1,6 +1,9 @@
 // The end-to-end harness: a real Temporal dev server (started once per run by scripts/run-tests.ts), the Cloud Ops
 // emulator over real gRPC/TLS, a real worker, the real app, and a local HTTP receiver standing in for Slack.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
@@ -26,6 +29,20 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Guardrail environment for the worker only, as if its config had changed since the request. */
   workerGuardrailEnv?: Record<string, string>;
+  /**
+   * API tokens, in clear: the harness writes their hashes to a tokens file and sets API_TOKENS_FILE.
+   * Without tokens (nor API_TOKENS_FILE in env) the app runs with AUTH_DISABLED=true, as the harness's
+   * TEMPORAL_ADDRESS is not local mode. The rate limit is off unless env sets RATE_LIMIT_PER_MINUTE.
+   */
+  tokens?: Array<{ name: string; scopes: string[]; token: string }>;
+  /** The token startWindow, windowStatus and waitForWindow send; default: the first of `tokens`. */
+  authToken?: string;
+  /** false: do not start the in-process worker (a test runs its own, e.g. in a child process). Default true. */
+  startWorker?: boolean;
+  /** Where the worker's Slack notifier posts, instead of the harness's receiver (e.g. a closed port). */
+  slackWebhookUrl?: string;
+  /** Timeout of one Slack POST of the worker's notifier (default 2000 ms). */
+  slackTimeoutMs?: number;
 }
 
 export interface SlackReceiver {
@@ -101,13 +118,27 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     LOG_LEVEL: 'debug',
     // Tests use windows of seconds; the hourly guardrail has tests of its own.
     GUARDRAIL_MIN_WINDOW_DURATION: '0s',
-  };
+    // Tests poll the API far faster than any client would.
+    RATE_LIMIT_PER_MINUTE: '0',
+  } as Record<string, string>;
+  let tokensDir: string | null = null;
+  if (opts.tokens) {
+    tokensDir = mkdtempSync(path.join(tmpdir(), 'capacity-tokens-'));
+    const file = path.join(tokensDir, 'tokens.json');
+    const entries = opts.tokens.map(({ name, scopes, token }) => ({ name, scopes, sha256: createHash('sha256').update(token).digest('hex') }));
+    writeFileSync(file, JSON.stringify(entries), { mode: 0o600 });
+    baseEnv.API_TOKENS_FILE = file;
+  } else if (opts.env?.API_TOKENS_FILE === undefined) {
+    baseEnv.AUTH_DISABLED = 'true';
+  }
+  const authToken = opts.authToken ?? opts.tokens?.[0]?.token;
+  const headers: Record<string, string> = authToken === undefined ? {} : { authorization: `Bearer ${authToken}` };
   const config = loadConfig({ ...baseEnv, ...opts.env });
   const workerGuardrails = loadConfig({ ...baseEnv, ...opts.env, ...opts.workerGuardrailEnv }).guardrails;
   const logLines: string[] = [];
   const logger = createLogger({
     level: 'debug',
-    secrets: [cloudApiKey, slack.url],
+    secrets: [cloudApiKey, slack.url, ...(opts.slackWebhookUrl ? [opts.slackWebhookUrl] : [])],
     destination: { write: (line: string) => void logLines.push(line) },
   });
 
@@ -128,7 +159,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const app = await buildApp({ config, logger, temporal: client, capacity, metrics });
   await app.ready();
 
-  const notifier = createSlackNotifier({ webhookUrl: slack.url, timeoutMs: 2_000, logger, metrics });
+  const notifier = createSlackNotifier({
+    webhookUrl: opts.slackWebhookUrl ?? slack.url,
+    timeoutMs: opts.slackTimeoutMs ?? 2_000,
+    logger,
+    metrics,
+  });
   const activities = createActivities({ capacity, notifier, metrics, guardrails: workerGuardrails });
   const bundle = await workflowBundle();
   let worker: { worker: Worker; connection: NativeConnection; run: Promise<void> } | null = null;
@@ -150,12 +186,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       return ns;
     },
     async startWindow(body) {
-      const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: body });
+      const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: body, headers });
       if (res.statusCode !== 202) throw new Error(`POST failed: ${res.statusCode} ${res.body}`);
       return res.json().id;
     },
     async windowStatus(id) {
-      return (await app.inject({ method: 'GET', url: `/v1/capacity-changes/${encodeURIComponent(id)}` })).json();
+      return (await app.inject({ method: 'GET', url: `/v1/capacity-changes/${encodeURIComponent(id)}`, headers })).json();
     },
     async waitForWindow(id, what, done, timeoutMs = 30_000) {
       return waitFor(`window ${id}: ${what}`, async () => {
@@ -183,9 +219,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await ops.close();
       await emulator.close();
       await slack.close();
+      if (tokensDir) rmSync(tokensDir, { recursive: true, force: true });
     },
   };
-  await h.startWorker();
+  if (opts.startWorker !== false) await h.startWorker();
   return h;
 }
 

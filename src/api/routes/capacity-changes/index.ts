@@ -4,6 +4,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type W
 import type { AppDeps } from '../../app.js';
 import { optionalBody } from '../../hooks.js';
 import { ApiError, toApiError, withTemporalDeadline } from '../../plugins/errors.js';
+import { requestedByOf } from '../../plugins/auth.js';
 import {
   CAPACITY_WINDOW_WORKFLOW,
   SA,
@@ -165,7 +166,9 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
   }
 
   app.post(BASE, { schema: createSchema }, async (request, reply) => {
-    const body = request.body;
+    // With authentication on, requestedBy is the token's name (a different body value is refused).
+    const requestedBy = requestedByOf(request, request.body.requestedBy);
+    const body = { ...request.body, ...(requestedBy !== undefined && { requestedBy }) };
     if (request.query.dryRun === 'true') return reply.code(200).send(await plan(body, Date.now()));
     const key = request.headers['idempotency-key'];
     const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
@@ -284,7 +287,7 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
   app.post(`${BASE}/:id/cancel`, { schema: cancelSchema, preValidation: optionalBody }, async (request, reply) => {
     const { id } = request.params;
     const window = await requireRunning(id);
-    const req = { by: request.body?.requestedBy ?? null, reason: request.body?.reason ?? null };
+    const req = { by: requestedByOf(request, request.body?.requestedBy) ?? null, reason: request.body?.reason ?? null };
     await withTemporalDeadline(temporal, () => windowHandle(id).signal(cancelSignal, req));
     request.log.info({ windowId: id, by: req.by }, 'capacity window cancelled');
     return reply.code(202).send({ id, status: 'RUNNING', phase: window.phase === 'SCHEDULED' ? 'SCHEDULED' : 'PENDING', links: { self: selfLink(id) } });

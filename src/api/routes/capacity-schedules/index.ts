@@ -4,6 +4,7 @@ import type { AppDeps } from '../../app.js';
 import { checkGuardrails } from '../../../guardrails.js';
 import { optionalBody } from '../../hooks.js';
 import { ApiError, withTemporalDeadline } from '../../plugins/errors.js';
+import { requestedByOf } from '../../plugins/auth.js';
 import { isScheduleId, parseIsoDuration, scheduleTemporalId, windowIdOf, type CapacityWindowInput } from '../../../shared/index.js';
 import {
   createSchema,
@@ -53,6 +54,7 @@ function readDefinition(desc: ScheduleDescription): ScheduleDefinition {
     ...(desc.spec.endAt && { endAt: desc.spec.endAt.toISOString() }),
     ...(input.reason !== undefined && { reason: input.reason }),
     ...(input.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: input.acknowledgeShortWindow }),
+    ...(input.requestedBy !== undefined && { requestedBy: input.requestedBy }),
   };
 }
 
@@ -125,6 +127,8 @@ const capacitySchedules: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (a
       ...(body.reason !== undefined && { reason: body.reason }),
       ...(body.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: body.acknowledgeShortWindow }),
     };
+    const requestedBy = requestedByOf(request, undefined);
+    if (requestedBy !== undefined) def.requestedBy = requestedBy;
     validateDefinition(def, Date.now());
     checkGuardrailsOf(def);
     await checkTrus(def.namespace, def.trus);
@@ -220,6 +224,7 @@ const capacitySchedules: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (a
       ...(endAt != null && { endAt }),
       ...(prev.reason !== undefined && { reason: prev.reason }),
       ...(prev.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: prev.acknowledgeShortWindow }),
+      ...(prev.requestedBy !== undefined && { requestedBy: prev.requestedBy }),
     };
     // An `at` left as it was may already have fired; only a new one must lie ahead.
     validateDefinition(def, Date.now(), body.at !== undefined);

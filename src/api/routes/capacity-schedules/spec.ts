@@ -31,6 +31,8 @@ export interface ScheduleDefinition {
   endAt?: string;
   reason?: string;
   acknowledgeShortWindow?: boolean;
+  /** The token name of whoever created the schedule: every run's window shows it. */
+  requestedBy?: string;
 }
 
 /** The action's memo: what each run's window shows, plus the user's spec form (a Schedule's own memo is immutable). */
@@ -182,10 +184,11 @@ export function scheduleAction(id: string, def: ScheduleDefinition, config: Conf
     duration: def.duration,
     ...(def.reason !== undefined && { reason: def.reason }),
     ...(def.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: def.acknowledgeShortWindow }),
+    ...(def.requestedBy !== undefined && { requestedBy: def.requestedBy }),
     policy: config.policy,
   };
   const memo: ScheduleActionMemo = {
-    window: { namespace: def.namespace, trus: def.trus, requestedBy: null, reason: def.reason ?? null, scheduleId: id },
+    window: { namespace: def.namespace, trus: def.trus, requestedBy: def.requestedBy ?? null, reason: def.reason ?? null, scheduleId: id },
     schedule: {
       id,
       ...(def.cron !== undefined && { cron: def.cron }),
@@ -206,6 +209,7 @@ export function scheduleAction(id: string, def: ScheduleDefinition, config: Conf
       { key: SA.trus, value: def.trus },
       { key: SA.scheduleId, value: id },
       { key: SA.phase, value: 'PENDING' },
+      ...(def.requestedBy === undefined ? [] : [{ key: SA.requestedBy, value: def.requestedBy }]),
     ],
   };
 }

@@ -37,6 +37,7 @@ const health: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps 
       status: ready ? 'ready' : 'unavailable',
       mode: deps.config.cloudOps.apiKey === null ? 'emulator' : 'cloud',
       checks: { temporal, cloudOps },
+      auth: deps.config.auth.mode,
     };
     return reply.code(ready ? 200 : 503).send(answer);
   });
