@@ -1,0 +1,716 @@
+// The benchmark proper. Assembles the real stack in this process from the same building blocks as
+// test/helpers/harness.ts (a real Temporal dev server child, the Cloud Ops emulator over gRPC/TLS, a real
+// worker, the real Fastify app on a real port), then measures. HTTP load comes from autocannon in a child
+// process (bench/load.ts), so the load generator never shares the API's event loop; the raw Temporal
+// baselines run here, on the app's own Client, so both sides use the same connection and process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from '../src/api/app.js';
+import type { CapacityChange } from '../src/api/routes/capacity-changes/schema.js';
+import { CapacityService } from '../src/cloud-ops/capacity.js';
+import { CloudOps } from '../src/cloud-ops/client.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
+import { resolveTemporalCli, startDevServer, type RunningDevServer } from '../src/local/dev-server.js';
+import { createLogger, installTemporalRuntimeLogger } from '../src/logger.js';
+import { cloudOpsCallObserver, createMetrics } from '../src/metrics.js';
+import {
+  CAPACITY_WINDOW_WORKFLOW,
+  SA,
+  parseIsoDuration,
+  parseWindowId,
+  searchAttributeRegistrations,
+  windowWorkflowId,
+  type CapacityWindowInput,
+  type CapacityWindowResult,
+  type WindowMemo,
+} from '../src/shared/index.js';
+import type { LoadResult, LoadSpec } from './load.js';
+import type { WorkerSpec } from './worker.js';
+import { formatTable, mean, misses, percentile, ratio, type BenchArgs, type Row } from './stats.js';
+
+interface Sizes {
+  /** Requests per create run (4 runs: raw, API, API, raw). */
+  createRequests: number;
+  /** Requests per status-read run (4 runs). */
+  statusRequests: number;
+  healthzRequests: number;
+  /** Fixed concurrency of every load run, HTTP and raw alike. */
+  concurrency: number;
+  verifiedWindows: number;
+  /** Phase 5 sizes, in order (the large run repeats the small size first, to show growth). */
+  scale: number[];
+  applyDelayMs: number;
+}
+
+const SMALL: Sizes = {
+  createRequests: 300,
+  statusRequests: 2000,
+  healthzRequests: 5000,
+  concurrency: 10,
+  verifiedWindows: 50,
+  scale: [100],
+  applyDelayMs: 500,
+};
+const LARGE: Sizes = { ...SMALL, createRequests: 1000, statusRequests: 5000, healthzRequests: 10000, verifiedWindows: 100, scale: [100, 1000] };
+
+const TINY: Sizes = { ...SMALL, createRequests: 40, statusRequests: 100, healthzRequests: 200, verifiedWindows: 8, scale: [10, 20] };
+
+const WARMUP = 50;
+const ACCOUNT = 'bench';
+const BODY = { trus: 4, reason: 'benchmark', requestedBy: 'bench' } as const;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** VmRSS of a process, in MB (Linux /proc); NaN elsewhere. */
+function rssOfPid(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+const selfRssMB = () => process.memoryUsage().rss / 1024 / 1024;
+
+/** Runs fn over items with a fixed number of workers; returns per-item latencies (ms) and the wall time (s). */
+async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<{ latencies: number[]; seconds: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const item = items[next++];
+        const s = performance.now();
+        await fn(item);
+        // autocannon's HDR histogram keeps whole milliseconds: quantise the raw side the same way.
+        latencies.push(Math.floor(performance.now() - s));
+      }
+    }),
+  );
+  return { latencies, seconds: (performance.now() - t0) / 1000 };
+}
+
+interface Stack {
+  config: Config;
+  client: Client;
+  app: FastifyInstance;
+  baseUrl: string;
+  emulator: RunningEmulator;
+  capacity: CapacityService;
+  /** Starts the worker in its own process (as ROLE=worker) and resolves once it polls. */
+  startWorker(): Promise<void>;
+  workerPid(): number | undefined;
+  close(): Promise<void>;
+  logFile: string;
+}
+
+/** Runs a TypeScript file of bench/ in a child process; resolves when it exits 0. */
+function child(script: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ['--import', 'tsx', path.join(here, script), ...args], { stdio: 'inherit' });
+    c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${script} exited with ${code}`))));
+  });
+}
+
+async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir: string): Promise<Stack> {
+  // The production worker loads a prebuilt bundle too (npm run build); made in a child, off this process's RSS.
+  const bundlePath = path.join(workDir, 'workflow-bundle.js');
+  const bundle = child('bundle.ts', [bundlePath]).then(() => bundlePath);
+  bundle.catch(() => undefined);
+  const cloudApiKey = `bench-cloud-key-${randomBytes(12).toString('hex')}`;
+  const env: Record<string, string> = {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: `bench-${randomBytes(4).toString('hex')}`,
+    TEMPORAL_CLOUD_API_KEY: cloudApiKey,
+    VERIFY_TIMEOUT: '60s',
+    REVERT_ALERT_AFTER: '30s',
+    // Production's level; the lines go to a file, as they would go to a log shipper.
+    LOG_LEVEL: 'info',
+    // The benchmark's windows last seconds; the hourly guardrail is not what is measured.
+    GUARDRAIL_MIN_WINDOW_DURATION: '0s',
+    // No API tokens (one SHA-256 per request when on) and no rate limit, which would cap the load itself.
+    AUTH_DISABLED: 'true',
+    RATE_LIMIT_PER_MINUTE: '0',
+  };
+  const config = loadConfig(env);
+  const logFile = path.join(workDir, 'service.log');
+  const logger = createLogger({ level: 'info', secrets: [cloudApiKey], destination: pino.destination({ dest: logFile, sync: false }) });
+  installTemporalRuntimeLogger(logger);
+  const metrics = createMetrics();
+  const emulator = await startEmulator({ apiKey: cloudApiKey, namespaces: [], applyDelayMs: sizes.applyDelayMs, tlsDir, controlPort: null });
+  const ops = CloudOps.create({
+    address: emulator.grpcAddress,
+    apiKey: cloudApiKey,
+    apiVersion: config.cloudOps.apiVersion,
+    serverNameOverride: emulator.serverName,
+    onCall: cloudOpsCallObserver(metrics),
+  });
+  const capacity = new CapacityService(ops);
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const app = await buildApp({ config, logger, temporal: client, capacity, metrics });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as net.AddressInfo;
+
+  let worker: ChildProcess | null = null;
+  return {
+    config,
+    client,
+    app,
+    baseUrl: `http://127.0.0.1:${port}`,
+    emulator,
+    capacity,
+    logFile,
+    workerPid: () => worker?.pid,
+    async startWorker() {
+      const specFile = path.join(workDir, 'worker.json');
+      const spec: WorkerSpec = {
+        env,
+        emulator: { grpcAddress: emulator.grpcAddress, serverName: emulator.serverName },
+        bundlePath: await bundle,
+        logFile: path.join(workDir, 'worker.log'),
+      };
+      writeFileSync(specFile, JSON.stringify(spec));
+      const w = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'worker.ts'), specFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+      worker = w;
+      await new Promise<void>((resolve, reject) => {
+        w.once('exit', (code) => reject(new Error(`the worker exited with ${code} before it was ready`)));
+        w.stdout!.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('ready')) resolve();
+        });
+      });
+    },
+    async close() {
+      const w = worker;
+      if (w && w.exitCode === null) {
+        const gone = new Promise((resolve) => w.once('exit', resolve));
+        w.kill('SIGTERM');
+        const timer = setTimeout(() => w.kill('SIGKILL'), 15_000);
+        await gone;
+        clearTimeout(timer);
+      }
+      await app.close();
+      await connection.close();
+      await ops.close();
+      await emulator.close();
+      logger.flush();
+    },
+  };
+}
+
+/** Adds n fresh On-Demand namespaces to the emulator. */
+function namespaces(stack: Stack, tag: string, n: number): string[] {
+  const list = Array.from({ length: n }, (_, i) => `b${tag}-${String(i).padStart(5, '0')}.${ACCOUNT}`);
+  for (const ns of list) stack.emulator.state.addNamespace(ns);
+  return list;
+}
+
+/** One autocannon run in a child process. */
+async function load(spec: LoadSpec, workDir: string): Promise<LoadResult> {
+  const specFile = path.join(workDir, `load-${randomBytes(4).toString('hex')}.json`);
+  const resultFile = `${specFile}.result`;
+  writeFileSync(specFile, JSON.stringify(spec));
+  await child('load.ts', [specFile, resultFile]);
+  const result = JSON.parse(readFileSync(resultFile, 'utf8')) as LoadResult;
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`autocannon saw failures: ${JSON.stringify({ statusCodes: result.statusCodes, errors: result.errors, timeouts: result.timeouts })}`);
+  }
+  return result;
+}
+
+/**
+ * The raw baseline of POST /v1/capacity-changes: the same workflow, id scheme, input, memo and search
+ * attributes that the route builds (src/api/routes/capacity-changes/index.ts), started directly. The route
+ * also reads the namespace's capacity from Cloud Ops and validates the TRUs first: that is part of what the
+ * API adds, so the baseline leaves it out. checkBaselineShape() warns when the two drift apart.
+ */
+function rawStart(stack: Stack, namespace: string, duration: string) {
+  const now = Date.now();
+  const endAt = new Date(now + (parseIsoDuration(duration) as number)).toISOString();
+  const input: CapacityWindowInput = { namespace, trus: BODY.trus, duration, reason: BODY.reason, requestedBy: BODY.requestedBy, policy: stack.config.policy };
+  const memo = {
+    window: { namespace, trus: BODY.trus, requestedBy: BODY.requestedBy, reason: BODY.reason },
+    progress: { phase: 'PENDING', startAt: new Date(now).toISOString(), endAt, steps: [], revertBlocked: null },
+  } satisfies WindowMemo;
+  return stack.client.workflow.start(CAPACITY_WINDOW_WORKFLOW, {
+    taskQueue: stack.config.temporal.taskQueue,
+    workflowId: windowWorkflowId(namespace),
+    args: [input],
+    memo,
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    workflowIdConflictPolicy: 'FAIL',
+    typedSearchAttributes: [
+      { key: SA.namespace, value: namespace },
+      { key: SA.trus, value: BODY.trus },
+      { key: SA.phase, value: 'PENDING' },
+      { key: SA.startAt, value: new Date(now) },
+      { key: SA.endAt, value: new Date(endAt) },
+      { key: SA.requestedBy, value: BODY.requestedBy },
+    ],
+  });
+}
+
+/** Key paths of a JSON value, for comparing the shapes of two workflow starts. */
+function shape(value: unknown, prefix = ''): string[] {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(value).flatMap(([k, v]) => [`${prefix}${k}`, ...shape(v, `${prefix}${k}.`)]);
+  }
+  return [];
+}
+
+async function startedShape(client: Client, workflowId: string): Promise<string[]> {
+  const handle = client.workflow.getHandle(workflowId);
+  const [history, desc] = await Promise.all([handle.fetchHistory(), handle.describe()]);
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const input = (started?.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p));
+  const sa = Object.keys(desc.searchAttributes ?? {}).filter((k) => k.startsWith('Capacity'));
+  return [...shape({ input, memo: desc.memo, taskQueue: started?.taskQueue?.name === undefined ? undefined : 'tq' }), ...sa.map((k) => `searchAttribute.${k}`)].sort();
+}
+
+/** Empty when the raw baseline starts the same shape of workflow as the API; else the differences. */
+async function checkBaselineShape(stack: Stack, apiNs: string, rawNs: string): Promise<string[]> {
+  const [api, raw] = await Promise.all([startedShape(stack.client, windowWorkflowId(apiNs)), startedShape(stack.client, windowWorkflowId(rawNs))]);
+  return [...api.filter((k) => !raw.includes(k)).map((k) => `only API: ${k}`), ...raw.filter((k) => !api.includes(k)).map((k) => `only raw: ${k}`)];
+}
+
+interface SideFigures {
+  throughput: number;
+  p50: number;
+  p99: number;
+}
+
+/** Per-side figures over the ABBA runs: total requests / total time, mean of the runs' percentiles. */
+function side(runs: Array<{ count: number; seconds: number; p50: number; p99: number }>): SideFigures {
+  return {
+    throughput: runs.reduce((a, r) => a + r.count, 0) / runs.reduce((a, r) => a + r.seconds, 0),
+    p50: mean(runs.map((r) => r.p50)),
+    p99: mean(runs.map((r) => r.p99)),
+  };
+}
+
+async function getWindow(stack: Stack, id: string): Promise<CapacityChange> {
+  const res = await fetch(`${stack.baseUrl}/v1/capacity-changes/${encodeURIComponent(id)}`);
+  if (res.status !== 200) throw new Error(`GET ${id}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as CapacityChange;
+}
+
+async function postWindow(stack: Stack, body: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${stack.baseUrl}/v1/capacity-changes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (res.status !== 202) throw new Error(`POST: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+const stepAt = (w: CapacityChange, step: string, outcome = 'SUCCEEDED') => {
+  const s = [...w.steps].reverse().find((x) => x.step === step && x.outcome === outcome);
+  return s ? Date.parse(s.at) : Number.NaN;
+};
+const opTime = (stack: Stack, opId: string | null | undefined, which: 'startedTime' | 'finishedTime') => {
+  if (!opId) return Number.NaN;
+  const t = stack.emulator.state.getAsyncOperation(opId)[which];
+  return t ? t.getTime() : Number.NaN;
+};
+
+/** Polls GET for every id (a few at a time) until each window's workflow has closed. */
+async function waitClosed(stack: Stack, ids: string[], timeoutMs: number): Promise<CapacityChange[]> {
+  const done = new Map<string, CapacityChange>();
+  const deadline = Date.now() + timeoutMs;
+  while (done.size < ids.length) {
+    if (Date.now() > deadline) throw new Error(`${ids.length - done.size} of ${ids.length} windows still running after ${timeoutMs} ms`);
+    await pool(ids.filter((id) => !done.has(id)), 8, async (id) => {
+      const w = await getWindow(stack, id);
+      if (w.status !== 'RUNNING') done.set(id, w);
+    });
+    if (done.size < ids.length) await sleep(1_000);
+  }
+  return ids.map((id) => done.get(id)!);
+}
+
+interface Lateness {
+  /** endAt -> the window's revert verified (result.revertedAt): includes the emulator's operation time. */
+  verified: number[];
+  /** endAt -> the revert's UpdateNamespace reached Cloud Ops: what the scheduler itself adds. */
+  requested: number[];
+  /** endAt -> the workflow's end timer fired (WAIT SUCCEEDED). */
+  timer: number[];
+  /** The emulator finished the revert operation -> REVERT_VERIFY SUCCEEDED. */
+  verify: number[];
+}
+
+function revertLateness(stack: Stack, windows: CapacityChange[]): Lateness {
+  const out: Lateness = { verified: [], requested: [], timer: [], verify: [] };
+  for (const w of windows) {
+    const result = w.result as CapacityWindowResult | null;
+    if (!result?.revertedAt || !w.endAt) throw new Error(`window ${w.id} did not revert: phase ${w.phase}, errors ${JSON.stringify(result?.errors)}`);
+    const end = Date.parse(w.endAt);
+    out.verified.push((Date.parse(result.revertedAt) - end) / 1000);
+    out.requested.push((opTime(stack, result.revertOperationId, 'startedTime') - end) / 1000);
+    out.timer.push((stepAt(w, 'WAIT') - end) / 1000);
+    out.verify.push((stepAt(w, 'REVERT_VERIFY') - opTime(stack, result.revertOperationId, 'finishedTime')) / 1000);
+  }
+  return out;
+}
+
+async function terminateAll(stack: Stack, nsList: string[]): Promise<void> {
+  await pool(nsList, 16, async (ns) => {
+    try {
+      await stack.client.workflow.getHandle(windowWorkflowId(ns)).terminate('benchmark: create/status phase done');
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  });
+}
+
+interface ScaleFigures {
+  windows: number;
+  schedules: number | string;
+  creationPerSecond: number;
+  peakActive: number;
+  /** The bench process: the API, the emulator and the bench driver. */
+  rssBeforeMB: number;
+  rssPeakMB: number;
+  heapPeakMB: number;
+  workerRssBeforeMB: number;
+  workerRssPeakMB: number;
+  serverRssBeforeMB: number;
+  serverRssPeakMB: number;
+  lateness: Lateness;
+}
+
+export async function runBench(args: BenchArgs, tlsDir: string): Promise<number> {
+  const sizes = args.large ? LARGE : args.tiny ? TINY : SMALL;
+  const C = sizes.concurrency;
+  const loadAtStart = os.loadavg()[0];
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'capacity-scheduler-bench-'));
+  const started = new Date();
+  const mode = args.large ? 'large' : args.tiny ? 'tiny' : 'small';
+  log(`${mode} run; work dir ${workDir}`);
+  const server: RunningDevServer = await startDevServer({
+    cli: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH ?? null),
+    port: await freePort(),
+    uiPort: await freePort(),
+    searchAttributes: searchAttributeRegistrations(),
+  });
+  const serverRss = () => rssOfPid(server.process.pid);
+  let stack: Stack;
+  try {
+    stack = await startStack(server.address, tlsDir, sizes, workDir);
+  } catch (err) {
+    await server.stop();
+    rmSync(workDir, { recursive: true, force: true });
+    throw err;
+  }
+  const rows: Row[] = [];
+  const json: Record<string, unknown> = { mode };
+  const notes: string[] = [];
+  try {
+    // ---- 1. create: API vs raw client.workflow.start, same workflow and input, same concurrency, ABBA order.
+    log('1/5 create throughput and latency');
+    const createNs = (tag: string, n: number) => namespaces(stack, tag, n + 2 * C + 8);
+    const apiCreate = (nsList: string[], n: number) =>
+      load({ url: stack.baseUrl, connections: C, amount: n, method: 'POST', body: { ...BODY, duration: 'PT1H' }, namespaces: nsList }, workDir);
+    const rawCreate = (nsList: string[], n: number) => pool(nsList.slice(0, n), C, (ns) => rawStart(stack, ns, 'PT1H'));
+    const used: string[] = [];
+    const warmApi = createNs('wa', WARMUP);
+    const warmRaw = createNs('wr', WARMUP);
+    used.push(...warmApi, ...warmRaw);
+    const warm = await apiCreate(warmApi, WARMUP);
+    await rawCreate(warmRaw, WARMUP);
+    const drift = await checkBaselineShape(stack, warmApi[0], warmRaw[0]);
+    if (drift.length > 0) notes.push(`The raw create baseline differs in shape from what the API starts: ${drift.join('; ')}. Update rawStart() in bench/suite.ts.`);
+    const apiRuns: Array<{ count: number; seconds: number; p50: number; p99: number }> = [];
+    const rawRuns: typeof apiRuns = [];
+    const apiIds: string[] = [...warm.ids];
+    for (const [i, which] of (['raw', 'api', 'api', 'raw'] as const).entries()) {
+      const nsList = createNs(`c${i}`, sizes.createRequests);
+      used.push(...nsList);
+      if (which === 'api') {
+        const r = await apiCreate(nsList, sizes.createRequests);
+        apiIds.push(...r.ids);
+        apiRuns.push({ count: r.ok, seconds: r.durationSeconds, p50: r.latencyMs.p50, p99: r.latencyMs.p99 });
+      } else {
+        const r = await rawCreate(nsList, sizes.createRequests);
+        rawRuns.push({ count: r.latencies.length, seconds: r.seconds, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99) });
+      }
+    }
+    // Diagnostic, one run: the raw start preceded by the Cloud Ops read the route makes before starting.
+    const readNs = createNs('cr', sizes.createRequests);
+    used.push(...readNs);
+    const withRead = await pool(readNs.slice(0, sizes.createRequests), C, async (ns) => {
+      await stack.capacity.readCapacity(ns);
+      await rawStart(stack, ns, 'PT1H');
+    });
+    const apiC = side(apiRuns);
+    const rawC = side(rawRuns);
+    const readC = side([{ count: withRead.latencies.length, seconds: withRead.seconds, p50: percentile(withRead.latencies, 50), p99: percentile(withRead.latencies, 99) }]);
+    const createThroughputRatio = ratio(apiC.throughput, rawC.throughput);
+    const createP99Ratio = ratio(apiC.p99, rawC.p99);
+    const runsNote = `${sizes.createRequests} requests x 2 runs per side, concurrency ${C}`;
+    rows.push(
+      { section: '1', figure: 'create throughput, API / raw start', value: createThroughputRatio, target: { op: '>=', value: 0.9 }, baseline: `API ${apiC.throughput.toFixed(0)}/s vs raw ${rawC.throughput.toFixed(0)}/s; ${runsNote}` },
+      { section: '1', figure: 'create p99 latency, API / raw start', value: createP99Ratio, target: { op: '<=', value: 1.2 }, baseline: `API ${apiC.p99.toFixed(1)} ms vs raw ${rawC.p99.toFixed(1)} ms` },
+      { section: '1', figure: 'create p50 latency, API / raw start', value: ratio(apiC.p50, rawC.p50), baseline: `API ${apiC.p50.toFixed(1)} ms vs raw ${rawC.p50.toFixed(1)} ms` },
+      { section: '1', figure: 'create throughput, API / (Cloud Ops read + raw start)', value: ratio(apiC.throughput, readC.throughput), baseline: `diagnostic, 1 run: ${readC.throughput.toFixed(0)}/s, p50 ${readC.p50.toFixed(1)} ms, p99 ${readC.p99.toFixed(1)} ms; the route reads the namespace's capacity before it starts` },
+    );
+    Object.assign(json, { createThroughputRatio, createP99Ratio, createApiPerSecond: apiC.throughput, createRawPerSecond: rawC.throughput, createApiP99Ms: apiC.p99, createRawP99Ms: rawC.p99 });
+
+    // ---- 2. status: GET /v1/capacity-changes/{id} vs raw describe (what the route reads: one describe).
+    log('2/5 status reads');
+    const paths = apiIds.map((id) => `/v1/capacity-changes/${encodeURIComponent(id)}`);
+    const handles = apiIds.map((id) => {
+      const p = parseWindowId(id)!;
+      return stack.client.workflow.getHandle(p.workflowId, p.runId);
+    });
+    const apiStatus = () => load({ url: stack.baseUrl, connections: C, amount: sizes.statusRequests, method: 'GET', paths }, workDir);
+    const rawStatus = () => {
+      const items = Array.from({ length: sizes.statusRequests }, (_, i) => handles[i % handles.length]);
+      return pool(items, C, (h) => h.describe());
+    };
+    await load({ url: stack.baseUrl, connections: C, amount: WARMUP * 4, method: 'GET', paths }, workDir);
+    await pool(handles.slice(0, WARMUP * 4), C, (h) => h.describe());
+    const apiS: typeof apiRuns = [];
+    const rawS: typeof apiRuns = [];
+    for (const which of ['raw', 'api', 'api', 'raw'] as const) {
+      if (which === 'api') {
+        const r = await apiStatus();
+        apiS.push({ count: r.ok, seconds: r.durationSeconds, p50: r.latencyMs.p50, p99: r.latencyMs.p99 });
+      } else {
+        const r = await rawStatus();
+        rawS.push({ count: r.latencies.length, seconds: r.seconds, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99) });
+      }
+    }
+    const apiSt = side(apiS);
+    const rawSt = side(rawS);
+    const statusThroughputRatio = ratio(apiSt.throughput, rawSt.throughput);
+    rows.push(
+      { section: '2', figure: 'status throughput, API GET / raw describe', value: statusThroughputRatio, target: { op: '>=', value: 0.9 }, baseline: `API ${apiSt.throughput.toFixed(0)}/s vs raw ${rawSt.throughput.toFixed(0)}/s; ${sizes.statusRequests} reads x 2 runs per side, concurrency ${C}` },
+      { section: '2', figure: 'status p99 latency, API GET / raw describe', value: ratio(apiSt.p99, rawSt.p99), baseline: `API ${apiSt.p99.toFixed(1)} ms vs raw ${rawSt.p99.toFixed(1)} ms` },
+    );
+    Object.assign(json, { statusThroughputRatio, statusApiPerSecond: apiSt.throughput, statusRawPerSecond: rawSt.throughput, statusP99Ratio: ratio(apiSt.p99, rawSt.p99) });
+
+    // ---- 3. HTTP ceiling: /healthz on the same Fastify instance.
+    log('3/5 HTTP ceiling (/healthz)');
+    const hz = await load({ url: stack.baseUrl, connections: C, amount: sizes.healthzRequests, method: 'GET', paths: ['/healthz'] }, workDir);
+    const healthzPerSecond = hz.ok / hz.durationSeconds;
+    rows.push(
+      { section: '3', figure: 'create throughput, API / HTTP ceiling', value: ratio(apiC.throughput, healthzPerSecond), baseline: `/healthz ${healthzPerSecond.toFixed(0)}/s, p99 ${hz.latencyMs.p99} ms (same Fastify instance)` },
+      { section: '3', figure: 'status throughput, API / HTTP ceiling', value: ratio(apiSt.throughput, healthzPerSecond), baseline: 'the HTTP layer alone is the upper bound' },
+    );
+    Object.assign(json, { healthzPerSecond, healthzP99Ms: hz.latencyMs.p99 });
+
+    // Phases 1-3 ran without a worker, so that worker load did not blur the API-vs-raw comparison.
+    log(`terminating the ${used.length} create-phase workflows, then starting the worker`);
+    await terminateAll(stack, used);
+    await stack.startWorker();
+
+    // ---- 4. time to verified: the emulator fulfilling the apply -> the window's VERIFY step SUCCEEDED.
+    log(`4/5 time to verified over ${sizes.verifiedWindows} windows`);
+    // Warm-up, not counted: the worker's first workflow tasks and activities (isolate, connections).
+    const warmNs = namespaces(stack, 'vw', 4);
+    await waitClosed(stack, await Promise.all(warmNs.map((ns) => postWindow(stack, { ...BODY, namespace: ns, duration: 'PT3S' }))), 120_000);
+    const vNs = namespaces(stack, 'v', sizes.verifiedWindows);
+    const vIds: string[] = [];
+    await pool(vNs, 4, async (ns) => vIds.push(await postWindow(stack, { ...BODY, namespace: ns, duration: 'PT6S' })));
+    const vWindows = await waitClosed(stack, vIds, 120_000);
+    const verifiedLag = vWindows.map((w) => (stepAt(w, 'VERIFY') - opTime(stack, (w.result as CapacityWindowResult | null)?.applyOperationId, 'finishedTime')) / 1000);
+    const activeLag = vWindows.map((w) => (stepAt(w, 'VERIFY') - stepAt(w, 'APPLY', 'STARTED')) / 1000);
+    if (verifiedLag.some((x) => !Number.isFinite(x))) throw new Error('a window has no VERIFY step or no apply operation');
+    const verifiedP99Seconds = percentile(verifiedLag, 99);
+    rows.push(
+      { section: '4', figure: 'time to verified p50 (s)', value: percentile(verifiedLag, 50), unit: ' s', baseline: `${vWindows.length} windows; from the emulator's operation finishedTime to VERIFY SUCCEEDED` },
+      { section: '4', figure: 'time to verified p99 (s)', value: verifiedP99Seconds, unit: ' s', target: { op: '<=', value: 1 }, baseline: `the seed waited a fixed 120 s; emulator operation time ${sizes.applyDelayMs} ms not included` },
+      { section: '4', figure: 'APPLY started to VERIFY succeeded p50 (s)', value: percentile(activeLag, 50), unit: ' s', baseline: `includes the emulator's ${sizes.applyDelayMs} ms operation time` },
+    );
+    Object.assign(json, { verifiedP50Seconds: percentile(verifiedLag, 50), verifiedP99Seconds, verifiedWindows: vWindows.length });
+
+    // ---- 5. scale.
+    const createRateIdle = apiC.throughput;
+    const scale: ScaleFigures[] = [];
+    for (const [i, n] of sizes.scale.entries()) {
+      log(`5/5 scale: ${n} concurrently active windows`);
+      scale.push(await scaleRun(stack, n, i, createRateIdle, serverRss, workDir, C));
+    }
+    for (const s of scale) {
+      const tag = `${s.windows} windows`;
+      rows.push(
+        { section: '5', figure: `${tag}: peak concurrently active`, value: s.peakActive, baseline: `count (provisioned namespaces, sampled every 250 ms); ${s.schedules} recurring schedules present` },
+        { section: '5', figure: `${tag}: creation rate / idle create rate`, value: ratio(s.creationPerSecond, createRateIdle), baseline: `${s.creationPerSecond.toFixed(0)}/s with the worker busy vs ${createRateIdle.toFixed(0)}/s in phase 1` },
+        { section: '5', figure: `${tag}: revert lateness p50 (s)`, value: percentile(s.lateness.verified, 50), unit: ' s', baseline: `endAt -> revert verified (result.revertedAt); includes the emulator's ${sizes.applyDelayMs} ms` },
+        { section: '5', figure: `${tag}: revert lateness p99 (s)`, value: percentile(s.lateness.verified, 99), unit: ' s', target: { op: '<=', value: 2 } },
+        { section: '5', figure: `${tag}: revert request lateness p99 (s)`, value: percentile(s.lateness.requested, 99), unit: ' s', baseline: "endAt -> the revert's UpdateNamespace reached Cloud Ops" },
+        { section: '5', figure: `${tag}: end timer lateness p99 (s)`, value: percentile(s.lateness.timer, 99), unit: ' s', baseline: 'endAt -> WAIT SUCCEEDED (the durable timer fired and its workflow task ran)' },
+        { section: '5', figure: `${tag}: revert verification p99 (s)`, value: percentile(s.lateness.verify, 99), unit: ' s', baseline: 'the emulator finished the revert -> REVERT_VERIFY SUCCEEDED' },
+        { section: '5', figure: `${tag}: worker process RSS peak (MB)`, value: s.workerRssPeakMB, unit: ' MB', target: { op: '<=', value: 400 }, baseline: `its own process, as ROLE=worker; ${s.workerRssBeforeMB.toFixed(0)} MB before` },
+        { section: '5', figure: `${tag}: API process RSS peak (MB)`, value: s.rssPeakMB, unit: ' MB', baseline: `the bench process: API, emulator and bench driver (an upper bound); ${s.rssBeforeMB.toFixed(0)} MB before, heap peak ${s.heapPeakMB.toFixed(0)} MB` },
+        { section: '5', figure: `${tag}: Temporal dev server RSS peak (MB)`, value: s.serverRssPeakMB, unit: ' MB', baseline: `${s.serverRssBeforeMB.toFixed(0)} MB before (in-memory SQLite: it keeps every closed workflow)` },
+      );
+    }
+    if (scale.length > 1) {
+      const [a, b] = [scale[0], scale[scale.length - 1]];
+      const g = `${b.windows} / ${a.windows} windows`;
+      rows.push(
+        { section: '5', figure: `growth ${g}: revert lateness p99`, value: ratio(percentile(b.lateness.verified, 99), percentile(a.lateness.verified, 99)), baseline: `x${(b.windows / a.windows).toFixed(0)} windows` },
+        { section: '5', figure: `growth ${g}: creation rate`, value: ratio(b.creationPerSecond, a.creationPerSecond) },
+        { section: '5', figure: `growth ${g}: worker RSS peak`, value: ratio(b.workerRssPeakMB, a.workerRssPeakMB), baseline: `${a.workerRssPeakMB.toFixed(0)} MB -> ${b.workerRssPeakMB.toFixed(0)} MB` },
+        { section: '5', figure: `growth ${g}: API process RSS added during the run`, value: ratio(b.rssPeakMB - b.rssBeforeMB, a.rssPeakMB - a.rssBeforeMB), baseline: `+${(a.rssPeakMB - a.rssBeforeMB).toFixed(0)} MB -> +${(b.rssPeakMB - b.rssBeforeMB).toFixed(0)} MB` },
+        { section: '5', figure: `growth ${g}: server RSS added during the run`, value: ratio(b.serverRssPeakMB - b.serverRssBeforeMB, a.serverRssPeakMB - a.serverRssBeforeMB), baseline: `+${(a.serverRssPeakMB - a.serverRssBeforeMB).toFixed(0)} MB -> +${(b.serverRssPeakMB - b.serverRssBeforeMB).toFixed(0)} MB` },
+      );
+    }
+    const last = scale[scale.length - 1];
+    Object.assign(json, {
+      revertLatenessP50Seconds: percentile(last.lateness.verified, 50),
+      revertLatenessP99Seconds: percentile(last.lateness.verified, 99),
+      revertRequestLatenessP99Seconds: percentile(last.lateness.requested, 99),
+      workerRssMB: last.workerRssPeakMB,
+      apiRssMB: last.rssPeakMB,
+      temporalServerRssMB: last.serverRssPeakMB,
+      scale: scale.map((s) => ({
+        windows: s.windows,
+        schedules: s.schedules,
+        peakActive: s.peakActive,
+        creationPerSecond: s.creationPerSecond,
+        revertLatenessP50Seconds: percentile(s.lateness.verified, 50),
+        revertLatenessP99Seconds: percentile(s.lateness.verified, 99),
+        workerRssBeforeMB: s.workerRssBeforeMB,
+        workerRssPeakMB: s.workerRssPeakMB,
+        apiRssBeforeMB: s.rssBeforeMB,
+        apiRssPeakMB: s.rssPeakMB,
+        serverRssBeforeMB: s.serverRssBeforeMB,
+        serverRssPeakMB: s.serverRssPeakMB,
+      })),
+    });
+  } finally {
+    await stack.close();
+    await server.stop();
+  }
+
+  const table = formatTable(rows);
+  const missed = misses(rows);
+  json.misses = missed.map((r) => r.figure);
+  const machine = `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()}; load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`;
+  const md = [
+    '# Benchmark results',
+    '',
+    `Generated by \`npm run bench${mode === 'small' ? '' : ` -- --${mode}`}\` on ${started.toISOString()} (${machine}).`,
+    'Every figure is a ratio to a baseline measured in the same run, a count, or a time measured against the',
+    'emulator\'s own clock; method and caveats in [README.md](README.md). Do not edit: rerun the benchmark.',
+    '',
+    table,
+    '',
+    ...(notes.length ? ['## Warnings', '', ...notes.map((n) => `- ${n}`), ''] : []),
+    `Targets missed: ${missed.length === 0 ? 'none' : missed.map((r) => r.figure).join('; ')}.`,
+    '',
+  ].join('\n');
+  // A tiny run only checks the benchmark itself: it never replaces the committed results.
+  const resultsFile = path.join(here, args.tiny ? 'results-tiny.md' : 'results.md');
+  writeFileSync(resultsFile, md);
+  process.stdout.write(`${table}\n\n${notes.map((n) => `WARNING: ${n}\n`).join('')}Targets missed: ${missed.length === 0 ? 'none' : missed.map((r) => r.figure).join('; ')}\n`);
+  process.stdout.write(`Written to ${path.relative(process.cwd(), resultsFile)}\n`);
+  if (args.json) process.stdout.write(`${JSON.stringify(json)}\n`);
+  // The service and worker logs explain a miss: keep them then.
+  if (missed.length === 0) rmSync(workDir, { recursive: true, force: true });
+  else log(`targets missed: service and worker logs kept in ${workDir}`);
+  return 0;
+}
+
+async function scaleRun(
+  stack: Stack,
+  n: number,
+  round: number,
+  createRateIdle: number,
+  serverRss: () => number,
+  workDir: string,
+  concurrency: number,
+): Promise<ScaleFigures> {
+  // Recurring schedules (one per 10 windows), firing once a year: they exist, as in production, but never run here.
+  const nSchedules = Math.max(1, Math.round(n / 10));
+  const sNs = namespaces(stack, `s${round}`, nSchedules);
+  let schedules: number | string = 0;
+  try {
+    await pool(sNs, 4, async (ns) => {
+      const res = await fetch(`${stack.baseUrl}/v1/capacity-schedules`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ namespace: ns, trus: 4, duration: 'PT1H', cron: '0 3 1 1 *', reason: 'benchmark' }),
+      });
+      if (res.status >= 300) throw new Error(`POST /v1/capacity-schedules: ${res.status} ${await res.text()}`);
+      (schedules as number)++;
+    });
+  } catch (err) {
+    schedules = `${schedules} (then: ${(err as Error).message.slice(0, 120)})`;
+  }
+
+  global.gc?.();
+  await sleep(1_000);
+  const rssBeforeMB = selfRssMB();
+  const serverRssBeforeMB = serverRss();
+  let rssPeakMB = rssBeforeMB;
+  let heapPeakMB = process.memoryUsage().heapUsed / 2 ** 20;
+  let serverRssPeakMB = serverRssBeforeMB;
+  const workerRss = () => rssOfPid(stack.workerPid());
+  const workerRssBeforeMB = workerRss();
+  let workerRssPeakMB = workerRssBeforeMB;
+  let peakActive = 0;
+  const wNs = namespaces(stack, `w${round}`, n + 2 * concurrency + 8);
+  const windowNs = wNs;
+  const sampler = setInterval(() => {
+    rssPeakMB = Math.max(rssPeakMB, selfRssMB());
+    heapPeakMB = Math.max(heapPeakMB, process.memoryUsage().heapUsed / 2 ** 20);
+    serverRssPeakMB = Math.max(serverRssPeakMB, serverRss());
+    workerRssPeakMB = Math.max(workerRssPeakMB, workerRss());
+    let active = 0;
+    for (const ns of windowNs) if ('provisioned' in stack.emulator.state.getNamespace(ns).capacity) active++;
+    peakActive = Math.max(peakActive, active);
+  }, 250);
+  try {
+    // Long enough that every window is created and verified before the first one ends.
+    const durationS = Math.max(20, Math.ceil((3 * n) / createRateIdle) + 15);
+    const r = await load(
+      { url: stack.baseUrl, connections: concurrency, amount: n, method: 'POST', body: { ...BODY, duration: `PT${durationS}S` }, namespaces: wNs },
+      workDir,
+    );
+    const creationPerSecond = r.ok / r.durationSeconds;
+    // The windows end one by one from about durationS after the first was created; wait for all.
+    await sleep(durationS * 1000);
+    const windows = await waitClosed(stack, r.ids, 300_000);
+    return {
+      windows: n,
+      schedules,
+      creationPerSecond,
+      peakActive,
+      rssBeforeMB,
+      rssPeakMB,
+      heapPeakMB,
+      workerRssBeforeMB,
+      workerRssPeakMB,
+      serverRssBeforeMB,
+      serverRssPeakMB,
+      lateness: revertLateness(stack, windows),
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}

@@ -1,0 +1,68 @@
+// The benchmark's pure parts only. Speed targets live in `npm run bench`, never in tests.
+import t from 'tap';
+import { distinct, fmt, formatTable, mean, misses, parseArgs, percentile, ratio, verdict, type Row } from '../bench/stats.js';
+
+t.test('percentile is nearest-rank over unsorted samples', async (t) => {
+  const samples = [5, 1, 4, 2, 3, 10, 9, 8, 7, 6];
+  t.equal(percentile(samples, 50), 5);
+  t.equal(percentile(samples, 90), 9);
+  t.equal(percentile(samples, 99), 10);
+  t.equal(percentile(samples, 100), 10);
+  t.equal(percentile(samples, 0), 1);
+  t.equal(percentile([42], 99), 42);
+  t.ok(Number.isNaN(percentile([], 50)));
+  t.throws(() => percentile(samples, 101), RangeError);
+  t.same(samples, [5, 1, 4, 2, 3, 10, 9, 8, 7, 6], 'the input is not sorted in place');
+  // p99 of 1,000 samples is the 990th smallest.
+  t.equal(percentile(Array.from({ length: 1000 }, (_, i) => 1000 - i), 99), 990);
+});
+
+t.test('ratio and mean refuse meaningless baselines', async (t) => {
+  t.equal(ratio(90, 100), 0.9);
+  t.ok(Number.isNaN(ratio(1, 0)));
+  t.ok(Number.isNaN(ratio(1, Number.NaN)));
+  t.ok(Number.isNaN(ratio(-1, 2)));
+  t.equal(mean([1, 2, 3]), 2);
+  t.ok(Number.isNaN(mean([])));
+});
+
+t.test('verdicts: a missing figure misses its target', async (t) => {
+  t.equal(verdict(0.95, { op: '>=', value: 0.9 }), 'PASS');
+  t.equal(verdict(0.9, { op: '>=', value: 0.9 }), 'PASS');
+  t.equal(verdict(0.89, { op: '>=', value: 0.9 }), 'MISS');
+  t.equal(verdict(1.2, { op: '<=', value: 1.2 }), 'PASS');
+  t.equal(verdict(1.21, { op: '<=', value: 1.2 }), 'MISS');
+  t.equal(verdict(Number.NaN, { op: '<=', value: 1 }), 'MISS');
+  t.equal(verdict(3, undefined), 'n/a');
+});
+
+t.test('the table lists figure, target and verdict; misses are picked out', async (t) => {
+  const rows: Row[] = [
+    { section: '1', figure: 'create throughput, API / raw', value: 0.934, target: { op: '>=', value: 0.9 }, baseline: 'API 93/s vs raw 100/s' },
+    { section: '4', figure: 'time to verified p99', value: 1.5, unit: ' s', target: { op: '<=', value: 1 } },
+    { section: '5', figure: 'peak active | count', value: 1000 },
+  ];
+  const table = formatTable(rows).split('\n');
+  t.equal(table[0], '| # | figure | value | target | verdict | baseline / notes |');
+  t.equal(table[1], '| --- | --- | --- | --- | --- | --- |');
+  t.equal(table[2], '| 1 | create throughput, API / raw | 0.934 | >= 0.9 | PASS | API 93/s vs raw 100/s |');
+  t.equal(table[3], '| 4 | time to verified p99 | 1.50 s | <= 1 s | MISS |  |');
+  t.equal(table[4], '| 5 | peak active \\| count | 1000 |  |  |  |', 'a pipe in a cell is escaped');
+  t.same(misses(rows).map((r) => r.figure), ['time to verified p99']);
+  t.equal(fmt(Number.NaN), 'n/a');
+  t.equal(fmt(12.345, ' MB'), '12.3 MB');
+});
+
+t.test('distinct hands out each item once, then refuses', async (t) => {
+  const next = distinct(['a.bench', 'b.bench'], 'namespaces');
+  t.equal(next(), 'a.bench');
+  t.equal(next(), 'b.bench');
+  t.throws(() => next(), /ran out of distinct namespaces/);
+});
+
+t.test('command-line options', async (t) => {
+  t.same(parseArgs([]), { large: false, tiny: false, json: false });
+  t.same(parseArgs(['--large', '--json']), { large: true, tiny: false, json: true });
+  t.throws(() => parseArgs(['--huge']), /unknown option/);
+  t.throws(() => parseArgs(['--large', '--tiny']), /exclude/);
+});
