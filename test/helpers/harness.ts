@@ -7,7 +7,7 @@ import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createActivities } from '../../src/activities/index.js';
 import { buildApp } from '../../src/api/app.js';
@@ -168,6 +168,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const activities = createActivities({ capacity, notifier, metrics, guardrails: workerGuardrails });
   const bundle = await workflowBundle();
   let worker: { worker: Worker; connection: NativeConnection; run: Promise<void> } | null = null;
+  let workerEverStarted = false;
 
   const h: Harness = {
     config,
@@ -200,6 +201,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       }, timeoutMs);
     },
     async startWorker() {
+      workerEverStarted = true;
       const nativeConnection = await NativeConnection.connect({ address });
       const w = await createWorker({ connection: nativeConnection, namespace: config.temporal.namespace, taskQueue, activities, bundle });
       worker = { worker: w, connection: nativeConnection, run: w.run() };
@@ -220,6 +222,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await emulator.close();
       await slack.close();
       if (tokensDir) rmSync(tokensDir, { recursive: true, force: true });
+      // The SDK runtime (installed above for its logger) shuts down with its last native connection; with
+      // none ever made, it would keep the process alive.
+      if (!workerEverStarted) await Runtime.instance().shutdown();
     },
   };
   if (opts.startWorker !== false) await h.startWorker();

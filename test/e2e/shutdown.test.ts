@@ -1,0 +1,62 @@
+// Graceful shutdown of a real service process (ROLE=all): SIGTERM while a request is in flight. The request
+// still gets its answer, the process exits 0, and the window it created completes on another worker.
+import http from 'node:http';
+import t from 'tap';
+import { startHarness, type Harness } from '../helpers/harness.js';
+import { freePort, spawnService } from '../helpers/process.js';
+
+let h: Harness;
+t.before(async () => {
+  h = await startHarness({ applyDelayMs: 200 });
+});
+t.teardown(() => h?.close());
+
+t.test('SIGTERM: the in-flight POST is answered, exit code 0, the window completes on another worker', async (t) => {
+  const port = await freePort();
+  const service = spawnService({
+    ROLE: 'all',
+    PORT: String(port),
+    TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!,
+    TEMPORAL_TASK_QUEUE: h.config.temporal.taskQueue,
+    TEMPORAL_CLOUD_API_KEY: h.secrets.cloudApiKey,
+    CLOUD_OPS_ADDRESS: h.emulator.grpcAddress,
+    GUARDRAIL_MIN_WINDOW_DURATION: '0s',
+    RATE_LIMIT_PER_MINUTE: '0',
+  });
+  t.teardown(() => service.kill());
+  await service.waitForLine(/"capacity scheduler started"/);
+
+  const ns = h.newNamespace();
+  const body = JSON.stringify({ namespace: ns, trus: 4, duration: 'PT2S', reason: 'shutdown test' });
+  // The request is in flight: headers sent and half the body, the rest only after SIGTERM.
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/v1/capacity-changes', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.write(body.slice(0, 20));
+    setTimeout(() => {
+      service.child.kill('SIGTERM');
+      setTimeout(() => req.end(body.slice(20)), 300);
+    }, 300);
+  });
+  const res = await answer;
+  t.equal(res.status, 202, `the in-flight request was answered: ${res.body}`);
+  const { code, signal } = await service.exited;
+  t.equal(signal, null, 'not killed by a signal');
+  t.equal(code, 0, 'exit code 0');
+  t.ok(service.lines.some((l) => l.includes('shutting down')), 'the shutdown was logged');
+  t.ok(service.lines.some((l) => l.includes('"stopped"')), 'and its end');
+
+  const id = JSON.parse(res.body).id as string;
+  const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED', 40_000);
+  t.equal(done.phase, 'COMPLETED', 'the window completed on the harness worker');
+  t.match(done.result, { verificationSuccess: true, revertedToOnDemand: true, revertVerificationSuccess: true });
+  t.equal(h.emulator.state.snapshot(ns).updates.length, 2);
+});
