@@ -38,6 +38,8 @@ import {
 } from '../shared/index.js';
 
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s' } as const;
+/** The least time an apply keeps retrying transient failures before the window reports it failed. */
+const APPLY_RETRY_WINDOW_MS = 90_000;
 /** How long a window waits for someone else's capacity request to finish before giving up. */
 const WAIT_FOR_IDLE = '15m';
 
@@ -193,7 +195,9 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   }).validateCapacity;
   const apply = proxyActivities<Activities>({
     startToCloseTimeout: '30s',
-    scheduleToCloseTimeout: input.policy.verifyTimeoutMs,
+    // Room for a burst of transient errors (the gRPC client backs off on its own too) and for one attempt lost
+    // with a crashed worker (30 s), however short VERIFY_TIMEOUT is.
+    scheduleToCloseTimeout: Math.max(input.policy.verifyTimeoutMs, APPLY_RETRY_WINDOW_MS),
     retry: RETRY,
   }).applyCapacity;
   const verify = proxyActivities<Activities>({
