@@ -6,6 +6,14 @@ import type { Metrics } from '../metrics.js';
 import type { Notifier } from '../notify/slack.js';
 import {
   FailureType,
+  NAMESPACE_CONTROLLER_WORKFLOW,
+  SA,
+  controllerSignal,
+  controllerWorkflowId,
+  type CapacityTarget,
+  type ControllerInput,
+  type ControllerMessage,
+  type WindowPolicy,
   type AlertInput,
   type ApplyCapacityInput,
   type ValidateCapacityInput,
@@ -49,7 +57,10 @@ export function createActivities(deps: ActivityDeps) {
   const heartbeat = (what: string) => Context.current().heartbeat(what);
 
   return {
-    /** Checks the TRU value against capacity info; a request in progress is waited out by retries. */
+    /**
+     * Checks guardrails and the TRU value against capacity info. A request in progress is no reason to wait
+     * here: the namespace's controller orders the changes.
+     */
     async validateCapacity(input: ValidateCapacityInput): Promise<ValidateCapacityResult> {
       // Config may have changed since the request (and a schedule runs long after it was made): check again.
       const violation = checkGuardrails(deps.guardrails, input);
@@ -58,6 +69,17 @@ export function createActivities(deps: ActivityDeps) {
         const view = await deps.capacity.readCapacity(input.namespace);
         const check = deps.capacity.checkTrus(view, input.trus);
         if (!check.ok) throw ApplicationFailure.nonRetryable(check.message, FailureType.InvalidTruValue);
+        return { current: view.current };
+      } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
+        toFailure(err);
+      }
+    },
+
+    /** What the namespace has before its controller changes anything; someone else's request in progress is waited out by retries. */
+    async readBaseline(input: { namespace: string }): Promise<{ current: CapacityTarget }> {
+      try {
+        const view = await deps.capacity.readCapacity(input.namespace);
         if (view.latestRequest?.state === 'IN_PROGRESS') {
           throw ApplicationFailure.retryable('a capacity request is in progress on the namespace', 'RequestInProgress');
         }
@@ -66,6 +88,19 @@ export function createActivities(deps: ActivityDeps) {
         if (err instanceof ApplicationFailure) throw err;
         toFailure(err);
       }
+    },
+
+    /** Delivers a window's claim or release to its namespace's controller, starting the controller if none runs. */
+    async tellController(input: { namespace: string; policy: WindowPolicy; message: ControllerMessage }): Promise<void> {
+      const { client, info } = Context.current();
+      await client.workflow.signalWithStart(NAMESPACE_CONTROLLER_WORKFLOW, {
+        workflowId: controllerWorkflowId(input.namespace),
+        taskQueue: info.taskQueue,
+        args: [{ namespace: input.namespace, policy: input.policy } satisfies ControllerInput],
+        signal: controllerSignal,
+        signalArgs: [input.message],
+        typedSearchAttributes: [{ key: SA.namespace, value: input.namespace }],
+      });
     },
 
     async applyCapacity(input: ApplyCapacityInput): Promise<ApplyCapacityResult> {

@@ -18,13 +18,9 @@ export function sameTarget(a: CapacityTarget, b: CapacityTarget): boolean {
   return a.mode === 'ON_DEMAND' || a.trus === (b as { trus: number }).trus;
 }
 
-/**
- * Where a window goes back to at its end. A baseline equal to the window's own value is no baseline (it can
- * only be a window left behind), so that one, like revertTo ON_DEMAND, means On-Demand.
- */
-export function revertTarget(baseline: CapacityTarget | null, target: CapacityTarget, revertTo: 'BASELINE' | 'ON_DEMAND' = 'BASELINE'): CapacityTarget {
-  if (revertTo === 'ON_DEMAND' || baseline === null || sameTarget(baseline, target)) return ON_DEMAND;
-  return baseline;
+/** Where a namespace goes back to when no window is left: what it had before (the default), or On-Demand. */
+export function revertTarget(baseline: CapacityTarget | null, revertTo: 'BASELINE' | 'ON_DEMAND' = 'BASELINE'): CapacityTarget {
+  return revertTo === 'ON_DEMAND' || baseline === null ? ON_DEMAND : baseline;
 }
 
 /** What a namespace looks like from the Cloud Ops API, reduced to what the service reasons about. */

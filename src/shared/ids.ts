@@ -10,7 +10,8 @@ export function isNamespaceId(text: string): boolean {
   return NAMESPACE_ID.test(text);
 }
 
-const WINDOW_PREFIX = 'capacity-window-';
+/** Every window's workflow id starts so; nothing else's does. */
+export const WINDOW_PREFIX = 'capacity-window-';
 /** What may follow the namespace in a schedule run's workflow id: "@<schedule>-<scheduled time>". */
 const RUN_SUFFIX = /^@[a-z0-9][a-z0-9-]{0,62}-[0-9TZ:.-]{1,40}$/;
 
@@ -23,11 +24,19 @@ export function isScheduleId(text: string): boolean {
 }
 
 /**
- * One workflow id per namespace: Temporal itself refuses a second running window for the same namespace,
- * which makes the "one window at a time" rule race-free without a second store.
+ * A window the API starts without an Idempotency-Key: its namespace and a random nonce, so that any number of
+ * windows may overlap on one namespace (its controller arbitrates).
  */
-export function windowWorkflowId(namespace: string): string {
-  return `${WINDOW_PREFIX}${namespace}`;
+export function windowWorkflowId(namespace: string, nonce: string): string {
+  return `${WINDOW_PREFIX}${namespace}_${nonce}`;
+}
+
+/**
+ * A window started with an Idempotency-Key: the key alone decides the workflow id, so Temporal lets exactly one
+ * start however many retries race, and a key reused for another namespace is caught too.
+ */
+export function keyedWindowWorkflowId(keySha256: string): string {
+  return `${WINDOW_PREFIX}key-${keySha256.slice(0, 40)}`;
 }
 
 /** The Temporal Schedule behind a capacity schedule. */
@@ -48,19 +57,25 @@ export function windowIdOf(workflowId: string, runId: string): string {
   return `${workflowId.slice(WINDOW_PREFIX.length)}${SEPARATOR}${runId}`;
 }
 
-export function parseWindowId(id: string): { namespace: string; workflowId: string; runId: string } | undefined {
+const API_WINDOW_KEY = /^(?<namespace>[a-z][a-z0-9-]{0,37}[a-z0-9]\.[a-z0-9]{2,32})_[0-9a-f]{16}$/;
+const KEYED_WINDOW_KEY = /^key-[0-9a-f]{40}$/;
+
+/** The workflow behind a public window id; undefined for anything this service never hands out. */
+export function parseWindowId(id: string): { workflowId: string; runId: string } | undefined {
   const at = id.lastIndexOf(SEPARATOR);
   if (at < 0) return undefined;
   const key = id.slice(0, at);
   const runId = id.slice(at + 1);
+  if (!RUN_ID.test(runId)) return undefined;
   const scheduleAt = key.indexOf('@');
-  const namespace = scheduleAt < 0 ? key : key.slice(0, scheduleAt);
-  if (!isNamespaceId(namespace) || !RUN_ID.test(runId)) return undefined;
-  if (scheduleAt >= 0 && !RUN_SUFFIX.test(key.slice(scheduleAt))) return undefined;
-  return { namespace, workflowId: `${WINDOW_PREFIX}${key}`, runId };
+  const known =
+    API_WINDOW_KEY.test(key) ||
+    KEYED_WINDOW_KEY.test(key) ||
+    (scheduleAt > 0 && isNamespaceId(key.slice(0, scheduleAt)) && RUN_SUFFIX.test(key.slice(scheduleAt)));
+  return known ? { workflowId: `${WINDOW_PREFIX}${key}`, runId } : undefined;
 }
 
-/** Cloud Ops async operation ids: stable per run and step, so a retried update is the same operation. */
-export function operationId(runId: string, step: 'apply' | 'revert', attempt = 0): string {
-  return attempt === 0 ? `cs-${runId}-${step}` : `cs-${runId}-${step}-${attempt}`;
+/** Cloud Ops async operation ids of a namespace controller: one per change, the same on every retry of it. */
+export function controllerOperationId(chainRunId: string, seq: number): string {
+  return `cs-${chainRunId}-${seq}`;
 }

@@ -4,3 +4,4 @@ export * from './ids.js';
 export * from './window.js';
 export * from './queries.js';
 export * from './search-attributes.js';
+export * from './controller.js';

@@ -59,6 +59,8 @@ export interface WindowProgress {
   steps: Step[];
   /** Set while a revert keeps failing: the namespace may still be provisioned past its window. */
   revertBlocked: { since: string; attempts: number; lastError: string } | null;
+  /** What the namespace has, as its controller last reported it (has null: unknown after a failed change). */
+  namespaceCapacity?: { has: CapacityTarget | null; at: string } | null;
 }
 
 export interface CapacityWindowResult {

@@ -1,80 +1,59 @@
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   condition,
   isCancellation,
   log,
   proxyActivities,
   setHandler,
-  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import {
-  FailureType,
   SA,
   cancelSignal,
+  controllerReportSignal,
   describeTarget,
-  revertTarget,
   setEndUpdate,
-  operationId,
   parseIsoDuration,
   progressQuery,
-  provisioned,
   windowIdOf,
   type AlertInput,
-  type CapacityTarget,
   type CapacityWindowInput,
   type CapacityWindowResult,
   type CancelRequest,
+  type Claim,
+  type ControllerMessage,
   type Phase,
   type Step,
   type StepName,
   type WindowProgress,
 } from '../shared/index.js';
+import { reasonOf } from './failures.js';
 
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s' } as const;
-/** The least time an apply keeps retrying transient failures before the window reports it failed. */
-const APPLY_RETRY_WINDOW_MS = 90_000;
 /** How long a window waits for someone else's capacity request to finish before giving up. */
 const WAIT_FOR_IDLE = '15m';
+/**
+ * A window that has heard nothing from its namespace's controller for this long says again what it wants (the
+ * controller may have been terminated by hand); a repeated claim or release is answered again, never applied twice.
+ */
+const REPEAT_AFTER_MS = 5 * 60_000;
 
 const { notifySlack } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { ...RETRY, maximumAttempts: 3 },
 });
-
-/** Failure types after which the namespace certainly was not changed, so there is nothing to revert. */
-const REFUSED_BEFORE_ANY_CHANGE = new Set<string>([FailureType.NonRetryable, FailureType.InvalidTruValue, FailureType.Guardrail]);
-
-function failureType(err: unknown): string | undefined {
-  let e: unknown = err;
-  while (e instanceof Error) {
-    if (e instanceof ApplicationFailure) return e.type ?? undefined;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-/** The most specific message in the failure chain: the Cloud Ops or rule text, not "Activity task failed". */
-function reasonOf(err: unknown): string {
-  let e: unknown = err;
-  let message = err instanceof Error ? err.message : String(err);
-  while (e instanceof Error) {
-    if (!(e instanceof ActivityFailure)) message = e.message || message;
-    if (e instanceof ApplicationFailure) break;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return message;
-}
+// Delivering a claim or release only needs Temporal itself: keep trying for as long as it takes.
+const { tellController } = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: RETRY });
 
 /**
- * One capacity window: validate, apply N TRUs, verify, hold until the end, revert to On-Demand, verify.
- * The revert lives here as a durable timer, so it happens whatever the API, the worker or Slack do.
+ * One capacity window: validate, claim N TRUs from the namespace's controller, hear it verified, hold until
+ * the end, release the claim, hear the namespace verified where it goes next (the largest remaining claim, or
+ * the baseline). The release lives here as a durable timer, so it happens whatever the API, the worker or
+ * Slack do; the controller (namespace-controller.ts) makes every Cloud Ops change, one at a time.
  * This function's name is a workflow type: never rename it; version it.
  */
 export async function capacityWindowWorkflow(input: CapacityWindowInput): Promise<CapacityWindowResult> {
@@ -86,7 +65,6 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
     : input.duration
       ? startMs + (parseIsoDuration(input.duration) ?? 0)
       : null;
-  const target = provisioned(input.trus);
 
   const progress: WindowProgress = {
     phase: 'PENDING',
@@ -94,6 +72,7 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
     endAt: endMs === null ? null : new Date(endMs).toISOString(),
     steps: [],
     revertBlocked: null,
+    namespaceCapacity: null,
   };
   const result: CapacityWindowResult = {
     initialChangeSuccess: false,
@@ -113,6 +92,12 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
     cancelled: null,
   };
   let cancelRequest: CancelRequest | null = null;
+  /** What the controller said about the claim and the release: the last word, and a failed claim's kind. */
+  let claimAnswered = false;
+  let claimRefused = false;
+  let releaseAnswered = false;
+  let reportsHeard = 0;
+  const alerts: { severity: AlertInput['severity']; step: StepName; reason: string }[] = [];
 
   const publish = () => {
     upsertMemo({ progress });
@@ -129,6 +114,11 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   const record = (step: StepName, outcome: Step['outcome'], extra: Partial<Step> = {}) => {
     progress.steps.push({ step, outcome, at: new Date().toISOString(), ...extra });
     publish();
+  };
+  const failed = (step: StepName, reason: string, severity: AlertInput['severity']) => {
+    result.errors.push(`${step}: ${reason}`);
+    record(step, 'FAILED', { detail: reason });
+    alerts.push({ severity, step, reason });
   };
 
   setHandler(progressQuery, () => progress);
@@ -160,6 +150,58 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
       },
     },
   );
+  setHandler(controllerReportSignal, (report) => {
+    reportsHeard++;
+    progress.namespaceCapacity = { has: report.namespaceHas, at: new Date().toISOString() };
+    if (report.about === 'claim' && !claimAnswered) {
+      if (report.baseline) result.baseline = report.baseline;
+      if (report.outcome === 'FAILED') {
+        if (report.step === 'VERIFY') result.initialChangeSuccess = true;
+        claimRefused = report.unchanged === true;
+        failed(report.step, report.detail ?? 'the capacity change failed', 'WARNING');
+      } else {
+        if (!result.initialChangeSuccess) {
+          result.initialChangeSuccess = true;
+          result.applyOperationId = report.asyncOperationId ?? null;
+          record('APPLY', 'SUCCEEDED', applied(report.asyncOperationId, report.detail));
+          progress.phase = 'VERIFYING';
+          record('VERIFY', 'STARTED');
+        }
+        if (report.step === 'VERIFY') {
+          result.verificationSuccess = true;
+          result.verifiedAt = new Date().toISOString();
+          record('VERIFY', 'SUCCEEDED', report.detail ? { detail: report.detail } : {});
+        }
+      }
+      claimAnswered = report.final;
+    } else if (report.about === 'release' && !releaseAnswered) {
+      if (report.outcome === 'FAILED') {
+        if (report.step === 'REVERT_VERIFY') result.reverted = true;
+        progress.revertBlocked = report.revertBlocked ?? null;
+        progress.phase = 'REVERTING';
+        failed(report.step, report.detail ?? 'the revert failed', 'CRITICAL');
+        record('REVERT', 'STARTED', { detail: 'the namespace controller tries again' });
+      } else {
+        if (report.step === 'REVERT' || progress.phase !== 'REVERT_VERIFYING') {
+          result.revertOperationId = report.asyncOperationId ?? null;
+          record('REVERT', 'SUCCEEDED', applied(report.asyncOperationId, report.step === 'REVERT' ? report.detail : undefined));
+          progress.phase = 'REVERT_VERIFYING';
+          record('REVERT_VERIFY', 'STARTED');
+        }
+        if (report.step === 'REVERT_VERIFY') {
+          result.reverted = true;
+          result.revertedTo = report.namespaceHas;
+          result.revertedToOnDemand = report.namespaceHas?.mode === 'ON_DEMAND';
+          result.revertVerificationSuccess = true;
+          result.revertedAt = new Date().toISOString();
+          progress.revertBlocked = null;
+          record('REVERT_VERIFY', 'SUCCEEDED', report.detail ? { detail: report.detail } : {});
+        }
+      }
+      releaseAnswered = report.final;
+    }
+    publish();
+  });
 
   const alert = async (severity: AlertInput['severity'], step: StepName, reason: string) => {
     log.warn('capacity window alert', { namespace: input.namespace, step, severity, reason });
@@ -181,58 +223,37 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
       log.error('alert could not be delivered', { namespace: input.namespace, step, reason: reasonOf(err) });
     }
   };
-  const fail = async (step: StepName, err: unknown, severity: AlertInput['severity'] = 'WARNING') => {
-    const reason = reasonOf(err);
-    result.errors.push(`${step}: ${reason}`);
-    record(step, 'FAILED', { detail: reason });
-    await alert(severity, step, reason);
-  };
 
   const validate = proxyActivities<Activities>({
     startToCloseTimeout: '30s',
     scheduleToCloseTimeout: WAIT_FOR_IDLE,
     retry: RETRY,
   }).validateCapacity;
-  const apply = proxyActivities<Activities>({
-    startToCloseTimeout: '30s',
-    // Room for a burst of transient errors (the gRPC client backs off on its own too) and for one attempt lost
-    // with a crashed worker (30 s), however short VERIFY_TIMEOUT is.
-    scheduleToCloseTimeout: Math.max(input.policy.verifyTimeoutMs, APPLY_RETRY_WINDOW_MS),
-    retry: RETRY,
-  }).applyCapacity;
-  const verify = proxyActivities<Activities>({
-    startToCloseTimeout: input.policy.verifyTimeoutMs + 60_000,
-    heartbeatTimeout: '10s',
-    retry: { ...RETRY, maximumInterval: '5s' },
-  }).verifyCapacity;
 
-  /** Applies and verifies one target; returns the operation id, throws with the step that failed. */
-  const change = async (applyStep: StepName, verifyStep: StepName, to: CapacityTarget, opId: string, applyFn = apply) => {
-    record(applyStep, 'STARTED', { asyncOperationId: opId, detail: describeTarget(to) });
-    let applied: string | null;
-    try {
-      applied = (await applyFn({ namespace: input.namespace, target: to, asyncOperationId: opId })).asyncOperationId;
-    } catch (err) {
-      throw new StepError(applyStep, err);
+  const claim = (): Claim => ({
+    workflowId: info.workflowId,
+    windowId: id,
+    trus: input.trus,
+    revertTo: input.revertTo ?? 'BASELINE',
+    endAt: endMs === null ? null : new Date(endMs).toISOString(),
+    startAt: progress.startAt,
+    requestedBy: input.requestedBy ?? null,
+    reason: input.reason ?? null,
+  });
+  const tell = (message: ControllerMessage) => tellController({ namespace: input.namespace, policy: input.policy, message });
+
+  /** Waits for the controller's last word, alerting on each failure it reports; repeats itself if it hears nothing. */
+  const untilAnswered = async (answered: () => boolean, repeat: () => Promise<void>) => {
+    for (;;) {
+      for (const a of alerts.splice(0)) await alert(a.severity, a.step, a.reason);
+      if (answered()) return;
+      const heard = reportsHeard;
+      const woke = await condition(() => answered() || alerts.length > 0 || reportsHeard !== heard, REPEAT_AFTER_MS);
+      if (!woke) await repeat();
     }
-    record(applyStep, 'SUCCEEDED', applied === null ? { detail: 'nothing to change' } : { asyncOperationId: applied });
-    setPhase(verifyStep === 'VERIFY' ? 'VERIFYING' : 'REVERT_VERIFYING');
-    record(verifyStep, 'STARTED');
-    try {
-      await verify({
-        namespace: input.namespace,
-        target: to,
-        asyncOperationId: applied,
-        deadline: Date.now() + input.policy.verifyTimeoutMs,
-      });
-    } catch (err) {
-      throw new StepError(verifyStep, err);
-    }
-    record(verifyStep, 'SUCCEEDED');
-    return applied;
   };
 
-  let mayBeProvisioned = false;
+  let claimed = false;
   let cancelled: unknown = null;
   try {
     // A future window waits here, in a durable timer of its own rather than a Temporal start delay: a
@@ -247,40 +268,27 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
     if (cancelRequest) return finish('COMPLETED');
     record('VALIDATE', 'STARTED');
     try {
-      result.baseline = (
-        await validate({
-          namespace: input.namespace,
-          trus: input.trus,
-          windowMs: endMs === null ? null : endMs - startMs,
-          acknowledgeShortWindow: input.acknowledgeShortWindow,
-        })
-      ).current;
-      record('VALIDATE', 'SUCCEEDED', { detail: `baseline ${describeTarget(result.baseline)}` });
+      const { current } = await validate({
+        namespace: input.namespace,
+        trus: input.trus,
+        windowMs: endMs === null ? null : endMs - startMs,
+        acknowledgeShortWindow: input.acknowledgeShortWindow,
+      });
+      record('VALIDATE', 'SUCCEEDED', { detail: `the namespace has ${describeTarget(current)}` });
     } catch (err) {
       if (isCancellation(err)) throw err;
-      await fail('VALIDATE', err);
+      failed('VALIDATE', reasonOf(err), 'WARNING');
+      for (const a of alerts.splice(0)) await alert(a.severity, a.step, a.reason);
       return finish('FAILED');
     }
     if (cancelRequest) return finish('COMPLETED');
 
     setPhase('APPLYING');
-    try {
-      result.applyOperationId = operationId(info.firstExecutionRunId, 'apply');
-      mayBeProvisioned = true;
-      result.applyOperationId = await change('APPLY', 'VERIFY', target, result.applyOperationId);
-      result.initialChangeSuccess = true;
-      result.verificationSuccess = true;
-      result.verifiedAt = new Date().toISOString();
-    } catch (err) {
-      if (isCancellation(err) || (err instanceof StepError && isCancellation(err.cause))) throw err;
-      const stepErr = err as StepError;
-      result.initialChangeSuccess = stepErr.step !== 'APPLY';
-      if (stepErr.step === 'APPLY' && REFUSED_BEFORE_ANY_CHANGE.has(failureType(stepErr.cause) ?? '')) {
-        mayBeProvisioned = false;
-      }
-      await fail(stepErr.step, stepErr.cause);
-      if (!mayBeProvisioned) return finish('FAILED');
-    }
+    record('APPLY', 'STARTED', { detail: `claims ${input.trus} TRUs from the namespace controller` });
+    claimed = true;
+    await tell({ kind: 'claim', claim: claim() });
+    await untilAnswered(() => claimAnswered, () => tell({ kind: 'claim', claim: claim() }));
+    if (claimRefused) return finish('FAILED');
 
     if (endMs === null && !cancelRequest) return finish(result.verificationSuccess ? 'COMPLETED' : 'FAILED');
 
@@ -292,69 +300,30 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
       const remaining = waitingFor - Date.now();
       if (cancelRequest || remaining <= 0) break;
       await condition(() => cancelRequest !== null || endMs !== waitingFor, remaining);
+      // The controller drops claims long past their end: tell it about a moved one.
+      if (endMs !== waitingFor && !cancelRequest) await tell({ kind: 'claim', claim: claim() });
     }
     if (!cancelRequest) record('WAIT', 'SUCCEEDED');
   } catch (err) {
-    if (!isCancellation(err) && !(err instanceof StepError && isCancellation(err.cause))) throw err;
-    cancelled = err instanceof StepError ? err.cause : err;
+    if (!isCancellation(err)) throw err;
+    cancelled = err;
     record('WAIT', 'FAILED', { detail: 'window cancelled; reverting now' });
-    if (!mayBeProvisioned) {
+    if (!claimed) {
       finish('COMPLETED');
       throw cancelled;
     }
   }
 
-  await CancellationScope.nonCancellable(() => revert());
+  await CancellationScope.nonCancellable(async () => {
+    setPhase('REVERTING');
+    record('REVERT', 'STARTED', { detail: 'releases the claim' });
+    const release = () => tell({ kind: 'release', workflowId: info.workflowId });
+    await release();
+    await untilAnswered(() => releaseAnswered, release);
+  });
   const outcome = finish(result.verificationSuccess && result.revertVerificationSuccess ? 'COMPLETED' : 'FAILED');
   if (cancelled) throw cancelled;
   return outcome;
-
-  /**
-   * Reverts to the baseline (or On-Demand) until it is verified. Transient refusals (a cool-down,
-   * UNAVAILABLE) are retried with backoff; after REVERT_ALERT_AFTER of failing, a CRITICAL alert goes out and
-   * repeats each further round, and the status says revertBlocked: paid capacity is never left on quietly.
-   */
-  async function revert(): Promise<void> {
-    setPhase('REVERTING');
-    const to = revertTarget(result.baseline, target, input.revertTo);
-    result.revertedTo = to;
-    const revertApply = proxyActivities<Activities>({
-      startToCloseTimeout: '30s',
-      scheduleToCloseTimeout: input.policy.revertAlertAfterMs,
-      retry: { ...RETRY, maximumInterval: '30s' },
-    }).applyCapacity;
-    for (let round = 0; ; round++) {
-      const opId = operationId(info.firstExecutionRunId, 'revert', round);
-      try {
-        result.revertOperationId = await change('REVERT', 'REVERT_VERIFY', to, opId, revertApply);
-        result.reverted = true;
-        result.revertedToOnDemand = to.mode === 'ON_DEMAND';
-        result.revertVerificationSuccess = true;
-        result.revertedAt = new Date().toISOString();
-        if (progress.revertBlocked) {
-          log.info('revert succeeded after being blocked', { namespace: input.namespace, rounds: round + 1 });
-          progress.revertBlocked = null;
-        }
-        setPhase('REVERTING');
-        return;
-      } catch (err) {
-        const stepErr = err as StepError;
-        if (stepErr.step === 'REVERT_VERIFY') {
-          result.reverted = true;
-          result.revertedToOnDemand = to.mode === 'ON_DEMAND';
-        }
-        progress.revertBlocked = {
-          since: progress.revertBlocked?.since ?? new Date().toISOString(),
-          attempts: round + 1,
-          lastError: reasonOf(stepErr.cause),
-        };
-        setPhase('REVERTING');
-        await fail(stepErr.step, stepErr.cause, 'CRITICAL');
-        // A refusal that retrying cannot fix (a revoked key) is tried again at the alert cadence, not in a hot loop.
-        if (failureType(stepErr.cause) === FailureType.NonRetryable) await sleep(input.policy.revertAlertAfterMs);
-      }
-    }
-  }
 
   function finish(phase: 'COMPLETED' | 'FAILED'): CapacityWindowResult {
     result.completedAt = new Date().toISOString();
@@ -362,6 +331,13 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
     publish();
     return result;
   }
+}
+
+function applied(asyncOperationId: string | null | undefined, detail: string | undefined): Partial<Step> {
+  return {
+    ...(asyncOperationId ? { asyncOperationId } : {}),
+    ...(detail ? { detail } : {}),
+  };
 }
 
 const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(['COMPLETED', 'FAILED']);
@@ -382,13 +358,3 @@ function windowStartMs(input: CapacityWindowInput): number {
   return (scheduled ?? info.runStartTime).getTime();
 }
 
-/** Carries which step failed through the shared change() path. */
-class StepError extends Error {
-  constructor(
-    readonly step: StepName,
-    override readonly cause: unknown,
-  ) {
-    super(`${step} failed`);
-    this.name = 'StepError';
-  }
-}

@@ -1,2 +1,3 @@
 // Workflow bundle entry: only deterministic, sandboxed code is reachable from here.
 export { capacityWindowWorkflow } from './capacity-window.js';
+export { namespaceCapacityWorkflow } from './namespace-controller.js';

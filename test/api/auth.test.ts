@@ -12,7 +12,7 @@ import type { CapacityReader } from '../../src/cloud-ops/types.js';
 import { createLogger } from '../../src/logger.js';
 
 const RUN_ID = '0b9e6a4c-1f2d-4e3a-9c8b-7a6f5e4d3c2b';
-const WINDOW_ID = `payments.a1b2c~${RUN_ID}`;
+const WINDOW_ID = `payments.a1b2c_0123456789abcdef~${RUN_ID}`;
 const TOKENS = {
   alice: 'alice-token-7f3c1e0a9b8d6c5e4f3a2b1c0d9e8f7a',
   reader: 'reader-token-1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d',
@@ -61,7 +61,7 @@ async function stubbedApp(env: Record<string, string> = { API_TOKENS_FILE: token
     workflow: {
       start: async (_type: string, opts: (typeof starts)[number]) => {
         starts.push(opts);
-        return { workflowId: 'capacity-window-payments.a1b2c', firstExecutionRunId: RUN_ID };
+        return { workflowId: (opts as unknown as { workflowId: string }).workflowId, firstExecutionRunId: RUN_ID };
       },
       getHandle: (workflowId: string, runId?: string) => ({
         describe: async () => ({ workflowId, runId: runId ?? RUN_ID, status: { name: 'RUNNING' }, memo, startTime: new Date() }),

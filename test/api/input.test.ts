@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { CloudOpsError } from '../../src/cloud-ops/errors.js';
 import { pino } from 'pino';
 import type { Client } from '@temporalio/client';
@@ -50,7 +50,7 @@ async function buildStubbedApp(
       start: async (...args: unknown[]) => {
         starts.push(args);
         if (overrides.startError) throw overrides.startError;
-        return { workflowId: 'capacity-window-payments.a1b2c', firstExecutionRunId: RUN_ID };
+        return { workflowId: (args[1] as { workflowId: string }).workflowId, firstExecutionRunId: RUN_ID };
       },
       getHandle: (workflowId: string, runId: string) => ({
         describe: async () => {
@@ -187,7 +187,8 @@ t.test('POST starts one window with the workflow input and memo', async (t) => {
   t.teardown(() => app.close());
   const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: valid });
   t.equal(res.statusCode, 202);
-  const id = `payments.a1b2c~${RUN_ID}`;
+  const { id } = JSON.parse(res.body);
+  t.match(id, new RegExp(`^payments\\.a1b2c_[0-9a-f]{16}~${RUN_ID}$`), 'the namespace, a random nonce and the run');
   t.same(JSON.parse(res.body), { id, status: 'RUNNING', phase: 'PENDING', links: { self: `/v1/capacity-changes/${id}` } });
   t.equal(res.headers.location, `/v1/capacity-changes/${id}`);
   t.equal(starts.length, 1);
@@ -195,10 +196,10 @@ t.test('POST starts one window with the workflow input and memo', async (t) => {
   t.equal(workflowType, 'capacityWindowWorkflow');
   t.match(options, {
     taskQueue: 'capacity-scheduler',
-    workflowId: 'capacity-window-payments.a1b2c',
+    workflowId: `capacity-window-${id.split('~')[0]}`,
     args: [{ namespace: 'payments.a1b2c', trus: 4, duration: 'PT2H', reason: 'Black Friday peak', policy: { verifyTimeoutMs: 120_000 } }],
     memo: { window: { namespace: 'payments.a1b2c', trus: 4, requestedBy: null }, progress: { phase: 'PENDING', steps: [], revertBlocked: null } },
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
     workflowIdConflictPolicy: 'FAIL',
   });
   const progress = (options.memo as { progress: { startAt: string; endAt: string } }).progress;
@@ -216,7 +217,6 @@ t.test('POST without an end is a permanent change', async (t) => {
 t.test('Temporal failures on start are mapped centrally', async (t) => {
   const unavailable = Object.assign(new Error('14 UNAVAILABLE: connect ECONNREFUSED 127.0.0.1:7233'), { code: 14, details: 'connect ECONNREFUSED', metadata: {} });
   const cases: [Error, number, string, string?][] = [
-    [new WorkflowExecutionAlreadyStartedError('already started', 'capacity-window-payments.a1b2c', 'capacityWindowWorkflow'), 409, 'WINDOW_ALREADY_RUNNING', 'payments.a1b2c'],
     [new ServiceError('Failed to start Workflow', { cause: unavailable }), 503, 'TEMPORAL_UNAVAILABLE'],
   ];
   for (const [startError, status, code, mentions] of cases) {
@@ -280,7 +280,7 @@ t.test('GET a window reads its memo, and a dead workflow reads FAILED', async (t
     window: { namespace: 'payments.a1b2c', trus: 4, requestedBy: 'oncall', reason: null },
     progress: { phase: 'APPLYING', startAt: '2025-11-28T10:00:00.000Z', endAt: '2025-11-28T12:00:00.000Z', steps: [], revertBlocked: null },
   };
-  const id = `payments.a1b2c~${RUN_ID}`;
+  const id = `payments.a1b2c_0123456789abcdef~${RUN_ID}`;
   const { app } = await buildStubbedApp({ execution: { status: 'TERMINATED', memo } });
   t.teardown(() => app.close());
   const res = await app.inject({ method: 'GET', url: `/v1/capacity-changes/${id}` });
@@ -298,9 +298,10 @@ t.test('GET a window reads its memo, and a dead workflow reads FAILED', async (t
     phase: 'FAILED',
     steps: [],
     revertBlocked: null,
+    namespaceCapacity: null,
     result: null,
     links: { self: `/v1/capacity-changes/${id}` },
   });
-  const missing = await app.inject({ method: 'GET', url: '/v1/capacity-changes/payments.a1b2c~00000000-0000-0000-0000-000000000000' });
+  const missing = await app.inject({ method: 'GET', url: '/v1/capacity-changes/payments.a1b2c_0123456789abcdef~00000000-0000-0000-0000-000000000000' });
   assertErrorShape(t, missing, 404, 'WINDOW_NOT_FOUND');
 });

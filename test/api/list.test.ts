@@ -113,7 +113,7 @@ t.test('a request with no filters: every window, 20 a page', async (t) => {
 
 t.test('summaries from search attributes and execution info; the page token goes round', async (t) => {
   const execution = {
-    execution: { workflowId: 'capacity-window-payments.a1b2c', runId: RUN_ID },
+    execution: { workflowId: 'capacity-window-payments.a1b2c_0123456789abcdef', runId: RUN_ID },
     type: { name: 'capacityWindowWorkflow' },
     status: 3, // FAILED: a window whose workflow died shows phase FAILED, whatever it published last
     startTime: { seconds: 1_900_000_000, nanos: 0 },
@@ -144,7 +144,7 @@ t.test('summaries from search attributes and execution info; the page token goes
   t.equal(first.statusCode, 200, first.body);
   t.same(first.json().items, [
     {
-      id: `payments.a1b2c~${RUN_ID}`,
+      id: `payments.a1b2c_0123456789abcdef~${RUN_ID}`,
       namespace: 'payments.a1b2c',
       trus: 4,
       status: 'FAILED',
@@ -153,7 +153,7 @@ t.test('summaries from search attributes and execution info; the page token goes
       endAt: '2030-03-17T19:46:40.000Z',
       requestedBy: 'alice',
       scheduleId: null,
-      links: { self: `/v1/capacity-changes/payments.a1b2c~${RUN_ID}` },
+      links: { self: `/v1/capacity-changes/payments.a1b2c_0123456789abcdef~${RUN_ID}` },
     },
   ]);
   const token = first.json().nextPageToken as string;

@@ -85,7 +85,7 @@ t.test('Swagger UI: create a window with "Try it out", see the 202 and its id, t
   const created = await execute(post);
   t.equal(created.status, 202, `the response panel shows 202 (${created.body})`);
   const body = JSON.parse(created.body) as { id: string; links?: { self?: string } };
-  t.match(body.id, new RegExp(`^${ns.replace('.', '\\.')}~`), 'and the new window id');
+  t.match(body.id, new RegExp(`^${ns.replace('.', '\\.')}_[0-9a-f]{16}~`), 'and the new window id');
   t.equal(body.links?.self, `/v1/capacity-changes/${body.id}`, 'with a self link');
 
   // Scroll so that the request URL sits at the top, followed by the server response (code 202 and body).

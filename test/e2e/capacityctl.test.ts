@@ -42,7 +42,7 @@ t.test('the shortcut <namespace> <trus> <minutes> follows the window until verif
   const r = await capacityctl([ns, '4', '1'], { CAPACITY_SCHEDULER_TOKEN: 'not-checked-yet' });
   t.equal(r.code, 0, 'exits 0', show(r));
   const id = r.stdout.split('\n')[0]!;
-  t.match(id, new RegExp(`^${ns.replace('.', '\\.')}~`), 'prints the window id first');
+  t.match(id, new RegExp(`^${ns.replace('.', '\\.')}_[0-9a-f]{16}~`), 'prints the window id first');
   t.match(r.stdout, /APPLY SUCCEEDED/);
   t.match(r.stdout, /VERIFY SUCCEEDED/);
   t.match(r.stdout, /phase ACTIVE/);

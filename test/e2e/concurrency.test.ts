@@ -30,7 +30,7 @@ t.test(`${N} concurrent POSTs for ${N} namespaces: ${N} windows, each answer nam
   t.same([...new Set(statuses)], [202], `every POST answered 202 (${JSON.stringify(statuses.filter((s) => s !== 202))})`);
   const ids = res.map((r) => r.json().id as string);
   t.equal(new Set(ids).size, N, 'distinct ids');
-  for (const [i, id] of ids.entries()) t.ok(id.startsWith(`${namespaces[i]}~`), `id ${i} is its namespace's`);
+  for (const [i, id] of ids.entries()) t.ok(id.startsWith(`${namespaces[i]}_`), `id ${i} is its namespace's`);
   // Visibility is eventually consistent: wait for the listing to catch up.
   let seen: Awaited<ReturnType<typeof windowsOnQueue>> = [];
   for (let i = 0; i < 100 && seen.length < N; i++) {
@@ -65,9 +65,9 @@ t.test(`${N} concurrent POSTs with one Idempotency-Key: one window, every answer
     seen = await windowsOnQueue();
     if (seen.length < before + 1) await new Promise((r) => setTimeout(r, 100));
   }
-  const mine = seen.filter((w) => w.workflowId.includes(namespace));
-  t.equal(mine.length, 1, 'one workflow for the namespace');
-  t.equal(`${namespace}~${mine[0]?.runId}`, id, 'and it is the one every answer named');
+  t.equal(seen.length, before + 1, 'one new workflow');
+  const mine = seen.filter((w) => `${w.workflowId.replace(/^capacity-window-/, '')}~${w.runId}` === id);
+  t.equal(mine.length, 1, 'and it is the one every answer named');
   const c = await h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${encodeURIComponent(id!)}/cancel`, payload: {} });
   t.equal(c.statusCode, 202);
 });

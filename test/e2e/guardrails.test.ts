@@ -108,8 +108,10 @@ t.test('dry run: starts nothing, lists every problem, and its plan is what a rea
   t.equal(real.statusCode, 202);
   const id = real.json().id;
   const active = await h.waitForWindow(id, 'ACTIVE', (s) => s.phase === 'ACTIVE');
-  const busy = await post({ namespace: ns, trus: 6, duration: 'PT2H' }, '?dryRun=true');
-  t.same(busy.json().validation.problems.map((p: { code: string }) => p.code), ['WINDOW_ALREADY_RUNNING'], 'a running window shows');
+  const overlapping = (await post({ namespace: ns, trus: 4, duration: 'PT1H' }, '?dryRun=true')).json();
+  t.equal(overlapping.validation.ok, true, 'an overlapping window is no problem');
+  t.same(overlapping.changes.map((c: { to: unknown }) => c.to), [{ mode: 'PROVISIONED', trus: 6 }, { mode: 'PROVISIONED', trus: 6 }], 'the running 6 covers it, start to end');
+  t.match(overlapping.changes[0].why, `held by ${id}`, 'the plan names the window that holds the namespace');
   await h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${id}/cancel`, payload: {} });
   const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');
   t.same(done.result?.baseline, plan.current, 'the baseline the plan showed');

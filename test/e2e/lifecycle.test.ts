@@ -112,6 +112,10 @@ t.test('50 concurrent POSTs with one Idempotency-Key make exactly one window; an
   const other = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', headers: { 'idempotency-key': key }, payload: { ...body, trus: 6 } });
   t.equal(other.statusCode, 422);
   t.equal(other.json().code, 'IDEMPOTENCY_KEY_REUSED');
+  const elsewhere = h.newNamespace();
+  const otherNamespace = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', headers: { 'idempotency-key': key }, payload: { ...body, namespace: elsewhere } });
+  t.equal(otherNamespace.json().code, 'IDEMPOTENCY_KEY_REUSED', 'a key is caught when reused for another namespace too');
+  t.equal(h.emulator.state.snapshot(elsewhere).updates.length, 0, 'and that namespace is left alone');
 
   const [id] = ids;
   await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');

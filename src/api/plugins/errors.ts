@@ -3,14 +3,12 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
-  WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   isGrpcServiceError,
   type Client,
 } from '@temporalio/client';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { CloudOpsError } from '../../cloud-ops/errors.js';
-import { windowWorkflowId } from '../../shared/index.js';
 import type { ApiErrorBody } from '../schemas.js';
 
 /** An error a route means to send as is: the status and code are part of the API contract. */
@@ -53,15 +51,9 @@ function grpcNotFound(err: unknown): boolean {
   return causes(err).some((e) => isGrpcServiceError(e) && e.code === GrpcStatus.NOT_FOUND);
 }
 
-const WORKFLOW_ID_PREFIX = windowWorkflowId('');
-
 /** Maps a thrown error to its public form; undefined means "unexpected": a 500 whose text stays in the log. */
 export function toApiError(err: unknown): ApiError | undefined {
   if (err instanceof ApiError) return err;
-  if (err instanceof WorkflowExecutionAlreadyStartedError) {
-    const namespace = err.workflowId.startsWith(WORKFLOW_ID_PREFIX) ? err.workflowId.slice(WORKFLOW_ID_PREFIX.length) : err.workflowId;
-    return new ApiError(409, 'WINDOW_ALREADY_RUNNING', `namespace ${namespace} already has a capacity window running; wait for it to end`);
-  }
   if (err instanceof ScheduleAlreadyRunning) {
     return new ApiError(409, 'SCHEDULE_ALREADY_EXISTS', 'a capacity schedule with this id exists');
   }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type WorkflowExecutionStatusName } from '@temporalio/client';
 import type { AppDeps } from '../../app.js';
 import { optionalBody } from '../../hooks.js';
@@ -9,6 +9,8 @@ import {
   CAPACITY_WINDOW_WORKFLOW,
   SA,
   cancelSignal,
+  controllerStateQuery,
+  controllerWorkflowId,
   describeTarget,
   provisioned,
   revertTarget,
@@ -16,8 +18,11 @@ import {
   parseIsoDuration,
   parseWindowId,
   windowIdOf,
+  keyedWindowWorkflowId,
   windowWorkflowId,
   type CapacityWindowInput,
+  type Claim,
+  type ControllerState,
   type CapacityWindowResult,
   type Phase,
   type WindowMemo,
@@ -54,6 +59,8 @@ function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const selfLink = (id: string) => `${BASE}/${encodeURIComponent(id)}`;
 
@@ -98,18 +105,11 @@ function effectivePhase(memoPhase: Phase, status: WorkflowExecutionStatusName): 
 const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { temporal, capacity, config } = deps;
 
-  /** The window an Idempotency-Key already made for this namespace, if any; 422 when it came with another body. */
-  async function replay(namespace: string, key: string, bodyHash: string): Promise<CapacityChangeAccepted | undefined> {
-    let desc;
-    try {
-      desc = await withTemporalDeadline(temporal, () => temporal.workflow.getHandle(windowWorkflowId(namespace)).describe());
-    } catch (err) {
-      if (toApiError(err)?.code === 'WINDOW_NOT_FOUND') return undefined;
-      throw err;
-    }
+  /** The window an Idempotency-Key already made; 422 when it came with another body. */
+  async function replay(workflowId: string, bodyHash: string): Promise<CapacityChangeAccepted> {
+    const desc = await withTemporalDeadline(temporal, () => temporal.workflow.getHandle(workflowId).describe());
     const memo = desc.memo as WindowMemo | undefined;
-    if (memo?.request?.idempotencyKey !== key) return undefined;
-    if (memo.request.bodySha256 !== bodyHash) {
+    if (memo?.request?.bodySha256 !== bodyHash) {
       throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
     }
     const id = windowIdOf(desc.workflowId, desc.runId);
@@ -131,16 +131,28 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
     if (!check.ok) problems.push({ code: check.code, message: check.message });
     const violation = window && checkGuardrails(config.guardrails, guarded(body, window));
     if (violation) problems.push(violation);
-    const running = await runningWindow(body.namespace);
-    if (running) problems.push({ code: 'WINDOW_ALREADY_RUNNING', message: `namespace ${body.namespace} already has window ${running} running` });
 
-    const target = provisioned(body.trus);
+    const controller = await controllerState(body.namespace);
     const changes: DryRunPlan['changes'] = [];
     if (window) {
-      changes.push({ at: new Date(window.start).toISOString(), to: target, why: `raise to ${describeTarget(target)}` });
+      // The namespace follows the largest claim: count the windows active now that are still active then.
+      const activeAt = (ms: number) => (controller?.claims ?? []).filter((c) => c.endAt === null || Date.parse(c.endAt) > ms);
+      const holders = (claims: Claim[]) => claims.map((c) => c.windowId).join(', ');
+      const atStart = activeAt(window.start);
+      const highest = Math.max(body.trus, ...atStart.map((c) => c.trus));
+      changes.push({
+        at: new Date(window.start).toISOString(),
+        to: provisioned(highest),
+        why: atStart.some((c) => c.trus >= body.trus)
+          ? `nothing to change: ${highest} TRUs, held by ${holders(atStart)}`
+          : `raise to ${describeTarget(provisioned(body.trus))}`,
+      });
       if (window.endAt !== null) {
-        const back = revertTarget(view.current, target, body.revertTo);
-        changes.push({ at: window.endAt, to: back, why: `revert to ${describeTarget(back)}` });
+        const left = activeAt(Date.parse(window.endAt));
+        const back = left.length
+          ? provisioned(Math.max(...left.map((c) => c.trus)))
+          : revertTarget(controller?.baseline ?? view.current, body.revertTo);
+        changes.push({ at: window.endAt, to: back, why: left.length ? `follow ${holders(left)}` : `revert to ${describeTarget(back)}` });
       }
     }
     const hours = window?.endAt ? Math.ceil((Date.parse(window.endAt) - window.start) / 3_600_000) : null;
@@ -154,11 +166,13 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
     };
   }
 
-  /** The id of the namespace's running window, if any. */
-  async function runningWindow(namespace: string): Promise<string | null> {
+  /** The namespace's controller's state, when one runs: the claims active now and the baseline it keeps. */
+  async function controllerState(namespace: string): Promise<ControllerState | null> {
+    const handle = temporal.workflow.getHandle(controllerWorkflowId(namespace));
     try {
-      const desc = await withTemporalDeadline(temporal, () => temporal.workflow.getHandle(windowWorkflowId(namespace)).describe());
-      return desc.status.name === 'RUNNING' ? windowIdOf(desc.workflowId, desc.runId) : null;
+      const desc = await withTemporalDeadline(temporal, () => handle.describe());
+      if (desc.status.name !== 'RUNNING') return null;
+      return await withTemporalDeadline(temporal, () => handle.query(controllerStateQuery));
     } catch (err) {
       if (toApiError(err)?.code === 'WINDOW_NOT_FOUND') return null;
       throw err;
@@ -171,11 +185,8 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
     const body = { ...request.body, ...(requestedBy !== undefined && { requestedBy }) };
     if (request.query.dryRun === 'true') return reply.code(200).send(await plan(body, Date.now()));
     const key = request.headers['idempotency-key'];
-    const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
-    if (key !== undefined) {
-      const original = await replay(body.namespace, key, bodyHash);
-      if (original) return reply.code(200).header('location', original.links.self).send(original);
-    }
+    const bodyHash = sha256(canonicalJson(body));
+    const workflowId = key === undefined ? windowWorkflowId(body.namespace, randomBytes(8).toString('hex')) : keyedWindowWorkflowId(sha256(key));
     const now = Date.now();
     const { start, endAt } = resolveWindow(body, now);
     const phase = start > now ? 'SCHEDULED' : 'PENDING';
@@ -207,11 +218,11 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
     const started = withTemporalDeadline(temporal, () =>
       temporal.workflow.start(CAPACITY_WINDOW_WORKFLOW, {
         taskQueue: config.temporal.taskQueue,
-        workflowId: windowWorkflowId(body.namespace),
+        workflowId,
         args: [input],
         memo,
-        // One window per namespace at a time: a closed one may be followed by the next, a running one may not.
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        // A keyed id is never reused while Temporal keeps its history: a retry, even after the window closed, replays it.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
         typedSearchAttributes: [
           { key: SA.namespace, value: body.namespace },
@@ -227,10 +238,10 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
     try {
       handle = await started;
     } catch (err) {
-      // Concurrent retries with one key: Temporal lets exactly one start; the others find it here.
-      const original = key !== undefined && err instanceof WorkflowExecutionAlreadyStartedError ? await replay(body.namespace, key, bodyHash) : undefined;
-      if (original) return reply.code(200).header('location', original.links.self).send(original);
-      throw err;
+      // Retries with one key, concurrent or not: Temporal lets exactly one start; the others find it here.
+      if (key === undefined || !(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const original = await replay(workflowId, bodyHash);
+      return reply.code(200).header('location', original.links.self).send(original);
     }
     const id = windowIdOf(handle.workflowId, handle.firstExecutionRunId);
     request.log.info({ workflowId: handle.workflowId, namespace: body.namespace, trus: body.trus, endAt }, 'capacity window started');
@@ -265,6 +276,7 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
       phase: effectivePhase(progress.phase, status),
       steps: progress.steps,
       revertBlocked: progress.revertBlocked,
+      namespaceCapacity: progress.namespaceCapacity ?? null,
       result,
       links: { self: selfLink(id) },
     };

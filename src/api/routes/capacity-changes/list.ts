@@ -6,7 +6,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { temporal as proto } from '@temporalio/proto';
 import type { AppDeps } from '../../app.js';
 import { ApiError, withTemporalDeadline } from '../../plugins/errors.js';
-import { CAPACITY_WINDOW_WORKFLOW, SA, windowIdOf, windowWorkflowId, type Phase, type WindowMemo } from '../../../shared/index.js';
+import { CAPACITY_WINDOW_WORKFLOW, SA, WINDOW_PREFIX, windowIdOf, type Phase, type WindowMemo } from '../../../shared/index.js';
 import { PhaseSchema } from './schema.js';
 import {
   listSchema,
@@ -17,7 +17,6 @@ import {
 } from './list-schema.js';
 
 const BASE = '/v1/capacity-changes';
-const WORKFLOW_ID_PREFIX = windowWorkflowId('');
 
 /**
  * The one way a value enters a visibility query: a single-quoted string literal with backslashes and both quote
@@ -137,7 +136,7 @@ const asIso = (v: unknown): string | undefined => {
 export function summaryOf(raw: RawExecution): CapacityChangeSummary | undefined {
   const workflowId = raw.execution?.workflowId ?? '';
   const runId = raw.execution?.runId ?? '';
-  if (!workflowId.startsWith(WORKFLOW_ID_PREFIX) || !runId) return undefined;
+  if (!workflowId.startsWith(WINDOW_PREFIX) || !runId) return undefined;
   const fields = (raw.searchAttributes?.indexedFields ?? {}) as Record<string, Payload>;
   const sa = (name: string) => decodePayload(fields[name]);
   const memo = (decodePayload(raw.memo?.fields?.window as Payload | undefined) ?? undefined) as WindowMemo['window'] | undefined;

@@ -58,7 +58,7 @@ const LinksSchema = Type.Object({ self: Type.String() }, { additionalProperties:
 
 export const CapacityChangeAcceptedSchema = Type.Object(
   {
-    id: Type.String({ description: 'Window id: "<namespace>~<run id>".' }),
+    id: Type.String({ description: 'Window id: "<namespace>_<nonce>~<run id>", or "key-<key hash>~<run id>" with an Idempotency-Key.' }),
     status: Type.Literal('RUNNING'),
     phase: Type.Enum(['PENDING', 'SCHEDULED']),
     links: LinksSchema,
@@ -129,6 +129,23 @@ export const CapacityChangeSchema = Type.Object(
     phase: PhaseSchema,
     steps: Type.Array(StepSchema),
     revertBlocked: Type.Union([RevertBlockedSchema, Type.Null()]),
+    namespaceCapacity: Type.Union(
+      [
+        Type.Object(
+          {
+            has: Type.Union([CapacityTargetSchema, Type.Null()], { description: 'null: unknown, after a change that could not be verified.' }),
+            at: Rfc3339Schema,
+          },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ],
+      {
+        description:
+          'What the namespace has now, as its controller last verified it: with overlapping windows, the largest TRU value among ' +
+          'the active ones, which may be more than this window asked for. null until the controller first answered.',
+      },
+    ),
     result: Type.Union([ResultSchema, Type.Null()], { description: 'Set once the workflow COMPLETED.' }),
     links: LinksSchema,
   },
@@ -205,9 +222,10 @@ const IdempotencyHeadersSchema = Type.Object({
 export const createSchema = {
   summary: 'Start a capacity window',
   description:
-    'Gives the namespace `trus` TRUs now and puts it back on On-Demand after `duration` or at `endAt` (at most one of ' +
+    'Gives the namespace `trus` TRUs now and puts it back (to its baseline) after `duration` or at `endAt` (at most one of ' +
     'them; with neither the change is permanent). The TRU value is checked against what the namespace accepts before ' +
-    'anything starts. One window per namespace at a time. Answers 202 at once; follow the Location header for progress.',
+    'anything starts. Windows may overlap on a namespace: it has the largest TRU value among its active windows, or its ' +
+    'baseline when none is active. Answers 202 at once; follow the Location header for progress.',
   tags: ['capacity-changes'],
   headers: IdempotencyHeadersSchema,
   querystring: DryRunQuerySchema,
@@ -219,7 +237,6 @@ export const createSchema = {
     202: CapacityChangeAcceptedSchema,
     400: errorResponse('VALIDATION_FAILED, INVALID_JSON, CONFLICTING_END (both duration and endAt) or INVALID_DURATION.'),
     404: errorResponse('NAMESPACE_NOT_FOUND: the Cloud Ops API does not know the namespace.'),
-    409: errorResponse('WINDOW_ALREADY_RUNNING: the namespace already has a window running.'),
     413: errorResponse('PAYLOAD_TOO_LARGE: the body exceeds 64 KiB.'),
     415: errorResponse('UNSUPPORTED_MEDIA_TYPE: send application/json.'),
     422: errorResponse(

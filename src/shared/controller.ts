@@ -1,0 +1,83 @@
+// Sandbox-safe contracts between capacity windows and the one controller workflow per namespace that makes
+// every Cloud Ops change for that namespace.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { CapacityTarget } from './capacity.js';
+import type { StepName, WindowPolicy } from './window.js';
+
+export const NAMESPACE_CONTROLLER_WORKFLOW = 'namespaceCapacityWorkflow';
+
+/** What a window asks of its namespace while it is active. */
+export interface Claim {
+  /** The window's workflow id: where the controller sends its reports. */
+  workflowId: string;
+  /** The window's public id, for logs and alerts. */
+  windowId: string;
+  trus: number;
+  revertTo: 'BASELINE' | 'ON_DEMAND';
+  /** When the window ends (null: a permanent change, which becomes the namespace's baseline once applied). */
+  endAt: string | null;
+  /** For alerts the controller sends itself, when no window is left to send them. */
+  startAt: string | null;
+  requestedBy: string | null;
+  reason: string | null;
+}
+
+export type ControllerMessage =
+  /** Adds a claim, or updates it (a moved end); a repeated claim is answered again, never applied twice. */
+  | { kind: 'claim'; claim: Claim }
+  /** The window has ended: its claim no longer counts. */
+  | { kind: 'release'; workflowId: string };
+
+export interface ControllerInput {
+  namespace: string;
+  policy: WindowPolicy;
+  /** Carried through continue-as-new. */
+  state?: ControllerState;
+}
+
+/** A claim as the controller holds it: answered once its window heard how the change went. */
+export type HeldClaim = Claim & { answered: boolean; since: string };
+
+export interface ControllerState {
+  claims: HeldClaim[];
+  /** Windows that released and wait to hear where the namespace went. */
+  releasing: Claim[];
+  /** What the namespace goes back to when no window is active; read before the first claim took effect. */
+  baseline: CapacityTarget | null;
+  /** The capacity the controller last verified on the namespace (null: unknown, e.g. after a failed change). */
+  known: CapacityTarget | null;
+  /** A raise that failed without a certain outcome: not retried until the set of claims asks for something else. */
+  failedTarget: CapacityTarget | null;
+  /** The last window to end chose where the namespace goes when none is left. */
+  lastRevertTo: 'BASELINE' | 'ON_DEMAND';
+  /** Counts change attempts, for Cloud Ops operation ids that stay stable across retries and continue-as-new. */
+  seq: number;
+  blocked: { since: string; attempts: number; lastError: string } | null;
+}
+
+/** A report from the controller to one window, about its claim ("claim") or its release ("release"). */
+export interface ControllerReport {
+  about: 'claim' | 'release';
+  step: StepName;
+  outcome: 'SUCCEEDED' | 'FAILED';
+  detail?: string;
+  asyncOperationId?: string | null;
+  /** What the namespace has now, as far as the controller verified it (null: unknown). */
+  namespaceHas: CapacityTarget | null;
+  baseline: CapacityTarget | null;
+  /** The failure type, when the step failed. */
+  failureType?: string;
+  /** For a failed raise: true when the namespace was certainly not changed (nothing to revert). */
+  unchanged?: boolean;
+  revertBlocked?: { since: string; attempts: number; lastError: string } | null;
+  /** The last report this window will get about this claim or release. */
+  final: boolean;
+}
+
+export const controllerSignal = defineSignal<[ControllerMessage]>('capacityMessage');
+export const controllerReportSignal = defineSignal<[ControllerReport]>('controllerReport');
+export const controllerStateQuery = defineQuery<ControllerState>('controllerState');
+
+export function controllerWorkflowId(namespace: string): string {
+  return `capacity-namespace-${namespace}`;
+}

@@ -1,0 +1,323 @@
+import {
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import {
+  FailureType,
+  ON_DEMAND,
+  controllerOperationId,
+  controllerReportSignal,
+  controllerSignal,
+  controllerStateQuery,
+  describeTarget,
+  provisioned,
+  sameTarget,
+  type CapacityTarget,
+  type Claim,
+  type HeldClaim,
+  type ControllerInput,
+  type ControllerMessage,
+  type ControllerReport,
+  type ControllerState,
+  type StepName,
+} from '../shared/index.js';
+import { failureType, reasonOf } from './failures.js';
+
+const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s' } as const;
+/** The least time a raise keeps retrying transient failures before its windows hear that it failed. */
+const APPLY_RETRY_WINDOW_MS = 90_000;
+/**
+ * A claim whose window has not released it this long after its end is dropped: a window that was terminated
+ * by hand must not hold paid capacity forever.
+ */
+const CLAIM_GRACE_MS = 10 * 60_000;
+/** Past this many history events the controller continues as new, carrying only its state. */
+const HISTORY_LIMIT = 2_000;
+/** Failure types after which the namespace certainly was not changed. */
+const REFUSED_BEFORE_ANY_CHANGE = new Set<string>([FailureType.NonRetryable, FailureType.InvalidTruValue, FailureType.Guardrail]);
+
+const { readBaseline, notifySlack } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  // A request someone else started on the namespace is waited out by retries, as long as a window may wait.
+  scheduleToCloseTimeout: '15m',
+  retry: RETRY,
+});
+
+/** Orders capacities by what they cost: On-Demand below any provisioned value. */
+function rank(target: CapacityTarget): number {
+  return target.mode === 'ON_DEMAND' ? 0 : target.trus;
+}
+
+/**
+ * The one writer of a namespace's capacity. Windows claim and release; the namespace gets the largest TRU value
+ * among active claims, or its baseline when none is left. Changes happen one at a time and in order, each
+ * verified; every window hears what happened to its claim or release. This function's name is a workflow type:
+ * never rename it; version it.
+ */
+export async function namespaceCapacityWorkflow(input: ControllerInput): Promise<void> {
+  const { namespace, policy } = input;
+  const state: ControllerState = input.state ?? {
+    claims: [],
+    releasing: [],
+    baseline: null,
+    known: null,
+    failedTarget: null,
+    lastRevertTo: 'BASELINE',
+    seq: 0,
+    blocked: null,
+  };
+  const chain = workflowInfo().firstExecutionRunId;
+  const inbox: ControllerMessage[] = [];
+  setHandler(controllerSignal, (message) => void inbox.push(message));
+  setHandler(controllerStateQuery, () => state);
+
+  const { applyCapacity: raise } = proxyActivities<Activities>({
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: Math.max(policy.verifyTimeoutMs, APPLY_RETRY_WINDOW_MS),
+    retry: RETRY,
+  });
+  const { applyCapacity: lower } = proxyActivities<Activities>({
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: policy.revertAlertAfterMs,
+    retry: { ...RETRY, maximumInterval: '30s' },
+  });
+  const { verifyCapacity } = proxyActivities<Activities>({
+    startToCloseTimeout: policy.verifyTimeoutMs + 60_000,
+    heartbeatTimeout: '10s',
+    retry: { ...RETRY, maximumInterval: '5s' },
+  });
+
+  for (;;) {
+    for (const message of inbox.splice(0)) take(message);
+    const next = await evaluate();
+    if (next === 'again') continue;
+    const idle = state.claims.length === 0 && state.releasing.length === 0 && state.blocked === null;
+    if (inbox.length === 0 && idle) return;
+    if (inbox.length === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT)) {
+      await continueAsNew<typeof namespaceCapacityWorkflow>({ namespace, policy, state });
+    }
+    const wait = [next, nextExpiryMs()].filter((ms): ms is number => ms !== undefined);
+    await condition(() => inbox.length > 0, wait.length ? Math.max(1, Math.min(...wait)) : undefined);
+  }
+
+  function take(message: ControllerMessage): void {
+    if (message.kind === 'claim') {
+      const existing = state.claims.find((c) => c.workflowId === message.claim.workflowId);
+      // A window repeats its claim when it heard nothing for long, or when its end moved: answer it again.
+      if (existing) Object.assign(existing, message.claim, { answered: false });
+      else state.claims.push({ ...message.claim, answered: false, since: new Date().toISOString() });
+      return;
+    }
+    const at = state.claims.findIndex((c) => c.workflowId === message.workflowId);
+    const claim = at >= 0 ? state.claims.splice(at, 1)[0] : undefined;
+    if (claim) state.lastRevertTo = claim.revertTo;
+    if (!state.releasing.some((w) => w.workflowId === message.workflowId)) {
+      // A release the controller holds no claim for (a new run after a terminated one) is answered all the same.
+      state.releasing.push(claim ?? { workflowId: message.workflowId, windowId: message.workflowId, trus: 0, revertTo: 'BASELINE', endAt: null, requestedBy: null, reason: null, startAt: null });
+    }
+  }
+
+  /** Milliseconds until the earliest claim outlives its end by the grace period. */
+  function nextExpiryMs(): number | undefined {
+    const ends = state.claims.filter((c) => c.endAt !== null).map((c) => Date.parse(c.endAt as string) + CLAIM_GRACE_MS - Date.now());
+    return ends.length ? Math.max(0, Math.min(...ends)) : undefined;
+  }
+
+  function expireClaims(): void {
+    for (const claim of [...state.claims]) {
+      if (claim.endAt === null || Date.parse(claim.endAt) + CLAIM_GRACE_MS > Date.now()) continue;
+      log.warn('a window did not release its claim after its end; releasing it', { namespace, windowId: claim.windowId });
+      take({ kind: 'release', workflowId: claim.workflowId });
+    }
+  }
+
+  /** Where the namespace should be now; null when there is nothing to aim at (no claim, baseline never read). */
+  function desired(): CapacityTarget | null {
+    if (state.claims.length) return provisioned(Math.max(...state.claims.map((c) => c.trus)));
+    if (state.baseline === null) return null;
+    return state.lastRevertTo === 'ON_DEMAND' ? ON_DEMAND : state.baseline;
+  }
+
+  /** One pass: brings the namespace to what the claims ask. 'again': go on at once; a number: retry after it (ms). */
+  async function evaluate(): Promise<'again' | number | undefined> {
+    expireClaims();
+    if (state.claims.length && state.baseline === null) {
+      try {
+        state.baseline = (await readBaseline({ namespace })).current;
+        state.known = state.baseline;
+      } catch (err) {
+        const failed = state.claims.filter((c) => !c.answered);
+        state.claims = state.claims.filter((c) => c.answered);
+        await tellAll(failed, { about: 'claim', step: 'APPLY', outcome: 'FAILED', detail: reasonOf(err), failureType: failureType(err), unchanged: true, final: true });
+        return 'again';
+      }
+    }
+    const to = desired();
+    const settled = to === null || (state.known !== null && sameTarget(to, state.known));
+    const knownToFail = to !== null && state.failedTarget !== null && sameTarget(to, state.failedTarget);
+    if (settled || knownToFail) {
+      const unanswered = state.claims.filter((c) => !c.answered);
+      for (const c of unanswered) c.answered = true;
+      retirePermanent(unanswered, settled);
+      const has = state.known;
+      await tellAll(unanswered, settled
+        ? { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', detail: `nothing to change: the namespace has ${describe(has)}`, final: true }
+        : { about: 'claim', step: 'VERIFY', outcome: 'FAILED', detail: `${describe(to)} was not verified on the namespace earlier; its state is unknown`, unchanged: false, final: true });
+      const released = state.releasing.splice(0);
+      await tellAll(released, { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: heldBy(`nothing to change: the namespace has ${describe(has)}`), final: true });
+      state.blocked = null;
+      if (state.claims.length === 0 && state.releasing.length === 0 && settled) {
+        // Idle at the baseline: forget it, so the next window reads it afresh (someone may change it by hand).
+        state.baseline = null;
+        state.lastRevertTo = 'BASELINE';
+      }
+      return undefined;
+    }
+    // A window that released waits for a change only when it lowers capacity (or goes back to the baseline);
+    // one that other windows keep covering hears at once that the namespace follows them now.
+    const lowering = state.claims.length === 0 || state.known === null || rank(to) < rank(state.known);
+    if (!lowering) {
+      const released = state.releasing.splice(0);
+      await tellAll(released, { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: heldBy(`the namespace goes to ${describe(to)}`), final: true, namespaceHas: to });
+    }
+    return change(to, state.claims.filter((c) => !c.answered), [...state.releasing]);
+  }
+
+  async function change(to: CapacityTarget, claimants: HeldClaim[], waiters: Claim[]): Promise<'again' | number | undefined> {
+    state.seq += 1;
+    const opId = controllerOperationId(chain, state.seq);
+    const [applyStep, verifyStep]: StepName[] = waiters.length ? ['REVERT', 'REVERT_VERIFY'] : ['APPLY', 'VERIFY'];
+    const apply = waiters.length ? lower : raise;
+    let applied: string | null;
+    try {
+      applied = (await apply({ namespace, target: to, asyncOperationId: opId })).asyncOperationId;
+    } catch (err) {
+      const unchanged = REFUSED_BEFORE_ANY_CHANGE.has(failureType(err) ?? '');
+      return failed(to, claimants, waiters, 'APPLY', applyStep, err, unchanged);
+    }
+    const detail = applied === null ? `nothing to change: the namespace has ${describeTarget(to)}` : `${describeTarget(to)}`;
+    await tellAll(claimants, { about: 'claim', step: 'APPLY', outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false });
+    await tellAll(waiters, { about: 'release', step: applyStep, outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false });
+    try {
+      await verifyCapacity({ namespace, target: to, asyncOperationId: applied, deadline: Date.now() + policy.verifyTimeoutMs });
+    } catch (err) {
+      return failed(to, claimants, waiters, 'VERIFY', verifyStep, err, false);
+    }
+    state.known = to;
+    state.failedTarget = null;
+    if (state.blocked) log.info('capacity change succeeded after being blocked', { namespace, rounds: state.blocked.attempts + 1 });
+    state.blocked = null;
+    for (const c of claimants) c.answered = true;
+    retirePermanent(claimants, true);
+    await tellAll(claimants, { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, final: true });
+    state.releasing = state.releasing.filter((w) => !waiters.includes(w));
+    await tellAll(waiters, { about: 'release', step: verifyStep, outcome: 'SUCCEEDED', asyncOperationId: applied, detail: heldBy(`the namespace has ${describeTarget(to)}`), final: true });
+    await tellOthers(claimants);
+    return 'again';
+  }
+
+  /**
+   * A change failed. Claimants hear it once (a refused raise drops their claims: nothing to revert). Windows that
+   * wait for capacity to go down hear every round, and the round is retried: paid capacity is never left on
+   * quietly. The windows alert; when none is left to tell, the controller alerts itself.
+   */
+  async function failed(
+    to: CapacityTarget,
+    claimants: HeldClaim[],
+    waiters: Claim[],
+    phase: 'APPLY' | 'VERIFY',
+    waiterStep: StepName,
+    err: unknown,
+    unchanged: boolean,
+  ): Promise<'again' | number | undefined> {
+    const reason = reasonOf(err);
+    const type = failureType(err);
+    if (!unchanged) state.known = null;
+    if (unchanged) state.claims = state.claims.filter((c) => !claimants.includes(c));
+    else for (const c of claimants) c.answered = true;
+    retirePermanent(claimants, false);
+    if (!waiters.length && !unchanged) state.failedTarget = to;
+    await tellAll(claimants, { about: 'claim', step: phase, outcome: 'FAILED', detail: reason, failureType: type, unchanged, final: true });
+    if (!unchanged) await tellOthers(claimants);
+    if (!waiters.length) return 'again';
+    state.blocked = { since: state.blocked?.since ?? new Date().toISOString(), attempts: (state.blocked?.attempts ?? 0) + 1, lastError: reason };
+    const told = await tellAll(waiters, { about: 'release', step: waiterStep, outcome: 'FAILED', detail: reason, failureType: type, revertBlocked: state.blocked, final: false });
+    if (!told) await alertNobodyLeft(waiters[0], waiterStep, reason);
+    // A refusal retrying cannot fix (a revoked key) is tried again at the alert cadence, not in a hot loop.
+    return type === FailureType.NonRetryable ? policy.revertAlertAfterMs : 'again';
+  }
+
+  /** Sends one report to each window; a window that no longer exists loses its claim. Returns whether anyone heard it. */
+  async function tellAll(to: Claim[], report: Omit<ControllerReport, 'namespaceHas' | 'baseline'> & { namespaceHas?: CapacityTarget | null }): Promise<boolean> {
+    const full: ControllerReport = { namespaceHas: state.known, baseline: state.baseline, ...report };
+    const heard = await Promise.all(
+      to.map(async (w) => {
+        try {
+          await getExternalWorkflowHandle(w.workflowId).signal(controllerReportSignal, full);
+          return true;
+        } catch (err) {
+          log.warn('a window could not be told; dropping its claim', { namespace, windowId: w.windowId, reason: reasonOf(err) });
+          state.claims = state.claims.filter((c) => c.workflowId !== w.workflowId);
+          state.releasing = state.releasing.filter((r) => r.workflowId !== w.workflowId);
+          return false;
+        }
+      }),
+    );
+    return heard.some(Boolean);
+  }
+
+  /** Every other active window hears what the namespace has now (its status shows it); nothing else changes for it. */
+  async function tellOthers(told: Claim[]): Promise<void> {
+    const others = state.claims.filter((c) => c.answered && !told.includes(c));
+    await tellAll(others, { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', final: true });
+  }
+
+  async function alertNobodyLeft(w: Claim, step: StepName, reason: string): Promise<void> {
+    try {
+      await notifySlack({
+        severity: 'CRITICAL',
+        namespace,
+        trus: w.trus,
+        step,
+        reason: `${reason} (no window is left to report this; the namespace controller retries)`,
+        windowId: w.windowId,
+        workflowId: workflowInfo().workflowId,
+        requestedBy: w.requestedBy,
+        requestReason: w.reason,
+        startAt: w.startAt,
+        endAt: w.endAt,
+      });
+    } catch (err) {
+      log.error('alert could not be delivered', { namespace, step, reason: reasonOf(err) });
+    }
+  }
+
+  /**
+   * A permanent change holds no claim once answered: applied, it is the namespace's new baseline (what it keeps
+   * when the windows around it end); failed, it is forgotten.
+   */
+  function retirePermanent(answered: Claim[], ok: boolean): void {
+    for (const c of answered.filter((a) => a.endAt === null)) {
+      state.claims = state.claims.filter((x) => x !== c);
+      if (ok) {
+        state.baseline = provisioned(c.trus);
+        state.lastRevertTo = 'BASELINE';
+      }
+    }
+  }
+
+  function heldBy(text: string): string {
+    const holders = state.claims.map((c) => c.windowId);
+    return holders.length ? `${text}, for ${holders.length === 1 ? 'window' : 'windows'} ${holders.join(', ')}` : text;
+  }
+}
+
+function describe(target: CapacityTarget | null): string {
+  return target === null ? 'an unknown capacity' : describeTarget(target);
+}
