@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import type { Guardrails } from './guardrails.js';
-import { isNamespaceId, parseConfigDuration } from './shared/index.js';
+import { isNamespaceId, parseConfigDuration, type WindowPolicy } from './shared/index.js';
 
 /**
  * Every setting the service reads, as the environment spells it. This is the only place that reads
@@ -53,6 +53,11 @@ export const EnvSchema = Type.Object({
   SLACK_TIMEOUT: Duration('5s', 'Timeout of one Slack POST.'),
   VERIFY_TIMEOUT: Duration('PT2M', 'How long a change may take to show up on the namespace.'),
   REVERT_ALERT_AFTER: Duration('PT5M', 'A revert still failing after this raises a CRITICAL alert, repeated at this interval.'),
+  CONTROLLER_HISTORY_LIMIT: Type.String({
+    default: '2000',
+    pattern: '^[0-9]{2,6}$',
+    description: 'History events after which a namespace controller workflow continues as new (at least 20).',
+  }),
   GUARDRAIL_NAMESPACE_ALLOWLIST: Type.Optional(
     Type.String({ description: 'Comma-separated namespace ids that may be changed. Unset: all (but the denylist).' }),
   ),
@@ -124,7 +129,7 @@ export interface Config {
   slack: { webhookUrl: string | null; timeoutMs: number };
   /** Port of the Temporal SDK (Rust core) Prometheus exporter of the worker role; null: off. */
   sdkMetrics: { port: number | null };
-  policy: { verifyTimeoutMs: number; revertAlertAfterMs: number };
+  policy: WindowPolicy;
   guardrails: Guardrails;
   emulator: { namespaces: string[]; applyDelayMs: number; controlPort: number; grpcPort: number };
   devServer: { port: number; uiPort: number; dbFile: string | null; cliPath: string | null };
@@ -243,6 +248,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     policy: {
       verifyTimeoutMs: duration('VERIFY_TIMEOUT', env.VERIFY_TIMEOUT, 1_000),
       revertAlertAfterMs: duration('REVERT_ALERT_AFTER', env.REVERT_ALERT_AFTER, 1_000),
+      controllerHistoryLimit: Math.max(20, Number(env.CONTROLLER_HISTORY_LIMIT)),
     },
     guardrails,
     emulator: {

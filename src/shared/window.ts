@@ -8,6 +8,8 @@ export interface WindowPolicy {
   verifyTimeoutMs: number;
   /** How long a failing revert is retried before a CRITICAL alert, and then how often the alert repeats. */
   revertAlertAfterMs: number;
+  /** History events after which a namespace controller continues as new. */
+  controllerHistoryLimit: number;
 }
 
 export interface CapacityWindowInput {

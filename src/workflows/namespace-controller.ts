@@ -32,13 +32,6 @@ import { failureType, reasonOf } from './failures.js';
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s' } as const;
 /** The least time a raise keeps retrying transient failures before its windows hear that it failed. */
 const APPLY_RETRY_WINDOW_MS = 90_000;
-/**
- * A claim whose window has not released it this long after its end is dropped: a window that was terminated
- * by hand must not hold paid capacity forever.
- */
-const CLAIM_GRACE_MS = 10 * 60_000;
-/** Past this many history events the controller continues as new, carrying only its state. */
-const HISTORY_LIMIT = 2_000;
 /** Failure types after which the namespace certainly was not changed. */
 const REFUSED_BEFORE_ANY_CHANGE = new Set<string>([FailureType.NonRetryable, FailureType.InvalidTruValue, FailureType.Guardrail]);
 
@@ -62,6 +55,9 @@ function rank(target: CapacityTarget): number {
  */
 export async function namespaceCapacityWorkflow(input: ControllerInput): Promise<void> {
   const { namespace, policy } = input;
+  // A claim whose window has not released it this long after its end is dropped: a window terminated by hand
+  // must not hold paid capacity forever. Two alert intervals: a live window's release is long due by then.
+  const claimGraceMs = 2 * policy.revertAlertAfterMs;
   const state: ControllerState = input.state ?? {
     claims: [],
     releasing: [],
@@ -99,7 +95,7 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
     if (next === 'again') continue;
     const idle = state.claims.length === 0 && state.releasing.length === 0 && state.blocked === null;
     if (inbox.length === 0 && idle) return;
-    if (inbox.length === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT)) {
+    if (inbox.length === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > policy.controllerHistoryLimit)) {
       await continueAsNew<typeof namespaceCapacityWorkflow>({ namespace, policy, state });
     }
     const wait = [next, nextExpiryMs()].filter((ms): ms is number => ms !== undefined);
@@ -125,13 +121,13 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
 
   /** Milliseconds until the earliest claim outlives its end by the grace period. */
   function nextExpiryMs(): number | undefined {
-    const ends = state.claims.filter((c) => c.endAt !== null).map((c) => Date.parse(c.endAt as string) + CLAIM_GRACE_MS - Date.now());
+    const ends = state.claims.filter((c) => c.endAt !== null).map((c) => Date.parse(c.endAt as string) + claimGraceMs - Date.now());
     return ends.length ? Math.max(0, Math.min(...ends)) : undefined;
   }
 
   function expireClaims(): void {
     for (const claim of [...state.claims]) {
-      if (claim.endAt === null || Date.parse(claim.endAt) + CLAIM_GRACE_MS > Date.now()) continue;
+      if (claim.endAt === null || Date.parse(claim.endAt) + claimGraceMs > Date.now()) continue;
       log.warn('a window did not release its claim after its end; releasing it', { namespace, windowId: claim.windowId });
       take({ kind: 'release', workflowId: claim.workflowId });
     }
