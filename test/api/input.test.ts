@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
-import { ServiceError, WorkflowNotFoundError } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { toApiError } from '../../src/api/plugins/errors.js';
 import { CloudOpsError } from '../../src/cloud-ops/errors.js';
 import { pino } from 'pino';
 import type { Client } from '@temporalio/client';
@@ -227,6 +228,12 @@ t.test('Temporal failures on start are mapped centrally', async (t) => {
     if (mentions) t.match(body.message, mentions);
     t.notMatch(res.body, 'ECONNREFUSED');
   }
+});
+
+t.test('an Update no worker took in time is a 503 to retry, not a 500', async (t) => {
+  const grpcCancelled = Object.assign(new Error('1 CANCELLED: the deadline passed'), { code: 1, details: 'cancelled', metadata: {} });
+  const err = toApiError(new WorkflowUpdateRPCTimeoutOrCancelledError('Timeout or cancellation waiting for update', { cause: grpcCancelled }));
+  t.match(err, { statusCode: 503, code: 'WINDOW_NOT_ANSWERING' });
 });
 
 t.test('unknown routes and malformed ids', async (t) => {

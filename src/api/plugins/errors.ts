@@ -4,6 +4,7 @@ import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
   WorkflowNotFoundError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   isGrpcServiceError,
   type Client,
 } from '@temporalio/client';
@@ -77,6 +78,10 @@ export function toApiError(err: unknown): ApiError | undefined {
         // Whatever else Cloud Ops says is its answer, not our bug: a gateway error, its text kept out.
         return new ApiError(502, 'CLOUD_OPS_ERROR', 'the Cloud Ops API could not answer this request; try again later');
     }
+  }
+  // The window's worker did not take the Update in time (it may be restarting): nothing changed, and a retry is safe.
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return new ApiError(503, 'WINDOW_NOT_ANSWERING', 'the window did not answer in time (its worker may be restarting); nothing changed, try again');
   }
   if (temporalUnreachable(err)) {
     return new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is unreachable; try again later');

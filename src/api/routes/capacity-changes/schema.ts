@@ -297,7 +297,7 @@ export const moveEndSchema = {
     404: errorResponse('WINDOW_NOT_FOUND: no window with this id.'),
     409: errorResponse('WINDOW_CLOSED: the window has already ended.'),
     422: errorResponse('END_REJECTED: the window refused the new end (the message says why).'),
-    503: errorResponse('TEMPORAL_UNAVAILABLE: try again later.'),
+    503: errorResponse('TEMPORAL_UNAVAILABLE, or WINDOW_NOT_ANSWERING (its worker did not take the change in time; nothing changed): try again.'),
     ...CommonErrorResponses,
   },
 };
