@@ -79,7 +79,11 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
 
     let app: FastifyInstance | null = null;
     if (config.role !== 'worker') {
-      const connection = Connection.lazy(temporalConnectionOptions(config, address));
+      const connection = Connection.lazy({
+        ...temporalConnectionOptions(config, address),
+        // grpc-js backs off reconnects up to 120 s: after an outage the API would answer 503 long after Temporal is back.
+        channelArgs: { 'grpc.max_reconnect_backoff_ms': 2_000 },
+      });
       stops.push(() => connection.close());
       const client = new Client({ connection, namespace: config.temporal.namespace });
       app = await buildApp({ config, logger, temporal: client, capacity, metrics });
