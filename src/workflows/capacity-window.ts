@@ -175,7 +175,10 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
       }
       claimAnswered = report.final;
     } else if (report.about === 'release' && !releaseAnswered) {
-      if (report.outcome === 'FAILED') {
+      if (report.outcome === 'FAILED' && report.final) {
+        // Other windows still hold the namespace, at a capacity nobody could verify: said, not retried for this one.
+        failed(report.step, report.detail ?? 'the revert could not be verified', 'WARNING');
+      } else if (report.outcome === 'FAILED') {
         if (report.step === 'REVERT_VERIFY') result.reverted = true;
         progress.revertBlocked = report.revertBlocked ?? null;
         progress.phase = 'REVERTING';

@@ -121,13 +121,14 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
 
   /** Milliseconds until the earliest claim outlives its end by the grace period. */
   function nextExpiryMs(): number | undefined {
-    const ends = state.claims.filter((c) => c.endAt !== null).map((c) => Date.parse(c.endAt as string) + claimGraceMs - Date.now());
+    const ends = state.claims.filter((c) => c.answered && c.endAt !== null).map((c) => Date.parse(c.endAt as string) + claimGraceMs - Date.now());
     return ends.length ? Math.max(0, Math.min(...ends)) : undefined;
   }
 
   function expireClaims(): void {
+    // Only an answered claim can be abandoned: an unanswered one is the controller's own backlog.
     for (const claim of [...state.claims]) {
-      if (claim.endAt === null || Date.parse(claim.endAt) + claimGraceMs > Date.now()) continue;
+      if (!claim.answered || claim.endAt === null || Date.parse(claim.endAt) + claimGraceMs > Date.now()) continue;
       log.warn('a window did not release its claim after its end; releasing it', { namespace, windowId: claim.windowId });
       take({ kind: 'release', workflowId: claim.workflowId });
     }
@@ -166,7 +167,17 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
         ? { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', detail: `nothing to change: the namespace has ${describe(has)}`, final: true }
         : { about: 'claim', step: 'VERIFY', outcome: 'FAILED', detail: `${describe(to)} was not verified on the namespace earlier; its state is unknown`, unchanged: false, final: true });
       const released = state.releasing.splice(0);
-      await tellAll(released, { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: heldBy(`nothing to change: the namespace has ${describe(has)}`), final: true });
+      await tellAll(released, settled && has !== null
+        ? { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: heldBy(`nothing to change: the namespace has ${describeTarget(has)}`), final: true }
+        : {
+            about: 'release',
+            step: 'REVERT_VERIFY',
+            outcome: 'FAILED',
+            detail: heldBy(to === null
+              ? 'the namespace controller has no verified record of the namespace\'s capacity (it was restarted): check it by hand'
+              : `the namespace's capacity is unknown: a change to ${describeTarget(to)} was not verified`),
+            final: true,
+          });
       state.blocked = null;
       if (state.claims.length === 0 && state.releasing.length === 0 && settled) {
         // Idle at the baseline: forget it, so the next window reads it afresh (someone may change it by hand).
@@ -175,35 +186,30 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
       }
       return undefined;
     }
-    // A window that released waits for a change only when it lowers capacity (or goes back to the baseline);
-    // one that other windows keep covering hears at once that the namespace follows them now.
-    const lowering = state.claims.length === 0 || state.known === null || rank(to) < rank(state.known);
-    if (!lowering) {
-      const released = state.releasing.splice(0);
-      await tellAll(released, { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: heldBy(`the namespace goes to ${describe(to)}`), final: true, namespaceHas: to });
-    }
+    // Windows that released hear only what was verified: they wait for this change whichever way it goes.
     return change(to, state.claims.filter((c) => !c.answered), [...state.releasing]);
   }
 
   async function change(to: CapacityTarget, claimants: HeldClaim[], waiters: Claim[]): Promise<'again' | number | undefined> {
     state.seq += 1;
     const opId = controllerOperationId(chain, state.seq);
-    const [applyStep, verifyStep]: StepName[] = waiters.length ? ['REVERT', 'REVERT_VERIFY'] : ['APPLY', 'VERIFY'];
-    const apply = waiters.length ? lower : raise;
+    // Going down (or to the baseline) is what ends paid capacity: it is retried until verified, with alerts.
+    const lowering = state.claims.length === 0 || state.known === null || rank(to) < rank(state.known);
+    const apply = lowering && waiters.length ? lower : raise;
     let applied: string | null;
     try {
       applied = (await apply({ namespace, target: to, asyncOperationId: opId })).asyncOperationId;
     } catch (err) {
       const unchanged = REFUSED_BEFORE_ANY_CHANGE.has(failureType(err) ?? '');
-      return failed(to, claimants, waiters, 'APPLY', applyStep, err, unchanged);
+      return failed(to, claimants, waiters, lowering, 'APPLY', err, unchanged, false);
     }
-    const detail = applied === null ? `nothing to change: the namespace has ${describeTarget(to)}` : `${describeTarget(to)}`;
+    const detail = applied === null ? `nothing to change: Cloud Ops already has ${describeTarget(to)} in the namespace's spec` : describeTarget(to);
     await tellAll(claimants, { about: 'claim', step: 'APPLY', outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false });
-    await tellAll(waiters, { about: 'release', step: applyStep, outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false });
+    await tellAll(waiters, { about: 'release', step: 'REVERT', outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false });
     try {
       await verifyCapacity({ namespace, target: to, asyncOperationId: applied, deadline: Date.now() + policy.verifyTimeoutMs });
     } catch (err) {
-      return failed(to, claimants, waiters, 'VERIFY', verifyStep, err, false);
+      return failed(to, claimants, waiters, lowering, 'VERIFY', err, false, applied === null);
     }
     state.known = to;
     state.failedTarget = null;
@@ -213,40 +219,46 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
     retirePermanent(claimants, true);
     await tellAll(claimants, { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, final: true });
     state.releasing = state.releasing.filter((w) => !waiters.includes(w));
-    await tellAll(waiters, { about: 'release', step: verifyStep, outcome: 'SUCCEEDED', asyncOperationId: applied, detail: heldBy(`the namespace has ${describeTarget(to)}`), final: true });
+    await tellAll(waiters, { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, detail: heldBy(`the namespace has ${describeTarget(to)}`), final: true });
     await tellOthers(claimants);
     return 'again';
   }
 
   /**
-   * A change failed. Claimants hear it once (a refused raise drops their claims: nothing to revert). Windows that
-   * wait for capacity to go down hear every round, and the round is retried: paid capacity is never left on
-   * quietly. The windows alert; when none is left to tell, the controller alerts itself.
+   * A change failed. Claimants hear it once (a refused raise drops their claims: nothing to revert). A failed raise
+   * is not retried until the claims ask for something else; windows that released hear of it on the next pass.
+   * A failed lowering is what could leave paid capacity on: the windows waiting for it hear every round, and the
+   * round is retried. The windows alert; when none is left to tell, the controller alerts itself.
    */
   async function failed(
     to: CapacityTarget,
     claimants: HeldClaim[],
     waiters: Claim[],
+    lowering: boolean,
     phase: 'APPLY' | 'VERIFY',
-    waiterStep: StepName,
     err: unknown,
     unchanged: boolean,
+    nothingWasSent: boolean,
   ): Promise<'again' | number | undefined> {
     const reason = reasonOf(err);
     const type = failureType(err);
+    const waiterStep: StepName = phase === 'APPLY' ? 'REVERT' : 'REVERT_VERIFY';
     if (!unchanged) state.known = null;
     if (unchanged) state.claims = state.claims.filter((c) => !claimants.includes(c));
     else for (const c of claimants) c.answered = true;
     retirePermanent(claimants, false);
-    if (!waiters.length && !unchanged) state.failedTarget = to;
     await tellAll(claimants, { about: 'claim', step: phase, outcome: 'FAILED', detail: reason, failureType: type, unchanged, final: true });
     if (!unchanged) await tellOthers(claimants);
-    if (!waiters.length) return 'again';
+    if (!lowering || !waiters.length) {
+      if (!unchanged) state.failedTarget = to;
+      return 'again';
+    }
     state.blocked = { since: state.blocked?.since ?? new Date().toISOString(), attempts: (state.blocked?.attempts ?? 0) + 1, lastError: reason };
     const told = await tellAll(waiters, { about: 'release', step: waiterStep, outcome: 'FAILED', detail: reason, failureType: type, revertBlocked: state.blocked, final: false });
     if (!told) await alertNobodyLeft(waiters[0], waiterStep, reason);
-    // A refusal retrying cannot fix (a revoked key) is tried again at the alert cadence, not in a hot loop.
-    return type === FailureType.NonRetryable ? policy.revertAlertAfterMs : 'again';
+    // A refusal retrying cannot fix (a revoked key), or a spec that already asks for the target while the namespace
+    // shows otherwise (Cloud Ops answers "nothing to change"), is tried again at the alert cadence, not in a hot loop.
+    return type === FailureType.NonRetryable || nothingWasSent ? policy.revertAlertAfterMs : 'again';
   }
 
   /** Sends one report to each window; a window that no longer exists loses its claim. Returns whether anyone heard it. */
