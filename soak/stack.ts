@@ -1,0 +1,202 @@
+// The soak's stack, assembled in this process from the same building blocks as test/helpers/harness.ts and
+// bench/suite.ts: a real Temporal dev server (a child process; or the one TEST_TEMPORAL_ADDRESS names), the
+// Cloud Ops emulator over real gRPC/TLS WITH its HTTP control plane, the real Fastify app on a real port, a
+// real worker (as ROLE=all runs it), and a local HTTP receiver standing in for the Slack webhook.
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { createActivities } from '../src/activities/index.js';
+import { buildApp } from '../src/api/app.js';
+import { CapacityService } from '../src/cloud-ops/capacity.js';
+import { CloudOps } from '../src/cloud-ops/client.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
+import { resolveTemporalCli, startDevServer, type RunningDevServer } from '../src/local/dev-server.js';
+import { createLogger, installTemporalRuntimeLogger } from '../src/logger.js';
+import { cloudOpsCallObserver, createMetrics, type Metrics } from '../src/metrics.js';
+import { createSlackNotifier } from '../src/notify/slack.js';
+import { searchAttributeRegistrations } from '../src/shared/search-attributes.js';
+import { createWorker, workflowBundle } from '../src/worker/index.js';
+
+export interface Alert {
+  severity: 'WARNING' | 'CRITICAL' | 'UNKNOWN';
+  windowId: string | null;
+  text: string;
+  at: number;
+}
+
+export interface SoakStack {
+  config: Config;
+  baseUrl: string;
+  controlUrl: string;
+  emulator: RunningEmulator;
+  metrics: Metrics;
+  alerts: Alert[];
+  /** Where the service and the worker log (info level). */
+  logFile: string;
+  temporalAddress: string;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  workDir: string;
+  tlsDir: string;
+  applyDelayMs: number;
+  verifyTimeout: string;
+  revertAlertAfter: string;
+  log: (msg: string) => void;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The Slack webhook stand-in: keeps every alert with its severity and the window it names. */
+async function startSlackReceiver(secretPath: string, alerts: Alert[]): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url === secretPath) {
+        try {
+          const msg = JSON.parse(body) as { text?: string; blocks?: unknown[] };
+          const text = msg.text ?? '';
+          const severity = /\[CRITICAL\]/.test(text) ? 'CRITICAL' : /\[WARNING\]/.test(text) ? 'WARNING' : 'UNKNOWN';
+          // The context block names the window: "Window `<id>`".
+          const windowId = /Window `([^`]+)`/.exec(JSON.stringify(msg.blocks ?? []))?.[1] ?? null;
+          alerts.push({ severity, windowId, text, at: Date.now() });
+        } catch {
+          alerts.push({ severity: 'UNKNOWN', windowId: null, text: body.slice(0, 200), at: Date.now() });
+        }
+      }
+      res.writeHead(req.url === secretPath ? 200 : 404).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${secretPath}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export async function startSoakStack(opts: StackOptions): Promise<SoakStack> {
+  const stops: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        opts.log(`while stopping: ${(err as Error).message}`);
+      }
+    }
+  };
+  try {
+    // Under `npm test` a dev server is already up for everyone: use it, as the e2e tests do.
+    let address = process.env.TEST_TEMPORAL_ADDRESS;
+    if (!address) {
+      opts.log('starting a Temporal dev server');
+      const server: RunningDevServer = await startDevServer({
+        cli: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH ?? null),
+        port: await freePort(),
+        uiPort: await freePort(),
+        searchAttributes: searchAttributeRegistrations(),
+      });
+      stops.push(() => server.stop());
+      address = server.address;
+    }
+
+    const alerts: Alert[] = [];
+    const slack = await startSlackReceiver(`/services/T000/B000/${randomBytes(12).toString('hex')}`, alerts);
+    stops.push(() => slack.close());
+    const cloudApiKey = `soak-cloud-key-${randomBytes(12).toString('hex')}`;
+    const env: Record<string, string> = {
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TASK_QUEUE: `soak-${randomBytes(4).toString('hex')}`,
+      TEMPORAL_CLOUD_API_KEY: cloudApiKey,
+      SLACK_WEBHOOK_URL: slack.url,
+      VERIFY_TIMEOUT: opts.verifyTimeout,
+      REVERT_ALERT_AFTER: opts.revertAlertAfter,
+      LOG_LEVEL: 'info',
+      // Windows of seconds: the hourly guardrail is not what a soak exercises.
+      GUARDRAIL_MIN_WINDOW_DURATION: '0s',
+      // The soak polls every window; no tokens (a local stack).
+      RATE_LIMIT_PER_MINUTE: '0',
+      AUTH_DISABLED: 'true',
+    };
+    const config = loadConfig(env);
+    const logFile = path.join(opts.workDir, 'service.log');
+    const logger = createLogger({ level: 'info', secrets: [cloudApiKey, slack.url], destination: pino.destination({ dest: logFile, sync: false }) });
+    stops.push(async () => logger.flush());
+    installTemporalRuntimeLogger(logger);
+    const metrics = createMetrics();
+
+    const emulator = await startEmulator({ apiKey: cloudApiKey, namespaces: [], applyDelayMs: opts.applyDelayMs, tlsDir: opts.tlsDir, controlPort: 0 });
+    stops.push(() => emulator.close());
+    const ops = CloudOps.create({
+      address: emulator.grpcAddress,
+      apiKey: cloudApiKey,
+      apiVersion: config.cloudOps.apiVersion,
+      serverNameOverride: emulator.serverName,
+      onCall: cloudOpsCallObserver(metrics),
+    });
+    stops.push(() => ops.close());
+    const capacity = new CapacityService(ops);
+
+    const connection = await Connection.connect({ address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const app: FastifyInstance = await buildApp({ config, logger, temporal: client, capacity, metrics });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    stops.push(() => app.close());
+    const { port } = app.server.address() as net.AddressInfo;
+
+    opts.log('bundling the workflows and starting the worker');
+    const notifier = createSlackNotifier({ webhookUrl: slack.url, timeoutMs: config.slack.timeoutMs, logger, metrics });
+    const nativeConnection = await NativeConnection.connect({ address });
+    stops.push(() => nativeConnection.close());
+    const worker: Worker = await createWorker({
+      connection: nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      activities: createActivities({ capacity, notifier, metrics, guardrails: config.guardrails }),
+      bundle: await workflowBundle(),
+    });
+    const run = worker.run();
+    stops.push(async () => {
+      worker.shutdown();
+      await run;
+    });
+
+    return {
+      config,
+      baseUrl: `http://127.0.0.1:${port}`,
+      controlUrl: emulator.controlUrl as string,
+      emulator,
+      metrics,
+      alerts,
+      logFile,
+      temporalAddress: address,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
