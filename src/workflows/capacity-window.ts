@@ -192,6 +192,8 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
           record('REVERT_VERIFY', 'STARTED');
         }
         if (report.step === 'REVERT_VERIFY') {
+          // The change that settled it, which may not be the one announced first (that one may have failed).
+          result.revertOperationId = report.asyncOperationId ?? null;
           result.reverted = true;
           result.revertedTo = report.namespaceHas;
           result.revertedToOnDemand = report.namespaceHas?.mode === 'ON_DEMAND';

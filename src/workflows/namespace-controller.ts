@@ -156,18 +156,31 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
       }
     }
     const to = desired();
-    const settled = to === null || (state.known !== null && sameTarget(to, state.known));
-    const knownToFail = to !== null && state.failedTarget !== null && sameTarget(to, state.failedTarget);
+    let settled = to === null || (state.known !== null && sameTarget(to, state.known));
+    const knownToFail = !settled && to !== null && state.failedTarget !== null && sameTarget(to, state.failedTarget);
+    const waiting = state.claims.some((c) => !c.answered) || state.releasing.length > 0;
+    if (knownToFail && waiting) {
+      // The claims changed since a change to `to` failed: read what the namespace has rather than guess.
+      try {
+        state.known = (await readBaseline({ namespace })).current;
+        settled = sameTarget(to, state.known);
+        if (settled) state.failedTarget = null;
+      } catch (err) {
+        log.warn('could not read the namespace after a failed change', { namespace, reason: reasonOf(err) });
+      }
+    }
     if (settled || knownToFail) {
+      const has = state.known;
       const unanswered = state.claims.filter((c) => !c.answered);
       for (const c of unanswered) c.answered = true;
       retirePermanent(unanswered, settled);
-      const has = state.known;
       await tellAll(unanswered, settled
         ? { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', detail: `nothing to change: the namespace has ${describe(has)}`, final: true }
-        : { about: 'claim', step: 'VERIFY', outcome: 'FAILED', detail: `${describe(to)} was not verified on the namespace earlier; its state is unknown`, unchanged: false, final: true });
+        : { about: 'claim', step: 'VERIFY', outcome: 'FAILED', detail: `a change to ${describe(to)} failed earlier; the namespace has ${describe(has)}`, unchanged: false, final: true });
+      // A window that released is done when the namespace has no more than the windows still active ask for.
       const released = state.releasing.splice(0);
-      await tellAll(released, settled && has !== null
+      const covered = has !== null && to !== null && rank(has) <= rank(to);
+      await tellAll(released, covered
         ? { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: heldBy(`nothing to change: the namespace has ${describeTarget(has)}`), final: true }
         : {
             about: 'release',
@@ -186,8 +199,9 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
       }
       return undefined;
     }
-    // Windows that released hear only what was verified: they wait for this change whichever way it goes.
-    return change(to, state.claims.filter((c) => !c.answered), [...state.releasing]);
+    // Windows that released hear only what was verified: they wait for this change whichever way it goes (to is
+    // set: a null one is settled).
+    return change(to as CapacityTarget, state.claims.filter((c) => !c.answered), [...state.releasing]);
   }
 
   async function change(to: CapacityTarget, claimants: HeldClaim[], waiters: Claim[]): Promise<'again' | number | undefined> {

@@ -5,11 +5,14 @@ import t from 'tap';
 import { startHarness, waitFor, sleep, type Harness } from '../helpers/harness.js';
 import { spawnService, type ServiceProcess } from '../helpers/process.js';
 
+// Four worker processes start here, each bundling the workflows: more than the suite's 120 s on a busy machine.
+t.setTimeout(240_000);
+
 let h: Harness;
 let current: ServiceProcess | null = null;
 t.before(async () => {
   // Long verify/revert deadlines: an activity retry must survive a worker restart (which bundles the workflows).
-  h = await startHarness({ startWorker: false, applyDelayMs: 1500, verifyTimeout: '40s', revertAlertAfter: '40s', env: { AUTH_DISABLED: 'true' } });
+  h = await startHarness({ startWorker: false, applyDelayMs: 6000, verifyTimeout: '40s', revertAlertAfter: '40s', env: { AUTH_DISABLED: 'true' } });
 });
 t.teardown(async () => {
   await current?.kill();
@@ -64,7 +67,8 @@ t.test('SIGKILL of the worker process while applying, verifying, sleeping and re
   await killWhen(id, 'APPLYING', (s) => s.phase === 'APPLYING');
   t.equal(h.emulator.state.snapshot(ns).updates.length, 0, 'nothing applied yet');
 
-  // Verifying: the operation takes 1.5 s; the verify activity is mid-flight when the worker dies.
+  // Verifying: the operation takes 6 s (a new worker may first wait out the dead one's sticky queue); the verify
+  // activity is mid-flight when the worker dies.
   worker = await startWorkerProcess();
   await killWhen(id, 'VERIFYING', (s) => s.phase === 'VERIFYING');
   t.equal(h.emulator.state.snapshot(ns).updates.length, 1, 'the apply landed once');
