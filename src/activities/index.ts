@@ -10,6 +10,7 @@ import {
   SA,
   controllerSignal,
   controllerWorkflowId,
+  sameTarget,
   type CapacityTarget,
   type ControllerInput,
   type ControllerMessage,
@@ -76,14 +77,17 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
-    /** What the namespace has before its controller changes anything; someone else's request in progress is waited out by retries. */
-    async readBaseline(input: { namespace: string }): Promise<{ current: CapacityTarget }> {
+    /**
+     * What the namespace has before its controller changes anything; someone else's request in progress is waited
+     * out by retries. `consistent` is false when the spec asks for something else than the namespace has.
+     */
+    async readBaseline(input: { namespace: string }): Promise<{ current: CapacityTarget; consistent: boolean }> {
       try {
         const view = await deps.capacity.readCapacity(input.namespace);
         if (view.latestRequest?.state === 'IN_PROGRESS') {
           throw ApplicationFailure.retryable('a capacity request is in progress on the namespace', 'RequestInProgress');
         }
-        return { current: view.current };
+        return { current: view.current, consistent: !!view.requested && sameTarget(view.requested, view.current) };
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
         toFailure(err);

@@ -56,6 +56,14 @@ export function specFor(target: CapacityTarget): CapacitySpecMsg {
   return target.mode === 'ON_DEMAND' ? { onDemand: {} } : { provisioned: { value: target.trus } };
 }
 
+/** What the namespace's spec asks for (null: the spec names no capacity mode). */
+export function requestedTarget(ns: Pick<NamespaceMsg, 'spec'>): CapacityTarget | null {
+  const spec = ns.spec?.capacitySpec;
+  if (spec?.provisioned) return provisioned(Number(spec.provisioned.value ?? 0));
+  if (spec?.onDemand) return ON_DEMAND;
+  return null;
+}
+
 export function observedFrom(namespace: string, ns: Pick<NamespaceMsg, 'capacity'>): ObservedCapacity {
   const req = ns.capacity?.latestRequest;
   return {
@@ -77,6 +85,7 @@ export function viewFrom(namespace: string, ns: NamespaceMsg, info: CapacityInfo
   const aps = info.stats?.aps;
   return {
     ...observedFrom(namespace, ns),
+    requested: requestedTarget(ns),
     validTruValues: [...(options?.validTruValues ?? [])].sort((a, b) => a - b),
     maxAvailableTruValue: typeof options?.maxAvailableTruValue === 'number' ? options.maxAvailableTruValue : null,
     apsStats: aps ? { mean: aps.mean ?? 0, p90: aps.p90 ?? 0, p99: aps.p99 ?? 0 } : null,

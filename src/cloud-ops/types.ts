@@ -1,7 +1,9 @@
-import type { ObservedCapacity } from '../shared/index.js';
+import type { CapacityTarget, ObservedCapacity } from '../shared/index.js';
 
 /** What GET /v1/namespaces/{namespace}/capacity shows, read from GetNamespace + GetNamespaceCapacityInfo. */
 export interface NamespaceCapacityView extends ObservedCapacity {
+  /** What the spec asks for, which a change that never showed up leaves different from `current`. */
+  requested?: CapacityTarget | null;
   validTruValues: number[];
   maxAvailableTruValue: number | null;
   apsStats: { mean: number; p90: number; p99: number } | null;

@@ -146,8 +146,10 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
     expireClaims();
     if (state.claims.length && state.baseline === null) {
       try {
-        state.baseline = (await readBaseline({ namespace })).current;
-        state.known = state.baseline;
+        const read = await readBaseline({ namespace });
+        state.baseline = read.current;
+        // A spec that asks for something else than the namespace has is no known state: the first change is sent.
+        state.known = read.consistent ? read.current : null;
       } catch (err) {
         const failed = state.claims.filter((c) => !c.answered);
         state.claims = state.claims.filter((c) => c.answered);
@@ -162,8 +164,9 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
     if (knownToFail && waiting) {
       // The claims changed since a change to `to` failed: read what the namespace has rather than guess.
       try {
-        state.known = (await readBaseline({ namespace })).current;
-        settled = sameTarget(to, state.known);
+        const read = await readBaseline({ namespace });
+        state.known = read.consistent ? read.current : null;
+        settled = state.known !== null && sameTarget(to, state.known);
         if (settled) state.failedTarget = null;
       } catch (err) {
         log.warn('could not read the namespace after a failed change', { namespace, reason: reasonOf(err) });
