@@ -2,6 +2,7 @@
 // Usage (from bench/suite.ts): node --import tsx bench/load.ts <spec.json> <result.json>
 import { readFileSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { cpuOfPid } from './proc.js';
 import { distinct } from './stats.js';
 
 export interface LoadSpec {
@@ -15,6 +16,8 @@ export interface LoadSpec {
   /** POST: the body, given a fresh `namespace` per request from `namespaces`. */
   body?: Record<string, unknown>;
   namespaces?: string[];
+  /** Processes whose CPU time to measure over exactly this run (the API's, the Temporal server's). */
+  cpuPids?: number[];
 }
 
 export interface LoadResult {
@@ -23,6 +26,10 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   durationSeconds: number;
+  /** CPU seconds this load generator spent from the start to the last response (user + system). */
+  cpuSeconds: number;
+  /** CPU seconds of each of spec.cpuPids over the same span (NaN when unreadable). */
+  pidCpuSeconds: number[];
   latencyMs: { p50: number; p90: number; p99: number; mean: number; max: number };
   /** POST: the window ids of the 2xx answers, in arrival order. */
   ids: string[];
@@ -60,22 +67,42 @@ const request: autocannon.Request =
 
 // autocannon stops an `amount` run only at its next 1 s sampling tick, so its own duration is rounded up to
 // whole seconds: time the run here, from the start to the last response.
+// CPU is read at the start and at the last expected response (not at autocannon's late end), so the figures
+// cover the same span as the duration; /proc is read twice per pid, never per response.
+const pids = spec.cpuPids ?? [];
+const pidCpu = () => pids.map((pid) => cpuOfPid(pid));
+let responses = 0;
 let lastResponse = 0;
+let cpuAtLastResponse: NodeJS.CpuUsage | null = null;
+let pidCpuAtLastResponse: number[] | null = null;
+const pidCpu0 = pidCpu();
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const result = await new Promise<autocannon.Result>((resolve, reject) => {
   const instance = autocannon(
     { url: spec.url, connections: spec.connections, amount: spec.amount, timeout: 30, requests: [request] },
     (err, res) => (err ? reject(err) : resolve(res)),
   );
-  instance.on('response', () => (lastResponse = performance.now()));
+  instance.on('response', () => {
+    lastResponse = performance.now();
+    if (++responses === spec.amount) {
+      cpuAtLastResponse = process.cpuUsage();
+      pidCpuAtLastResponse = pidCpu();
+    }
+  });
 });
 
+// Errors or timeouts: fewer responses than asked for, so the CPU is read now (a little late).
+const cpu1 = cpuAtLastResponse ?? process.cpuUsage();
+const pidCpu1 = pidCpuAtLastResponse ?? pidCpu();
 const out: LoadResult = {
   ok: result['2xx'],
   non2xx: result.non2xx,
   errors: result.errors,
   timeouts: result.timeouts,
   durationSeconds: (lastResponse - t0) / 1000,
+  cpuSeconds: (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1e6,
+  pidCpuSeconds: pidCpu1.map((c, i) => c - pidCpu0[i]),
   latencyMs: {
     p50: result.latency.p50,
     p90: result.latency.p90,

@@ -94,3 +94,32 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   if (argv.includes('--large') && argv.includes('--tiny')) throw new Error('--large and --tiny exclude each other');
   return { large: argv.includes('--large'), tiny: argv.includes('--tiny'), json: argv.includes('--json') };
 }
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ): 100 on every Linux this runs on. */
+export const CLK_TCK = 100;
+
+/**
+ * CPU seconds (user + system) from the text of /proc/<pid>/stat. The command name may hold spaces and
+ * parentheses, so the fields are counted after the last ')': utime and stime (fields 14 and 15 of proc(5))
+ * are the 12th and 13th from there.
+ */
+export function procStatCpuSeconds(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks / CLK_TCK : Number.NaN;
+}
+
+/**
+ * The most intervals [start, end) open at once (a sweep over their ends); intervals with a non-finite end
+ * are left out. An interval ending where another starts does not overlap it.
+ */
+export function peakOverlap(intervals: ReadonlyArray<readonly [number, number]>): number {
+  const edges = intervals
+    .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b) && b > a)
+    .flatMap(([a, b]) => [[a, 1] as const, [b, -1] as const])
+    .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let open = 0;
+  let peak = 0;
+  for (const [, d] of edges) peak = Math.max(peak, (open += d));
+  return peak;
+}

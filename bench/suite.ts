@@ -26,6 +26,7 @@ import { cloudOpsCallObserver, createMetrics } from '../src/metrics.js';
 import {
   CAPACITY_WINDOW_WORKFLOW,
   SA,
+  controllerWorkflowId,
   parseIsoDuration,
   parseWindowId,
   searchAttributeRegistrations,
@@ -36,7 +37,8 @@ import {
 } from '../src/shared/index.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import type { WorkerSpec } from './worker.js';
-import { formatTable, mean, misses, percentile, ratio, type BenchArgs, type Row } from './stats.js';
+import { cpuOfPid, rssOfPid } from './proc.js';
+import { formatTable, mean, misses, peakOverlap, percentile, ratio, type BenchArgs, type Row } from './stats.js';
 
 interface Sizes {
   /** Requests per create run (4 runs: raw, API, API, raw). */
@@ -83,16 +85,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** VmRSS of a process, in MB (Linux /proc); NaN elsewhere. */
-function rssOfPid(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
-}
 const selfRssMB = () => process.memoryUsage().rss / 1024 / 1024;
 
 /** Runs fn over items with a fixed number of workers; returns per-item latencies (ms) and the wall time (s). */
@@ -114,6 +106,13 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) =
   return { latencies, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** CPU seconds this process and the Temporal server spent while fn ran (the raw loops run here). */
+async function withCpu<T>(serverPid: number | undefined, fn: () => Promise<T>): Promise<{ result: T; self: number; server: number }> {
+  const [self0, server0] = [cpuOfPid(process.pid), cpuOfPid(serverPid)];
+  const result = await fn();
+  return { result, self: cpuOfPid(process.pid) - self0, server: cpuOfPid(serverPid) - server0 };
+}
+
 interface Stack {
   config: Config;
   client: Client;
@@ -128,18 +127,27 @@ interface Stack {
   logFile: string;
 }
 
+/**
+ * `node --cpu-prof` is not allowed in NODE_OPTIONS, so a profiled bench process hands its own --cpu-prof*
+ * flags to its children (worker, autocannon, bundler): each writes its own profile into the same directory.
+ */
+const profileArgv = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
+const childExecArgv = ['--import', 'tsx', ...profileArgv];
+
 /** Runs a TypeScript file of bench/ in a child process; resolves when it exits 0. */
 function child(script: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', path.join(here, script), ...args], { stdio: 'inherit' });
+    const c = spawn(process.execPath, [...childExecArgv, path.join(here, script), ...args], { stdio: 'inherit' });
     c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${script} exited with ${code}`))));
   });
 }
 
 async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir: string): Promise<Stack> {
   // The production worker loads a prebuilt bundle too (npm run build); made in a child, off this process's RSS.
+  // ... and runs compiled JavaScript (node dist/src/main.js), not TypeScript through tsx: both made in a child.
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
-  const bundle = child('bundle.ts', [bundlePath]).then(() => bundlePath);
+  const jsDir = path.join(workDir, 'js');
+  const bundle = child('bundle.ts', [bundlePath, jsDir]).then(() => bundlePath);
   bundle.catch(() => undefined);
   const cloudApiKey = `bench-cloud-key-${randomBytes(12).toString('hex')}`;
   const env: Record<string, string> = {
@@ -195,7 +203,7 @@ async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir
         logFile: path.join(workDir, 'worker.log'),
       };
       writeFileSync(specFile, JSON.stringify(spec));
-      const w = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'worker.ts'), specFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const w = spawn(process.execPath, [...profileArgv, path.join(jsDir, 'bench', 'worker.js'), specFile], { stdio: ['ignore', 'pipe', 'inherit'] });
       worker = w;
       await new Promise<void>((resolve, reject) => {
         w.once('exit', (code) => reject(new Error(`the worker exited with ${code} before it was ready`)));
@@ -249,6 +257,7 @@ async function load(spec: LoadSpec, workDir: string): Promise<LoadResult> {
  * API adds, so the baseline leaves it out. checkBaselineShape() warns when the two drift apart.
  */
 function rawStart(stack: Stack, namespace: string, duration: string) {
+  // As the route: a window without an Idempotency-Key gets its namespace and a random nonce as workflow id.
   const now = Date.now();
   const endAt = new Date(now + (parseIsoDuration(duration) as number)).toISOString();
   const input: CapacityWindowInput = { namespace, trus: BODY.trus, duration, reason: BODY.reason, requestedBy: BODY.requestedBy, policy: stack.config.policy };
@@ -258,10 +267,10 @@ function rawStart(stack: Stack, namespace: string, duration: string) {
   } satisfies WindowMemo;
   return stack.client.workflow.start(CAPACITY_WINDOW_WORKFLOW, {
     taskQueue: stack.config.temporal.taskQueue,
-    workflowId: windowWorkflowId(namespace),
+    workflowId: windowWorkflowId(namespace, randomBytes(8).toString('hex')),
     args: [input],
     memo,
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
     workflowIdConflictPolicy: 'FAIL',
     typedSearchAttributes: [
       { key: SA.namespace, value: namespace },
@@ -292,8 +301,8 @@ async function startedShape(client: Client, workflowId: string): Promise<string[
 }
 
 /** Empty when the raw baseline starts the same shape of workflow as the API; else the differences. */
-async function checkBaselineShape(stack: Stack, apiNs: string, rawNs: string): Promise<string[]> {
-  const [api, raw] = await Promise.all([startedShape(stack.client, windowWorkflowId(apiNs)), startedShape(stack.client, windowWorkflowId(rawNs))]);
+async function checkBaselineShape(stack: Stack, apiWorkflowId: string, rawWorkflowId: string): Promise<string[]> {
+  const [api, raw] = await Promise.all([startedShape(stack.client, apiWorkflowId), startedShape(stack.client, rawWorkflowId)]);
   return [...api.filter((k) => !raw.includes(k)).map((k) => `only API: ${k}`), ...raw.filter((k) => !api.includes(k)).map((k) => `only raw: ${k}`)];
 }
 
@@ -301,15 +310,48 @@ interface SideFigures {
   throughput: number;
   p50: number;
   p99: number;
+  /** CPU milliseconds per request: this process (API or raw client), the Temporal server, the load generator. */
+  cpuMs: { self: number; server: number; load: number };
+}
+
+interface RunFigures {
+  count: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  /** CPU seconds over the run; load is 0 for the raw loop, which runs in this process. */
+  cpu: { self: number; server: number; load: number };
 }
 
 /** Per-side figures over the ABBA runs: total requests / total time, mean of the runs' percentiles. */
-function side(runs: Array<{ count: number; seconds: number; p50: number; p99: number }>): SideFigures {
+function side(runs: RunFigures[]): SideFigures {
+  const count = runs.reduce((a, r) => a + r.count, 0);
+  const perRequest = (k: keyof RunFigures['cpu']) => (1000 * runs.reduce((a, r) => a + r.cpu[k], 0)) / count;
   return {
-    throughput: runs.reduce((a, r) => a + r.count, 0) / runs.reduce((a, r) => a + r.seconds, 0),
+    throughput: count / runs.reduce((a, r) => a + r.seconds, 0),
     p50: mean(runs.map((r) => r.p50)),
     p99: mean(runs.map((r) => r.p99)),
+    cpuMs: { self: perRequest('self'), server: perRequest('server'), load: perRequest('load') },
   };
+}
+
+/** Where one request's CPU went, and how many of the machine's CPUs the side kept busy. */
+const cpuNote = (s: SideFigures, self: string) => {
+  const { self: a, server: b, load: c } = s.cpuMs;
+  const cores = ((a + b + c) * s.throughput) / 1000;
+  return `${self} ${a.toFixed(2)} + Temporal server ${b.toFixed(2)}${c > 0 ? ` + autocannon ${c.toFixed(2)}` : ''} ms/request (${cores.toFixed(1)} of ${os.cpus().length} CPUs busy)`;
+};
+
+/** The API run's figures, with the CPU the load child measured over exactly its run (see LoadSpec.cpuPids). */
+function apiRun(x: LoadResult): RunFigures {
+  const [self, server] = x.pidCpuSeconds;
+  return { count: x.ok, seconds: x.durationSeconds, p50: x.latencyMs.p50, p99: x.latencyMs.p99, cpu: { self, server, load: x.cpuSeconds } };
+}
+
+/** The raw loop's figures, with its CPU. */
+function rawRun(r: { result: { latencies: number[]; seconds: number }; self: number; server: number }): RunFigures {
+  const x = r.result;
+  return { count: x.latencies.length, seconds: x.seconds, p50: percentile(x.latencies, 50), p99: percentile(x.latencies, 99), cpu: { self: r.self, server: r.server, load: 0 } };
 }
 
 async function getWindow(stack: Stack, id: string): Promise<CapacityChange> {
@@ -334,10 +376,21 @@ const opTime = (stack: Stack, opId: string | null | undefined, which: 'startedTi
   return t ? t.getTime() : Number.NaN;
 };
 
-/** Polls GET for every id (a few at a time) until each window's workflow has closed. */
+/**
+ * Waits until each window's workflow has closed, then returns each as GET shows it. While windows run it asks
+ * Temporal visibility one count a second: polling GET for every window (as this did) put hundreds of API
+ * requests and describes a second on the machine while the reverts it measures ran. A window visibility has
+ * not caught up with is still found RUNNING by the GET round, which then polls the few left.
+ */
 async function waitClosed(stack: Stack, ids: string[], timeoutMs: number): Promise<CapacityChange[]> {
-  const done = new Map<string, CapacityChange>();
   const deadline = Date.now() + timeoutMs;
+  const running = `WorkflowType = '${CAPACITY_WINDOW_WORKFLOW}' AND TaskQueue = '${stack.config.temporal.taskQueue}' AND ExecutionStatus = 'Running'`;
+  let left = Number.POSITIVE_INFINITY;
+  while (left > 0 && Date.now() < deadline) {
+    left = (await stack.client.workflow.count(running)).count;
+    if (left > 0) await sleep(1_000);
+  }
+  const done = new Map<string, CapacityChange>();
   while (done.size < ids.length) {
     if (Date.now() > deadline) throw new Error(`${ids.length - done.size} of ${ids.length} windows still running after ${timeoutMs} ms`);
     await pool(ids.filter((id) => !done.has(id)), 8, async (id) => {
@@ -374,10 +427,60 @@ function revertLateness(stack: Stack, windows: CapacityChange[]): Lateness {
   return out;
 }
 
-async function terminateAll(stack: Stack, nsList: string[]): Promise<void> {
-  await pool(nsList, 16, async (ns) => {
+/** Milliseconds since the epoch of a protobuf Timestamp. */
+const tsMs = (ts: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+  ts ? Number(ts.seconds ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6) : Number.NaN;
+
+interface VerifyLags {
+  /** The controller scheduled its verify activity -> a worker started it (free activity slots, polling). */
+  queued: number[];
+  /** The emulator finished the operation -> the controller's verify activity completed (polling, the read, the completion). */
+  activity: number[];
+  /** The verify activity completed -> the controller's next workflow task started. */
+  controller: number[];
+  /** That workflow task -> the window recorded the step (the controller's signal, then the window's own workflow task). */
+  window: number[];
+}
+
+/**
+ * Splits "operation finished -> the window's VERIFY (or REVERT_VERIFY) step SUCCEEDED" in three, from the
+ * namespace controller's history (it runs the Cloud Ops activities and tells the windows by signal): the
+ * verify activity, the controller's workflow task, the window's. The activity is the one for the window's
+ * operation id. Read after the measurement, so the reads do not load the server while it is measured.
+ */
+async function verifyLags(stack: Stack, windows: CapacityChange[], which: 'apply' | 'revert'): Promise<VerifyLags> {
+  const out: VerifyLags = { queued: [], activity: [], controller: [], window: [] };
+  await pool(windows, 8, async (w) => {
+    const result = w.result as CapacityWindowResult | null;
+    const opId = which === 'apply' ? result?.applyOperationId : result?.revertOperationId;
+    const finished = opTime(stack, opId, 'finishedTime');
+    const recorded = stepAt(w, which === 'apply' ? 'VERIFY' : 'REVERT_VERIFY');
+    if (!Number.isFinite(finished)) return;
+    const events = (await stack.client.workflow.getHandle(controllerWorkflowId(w.namespace)).fetchHistory()).events ?? [];
+    const verify = events.find((e) => {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a?.activityType?.name !== 'verifyCapacity' || !a.input?.payloads?.[0]) return false;
+      return (defaultPayloadConverter.fromPayload(a.input.payloads[0]) as { asyncOperationId?: string }).asyncOperationId === opId;
+    });
+    const completedAt = verify ? events.findIndex((e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1) === Number(verify.eventId)) : -1;
+    if (completedAt < 0) return;
+    const completed = tsMs(events[completedAt].eventTime);
+    const started = events.find((e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId ?? -1) === Number(verify!.eventId));
+    if (started) out.queued.push((tsMs(started.eventTime) - tsMs(verify!.eventTime)) / 1000);
+    const taskStarted = tsMs(events.slice(completedAt).find((e) => e.workflowTaskStartedEventAttributes)?.eventTime);
+    out.activity.push((completed - finished) / 1000);
+    if (Number.isFinite(taskStarted)) {
+      out.controller.push((taskStarted - completed) / 1000);
+      out.window.push((recorded - taskStarted) / 1000);
+    }
+  });
+  return out;
+}
+
+async function terminateAll(stack: Stack, workflowIds: string[]): Promise<void> {
+  await pool(workflowIds, 16, async (workflowId) => {
     try {
-      await stack.client.workflow.getHandle(windowWorkflowId(ns)).terminate('benchmark: create/status phase done');
+      await stack.client.workflow.getHandle(workflowId).terminate('benchmark: create/status phase done');
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
@@ -398,6 +501,9 @@ interface ScaleFigures {
   serverRssBeforeMB: number;
   serverRssPeakMB: number;
   lateness: Lateness;
+  revertLags: VerifyLags;
+  /** CPU seconds from the first create to the last window closed, and that span's wall time. */
+  cpu: { worker: number; server: number; api: number; load: number; wallSeconds: number };
 }
 
 export async function runBench(args: BenchArgs, tlsDir: string): Promise<number> {
@@ -429,43 +535,48 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
   try {
     // ---- 1. create: API vs raw client.workflow.start, same workflow and input, same concurrency, ABBA order.
     log('1/5 create throughput and latency');
+    // The API process (this one) and the Temporal server: the load child reads their CPU over its exact run.
+    const cpuPids = [process.pid, server.process.pid].filter((p): p is number => p !== undefined);
     const createNs = (tag: string, n: number) => namespaces(stack, tag, n + 2 * C + 8);
     const apiCreate = (nsList: string[], n: number) =>
-      load({ url: stack.baseUrl, connections: C, amount: n, method: 'POST', body: { ...BODY, duration: 'PT1H' }, namespaces: nsList }, workDir);
-    const rawCreate = (nsList: string[], n: number) => pool(nsList.slice(0, n), C, (ns) => rawStart(stack, ns, 'PT1H'));
+      load({ url: stack.baseUrl, connections: C, amount: n, method: 'POST', body: { ...BODY, duration: 'PT1H' }, namespaces: nsList, cpuPids }, workDir);
+    // Every workflow phases 1-3 start, API and raw alike, to terminate before the worker starts.
     const used: string[] = [];
+    const apiWorkflowIds = (ids: string[]) => ids.map((id) => parseWindowId(id)?.workflowId ?? id);
+    const rawCreate = (nsList: string[], n: number) =>
+      withCpu(server.process.pid, () => pool(nsList.slice(0, n), C, async (ns) => used.push((await rawStart(stack, ns, 'PT1H')).workflowId)));
     const warmApi = createNs('wa', WARMUP);
     const warmRaw = createNs('wr', WARMUP);
-    used.push(...warmApi, ...warmRaw);
     const warm = await apiCreate(warmApi, WARMUP);
+    used.push(...apiWorkflowIds(warm.ids));
     await rawCreate(warmRaw, WARMUP);
-    const drift = await checkBaselineShape(stack, warmApi[0], warmRaw[0]);
+    const drift = await checkBaselineShape(stack, apiWorkflowIds(warm.ids)[0], used[used.length - 1]);
     if (drift.length > 0) notes.push(`The raw create baseline differs in shape from what the API starts: ${drift.join('; ')}. Update rawStart() in bench/suite.ts.`);
-    const apiRuns: Array<{ count: number; seconds: number; p50: number; p99: number }> = [];
-    const rawRuns: typeof apiRuns = [];
+    const apiRuns: RunFigures[] = [];
+    const rawRuns: RunFigures[] = [];
     const apiIds: string[] = [...warm.ids];
     for (const [i, which] of (['raw', 'api', 'api', 'raw'] as const).entries()) {
       const nsList = createNs(`c${i}`, sizes.createRequests);
-      used.push(...nsList);
       if (which === 'api') {
         const r = await apiCreate(nsList, sizes.createRequests);
         apiIds.push(...r.ids);
-        apiRuns.push({ count: r.ok, seconds: r.durationSeconds, p50: r.latencyMs.p50, p99: r.latencyMs.p99 });
+        used.push(...apiWorkflowIds(r.ids));
+        apiRuns.push(apiRun(r));
       } else {
-        const r = await rawCreate(nsList, sizes.createRequests);
-        rawRuns.push({ count: r.latencies.length, seconds: r.seconds, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99) });
+        rawRuns.push(rawRun(await rawCreate(nsList, sizes.createRequests)));
       }
     }
     // Diagnostic, one run: the raw start preceded by the Cloud Ops read the route makes before starting.
     const readNs = createNs('cr', sizes.createRequests);
-    used.push(...readNs);
-    const withRead = await pool(readNs.slice(0, sizes.createRequests), C, async (ns) => {
-      await stack.capacity.readCapacity(ns);
-      await rawStart(stack, ns, 'PT1H');
-    });
+    const withRead = await withCpu(server.process.pid, () =>
+      pool(readNs.slice(0, sizes.createRequests), C, async (ns) => {
+        await stack.capacity.readCapacity(ns);
+        used.push((await rawStart(stack, ns, 'PT1H')).workflowId);
+      }),
+    );
     const apiC = side(apiRuns);
     const rawC = side(rawRuns);
-    const readC = side([{ count: withRead.latencies.length, seconds: withRead.seconds, p50: percentile(withRead.latencies, 50), p99: percentile(withRead.latencies, 99) }]);
+    const readC = side([rawRun(withRead)]);
     const createThroughputRatio = ratio(apiC.throughput, rawC.throughput);
     const createP99Ratio = ratio(apiC.p99, rawC.p99);
     const runsNote = `${sizes.createRequests} requests x 2 runs per side, concurrency ${C}`;
@@ -473,9 +584,15 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
       { section: '1', figure: 'create throughput, API / raw start', value: createThroughputRatio, target: { op: '>=', value: 0.9 }, baseline: `API ${apiC.throughput.toFixed(0)}/s vs raw ${rawC.throughput.toFixed(0)}/s; ${runsNote}` },
       { section: '1', figure: 'create p99 latency, API / raw start', value: createP99Ratio, target: { op: '<=', value: 1.2 }, baseline: `API ${apiC.p99.toFixed(1)} ms vs raw ${rawC.p99.toFixed(1)} ms` },
       { section: '1', figure: 'create p50 latency, API / raw start', value: ratio(apiC.p50, rawC.p50), baseline: `API ${apiC.p50.toFixed(1)} ms vs raw ${rawC.p50.toFixed(1)} ms` },
+      {
+        section: '1',
+        figure: 'create CPU per request, API side / raw side (load generator left out)',
+        value: ratio(apiC.cpuMs.self + apiC.cpuMs.server, rawC.cpuMs.self + rawC.cpuMs.server),
+        baseline: `API: ${cpuNote(apiC, 'API process (with the in-process Cloud Ops emulator)')}; raw: ${cpuNote(rawC, 'bench process')}`,
+      },
       { section: '1', figure: 'create throughput, API / (Cloud Ops read + raw start)', value: ratio(apiC.throughput, readC.throughput), baseline: `diagnostic, 1 run: ${readC.throughput.toFixed(0)}/s, p50 ${readC.p50.toFixed(1)} ms, p99 ${readC.p99.toFixed(1)} ms; the route reads the namespace's capacity before it starts` },
     );
-    Object.assign(json, { createThroughputRatio, createP99Ratio, createApiPerSecond: apiC.throughput, createRawPerSecond: rawC.throughput, createApiP99Ms: apiC.p99, createRawP99Ms: rawC.p99 });
+    Object.assign(json, { createThroughputRatio, createP99Ratio, createApiPerSecond: apiC.throughput, createRawPerSecond: rawC.throughput, createApiP99Ms: apiC.p99, createRawP99Ms: rawC.p99, createCpuMs: { api: apiC.cpuMs, raw: rawC.cpuMs } });
 
     // ---- 2. status: GET /v1/capacity-changes/{id} vs raw describe (what the route reads: one describe).
     log('2/5 status reads');
@@ -484,22 +601,20 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
       const p = parseWindowId(id)!;
       return stack.client.workflow.getHandle(p.workflowId, p.runId);
     });
-    const apiStatus = () => load({ url: stack.baseUrl, connections: C, amount: sizes.statusRequests, method: 'GET', paths }, workDir);
+    const apiStatus = () => load({ url: stack.baseUrl, connections: C, amount: sizes.statusRequests, method: 'GET', paths, cpuPids }, workDir);
     const rawStatus = () => {
       const items = Array.from({ length: sizes.statusRequests }, (_, i) => handles[i % handles.length]);
-      return pool(items, C, (h) => h.describe());
+      return withCpu(server.process.pid, () => pool(items, C, (h) => h.describe()));
     };
     await load({ url: stack.baseUrl, connections: C, amount: WARMUP * 4, method: 'GET', paths }, workDir);
     await pool(handles.slice(0, WARMUP * 4), C, (h) => h.describe());
-    const apiS: typeof apiRuns = [];
-    const rawS: typeof apiRuns = [];
+    const apiS: RunFigures[] = [];
+    const rawS: RunFigures[] = [];
     for (const which of ['raw', 'api', 'api', 'raw'] as const) {
       if (which === 'api') {
-        const r = await apiStatus();
-        apiS.push({ count: r.ok, seconds: r.durationSeconds, p50: r.latencyMs.p50, p99: r.latencyMs.p99 });
+        apiS.push(apiRun(await apiStatus()));
       } else {
-        const r = await rawStatus();
-        rawS.push({ count: r.latencies.length, seconds: r.seconds, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99) });
+        rawS.push(rawRun(await rawStatus()));
       }
     }
     const apiSt = side(apiS);
@@ -508,8 +623,14 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     rows.push(
       { section: '2', figure: 'status throughput, API GET / raw describe', value: statusThroughputRatio, target: { op: '>=', value: 0.9 }, baseline: `API ${apiSt.throughput.toFixed(0)}/s vs raw ${rawSt.throughput.toFixed(0)}/s; ${sizes.statusRequests} reads x 2 runs per side, concurrency ${C}` },
       { section: '2', figure: 'status p99 latency, API GET / raw describe', value: ratio(apiSt.p99, rawSt.p99), baseline: `API ${apiSt.p99.toFixed(1)} ms vs raw ${rawSt.p99.toFixed(1)} ms` },
+      {
+        section: '2',
+        figure: 'status CPU per request, API side / raw side (load generator left out)',
+        value: ratio(apiSt.cpuMs.self + apiSt.cpuMs.server, rawSt.cpuMs.self + rawSt.cpuMs.server),
+        baseline: `API: ${cpuNote(apiSt, 'API process')}; raw: ${cpuNote(rawSt, 'bench process')}`,
+      },
     );
-    Object.assign(json, { statusThroughputRatio, statusApiPerSecond: apiSt.throughput, statusRawPerSecond: rawSt.throughput, statusP99Ratio: ratio(apiSt.p99, rawSt.p99) });
+    Object.assign(json, { statusThroughputRatio, statusApiPerSecond: apiSt.throughput, statusRawPerSecond: rawSt.throughput, statusP99Ratio: ratio(apiSt.p99, rawSt.p99), statusCpuMs: { api: apiSt.cpuMs, raw: rawSt.cpuMs } });
 
     // ---- 3. HTTP ceiling: /healthz on the same Fastify instance.
     log('3/5 HTTP ceiling (/healthz)');
@@ -539,10 +660,15 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     const activeLag = vWindows.map((w) => (stepAt(w, 'VERIFY') - stepAt(w, 'APPLY', 'STARTED')) / 1000);
     if (verifiedLag.some((x) => !Number.isFinite(x))) throw new Error('a window has no VERIFY step or no apply operation');
     const verifiedP99Seconds = percentile(verifiedLag, 99);
+    const vLags = await verifyLags(stack, vWindows, 'apply');
     rows.push(
       { section: '4', figure: 'time to verified p50 (s)', value: percentile(verifiedLag, 50), unit: ' s', baseline: `${vWindows.length} windows; from the emulator's operation finishedTime to VERIFY SUCCEEDED` },
       { section: '4', figure: 'time to verified p99 (s)', value: verifiedP99Seconds, unit: ' s', target: { op: '<=', value: 1 }, baseline: `the seed waited a fixed 120 s; emulator operation time ${sizes.applyDelayMs} ms not included` },
       { section: '4', figure: 'APPLY started to VERIFY succeeded p50 (s)', value: percentile(activeLag, 50), unit: ' s', baseline: `includes the emulator's ${sizes.applyDelayMs} ms operation time` },
+      { section: '4', figure: 'time to verified: verify activity schedule-to-start p99 (s)', value: percentile(vLags.queued, 99), unit: ' s', baseline: 'the controller scheduled the verify activity -> the worker started it' },
+      { section: '4', figure: 'time to verified: verify activity p99 (s)', value: percentile(vLags.activity, 99), unit: ' s', baseline: "operation finished -> the controller's verify activity completed (polling every checkDuration, the namespace read)" },
+      { section: '4', figure: 'time to verified: controller task p99 (s)', value: percentile(vLags.controller, 99), unit: ' s', baseline: "-> the controller's next workflow task started" },
+      { section: '4', figure: 'time to verified: window p99 (s)', value: percentile(vLags.window, 99), unit: ' s', baseline: "-> the window recorded VERIFY SUCCEEDED (the controller's signal, the window's workflow task)" },
     );
     Object.assign(json, { verifiedP50Seconds: percentile(verifiedLag, 50), verifiedP99Seconds, verifiedWindows: vWindows.length });
 
@@ -551,18 +677,28 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     const scale: ScaleFigures[] = [];
     for (const [i, n] of sizes.scale.entries()) {
       log(`5/5 scale: ${n} concurrently active windows`);
-      scale.push(await scaleRun(stack, n, i, createRateIdle, serverRss, workDir, C));
+      scale.push(await scaleRun(stack, n, i, createRateIdle, serverRss, () => cpuOfPid(server.process.pid), workDir, C));
     }
     for (const s of scale) {
       const tag = `${s.windows} windows`;
       rows.push(
-        { section: '5', figure: `${tag}: peak concurrently active`, value: s.peakActive, baseline: `count (provisioned namespaces, sampled every 250 ms); ${s.schedules} recurring schedules present` },
+        { section: '5', figure: `${tag}: peak concurrently active`, value: s.peakActive, baseline: `count (the emulator's apply-to-revert times of each namespace); ${s.schedules} recurring schedules present` },
         { section: '5', figure: `${tag}: creation rate / idle create rate`, value: ratio(s.creationPerSecond, createRateIdle), baseline: `${s.creationPerSecond.toFixed(0)}/s with the worker busy vs ${createRateIdle.toFixed(0)}/s in phase 1` },
         { section: '5', figure: `${tag}: revert lateness p50 (s)`, value: percentile(s.lateness.verified, 50), unit: ' s', baseline: `endAt -> revert verified (result.revertedAt); includes the emulator's ${sizes.applyDelayMs} ms` },
         { section: '5', figure: `${tag}: revert lateness p99 (s)`, value: percentile(s.lateness.verified, 99), unit: ' s', target: { op: '<=', value: 2 } },
         { section: '5', figure: `${tag}: revert request lateness p99 (s)`, value: percentile(s.lateness.requested, 99), unit: ' s', baseline: "endAt -> the revert's UpdateNamespace reached Cloud Ops" },
         { section: '5', figure: `${tag}: end timer lateness p99 (s)`, value: percentile(s.lateness.timer, 99), unit: ' s', baseline: 'endAt -> WAIT SUCCEEDED (the durable timer fired and its workflow task ran)' },
         { section: '5', figure: `${tag}: revert verification p99 (s)`, value: percentile(s.lateness.verify, 99), unit: ' s', baseline: 'the emulator finished the revert -> REVERT_VERIFY SUCCEEDED' },
+        { section: '5', figure: `${tag}: revert verification: verify activity schedule-to-start p99 (s)`, value: percentile(s.revertLags.queued, 99), unit: ' s', baseline: 'the controller scheduled the verify activity -> the worker started it' },
+        { section: '5', figure: `${tag}: revert verification: verify activity p99 (s)`, value: percentile(s.revertLags.activity, 99), unit: ' s', baseline: "the revert operation finished -> the controller's verify activity completed" },
+        { section: '5', figure: `${tag}: revert verification: controller task p99 (s)`, value: percentile(s.revertLags.controller, 99), unit: ' s', baseline: "-> the controller's next workflow task started" },
+        { section: '5', figure: `${tag}: revert verification: window p99 (s)`, value: percentile(s.revertLags.window, 99), unit: ' s', baseline: '-> the window recorded REVERT_VERIFY SUCCEEDED' },
+        {
+          section: '5',
+          figure: `${tag}: CPU per window (ms), worker + Temporal server + API`,
+          value: (1000 * (s.cpu.worker + s.cpu.server + s.cpu.api)) / s.windows,
+          baseline: `worker ${((1000 * s.cpu.worker) / s.windows).toFixed(0)} + Temporal server ${((1000 * s.cpu.server) / s.windows).toFixed(0)} + API process (with the emulator and the bench driver) ${((1000 * s.cpu.api) / s.windows).toFixed(0)} ms, autocannon ${((1000 * s.cpu.load) / s.windows).toFixed(0)} ms more; ${((s.cpu.worker + s.cpu.server + s.cpu.api + s.cpu.load) / s.cpu.wallSeconds).toFixed(1)} of ${os.cpus().length} CPUs busy on average over ${s.cpu.wallSeconds.toFixed(0)} s, load average ${os.loadavg()[0].toFixed(1)} at the end`,
+        },
         { section: '5', figure: `${tag}: worker process RSS peak (MB)`, value: s.workerRssPeakMB, unit: ' MB', target: { op: '<=', value: 400 }, baseline: `its own process, as ROLE=worker; ${s.workerRssBeforeMB.toFixed(0)} MB before` },
         { section: '5', figure: `${tag}: API process RSS peak (MB)`, value: s.rssPeakMB, unit: ' MB', baseline: `the bench process: API, emulator and bench driver (an upper bound); ${s.rssBeforeMB.toFixed(0)} MB before, heap peak ${s.heapPeakMB.toFixed(0)} MB` },
         { section: '5', figure: `${tag}: Temporal dev server RSS peak (MB)`, value: s.serverRssPeakMB, unit: ' MB', baseline: `${s.serverRssBeforeMB.toFixed(0)} MB before (in-memory SQLite: it keeps every closed workflow)` },
@@ -600,6 +736,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
         apiRssPeakMB: s.rssPeakMB,
         serverRssBeforeMB: s.serverRssBeforeMB,
         serverRssPeakMB: s.serverRssPeakMB,
+        cpuMsPerWindow: { worker: (1000 * s.cpu.worker) / s.windows, server: (1000 * s.cpu.server) / s.windows, api: (1000 * s.cpu.api) / s.windows },
       })),
     });
   } finally {
@@ -642,6 +779,7 @@ async function scaleRun(
   round: number,
   createRateIdle: number,
   serverRss: () => number,
+  serverCpu: () => number,
   workDir: string,
   concurrency: number,
 ): Promise<ScaleFigures> {
@@ -673,18 +811,15 @@ async function scaleRun(
   const workerRss = () => rssOfPid(stack.workerPid());
   const workerRssBeforeMB = workerRss();
   let workerRssPeakMB = workerRssBeforeMB;
-  let peakActive = 0;
   const wNs = namespaces(stack, `w${round}`, n + 2 * concurrency + 8);
-  const windowNs = wNs;
   const sampler = setInterval(() => {
     rssPeakMB = Math.max(rssPeakMB, selfRssMB());
     heapPeakMB = Math.max(heapPeakMB, process.memoryUsage().heapUsed / 2 ** 20);
     serverRssPeakMB = Math.max(serverRssPeakMB, serverRss());
     workerRssPeakMB = Math.max(workerRssPeakMB, workerRss());
-    let active = 0;
-    for (const ns of windowNs) if ('provisioned' in stack.emulator.state.getNamespace(ns).capacity) active++;
-    peakActive = Math.max(peakActive, active);
   }, 250);
+  const cpuNow = () => ({ worker: cpuOfPid(stack.workerPid()), server: serverCpu(), api: cpuOfPid(process.pid), at: performance.now() });
+  const cpu0 = cpuNow();
   try {
     // Long enough that every window is created and verified before the first one ends.
     const durationS = Math.max(20, Math.ceil((3 * n) / createRateIdle) + 15);
@@ -696,11 +831,26 @@ async function scaleRun(
     // The windows end one by one from about durationS after the first was created; wait for all.
     await sleep(durationS * 1000);
     const windows = await waitClosed(stack, r.ids, 300_000);
+    const cpu1 = cpuNow();
     return {
+      cpu: {
+        worker: cpu1.worker - cpu0.worker,
+        server: cpu1.server - cpu0.server,
+        api: cpu1.api - cpu0.api,
+        load: r.cpuSeconds,
+        wallSeconds: (cpu1.at - cpu0.at) / 1000,
+      },
       windows: n,
       schedules,
       creationPerSecond,
-      peakActive,
+      // Exact, from the emulator's own times (apply fulfilled -> revert fulfilled), where a count sampled every
+      // 250 ms read every namespace in the API's event loop while the windows it measured ran.
+      peakActive: peakOverlap(
+        windows.map((w) => {
+          const result = w.result as CapacityWindowResult | null;
+          return [opTime(stack, result?.applyOperationId, 'finishedTime'), opTime(stack, result?.revertOperationId, 'finishedTime')] as const;
+        }),
+      ),
       rssBeforeMB,
       rssPeakMB,
       heapPeakMB,
@@ -709,6 +859,8 @@ async function scaleRun(
       serverRssBeforeMB,
       serverRssPeakMB,
       lateness: revertLateness(stack, windows),
+      // After the run, so the history reads do not load the server while it is measured.
+      revertLags: await verifyLags(stack, windows, 'revert'),
     };
   } finally {
     clearInterval(sampler);

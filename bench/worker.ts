@@ -1,5 +1,6 @@
 // The benchmark's worker, in its own process as with ROLE=worker in production, so that its RSS is its own.
-// Usage (from bench/suite.ts): node --import tsx bench/worker.ts <spec.json>; prints "ready" once polling,
+// Usage (from bench/suite.ts): node <work dir>/js/bench/worker.js <spec.json>, compiled by bench/bundle.ts as
+// production runs compiled JavaScript (node --import tsx bench/worker.ts works too); prints "ready" once polling,
 // drains and exits on SIGTERM. GRPC_DEFAULT_SSL_ROOTS_FILE_PATH (set by bench/run.ts) is inherited, so the
 // emulator's certificate is trusted.
 import { readFileSync } from 'node:fs';

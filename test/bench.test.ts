@@ -1,6 +1,6 @@
 // The benchmark's pure parts only. Speed targets live in `npm run bench`, never in tests.
 import t from 'tap';
-import { distinct, fmt, formatTable, mean, misses, parseArgs, percentile, ratio, verdict, type Row } from '../bench/stats.js';
+import { distinct, fmt, formatTable, mean, misses, parseArgs, peakOverlap, percentile, procStatCpuSeconds, ratio, verdict, type Row } from '../bench/stats.js';
 
 t.test('percentile is nearest-rank over unsorted samples', async (t) => {
   const samples = [5, 1, 4, 2, 3, 10, 9, 8, 7, 6];
@@ -65,4 +65,19 @@ t.test('command-line options', async (t) => {
   t.same(parseArgs(['--large', '--json']), { large: true, tiny: false, json: true });
   t.throws(() => parseArgs(['--huge']), /unknown option/);
   t.throws(() => parseArgs(['--large', '--tiny']), /exclude/);
+});
+
+t.test('CPU seconds from /proc/<pid>/stat, whatever the command name holds', async (t) => {
+  // utime 250 and stime 50 ticks (fields 14 and 15), at 100 ticks a second.
+  const rest = '2289 0 -1 4194304 99 0 0 0 250 50 0 0 20 0 1 0 941673 3133440 412';
+  t.equal(procStatCpuSeconds(`8827 (node) R 8825 8825 ${rest}`), 3);
+  t.equal(procStatCpuSeconds(`8827 (a (b) c) S 1 8825 ${rest}`), 3, 'spaces and parentheses in the name');
+  t.ok(Number.isNaN(procStatCpuSeconds('garbage')));
+});
+
+t.test('peakOverlap counts the most intervals open at once', async (t) => {
+  t.equal(peakOverlap([]), 0);
+  t.equal(peakOverlap([[0, 10], [5, 15], [12, 20]]), 2);
+  t.equal(peakOverlap([[0, 10], [10, 20]]), 1, 'an end and a start at the same instant do not overlap');
+  t.equal(peakOverlap([[0, 10], [1, 9], [2, 8], [3, Number.NaN]]), 3, 'an interval without an end is left out');
 });

@@ -10,7 +10,6 @@ import {
   SA,
   controllerSignal,
   controllerWorkflowId,
-  sameTarget,
   type CapacityTarget,
   type ControllerInput,
   type ControllerMessage,
@@ -79,15 +78,16 @@ export function createActivities(deps: ActivityDeps) {
 
     /**
      * What the namespace has before its controller changes anything; someone else's request in progress is waited
-     * out by retries. `consistent` is false when the spec asks for something else than the namespace has.
+     * out by retries. `requested` is what the spec asks for: something else than `current` after a change that
+     * never showed up.
      */
-    async readBaseline(input: { namespace: string }): Promise<{ current: CapacityTarget; consistent: boolean }> {
+    async readBaseline(input: { namespace: string }): Promise<{ current: CapacityTarget; requested: CapacityTarget | null }> {
       try {
         const view = await deps.capacity.readCapacity(input.namespace);
         if (view.latestRequest?.state === 'IN_PROGRESS') {
           throw ApplicationFailure.retryable('a capacity request is in progress on the namespace', 'RequestInProgress');
         }
-        return { current: view.current, consistent: !!view.requested && sameTarget(view.requested, view.current) };
+        return { current: view.current, requested: view.requested ?? null };
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
         toFailure(err);

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Client } from '@temporalio/client';
@@ -37,6 +37,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     // Fastify's defaults strip unknown fields and coerce "4" to 4; a capacity request must be exactly what was meant.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
+    logController: new OneLinePerRequest(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Only JSON bodies: without this a text/plain body reaches validation and gets a confusing 400, not a 415.
@@ -53,4 +54,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(capacitySchedules, { deps });
   await app.register(namespaces, { deps });
   return app;
+}
+
+/**
+ * Fastify logs two info lines per request: "incoming request" (the request) and "request completed" (the status
+ * and time). One line, written when the answer is sent, carries both, at half the serialising, redacting and
+ * writing per request (the benchmark's profile had logging at about a tenth of the API's CPU for GET). Every
+ * other line Fastify logs (errors, aborted streams) is unchanged.
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }

@@ -42,6 +42,10 @@ const { readBaseline, notifySlack } = proxyActivities<Activities>({
   retry: RETRY,
 });
 
+function consistent(read: { current: CapacityTarget; requested: CapacityTarget | null }): boolean {
+  return read.requested !== null && sameTarget(read.requested, read.current);
+}
+
 /** Orders capacities by what they cost: On-Demand below any provisioned value. */
 function rank(target: CapacityTarget): number {
   return target.mode === 'ON_DEMAND' ? 0 : target.trus;
@@ -149,7 +153,7 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
         const read = await readBaseline({ namespace });
         state.baseline = read.current;
         // A spec that asks for something else than the namespace has is no known state: the first change is sent.
-        state.known = read.consistent ? read.current : null;
+        state.known = consistent(read) ? read.current : null;
       } catch (err) {
         const failed = state.claims.filter((c) => !c.answered);
         state.claims = state.claims.filter((c) => c.answered);
@@ -161,13 +165,18 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
     let settled = to === null || (state.known !== null && sameTarget(to, state.known));
     const knownToFail = !settled && to !== null && state.failedTarget !== null && sameTarget(to, state.failedTarget);
     const waiting = state.claims.some((c) => !c.answered) || state.releasing.length > 0;
+    // At most what the windows still active ask for, in capacity and in spec: a released window owes nothing more.
+    let covered = false;
+    let observed: CapacityTarget | null = null;
     if (knownToFail && waiting) {
       // The claims changed since a change to `to` failed: read what the namespace has rather than guess.
       try {
         const read = await readBaseline({ namespace });
-        state.known = read.consistent ? read.current : null;
+        state.known = consistent(read) ? read.current : null;
         settled = state.known !== null && sameTarget(to, state.known);
         if (settled) state.failedTarget = null;
+        covered = rank(read.current) <= rank(to) && (read.requested === null || rank(read.requested) <= rank(to));
+        observed = read.current;
       } catch (err) {
         log.warn('could not read the namespace after a failed change', { namespace, reason: reasonOf(err) });
       }
@@ -182,9 +191,10 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
         : { about: 'claim', step: 'VERIFY', outcome: 'FAILED', detail: `a change to ${describe(to)} failed earlier; the namespace has ${describe(has)}`, unchanged: false, final: true });
       // A window that released is done when the namespace has no more than the windows still active ask for.
       const released = state.releasing.splice(0);
-      const covered = has !== null && to !== null && rank(has) <= rank(to);
+      covered ||= settled && has !== null;
+      const seen = observed ?? has;
       await tellAll(released, covered
-        ? { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: heldBy(`nothing to change: the namespace has ${describeTarget(has)}`), final: true }
+        ? { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: heldBy(`nothing to change: the namespace has ${describe(seen)}`), namespaceHas: seen, final: true }
         : {
             about: 'release',
             step: 'REVERT_VERIFY',
