@@ -82,3 +82,11 @@ t.test('spec and action', async (t) => {
   });
   t.same(action.args, [{ namespace: 'payments.a1b2c', trus: 4, duration: 'PT10H', reason: 'office', policy: config.policy }], 'a duration, never an end');
 });
+
+t.test('the cron gap check looks nine years ahead: a leap-day cron sees the eight-year gap over 2100, and no further', async (t) => {
+  const day = 24 * 3_600_000;
+  // From 2095-03-01 the runs are 2096-02-29 and 2104-02-29 (2100 is no leap year); 2108 is past the horizon.
+  t.equal(smallestCronGapMs('0 0 29 2 *', 'UTC', new Date('2095-03-01T00:00:00Z')), 2921 * day);
+  t.equal(smallestCronGapMs('0 0 29 2 *', 'UTC', new Date('2026-11-26T00:00:00Z')), 1461 * day, 'four years otherwise');
+  t.equal(smallestCronGapMs('0 3 1 1 *', 'UTC', new Date('2026-11-26T00:00:00Z'), new Date('2027-06-01T00:00:00Z')), undefined, 'one run before the end: no gap');
+});

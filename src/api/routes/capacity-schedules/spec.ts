@@ -43,6 +43,7 @@ export interface ScheduleActionMemo extends WindowMemo {
 export const DEFAULT_TIME_ZONE = 'UTC';
 /** How far ahead the cron gap check looks: enough to cover every weekday/month pattern of a realistic cron. */
 const CRON_LOOKAHEAD_RUNS = 500;
+const CRON_LOOKAHEAD_MS = 9 * 366 * 24 * 3_600_000;
 const CRON_FIELD_PART = /^(\*|\d+|[a-z]{3})(-(\d+|[a-z]{3}))?(\/\d+)?$/i;
 
 export function generateScheduleId(namespace: string): string {
@@ -82,13 +83,24 @@ export function checkCron(cron: string, timezone: string): void {
   }
 }
 
-/** The smallest gap between consecutive runs of a cron within the next runs from `from`, or undefined with fewer than two. */
+/**
+ * The smallest gap between consecutive runs of a cron within the next runs from `from`, or undefined with fewer
+ * than two. Bounded in time as well as in runs: a yearly cron's 500 runs are 500 years of date arithmetic on the
+ * request thread (about 1 s; 3 s for "0 0 29 2 *"), while nine years already hold every leap-day pattern.
+ */
 export function smallestCronGapMs(cron: string, timezone: string, from: Date, until?: Date): number | undefined {
-  const expr = CronExpressionParser.parse(cron, { tz: timezone, currentDate: from, ...(until && { endDate: until }) });
+  const horizon = from.getTime() + CRON_LOOKAHEAD_MS;
+  const endDate = new Date(until ? Math.min(until.getTime(), horizon) : horizon);
+  const expr = CronExpressionParser.parse(cron, { tz: timezone, currentDate: from, endDate });
   let previous: number | undefined;
   let smallest: number | undefined;
-  for (let i = 0; i < CRON_LOOKAHEAD_RUNS && expr.hasNext(); i++) {
-    const t = expr.next().getTime();
+  for (let i = 0; i < CRON_LOOKAHEAD_RUNS; i++) {
+    let t: number;
+    try {
+      t = expr.next().getTime();
+    } catch {
+      break; // past endDate: cron-parser has no more runs
+    }
     if (previous !== undefined && (smallest === undefined || t - previous < smallest)) smallest = t - previous;
     previous = t;
   }
