@@ -217,6 +217,7 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
       trus: number;
       endAt: number;
       status: CapacityChange | null;
+      overtaken?: boolean;
     }
     const created: Created[] = [];
     const refused: Record<string, number> = {};
@@ -285,7 +286,9 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
           created.push(w);
           // With --overlap the next request goes out without waiting; the settle phase waits for them all.
           if (!args.overlap && !(await waitClosed(w, w.endAt + CLOSE_TIMEOUT_MS))) {
-            // Windows may overlap: the chain goes on, and the next window's verified change may unblock this one.
+            // Windows may overlap: the chain goes on, and the next window's verified change may unblock this one
+            // (its revert then goes to that window's value, not the baseline).
+            w.overtaken = true;
             log(`${ns}: window ${w.id} did not close within ${CLOSE_TIMEOUT_MS / 1000} s of its end (phase ${w.status?.phase}); the chain goes on`);
           }
         }
@@ -377,7 +380,7 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
     // The revert's apply is retried for REVERT_ALERT_AFTER and its verification waits VERIFY_TIMEOUT before a
     // CRITICAL alert is due; 20 s more for a busy worker (timer and task latency on a loaded machine).
     const overstayAlertMs = stack.config.policy.revertAlertAfterMs + stack.config.policy.verifyTimeoutMs + 20_000;
-    const windows: WindowRecord[] = created.map((w) => ({ id: w.id, namespace: w.namespace, trus: w.trus, status: w.status }));
+    const windows: WindowRecord[] = created.map((w) => ({ id: w.id, namespace: w.namespace, trus: w.trus, status: w.status, overtaken: w.overtaken }));
     const result = check({
       sequential: !args.overlap,
       overstayAlertMs,
