@@ -65,8 +65,6 @@ export interface ControllerReport {
   /** What the namespace has now, as far as the controller verified it (null: unknown). */
   namespaceHas: CapacityTarget | null;
   baseline: CapacityTarget | null;
-  /** The failure type, when the step failed. */
-  failureType?: string;
   /** For a failed raise: true when the namespace was certainly not changed (nothing to revert). */
   unchanged?: boolean;
   revertBlocked?: { since: string; attempts: number; lastError: string } | null;

@@ -157,7 +157,7 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
       } catch (err) {
         const failed = state.claims.filter((c) => !c.answered);
         state.claims = state.claims.filter((c) => c.answered);
-        await tellAll(failed, { about: 'claim', step: 'APPLY', outcome: 'FAILED', detail: reasonOf(err), failureType: failureType(err), unchanged: true, final: true });
+        await tellAll(failed, { about: 'claim', step: 'APPLY', outcome: 'FAILED', detail: reasonOf(err), unchanged: true, final: true });
         return 'again';
       }
     }
@@ -274,14 +274,14 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
     if (unchanged) state.claims = state.claims.filter((c) => !claimants.includes(c));
     else for (const c of claimants) c.answered = true;
     retirePermanent(claimants, false);
-    await tellAll(claimants, { about: 'claim', step: phase, outcome: 'FAILED', detail: reason, failureType: type, unchanged, final: true });
+    await tellAll(claimants, { about: 'claim', step: phase, outcome: 'FAILED', detail: reason, unchanged, final: true });
     if (!unchanged) await tellOthers(claimants);
     if (!lowering || !waiters.length) {
       if (!unchanged) state.failedTarget = to;
       return 'again';
     }
     state.blocked = { since: state.blocked?.since ?? new Date().toISOString(), attempts: (state.blocked?.attempts ?? 0) + 1, lastError: reason };
-    const told = await tellAll(waiters, { about: 'release', step: waiterStep, outcome: 'FAILED', detail: reason, failureType: type, revertBlocked: state.blocked, final: false });
+    const told = await tellAll(waiters, { about: 'release', step: waiterStep, outcome: 'FAILED', detail: reason, revertBlocked: state.blocked, final: false });
     if (!told) await alertNobodyLeft(waiters[0], waiterStep, reason);
     // A refusal retrying cannot fix (a revoked key), or a spec that already asks for the target while the namespace
     // shows otherwise (Cloud Ops answers "nothing to change"), is tried again at the alert cadence, not in a hot loop.
