@@ -10,7 +10,7 @@ import {
 } from '../shared/index.js';
 import type { CloudOps, AsyncOperationMsg, CapacityInfoMsg, NamespaceMsg } from './client.js';
 import { CloudOpsError } from './errors.js';
-import type { CapacityReader, NamespaceCapacityView, TruCheck } from './types.js';
+import type { CapacityReader, NamespaceCapacityView, TruCheck, TruOptions } from './types.js';
 
 type CapacityMsg = temporal.api.cloud.namespace.v1.Capacity.$Properties;
 type CapacitySpecMsg = temporal.api.cloud.namespace.v1.CapacitySpec.$Properties;
@@ -80,21 +80,27 @@ export function observedFrom(namespace: string, ns: Pick<NamespaceMsg, 'capacity
   };
 }
 
-export function viewFrom(namespace: string, ns: NamespaceMsg, info: CapacityInfoMsg): NamespaceCapacityView {
+function truOptionsFrom(info: CapacityInfoMsg): TruOptions {
   const options = info.modeOptions?.provisioned;
+  return {
+    validTruValues: [...(options?.validTruValues ?? [])].sort((a, b) => a - b),
+    maxAvailableTruValue: typeof options?.maxAvailableTruValue === 'number' ? options.maxAvailableTruValue : null,
+  };
+}
+
+export function viewFrom(namespace: string, ns: NamespaceMsg, info: CapacityInfoMsg): NamespaceCapacityView {
   const aps = info.stats?.aps;
   return {
     ...observedFrom(namespace, ns),
     requested: requestedTarget(ns),
-    validTruValues: [...(options?.validTruValues ?? [])].sort((a, b) => a - b),
-    maxAvailableTruValue: typeof options?.maxAvailableTruValue === 'number' ? options.maxAvailableTruValue : null,
+    ...truOptionsFrom(info),
     apsStats: aps ? { mean: aps.mean ?? 0, p90: aps.p90 ?? 0, p99: aps.p99 ?? 0 } : null,
     hasLegacyLimits: info.hasLegacyLimits === true,
   };
 }
 
 /** The TRU rule: a value the namespace lists as valid, and no higher than what inventory has now. */
-export function checkTrus(view: Pick<NamespaceCapacityView, 'validTruValues' | 'maxAvailableTruValue'>, trus: number): TruCheck {
+export function checkTrus(view: TruOptions, trus: number): TruCheck {
   const valid = view.validTruValues;
   if (!valid.includes(trus)) {
     return {
@@ -142,8 +148,12 @@ export class CapacityService implements CapacityReader {
     return viewFrom(namespace, ns, info);
   }
 
-  checkTrus(view: NamespaceCapacityView, trus: number): TruCheck {
-    return checkTrus(view, trus);
+  async readTruOptions(namespace: string): Promise<TruOptions> {
+    return truOptionsFrom(await this.ops.getCapacityInfo(namespace));
+  }
+
+  checkTrus(options: TruOptions, trus: number): TruCheck {
+    return checkTrus(options, trus);
   }
 
   async ping(): Promise<void> {

@@ -10,6 +10,9 @@ export interface NamespaceCapacityView extends ObservedCapacity {
   hasLegacyLimits: boolean;
 }
 
+/** The TRU values a namespace accepts now: all a create or a schedule needs to read, from GetNamespaceCapacityInfo alone. */
+export type TruOptions = Pick<NamespaceCapacityView, 'validTruValues' | 'maxAvailableTruValue'>;
+
 /** The outcome of checking a TRU value against a namespace's capacity info. */
 export type TruCheck =
   | { ok: true }
@@ -18,7 +21,8 @@ export type TruCheck =
 /** The read side the API needs. Every method throws CloudOpsError. */
 export interface CapacityReader {
   readCapacity(namespace: string): Promise<NamespaceCapacityView>;
-  checkTrus(view: NamespaceCapacityView, trus: number): TruCheck;
+  readTruOptions(namespace: string): Promise<TruOptions>;
+  checkTrus(options: TruOptions, trus: number): TruCheck;
   /** Resolves when the Cloud Ops API answers at all (any answer but UNAVAILABLE counts). */
   ping(): Promise<void>;
 }

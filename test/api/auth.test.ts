@@ -49,6 +49,7 @@ async function stubbedApp(env: Record<string, string> = { API_TOKENS_FILE: token
       apsStats: null,
       hasLegacyLimits: false,
     }),
+    readTruOptions: async () => ({ validTruValues: [2, 4, 8], maxAvailableTruValue: 8 }),
     checkTrus: () => ({ ok: true }),
     ping: async () => {},
   };

@@ -35,8 +35,13 @@ async function buildStubbedApp(
   const reads: string[] = [];
   const capacity: CapacityReader = {
     readCapacity: async (namespace) => {
-      reads.push(namespace);
+      reads.push(`capacity ${namespace}`);
       return capacityView(namespace);
+    },
+    readTruOptions: async (namespace) => {
+      reads.push(`TRU options ${namespace}`);
+      const { validTruValues, maxAvailableTruValue } = capacityView(namespace);
+      return { validTruValues, maxAvailableTruValue };
     },
     checkTrus: (view, trus) =>
       view.validTruValues.includes(trus)
@@ -148,7 +153,7 @@ t.test('POST refuses a TRU value the namespace does not accept, listing the vali
   const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { ...valid, trus: 3 } });
   const body = assertErrorShape(t, res, 422, 'TRU_VALUE_NOT_ALLOWED');
   t.match(body.message, '2, 4, 8');
-  t.same(reads, ['payments.a1b2c']);
+  t.same(reads, ['TRU options payments.a1b2c'], 'one read of the TRU options, not the whole namespace');
   t.equal(starts.length, 0);
 });
 
@@ -164,7 +169,7 @@ t.test('POST maps Cloud Ops failures and starts nothing', async (t) => {
   for (const [kind, status, code] of cases) {
     const secret = 'apikey-SECRET-123';
     const { app, starts } = await buildStubbedApp({
-      capacity: { readCapacity: async () => Promise.reject(new CloudOpsError(kind, `${kind}: bad key ${secret}`, null)) },
+      capacity: { readTruOptions: async () => Promise.reject(new CloudOpsError(kind, `${kind}: bad key ${secret}`, null)) },
     });
     const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: valid });
     await app.close();
@@ -175,7 +180,7 @@ t.test('POST maps Cloud Ops failures and starts nothing', async (t) => {
 });
 
 t.test('an unexpected failure is a 500 that hides its text', async (t) => {
-  const { app } = await buildStubbedApp({ capacity: { readCapacity: async () => Promise.reject(new Error('db password is hunter2')) } });
+  const { app } = await buildStubbedApp({ capacity: { readTruOptions: async () => Promise.reject(new Error('db password is hunter2')) } });
   t.teardown(() => app.close());
   const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: valid });
   const body = assertErrorShape(t, res, 500, 'INTERNAL_ERROR');

@@ -19,6 +19,7 @@ const capacity: CapacityReader = {
     apsStats: null,
     hasLegacyLimits: false,
   }),
+  readTruOptions: async () => ({ validTruValues: [2, 4], maxAvailableTruValue: null }),
   checkTrus: () => ({ ok: true }),
   ping: async () => {},
 };

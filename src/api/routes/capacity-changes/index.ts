@@ -193,8 +193,7 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
     const violation = checkGuardrails(config.guardrails, guarded(body, { start, endAt }));
     if (violation) throw new ApiError(422, violation.code, violation.message);
 
-    const view = await capacity.readCapacity(body.namespace);
-    const check = capacity.checkTrus(view, body.trus);
+    const check = capacity.checkTrus(await capacity.readTruOptions(body.namespace), body.trus);
     if (!check.ok) throw new ApiError(422, check.code, check.message);
 
     const input: CapacityWindowInput = {

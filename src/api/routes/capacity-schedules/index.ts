@@ -97,7 +97,7 @@ const capacitySchedules: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (a
   const describe = (handle: ScheduleHandle) => withTemporalDeadline(temporal, () => handle.describe());
 
   const checkTrus = async (namespace: string, trus: number) => {
-    const check = capacity.checkTrus(await capacity.readCapacity(namespace), trus);
+    const check = capacity.checkTrus(await capacity.readTruOptions(namespace), trus);
     if (!check.ok) throw new ApiError(422, check.code, check.message);
   };
   /** Every run is a window: the guardrails apply to each, at creation here and again when each run starts. */
