@@ -123,7 +123,7 @@ export function createActivities(deps: ActivityDeps) {
     async verifyCapacity(input: VerifyCapacityInput): Promise<VerifyCapacityResult> {
       try {
         const observed = await deps.capacity.verify(input.namespace, input.target, input.asyncOperationId, {
-          deadline: input.deadline,
+          deadline: Context.current().info.scheduledTimestampMs + input.timeoutMs,
           onPoll: heartbeat,
         });
         deps.metrics?.verifications.inc({ change: changeOf(input), outcome: 'verified', reason: '' });

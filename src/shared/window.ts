@@ -129,8 +129,12 @@ export interface VerifyCapacityInput {
   namespace: string;
   target: CapacityTarget;
   asyncOperationId: string | null;
-  /** Epoch ms, fixed by the workflow: a retried verification keeps the original deadline. */
-  deadline: number;
+  /**
+   * How long verification may take, counted from when the workflow scheduled it (so a retried attempt keeps the
+   * first one's deadline). Not an instant the workflow computes: its clock stands still while local activities
+   * run in the same workflow task, so a workflow's Date.now() can be seconds behind.
+   */
+  timeoutMs: number;
 }
 
 export interface VerifyCapacityResult {

@@ -5,6 +5,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -46,8 +47,11 @@ const { notifySlack } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { ...RETRY, maximumAttempts: 3 },
 });
-// Delivering a claim or release only needs Temporal itself: keep trying for as long as it takes.
-const { tellController } = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: RETRY });
+// Delivering a claim or release only needs Temporal itself: keep trying for as long as it takes. A local
+// activity, so that a release reaches the controller in the workflow task that decided it. (Only here: the core
+// SDK retries a local activity inside one workflow task past its schedule-to-close timeout, which the Cloud Ops
+// activities' alert cadence depends on.)
+const { tellController } = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: RETRY });
 
 /**
  * One capacity window: validate, claim N TRUs from the namespace's controller, hear it verified, hold until
@@ -99,13 +103,31 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   let reportsHeard = 0;
   const alerts: { severity: AlertInput['severity']; step: StepName; reason: string }[] = [];
 
-  const publish = () => {
+  // Every upsert is a history event and a visibility write, the Temporal server's largest cost per window:
+  // the memo is written once per workflow task however many steps it records (a microtask runs before the
+  // task completes), and the search attributes only when the phase or the end changed.
+  // What the starter (the API, or a schedule) set is already there.
+  let published = {
+    phase: info.typedSearchAttributes.get(SA.phase) ?? '',
+    startMs: info.typedSearchAttributes.get(SA.startAt)?.getTime() ?? null,
+    endMs: info.typedSearchAttributes.get(SA.endAt)?.getTime() ?? null,
+  };
+  let flushQueued = false;
+  const flush = () => {
+    flushQueued = false;
     upsertMemo({ progress });
+    if (published.phase === progress.phase && published.startMs === startMs && published.endMs === endMs) return;
     upsertSearchAttributes([
       { key: SA.phase, value: progress.phase },
       { key: SA.startAt, value: new Date(startMs) },
       ...(endMs === null ? [] : [{ key: SA.endAt, value: new Date(endMs) }]),
     ]);
+    published = { phase: progress.phase, startMs, endMs };
+  };
+  const publish = () => {
+    if (flushQueued) return;
+    flushQueued = true;
+    void Promise.resolve().then(() => flushQueued && flush());
   };
   const setPhase = (phase: Phase) => {
     progress.phase = phase;
@@ -333,7 +355,8 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   function finish(phase: 'COMPLETED' | 'FAILED'): CapacityWindowResult {
     result.completedAt = new Date().toISOString();
     progress.phase = phase;
-    publish();
+    // Now, not in a microtask: nothing may follow the workflow's completion.
+    flush();
     return result;
   }
 }

@@ -74,6 +74,10 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
   };
   const chain = workflowInfo().firstExecutionRunId;
   const inbox: ControllerMessage[] = [];
+  /** Reports on their way to windows. Nothing waits for them but the end of this run: a change never waits on a report. */
+  const sending = new Set<Promise<boolean>>();
+  /** Bumped when a window could not be told and lost its claim: the claims changed, so the loop evaluates again. */
+  let dropped = 0;
   setHandler(controllerSignal, (message) => void inbox.push(message));
   setHandler(controllerStateQuery, () => state);
 
@@ -98,12 +102,17 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
     const next = await evaluate();
     if (next === 'again') continue;
     const idle = state.claims.length === 0 && state.releasing.length === 0 && state.blocked === null;
-    if (inbox.length === 0 && idle) return;
-    if (inbox.length === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > policy.controllerHistoryLimit)) {
+    const longHistory = workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > policy.controllerHistoryLimit;
+    if (inbox.length === 0 && (idle || longHistory)) {
+      // Every report must have left before this run ends.
+      await Promise.all(sending);
+      if (inbox.length > 0) continue;
+      if (idle) return;
       await continueAsNew<typeof namespaceCapacityWorkflow>({ namespace, policy, state });
     }
     const wait = [next, nextExpiryMs()].filter((ms): ms is number => ms !== undefined);
-    await condition(() => inbox.length > 0, wait.length ? Math.max(1, Math.min(...wait)) : undefined);
+    const drops = dropped;
+    await condition(() => inbox.length > 0 || dropped !== drops, wait.length ? Math.max(1, Math.min(...wait)) : undefined);
   }
 
   function take(message: ControllerMessage): void {
@@ -157,7 +166,7 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
       } catch (err) {
         const failed = state.claims.filter((c) => !c.answered);
         state.claims = state.claims.filter((c) => c.answered);
-        await tellAll(failed, { about: 'claim', step: 'APPLY', outcome: 'FAILED', detail: reasonOf(err), unchanged: true, final: true });
+        void tellAll(failed, { about: 'claim', step: 'APPLY', outcome: 'FAILED', detail: reasonOf(err), unchanged: true, final: true });
         return 'again';
       }
     }
@@ -186,14 +195,14 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
       const unanswered = state.claims.filter((c) => !c.answered);
       for (const c of unanswered) c.answered = true;
       retirePermanent(unanswered, settled);
-      await tellAll(unanswered, settled
+      void tellAll(unanswered, settled
         ? { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', detail: `nothing to change: the namespace has ${describe(has)}`, final: true }
         : { about: 'claim', step: 'VERIFY', outcome: 'FAILED', detail: `a change to ${describe(to)} failed earlier; the namespace has ${describe(has)}`, unchanged: false, final: true });
       // A window that released is done when the namespace has no more than the windows still active ask for.
       const released = state.releasing.splice(0);
       covered ||= settled && has !== null;
       const seen = observed ?? has;
-      await tellAll(released, covered
+      void tellAll(released, covered
         ? { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: heldBy(`nothing to change: the namespace has ${describe(seen)}`), namespaceHas: seen, final: true }
         : {
             about: 'release',
@@ -231,10 +240,10 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
       return failed(to, claimants, waiters, lowering, 'APPLY', err, unchanged, false);
     }
     const detail = applied === null ? `nothing to change: Cloud Ops already has ${describeTarget(to)} in the namespace's spec` : describeTarget(to);
-    await tellAll(claimants, { about: 'claim', step: 'APPLY', outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false });
-    await tellAll(waiters, { about: 'release', step: 'REVERT', outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false });
+    void tellAll(claimants, { about: 'claim', step: 'APPLY', outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false });
+    void tellAll(waiters, { about: 'release', step: 'REVERT', outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false });
     try {
-      await verifyCapacity({ namespace, target: to, asyncOperationId: applied, deadline: Date.now() + policy.verifyTimeoutMs });
+      await verifyCapacity({ namespace, target: to, asyncOperationId: applied, timeoutMs: policy.verifyTimeoutMs });
     } catch (err) {
       return failed(to, claimants, waiters, lowering, 'VERIFY', err, false, applied === null);
     }
@@ -244,10 +253,10 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
     state.blocked = null;
     for (const c of claimants) c.answered = true;
     retirePermanent(claimants, true);
-    await tellAll(claimants, { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, final: true });
+    void tellAll(claimants, { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, final: true });
     state.releasing = state.releasing.filter((w) => !waiters.includes(w));
-    await tellAll(waiters, { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, detail: heldBy(`the namespace has ${describeTarget(to)}`), final: true });
-    await tellOthers(claimants);
+    void tellAll(waiters, { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, detail: heldBy(`the namespace has ${describeTarget(to)}`), final: true });
+    tellOthers(claimants);
     return 'again';
   }
 
@@ -274,8 +283,8 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
     if (unchanged) state.claims = state.claims.filter((c) => !claimants.includes(c));
     else for (const c of claimants) c.answered = true;
     retirePermanent(claimants, false);
-    await tellAll(claimants, { about: 'claim', step: phase, outcome: 'FAILED', detail: reason, unchanged, final: true });
-    if (!unchanged) await tellOthers(claimants);
+    void tellAll(claimants, { about: 'claim', step: phase, outcome: 'FAILED', detail: reason, unchanged, final: true });
+    if (!unchanged) tellOthers(claimants);
     if (!lowering || !waiters.length) {
       if (!unchanged) state.failedTarget = to;
       return 'again';
@@ -288,10 +297,13 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
     return type === FailureType.NonRetryable || nothingWasSent ? policy.revertAlertAfterMs : 'again';
   }
 
-  /** Sends one report to each window; a window that no longer exists loses its claim. Returns whether anyone heard it. */
-  async function tellAll(to: Claim[], report: Omit<ControllerReport, 'namespaceHas' | 'baseline'> & { namespaceHas?: CapacityTarget | null }): Promise<boolean> {
+  /**
+   * Sends one report to each window, and resolves to whether anyone heard it; a window that no longer exists loses
+   * its claim. The signals leave with this workflow task whether or not the caller waits.
+   */
+  function tellAll(to: Claim[], report: Omit<ControllerReport, 'namespaceHas' | 'baseline'> & { namespaceHas?: CapacityTarget | null }): Promise<boolean> {
     const full: ControllerReport = { namespaceHas: state.known, baseline: state.baseline, ...report };
-    const heard = await Promise.all(
+    const sent = Promise.all(
       to.map(async (w) => {
         try {
           await getExternalWorkflowHandle(w.workflowId).signal(controllerReportSignal, full);
@@ -300,17 +312,20 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
           log.warn('a window could not be told; dropping its claim', { namespace, windowId: w.windowId, reason: reasonOf(err) });
           state.claims = state.claims.filter((c) => c.workflowId !== w.workflowId);
           state.releasing = state.releasing.filter((r) => r.workflowId !== w.workflowId);
+          dropped++;
           return false;
         }
       }),
-    );
-    return heard.some(Boolean);
+    ).then((heard) => heard.some(Boolean));
+    sending.add(sent);
+    void sent.then(() => sending.delete(sent));
+    return sent;
   }
 
   /** Every other active window hears what the namespace has now (its status shows it); nothing else changes for it. */
-  async function tellOthers(told: Claim[]): Promise<void> {
+  function tellOthers(told: Claim[]): void {
     const others = state.claims.filter((c) => c.answered && !told.includes(c));
-    await tellAll(others, { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', final: true });
+    void tellAll(others, { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', final: true });
   }
 
   async function alertNobodyLeft(w: Claim, step: StepName, reason: string): Promise<void> {

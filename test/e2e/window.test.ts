@@ -98,3 +98,46 @@ t.test('future windows: a start in the past or an end before the start is refuse
   const after = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { namespace: ns, trus: 4, duration: 'PT1S' } });
   t.equal(after.statusCode, 202, 'the refused requests left the namespace free');
 });
+
+t.test("a window's history stays lean: memo writes batched per workflow task, search attributes only on a change, no wait for reports", async (t) => {
+  const ns = h.newNamespace();
+  const res = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { namespace: ns, trus: 4, duration: 'PT2S' } });
+  t.equal(res.statusCode, 202, res.body);
+  const { id } = res.json();
+  const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');
+  t.equal(done.phase, 'COMPLETED');
+
+  const { workflowId, runId } = parseWindowId(id)!;
+  const events = (await h.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+  // Between two WorkflowTaskCompleted events lie the commands of one task.
+  const perTask: string[][] = [];
+  for (const e of events) {
+    if (e.workflowTaskCompletedEventAttributes) perTask.push([]);
+    else if (e.workflowPropertiesModifiedEventAttributes) perTask.at(-1)?.push('memo');
+    else if (e.upsertWorkflowSearchAttributesEventAttributes) perTask.at(-1)?.push('search attributes');
+  }
+  const memoWrites = perTask.map((c) => c.filter((x) => x === 'memo').length);
+  t.ok(memoWrites.length >= 4, `${memoWrites.length} workflow tasks`);
+  // A handler and the main code can both record in one task (a report, then the phase it leads to): two at most.
+  t.ok(memoWrites.every((n) => n <= 2), `memo writes per task: ${memoWrites.join(', ')}`);
+  const total = memoWrites.reduce((a, b) => a + b, 0);
+  t.ok(total < done.steps.length, `${total} memo writes for ${done.steps.length} recorded steps`);
+  const upserts = events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length;
+  // APPLYING, VERIFYING, ACTIVE, REVERTING, REVERT_VERIFYING, COMPLETED, and the start the workflow itself resolves.
+  t.ok(upserts <= 7, `${upserts} search attribute upserts, one per phase change`);
+
+  // The controller starts verifying in the same task that tells the window its change was applied.
+  const controller = (await h.client.workflow.getHandle(`capacity-namespace-${ns}`).fetchHistory()).events ?? [];
+  const verifies = controller
+    .map((e, i) => ({ e, i }))
+    .filter(({ e }) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'verifyCapacity');
+  t.equal(verifies.length, 2, 'the raise and the revert were verified');
+  for (const { i } of verifies) {
+    const taskStart = controller.slice(0, i).findLastIndex((e) => e.workflowTaskCompletedEventAttributes);
+    const sameTask = controller.slice(taskStart, i);
+    t.ok(
+      sameTask.some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes),
+      'the report signal and the verify activity leave in one workflow task',
+    );
+  }
+});
