@@ -8,7 +8,7 @@ import { distinct } from './stats.js';
 export interface LoadSpec {
   url: string;
   connections: number;
-  /** Total requests; each create body uses its own namespace, so amount <= namespaces.length - connections. */
+  /** Total requests; each create body takes the next namespace of the list, so amount <= namespaces.length - connections. */
   amount: number;
   method: 'GET' | 'POST';
   /** GET: paths cycled through in order. */
