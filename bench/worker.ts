@@ -45,6 +45,7 @@ const worker = await createWorker({
   taskQueue: config.temporal.taskQueue,
   activities: createActivities({ capacity, notifier, metrics, guardrails: config.guardrails }),
   bundle: { codePath: spec.bundlePath },
+  maxCachedWorkflows: config.worker.maxCachedWorkflows,
 });
 const run = worker.run();
 process.once('SIGTERM', () => worker.shutdown());

@@ -53,6 +53,13 @@ export const EnvSchema = Type.Object({
   SLACK_TIMEOUT: Duration('5s', 'Timeout of one Slack POST.'),
   VERIFY_TIMEOUT: Duration('PT2M', 'How long a change may take to show up on the namespace.'),
   REVERT_ALERT_AFTER: Duration('PT5M', 'A revert still failing after this raises a CRITICAL alert, repeated at this interval.'),
+  WORKER_MAX_CACHED_WORKFLOWS: Type.Optional(
+    Type.String({
+      pattern: '^[0-9]{1,6}$',
+      description:
+        'Worker only: workflows (windows and namespace controllers) kept in memory between their tasks; one evicted replays its history at its next task. 0 = none, else at least 2. Unset: the SDK sizes it from the heap limit.',
+    }),
+  ),
   CONTROLLER_HISTORY_LIMIT: Type.String({
     default: '2000',
     pattern: '^[0-9]{2,6}$',
@@ -129,6 +136,8 @@ export interface Config {
   slack: { webhookUrl: string | null; timeoutMs: number };
   /** Port of the Temporal SDK (Rust core) Prometheus exporter of the worker role; null: off. */
   sdkMetrics: { port: number | null };
+  /** null: the SDK's default, sized from the heap limit. */
+  worker: { maxCachedWorkflows: number | null };
   policy: WindowPolicy;
   guardrails: Guardrails;
   emulator: { namespaces: string[]; applyDelayMs: number; controlPort: number; grpcPort: number };
@@ -168,6 +177,14 @@ function duration(variable: string, text: string, min: number): number {
     throw new ConfigError(variable, `must be a duration of at least ${min} ms (got "${text}")`);
   }
   return ms;
+}
+
+function cacheSize(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const n = Number(text);
+  // The SDK turns 1 into 2 with a warning: say so here instead.
+  if (n === 1) throw new ConfigError('WORKER_MAX_CACHED_WORKFLOWS', 'must be 0 (no cache) or at least 2 (got "1")');
+  return n;
 }
 
 function port(variable: string, text: string, allowZero: boolean): number {
@@ -244,6 +261,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       apiVersion: env.CLOUD_OPS_API_VERSION,
     },
     sdkMetrics: { port: port('SDK_METRICS_PORT', env.SDK_METRICS_PORT, true) || null },
+    worker: { maxCachedWorkflows: cacheSize(env.WORKER_MAX_CACHED_WORKFLOWS) },
     slack: { webhookUrl: env.SLACK_WEBHOOK_URL ?? null, timeoutMs: duration('SLACK_TIMEOUT', env.SLACK_TIMEOUT, 100) },
     policy: {
       verifyTimeoutMs: duration('VERIFY_TIMEOUT', env.VERIFY_TIMEOUT, 1_000),

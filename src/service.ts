@@ -110,6 +110,7 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         activities: createActivities({ capacity, notifier, metrics, guardrails: config.guardrails }),
+        maxCachedWorkflows: config.worker.maxCachedWorkflows,
       });
       workerRun = worker.run();
       stops.push(async () => {

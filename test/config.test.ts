@@ -62,6 +62,14 @@ t.test('durations', async (t) => {
   t.equal(parseConfigDuration('500ms'), 500);
 });
 
+t.test("WORKER_MAX_CACHED_WORKFLOWS: unset leaves the SDK's default; 0 or at least 2", async (t) => {
+  t.equal(loadConfig({}).worker.maxCachedWorkflows, null);
+  t.equal(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '300' }).worker.maxCachedWorkflows, 300);
+  t.equal(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).worker.maxCachedWorkflows, 0, '0 = no cache');
+  t.throws(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1' }), /WORKER_MAX_CACHED_WORKFLOWS must be 0 \(no cache\) or at least 2/);
+  t.throws(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: 'many' }), /WORKER_MAX_CACHED_WORKFLOWS/);
+});
+
 t.test('SDK_METRICS_PORT: the worker SDK exporter port, 9464 by default, 0 turns it off', async (t) => {
   t.equal(loadConfig({}).sdkMetrics.port, 9464);
   t.equal(loadConfig({ SDK_METRICS_PORT: '9100' }).sdkMetrics.port, 9100);

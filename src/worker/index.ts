@@ -36,6 +36,8 @@ export interface WorkerOptions {
   activities: Activities;
   /** A prebuilt bundle (production image) or undefined to bundle now. */
   bundle?: WorkflowBundleOption;
+  /** null or undefined: the SDK's default, sized from the heap limit. */
+  maxCachedWorkflows?: number | null;
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -45,6 +47,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     activities: opts.activities,
     workflowBundle: opts.bundle ?? (await workflowBundle()),
+    maxCachedWorkflows: opts.maxCachedWorkflows ?? undefined,
     // Verification heartbeats every poll; a short graceful window lets a SIGTERM finish them cleanly.
     shutdownGraceTime: '10s',
   });

@@ -39,7 +39,9 @@ t.test('a running worker exports the SDK metrics in Prometheus text', async (t) 
     taskQueue: `sdk-metrics-${randomBytes(4).toString('hex')}`,
     activities,
     bundle: await workflowBundle(),
+    maxCachedWorkflows: loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '7' }).worker.maxCachedWorkflows,
   });
+  t.equal(worker.options.maxCachedWorkflows, 7, 'WORKER_MAX_CACHED_WORKFLOWS reaches the SDK worker');
   const run = worker.run();
   t.teardown(async () => {
     worker.shutdown();
