@@ -12,7 +12,9 @@ let h: Harness;
 let current: ServiceProcess | null = null;
 t.before(async () => {
   // Long verify/revert deadlines: an activity retry must survive a worker restart (which bundles the workflows).
-  h = await startHarness({ startWorker: false, applyDelayMs: 6000, verifyTimeout: '40s', revertAlertAfter: '40s', env: { AUTH_DISABLED: 'true' } });
+  // Operations take 15 s: longer than the 10 s a workflow task waits on a dead worker's sticky queue, so a window
+  // is still VERIFYING when its controller, held up there, has sent the apply report and started verifying.
+  h = await startHarness({ startWorker: false, applyDelayMs: 15_000, verifyTimeout: '40s', revertAlertAfter: '40s', env: { AUTH_DISABLED: 'true' } });
 });
 t.teardown(async () => {
   await current?.kill();
@@ -67,7 +69,7 @@ t.test('SIGKILL of the worker process while applying, verifying, sleeping and re
   await killWhen(id, 'APPLYING', (s) => s.phase === 'APPLYING');
   t.equal(h.emulator.state.snapshot(ns).updates.length, 0, 'nothing applied yet');
 
-  // Verifying: the operation takes 6 s (a new worker may first wait out the dead one's sticky queue); the verify
+  // Verifying: the operation takes 15 s (a new worker may first wait out the dead one's sticky queue); the verify
   // activity is mid-flight when the worker dies.
   worker = await startWorkerProcess();
   await killWhen(id, 'VERIFYING', (s) => s.phase === 'VERIFYING');
