@@ -21,6 +21,7 @@ t.test('cancel before the start: the window ends without touching capacity', asy
   t.equal((await h.windowStatus(id)).phase, 'SCHEDULED');
   const res = await cancel(id, { reason: 'launch moved', requestedBy: 'alice' });
   t.equal(res.statusCode, 202, res.body);
+  t.equal(res.json().phase, 'SCHEDULED', 'the answer names the phase that took the cancel');
   const done = await h.waitForWindow(id, 'closed', (s) => s.status !== 'RUNNING', 20_000);
   t.equal(done.status, 'COMPLETED');
   t.match(done.result?.cancelled, { by: 'alice', reason: 'launch moved' });
@@ -35,6 +36,7 @@ t.test('cancel while active: capacity goes back now, verified; the result says w
   t.same(capacityOf(ns).provisioned, { currentValue: 4 });
   const res = await cancel(id);
   t.equal(res.statusCode, 202, res.body);
+  t.equal(res.json().phase, 'ACTIVE', 'an active window is said to be active, not pending');
   const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED', 20_000);
   t.equal(done.phase, 'COMPLETED');
   t.match(done.result, { reverted: true, revertVerificationSuccess: true, cancelled: { by: null, reason: null } });

@@ -301,7 +301,7 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
     const req = { by: requestedByOf(request, request.body?.requestedBy) ?? null, reason: request.body?.reason ?? null };
     await withTemporalDeadline(temporal, () => windowHandle(id).signal(cancelSignal, req));
     request.log.info({ windowId: id, by: req.by }, 'capacity window cancelled');
-    return reply.code(202).send({ id, status: 'RUNNING', phase: window.phase === 'SCHEDULED' ? 'SCHEDULED' : 'PENDING', links: { self: selfLink(id) } });
+    return reply.code(202).send({ id, status: 'RUNNING', phase: window.phase, links: { self: selfLink(id) } });
   });
 
   app.patch(`${BASE}/:id`, { schema: moveEndSchema }, async (request): Promise<CapacityChange> => {

@@ -67,6 +67,18 @@ export const CapacityChangeAcceptedSchema = Type.Object(
 );
 export type CapacityChangeAccepted = Static<typeof CapacityChangeAcceptedSchema>;
 
+export const CapacityChangeCancelAcceptedSchema = Type.Object(
+  {
+    id: Type.String({ description: 'The window id.' }),
+    status: Type.Literal('RUNNING'),
+    phase: Type.Enum(PHASES, {
+      description: 'The phase the window was in when it took the cancel: not started yet, it ends untouched; later, it reverts now.',
+    }),
+    links: LinksSchema,
+  },
+  { additionalProperties: false, description: 'The window took the cancel; follow links.self for the revert and the result.' },
+);
+
 const StepSchema = Type.Object(
   {
     step: Type.Enum(STEPS),
@@ -274,7 +286,7 @@ export const cancelSchema = {
   params: WindowIdParamsSchema,
   body: CancelCapacityChangeSchema,
   response: {
-    202: CapacityChangeAcceptedSchema,
+    202: CapacityChangeCancelAcceptedSchema,
     404: errorResponse('WINDOW_NOT_FOUND: no window with this id.'),
     409: errorResponse('WINDOW_CLOSED: the window has already ended.'),
     503: errorResponse('TEMPORAL_UNAVAILABLE: try again later.'),
