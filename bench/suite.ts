@@ -20,7 +20,7 @@ import { CapacityService } from '../src/cloud-ops/capacity.js';
 import { CloudOps } from '../src/cloud-ops/client.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
-import { resolveTemporalCli, startDevServer, type RunningDevServer } from '../src/local/dev-server.js';
+import { freePort, resolveTemporalCli, startDevServer, type RunningDevServer } from '../src/local/dev-server.js';
 import { createLogger, installTemporalRuntimeLogger } from '../src/logger.js';
 import { cloudOpsCallObserver, createMetrics } from '../src/metrics.js';
 import {
@@ -80,16 +80,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const selfRssMB = () => process.memoryUsage().rss / 1024 / 1024;
 

@@ -2,23 +2,12 @@
 // tap, and ends with a "N passed, N failed" line computed from tap's own result files.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureEmulatorTrust } from '../src/emulator/tls.js';
-import { resolveTemporalCli, startDevServer } from '../src/local/dev-server.js';
+import { freePort, resolveTemporalCli, startDevServer } from '../src/local/dev-server.js';
 import { searchAttributeRegistrations } from '../src/shared/search-attributes.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Counts the top-level test points of every file's TAP output (subtests count once, by their own line). */
 export function countResults(dir: string): { passed: number; failed: number; skipped: number } {

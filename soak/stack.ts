@@ -16,7 +16,7 @@ import { CapacityService } from '../src/cloud-ops/capacity.js';
 import { CloudOps } from '../src/cloud-ops/client.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
-import { resolveTemporalCli, startDevServer, type RunningDevServer } from '../src/local/dev-server.js';
+import { freePort, resolveTemporalCli, startDevServer, type RunningDevServer } from '../src/local/dev-server.js';
 import { createLogger, installTemporalRuntimeLogger } from '../src/logger.js';
 import { cloudOpsCallObserver, createMetrics, type Metrics } from '../src/metrics.js';
 import { createSlackNotifier } from '../src/notify/slack.js';
@@ -52,16 +52,6 @@ export interface StackOptions {
   log: (msg: string) => void;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The Slack webhook stand-in: keeps every alert with its severity and the window it names. */
 async function startSlackReceiver(secretPath: string, alerts: Alert[]): Promise<{ url: string; close(): Promise<void> }> {

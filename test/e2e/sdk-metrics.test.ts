@@ -1,7 +1,6 @@
 // The worker's Temporal SDK metrics: the Rust core's Prometheus exporter, installed the way service.ts does it
 // for the worker role (SDK_METRICS_PORT). Its own file: the Runtime is process-wide and installed once.
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import t from 'tap';
 import { loadConfig } from '../../src/config.js';
 import { NativeConnection } from '@temporalio/worker';
@@ -9,15 +8,9 @@ import { createActivities } from '../../src/activities/index.js';
 import { createLogger, installTemporalRuntimeLogger } from '../../src/logger.js';
 import { createWorker, workflowBundle } from '../../src/worker/index.js';
 import type { CapacityService } from '../../src/cloud-ops/capacity.js';
+import { freePort } from '../helpers/process.js';
 import { requireEnv, waitFor } from '../helpers/harness.js';
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 t.test('a running worker exports the SDK metrics in Prometheus text', async (t) => {
   const address = requireEnv('TEST_TEMPORAL_ADDRESS');

@@ -2,7 +2,6 @@
 // or stop a process. The child inherits the test's environment (GRPC_DEFAULT_SSL_ROOTS_FILE_PATH trusts the
 // emulator's CA) plus what the test gives.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './harness.js';
@@ -60,13 +59,4 @@ export function spawnService(env: Record<string, string>): ServiceProcess {
   };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../src/local/dev-server.js';
