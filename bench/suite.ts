@@ -168,11 +168,9 @@ async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir
   installTemporalRuntimeLogger(logger);
   const metrics = createMetrics();
   const emulator = await startEmulator({ apiKey: cloudApiKey, namespaces: [], applyDelayMs: sizes.applyDelayMs, tlsDir, controlPort: null });
-  const ops = CloudOps.create({
-    address: emulator.grpcAddress,
+  const ops = CloudOps.forEmulator(emulator, {
     apiKey: cloudApiKey,
     apiVersion: config.cloudOps.apiVersion,
-    serverNameOverride: emulator.serverName,
     onCall: cloudOpsCallObserver(metrics),
   });
   const capacity = new CapacityService(ops);

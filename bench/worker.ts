@@ -29,11 +29,9 @@ const apiKey = config.cloudOps.apiKey as string;
 const logger = createLogger({ level: config.logLevel, secrets: [apiKey], destination: pino.destination({ dest: spec.logFile, sync: false }) });
 installTemporalRuntimeLogger(logger);
 const metrics = createMetrics();
-const ops = CloudOps.create({
-  address: spec.emulator.grpcAddress,
+const ops = CloudOps.forEmulator(spec.emulator, {
   apiKey,
   apiVersion: config.cloudOps.apiVersion,
-  serverNameOverride: spec.emulator.serverName,
   onCall: cloudOpsCallObserver(metrics),
 });
 const capacity = new CapacityService(ops);

@@ -139,11 +139,9 @@ export async function startSoakStack(opts: StackOptions): Promise<SoakStack> {
 
     const emulator = await startEmulator({ apiKey: cloudApiKey, namespaces: [], applyDelayMs: opts.applyDelayMs, tlsDir: opts.tlsDir, controlPort: 0 });
     stops.push(() => emulator.close());
-    const ops = CloudOps.create({
-      address: emulator.grpcAddress,
+    const ops = CloudOps.forEmulator(emulator, {
       apiKey: cloudApiKey,
       apiVersion: config.cloudOps.apiVersion,
-      serverNameOverride: emulator.serverName,
       onCall: cloudOpsCallObserver(metrics),
     });
     stops.push(() => ops.close());

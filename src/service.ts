@@ -217,11 +217,9 @@ async function connectCloudOps(
     tlsDir: opts.emulatorTlsDir,
   });
   stops.push(() => emulator.close());
-  const ops = CloudOps.create({
-    address: emulator.grpcAddress,
+  const ops = CloudOps.forEmulator(emulator, {
     apiKey: emulatorKey,
     apiVersion: config.cloudOps.apiVersion,
-    serverNameOverride: emulator.serverName,
     onCall,
   });
   stops.push(() => ops.close());

@@ -48,6 +48,14 @@ export class CloudOps {
     return new CloudOps(connection, new CloudOperationsClient({ connection }), opts.callTimeoutMs ?? 15_000, opts.onCall);
   }
 
+  /** A client of the Cloud Ops emulator: its own address, and the name in its self-signed certificate. */
+  static forEmulator(
+    emulator: { grpcAddress: string; serverName: string },
+    opts: Omit<CloudOpsConnectOptions, 'address' | 'serverNameOverride'>,
+  ): CloudOps {
+    return CloudOps.create({ ...opts, address: emulator.grpcAddress, serverNameOverride: emulator.serverName });
+  }
+
   private async call<T>(method: CloudOpsMethod, fn: () => Promise<T>): Promise<T> {
     const started = performance.now();
     const done = (outcome: 'ok' | CloudOpsErrorKind) => this.onCall?.(method, outcome, (performance.now() - started) / 1000);

@@ -146,11 +146,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   installTemporalRuntimeLogger(logger);
   const metrics = createMetrics();
   const emulator = await startEmulator({ apiKey: cloudApiKey, namespaces: [], applyDelayMs: opts.applyDelayMs ?? 300, tlsDir });
-  const ops = CloudOps.create({
-    address: emulator.grpcAddress,
+  const ops = CloudOps.forEmulator(emulator, {
     apiKey: cloudApiKey,
     apiVersion: config.cloudOps.apiVersion,
-    serverNameOverride: emulator.serverName,
     onCall: cloudOpsCallObserver(metrics),
   });
   const capacity = new CapacityService(ops);
