@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -106,8 +106,49 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
   };
 }
 
-/** A TCP port free on 127.0.0.1 now, for a dev server or a listener started next (tests, bench, soak). */
+/**
+ * The kernel's ephemeral range, which it draws from for outgoing connections and for `listen(0)`. Linux's
+ * default is used where /proc is not readable; macOS's range (49152–65535) lies above it too.
+ */
+export function ephemeralPortRange(): { low: number; high: number } {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return { low, high };
+  } catch {
+    // not Linux, or /proc hidden: fall through to the default
+  }
+  return { low: 32768, high: 60999 };
+}
+
+const FIRST_UNPRIVILEGED_PORT = 10_000;
+const handedOut = new Set<number>();
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A TCP port free on 127.0.0.1 now, for a dev server or a listener started next (tests, bench, soak).
+ *
+ * It is drawn from below the ephemeral range. A port from `listen(0)` is released before its user binds it,
+ * and in that gap the kernel can hand it to anyone else's `listen(0)` or outgoing connection: the Temporal dev
+ * server draws its HTTP, metrics and internal ports that way, and once took the UI port a test had just been
+ * given ("bind: address already in use"). Below the range only another explicit choice can collide, and this
+ * process never hands the same port out twice. Where the range leaves no room below it, `listen(0)` it is.
+ */
 export async function freePort(): Promise<number> {
+  const { low } = ephemeralPortRange();
+  const span = low - FIRST_UNPRIVILEGED_PORT;
+  for (let attempt = 0; span > 0 && attempt < 100; attempt++) {
+    const port = FIRST_UNPRIVILEGED_PORT + Math.floor(Math.random() * span);
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
