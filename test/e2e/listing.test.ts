@@ -2,11 +2,10 @@
 // recommendation from the emulator's APS statistics. Visibility is eventually consistent: every check polls.
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
-import { ScheduleNotFoundError } from '@temporalio/client';
 import type { CapacityChangeList, CapacityChangeSummary } from '../../src/api/routes/capacity-changes/list-schema.js';
 import { buildListQuery } from '../../src/api/routes/capacity-changes/list.js';
-import { parseWindowId, scheduleTemporalId } from '../../src/shared/index.js';
-import { startHarness, waitFor, type Harness } from '../helpers/harness.js';
+import { parseWindowId } from '../../src/shared/index.js';
+import { deleteSchedules, startHarness, waitFor, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
 const schedules: string[] = [];
@@ -14,14 +13,7 @@ t.before(async () => {
   h = await startHarness({ applyDelayMs: 200 });
 });
 t.teardown(async () => {
-  for (const id of schedules) {
-    await h.client.schedule
-      .getHandle(scheduleTemporalId(id))
-      .delete()
-      .catch((err: unknown) => {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      });
-  }
+  await deleteSchedules(h, schedules);
   await h.close();
 });
 

@@ -3,7 +3,7 @@ import t from 'tap';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import type { CapacitySchedule } from '../../src/api/routes/capacity-schedules/schema.js';
 import { scheduleTemporalId } from '../../src/shared/index.js';
-import { sleep, startHarness, waitFor, type Harness } from '../helpers/harness.js';
+import { deleteSchedules, sleep, startHarness, waitFor, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
 const created = new Set<string>();
@@ -11,14 +11,7 @@ t.before(async () => {
   h = await startHarness({ applyDelayMs: 300 });
 });
 t.teardown(async () => {
-  for (const id of created) {
-    await h.client.schedule
-      .getHandle(scheduleTemporalId(id))
-      .delete()
-      .catch((err: unknown) => {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      });
-  }
+  await deleteSchedules(h, created);
   await h.close();
 });
 

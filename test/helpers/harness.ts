@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createActivities } from '../../src/activities/index.js';
@@ -19,6 +19,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { createLogger, installTemporalRuntimeLogger, type Logger } from '../../src/logger.js';
 import { cloudOpsCallObserver, createMetrics, type Metrics } from '../../src/metrics.js';
 import { createSlackNotifier } from '../../src/notify/slack.js';
+import { scheduleTemporalId } from '../../src/shared/index.js';
 import { createWorker, workflowBundle } from '../../src/worker/index.js';
 
 export interface HarnessOptions {
@@ -227,6 +228,18 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
   if (opts.startWorker !== false) await h.startWorker();
   return h;
+}
+
+/** Deletes the capacity schedules a test made, those a test already deleted aside, so none fires after it. */
+export async function deleteSchedules(h: Harness, ids: Iterable<string>): Promise<void> {
+  for (const id of ids) {
+    await h.client.schedule
+      .getHandle(scheduleTemporalId(id))
+      .delete()
+      .catch((err: unknown) => {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      });
+  }
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
