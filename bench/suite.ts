@@ -6,23 +6,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { buildApp } from '../src/api/app.js';
 import type { CapacityChange } from '../src/api/routes/capacity-changes/schema.js';
-import { CapacityService } from '../src/cloud-ops/capacity.js';
-import { CloudOps } from '../src/cloud-ops/client.js';
+import type { CapacityService } from '../src/cloud-ops/capacity.js';
 import { loadConfig, type Config } from '../src/config.js';
-import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
+import type { RunningEmulator } from '../src/emulator/index.js';
 import { freePort, resolveTemporalCli, startDevServer, type RunningDevServer } from '../src/local/dev-server.js';
+import { startEmulatedApi } from '../src/local/emulated-api.js';
 import { createLogger, installTemporalRuntimeLogger } from '../src/logger.js';
-import { cloudOpsCallObserver, createMetrics } from '../src/metrics.js';
 import {
   CAPACITY_WINDOW_WORKFLOW,
   SA,
@@ -166,28 +163,17 @@ async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir
   const logFile = path.join(workDir, 'service.log');
   const logger = createLogger({ level: 'info', secrets: [cloudApiKey], destination: pino.destination({ dest: logFile, sync: false }) });
   installTemporalRuntimeLogger(logger);
-  const metrics = createMetrics();
-  const emulator = await startEmulator({ apiKey: cloudApiKey, namespaces: [], applyDelayMs: sizes.applyDelayMs, tlsDir, controlPort: null });
-  const ops = CloudOps.forEmulator(emulator, {
-    apiKey: cloudApiKey,
-    apiVersion: config.cloudOps.apiVersion,
-    onCall: cloudOpsCallObserver(metrics),
-  });
-  const capacity = new CapacityService(ops);
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const app = await buildApp({ config, logger, temporal: client, capacity, metrics });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.server.address() as net.AddressInfo;
+  const api = await startEmulatedApi({ config, logger, emulator: { applyDelayMs: sizes.applyDelayMs, tlsDir, controlPort: null }, listen: true });
+  const { emulator } = api;
 
   let worker: ChildProcess | null = null;
   return {
     config,
-    client,
-    app,
-    baseUrl: `http://127.0.0.1:${port}`,
+    client: api.client,
+    app: api.app,
+    baseUrl: api.baseUrl as string,
     emulator,
-    capacity,
+    capacity: api.capacity,
     logFile,
     workerPid: () => worker?.pid,
     async startWorker() {
@@ -217,10 +203,7 @@ async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir
         await gone;
         clearTimeout(timer);
       }
-      await app.close();
-      await connection.close();
-      await ops.close();
-      await emulator.close();
+      await api.close();
       logger.flush();
     },
   };

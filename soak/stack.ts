@@ -1,4 +1,4 @@
-// The soak's stack, assembled in this process from the same building blocks as test/helpers/harness.ts and
+// The soak's stack, assembled in this process around the same startEmulatedApi as test/helpers/harness.ts and
 // bench/suite.ts: a real Temporal dev server (a child process; or the one TEST_TEMPORAL_ADDRESS names), the
 // Cloud Ops emulator over real gRPC/TLS WITH its HTTP control plane, the real Fastify app on a real port, a
 // real worker (as ROLE=all runs it), and a local HTTP receiver standing in for the Slack webhook.
@@ -6,19 +6,15 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { createActivities } from '../src/activities/index.js';
-import { buildApp } from '../src/api/app.js';
-import { CapacityService } from '../src/cloud-ops/capacity.js';
-import { CloudOps } from '../src/cloud-ops/client.js';
 import { loadConfig, type Config } from '../src/config.js';
-import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
+import type { RunningEmulator } from '../src/emulator/index.js';
 import { freePort, resolveTemporalCli, startDevServer, type RunningDevServer } from '../src/local/dev-server.js';
+import { startEmulatedApi } from '../src/local/emulated-api.js';
 import { createLogger, installTemporalRuntimeLogger } from '../src/logger.js';
-import { cloudOpsCallObserver, createMetrics, type Metrics } from '../src/metrics.js';
+import type { Metrics } from '../src/metrics.js';
 import { createSlackNotifier } from '../src/notify/slack.js';
 import { searchAttributeRegistrations } from '../src/shared/search-attributes.js';
 import { createWorker, workflowBundle } from '../src/worker/index.js';
@@ -135,25 +131,9 @@ export async function startSoakStack(opts: StackOptions): Promise<SoakStack> {
     const logger = createLogger({ level: 'info', secrets: [cloudApiKey, slack.url], destination: pino.destination({ dest: logFile, sync: false }) });
     stops.push(async () => logger.flush());
     installTemporalRuntimeLogger(logger);
-    const metrics = createMetrics();
-
-    const emulator = await startEmulator({ apiKey: cloudApiKey, namespaces: [], applyDelayMs: opts.applyDelayMs, tlsDir: opts.tlsDir, controlPort: 0 });
-    stops.push(() => emulator.close());
-    const ops = CloudOps.forEmulator(emulator, {
-      apiKey: cloudApiKey,
-      apiVersion: config.cloudOps.apiVersion,
-      onCall: cloudOpsCallObserver(metrics),
-    });
-    stops.push(() => ops.close());
-    const capacity = new CapacityService(ops);
-
-    const connection = await Connection.connect({ address });
-    stops.push(() => connection.close());
-    const client = new Client({ connection, namespace: config.temporal.namespace });
-    const app: FastifyInstance = await buildApp({ config, logger, temporal: client, capacity, metrics });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    stops.push(() => app.close());
-    const { port } = app.server.address() as net.AddressInfo;
+    const api = await startEmulatedApi({ config, logger, emulator: { applyDelayMs: opts.applyDelayMs, tlsDir: opts.tlsDir, controlPort: 0 }, listen: true });
+    stops.push(() => api.close());
+    const { metrics, emulator, capacity } = api;
 
     opts.log('bundling the workflows and starting the worker');
     const notifier = createSlackNotifier({ webhookUrl: slack.url, timeoutMs: config.slack.timeoutMs, logger, metrics });
@@ -174,7 +154,7 @@ export async function startSoakStack(opts: StackOptions): Promise<SoakStack> {
 
     return {
       config,
-      baseUrl: `http://127.0.0.1:${port}`,
+      baseUrl: api.baseUrl as string,
       controlUrl: emulator.controlUrl as string,
       emulator,
       metrics,

@@ -6,18 +6,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import { type Client, ScheduleNotFoundError } from '@temporalio/client';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createActivities } from '../../src/activities/index.js';
-import { buildApp } from '../../src/api/app.js';
 import type { CapacityChange } from '../../src/api/routes/capacity-changes/schema.js';
-import { CapacityService } from '../../src/cloud-ops/capacity.js';
-import { CloudOps } from '../../src/cloud-ops/client.js';
+import type { CapacityService } from '../../src/cloud-ops/capacity.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulatedApi } from '../../src/local/emulated-api.js';
 import { createLogger, installTemporalRuntimeLogger, type Logger } from '../../src/logger.js';
-import { cloudOpsCallObserver, createMetrics, type Metrics } from '../../src/metrics.js';
+import type { Metrics } from '../../src/metrics.js';
 import { createSlackNotifier } from '../../src/notify/slack.js';
 import { scheduleTemporalId } from '../../src/shared/index.js';
 import { createWorker, workflowBundle } from '../../src/worker/index.js';
@@ -145,18 +144,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
 
   // The SDK's own logs go through our logger too, so the secret checks see them.
   installTemporalRuntimeLogger(logger);
-  const metrics = createMetrics();
-  const emulator = await startEmulator({ apiKey: cloudApiKey, namespaces: [], applyDelayMs: opts.applyDelayMs ?? 300, tlsDir });
-  const ops = CloudOps.forEmulator(emulator, {
-    apiKey: cloudApiKey,
-    apiVersion: config.cloudOps.apiVersion,
-    onCall: cloudOpsCallObserver(metrics),
-  });
-  const capacity = new CapacityService(ops);
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const app = await buildApp({ config, logger, temporal: client, capacity, metrics });
-  await app.ready();
+  const api = await startEmulatedApi({ config, logger, emulator: { applyDelayMs: opts.applyDelayMs ?? 300, tlsDir }, listen: false });
+  const { metrics, emulator, capacity, client, app } = api;
 
   const notifier = createSlackNotifier({
     webhookUrl: opts.slackWebhookUrl ?? slack.url,
@@ -215,10 +204,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     async close() {
       await h.stopWorker();
-      await app.close();
-      await connection.close();
-      await ops.close();
-      await emulator.close();
+      await api.close();
       await slack.close();
       if (tokensDir) rmSync(tokensDir, { recursive: true, force: true });
       // The SDK runtime (installed above for its logger) shuts down with its last native connection; with
