@@ -17,6 +17,7 @@ import { createLogger, installTemporalRuntimeLogger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import { createSlackNotifier } from '../src/notify/slack.js';
 import { searchAttributeRegistrations } from '../src/shared/search-attributes.js';
+import { StopList } from '../src/stop-list.js';
 import { createWorker, workflowBundle } from '../src/worker/index.js';
 
 export interface Alert {
@@ -83,16 +84,8 @@ async function startSlackReceiver(secretPath: string, alerts: Alert[]): Promise<
 }
 
 export async function startSoakStack(opts: StackOptions): Promise<SoakStack> {
-  const stops: Array<() => Promise<unknown>> = [];
-  const close = async () => {
-    for (const stop of stops.reverse()) {
-      try {
-        await stop();
-      } catch (err) {
-        opts.log(`while stopping: ${(err as Error).message}`);
-      }
-    }
-  };
+  const stops = new StopList((err) => opts.log(`while stopping: ${(err as Error).message}`));
+  const close = () => stops.stopAll();
   try {
     // Under `npm test` a dev server is already up for everyone: use it, as the e2e tests do.
     let address = process.env.TEST_TEMPORAL_ADDRESS;

@@ -14,6 +14,7 @@ import { createLogger, installTemporalRuntimeLogger, type Logger } from './logge
 import { cloudOpsCallObserver, createMetrics, type Metrics } from './metrics.js';
 import { createSlackNotifier } from './notify/slack.js';
 import { searchAttributeRegistrations } from './shared/search-attributes.js';
+import { StopList } from './stop-list.js';
 import { createWorker } from './worker/index.js';
 
 const BANNER = '='.repeat(78);
@@ -54,16 +55,7 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
     ...config.auth.tokens.map((t) => t.sha256.toString('hex')),
   ].filter((s): s is string => typeof s === 'string');
   const logger = createLogger({ level: config.logLevel, secrets });
-  const stops: Array<() => Promise<unknown>> = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) {
-      try {
-        await stop();
-      } catch (err) {
-        logger.error({ err }, 'error while stopping');
-      }
-    }
-  };
+  const stops = new StopList((err) => logger.error({ err }, 'error while stopping'));
 
   try {
     const metrics = createMetrics();
@@ -144,13 +136,13 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
       process.once('SIGINT', onSignal);
       workerRun?.catch(reject);
     });
-    await stopAll();
+    await stops.stopAll();
     logger.info('stopped');
     logger.flush();
     process.exit(0);
   } catch (err) {
     logger.fatal({ err }, 'capacity scheduler failed');
-    await stopAll();
+    await stops.stopAll();
     logger.flush();
     // A half-connected Worker or NativeConnection can keep the process alive: exit explicitly.
     process.exit(1);
@@ -171,7 +163,7 @@ function warnAboutAuth(config: Config, logger: Logger): void {
   logger.warn(`\n${BANNER}\n  NO AUTHENTICATION: ${why}.\n  Set API_TOKENS_FILE (see README "Authentication") before exposing it.\n${BANNER}`);
 }
 
-async function startLocalTemporal(config: Config, logger: Logger, stops: Array<() => Promise<unknown>>): Promise<RunningDevServer> {
+async function startLocalTemporal(config: Config, logger: Logger, stops: StopList): Promise<RunningDevServer> {
   const cli = resolveTemporalCli(config.devServer.cliPath);
   logger.info({ cli, port: config.devServer.port }, 'TEMPORAL_ADDRESS is unset: starting an embedded Temporal dev server');
   const server = await startDevServer({
@@ -192,7 +184,7 @@ async function connectCloudOps(
   logger: Logger,
   opts: ServiceOptions,
   emulatorKey: string | null,
-  stops: Array<() => Promise<unknown>>,
+  stops: StopList,
   metrics: Metrics,
 ): Promise<{ ops: CloudOps; emulator: RunningEmulator | null }> {
   const onCall = cloudOpsCallObserver(metrics);

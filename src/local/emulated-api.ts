@@ -11,6 +11,7 @@ import type { Config } from '../config.js';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../emulator/index.js';
 import type { Logger } from '../logger.js';
 import { cloudOpsCallObserver, createMetrics, type Metrics } from '../metrics.js';
+import { StopList } from '../stop-list.js';
 
 export interface EmulatedApiOptions {
   /** Its TEMPORAL_CLOUD_API_KEY is the key the emulator accepts; its TEMPORAL_ADDRESS is the server to use. */
@@ -39,10 +40,8 @@ export async function startEmulatedApi(opts: EmulatedApiOptions): Promise<Emulat
   const apiKey = config.cloudOps.apiKey;
   const address = config.temporal.address;
   if (apiKey === null || address === null) throw new Error('startEmulatedApi needs TEMPORAL_CLOUD_API_KEY and TEMPORAL_ADDRESS in its config');
-  const stops: Array<() => Promise<unknown>> = [];
-  const close = async () => {
-    for (const stop of stops.splice(0).reverse()) await stop();
-  };
+  const stops = new StopList((err) => logger.error({ err }, 'error while stopping'));
+  const close = () => stops.stopAll();
   try {
     const metrics = createMetrics();
     const emulator = await startEmulator({ ...opts.emulator, apiKey, namespaces: [] });
