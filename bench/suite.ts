@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -26,6 +26,7 @@ import {
   controllerWorkflowId,
   parseIsoDuration,
   parseWindowId,
+  progressQuery,
   searchAttributeRegistrations,
   windowWorkflowId,
   type CapacityWindowInput,
@@ -339,6 +340,20 @@ async function getWindow(stack: Stack, id: string): Promise<CapacityChange> {
   return (await res.json()) as CapacityChange;
 }
 
+/** Waits until every window is ACTIVE (applied, verified, holding). */
+async function waitActive(stack: Stack, ids: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let left = ids;
+  while (left.length > 0) {
+    if (Date.now() > deadline) throw new Error(`${left.length} of ${ids.length} windows not ACTIVE after ${timeoutMs} ms`);
+    await sleep(500);
+    const windows = await Promise.all(left.map((id) => getWindow(stack, id)));
+    const ended = windows.find((w) => w.status !== 'RUNNING');
+    if (ended) throw new Error(`window ${ended.id} ended (${ended.phase}) before it was ACTIVE`);
+    left = left.filter((_, i) => windows[i].phase !== 'ACTIVE');
+  }
+}
+
 async function postWindow(stack: Stack, body: Record<string, unknown>): Promise<string> {
   const res = await fetch(`${stack.baseUrl}/v1/capacity-changes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (res.status !== 202) throw new Error(`POST: ${res.status} ${await res.text()}`);
@@ -595,29 +610,32 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
 
     // ---- 2. status: GET /v1/capacity-changes/{id} vs raw describe (what the route reads: one describe).
     log('2/5 status reads');
-    const paths = apiIds.map((id) => `/v1/capacity-changes/${encodeURIComponent(id)}`);
-    const handles = apiIds.map((id) => {
-      const p = parseWindowId(id)!;
-      return stack.client.workflow.getHandle(p.workflowId, p.runId);
-    });
-    const apiStatus = () => load({ url: stack.baseUrl, connections: C, amount: sizes.statusRequests, method: 'GET', paths, cpuPids }, workDir);
-    const rawStatus = () => {
-      const items = Array.from({ length: sizes.statusRequests }, (_, i) => handles[i % handles.length]);
-      return withCpu(server.process.pid, () => pool(items, C, (h) => h.describe()));
-    };
-    await load({ url: stack.baseUrl, connections: C, amount: WARMUP * 4, method: 'GET', paths }, workDir);
-    await pool(handles.slice(0, WARMUP * 4), C, (h) => h.describe());
-    const apiS: RunFigures[] = [];
-    const rawS: RunFigures[] = [];
-    for (const which of ['raw', 'api', 'api', 'raw'] as const) {
-      if (which === 'api') {
-        apiS.push(apiRun(await apiStatus()));
-      } else {
-        rawS.push(rawRun(await rawStatus()));
+    /** ABBA: autocannon GETs of the windows against a raw read of the same runs, same concurrency, same count. */
+    const compareStatus = async (ids: string[], rawRead: (h: WorkflowHandle) => Promise<unknown>) => {
+      const paths = ids.map((id) => `/v1/capacity-changes/${encodeURIComponent(id)}`);
+      const handles = ids.map((id) => {
+        const p = parseWindowId(id)!;
+        return stack.client.workflow.getHandle(p.workflowId, p.runId);
+      });
+      const apiStatus = () => load({ url: stack.baseUrl, connections: C, amount: sizes.statusRequests, method: 'GET', paths, cpuPids }, workDir);
+      const rawStatus = () => {
+        const items = Array.from({ length: sizes.statusRequests }, (_, i) => handles[i % handles.length]);
+        return withCpu(server.process.pid, () => pool(items, C, rawRead));
+      };
+      await load({ url: stack.baseUrl, connections: C, amount: WARMUP * 4, method: 'GET', paths }, workDir);
+      await pool(Array.from({ length: WARMUP * 4 }, (_, i) => handles[i % handles.length]), C, rawRead);
+      const apiS: RunFigures[] = [];
+      const rawS: RunFigures[] = [];
+      for (const which of ['raw', 'api', 'api', 'raw'] as const) {
+        if (which === 'api') {
+          apiS.push(apiRun(await apiStatus()));
+        } else {
+          rawS.push(rawRun(await rawStatus()));
+        }
       }
-    }
-    const apiSt = side(apiS);
-    const rawSt = side(rawS);
+      return { apiSt: side(apiS), rawSt: side(rawS) };
+    };
+    const { apiSt, rawSt } = await compareStatus(apiIds, (h) => h.describe());
     const statusThroughputRatio = ratio(apiSt.throughput, rawSt.throughput);
     rows.push(
       { section: '2', figure: 'status throughput, API GET / raw describe', value: statusThroughputRatio, target: { op: '>=', value: 0.9 }, baseline: `API ${apiSt.throughput.toFixed(0)}/s vs raw ${rawSt.throughput.toFixed(0)}/s; ${sizes.statusRequests} reads x 2 runs per side, concurrency ${C}` },
@@ -630,6 +648,8 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
       },
     );
     Object.assign(json, { statusThroughputRatio, statusApiPerSecond: apiSt.throughput, statusRawPerSecond: rawSt.throughput, statusP99Ratio: ratio(apiSt.p99, rawSt.p99), statusCpuMs: { api: apiSt.cpuMs, raw: rawSt.cpuMs } });
+
+    const statusRowsEnd = rows.length;
 
     // ---- 3. HTTP ceiling: /healthz on the same Fastify instance.
     log('3/5 HTTP ceiling (/healthz)');
@@ -750,6 +770,26 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
         cpuMsPerWindow: { worker: (1000 * s.cpu.worker) / s.windows, server: (1000 * s.cpu.server) / s.windows, api: (1000 * s.cpu.api) / s.windows },
       })),
     });
+
+    // ---- 2, against the issue's own baseline: raw describe + query. Only a worker answers a query, so this runs
+    // with the worker up, on windows held ACTIVE (PT1H) that leave it idle but for the queries; and last, so that
+    // its thousands of queries do not weigh on the worker memory phase 5 measures. The route still reads one
+    // describe and no query; the raw side sends its describe and its query at once, its quickest.
+    log('status reads against raw describe + query (last: a worker answers the queries)');
+    const qNs = namespaces(stack, 'q', sizes.verifiedWindows);
+    const qIds = await Promise.all(qNs.map((ns) => postWindow(stack, { ...BODY, namespace: ns, duration: 'PT1H' })));
+    await waitActive(stack, qIds, 120_000);
+    const withQuery = await compareStatus(qIds, (h) => Promise.all([h.describe(), h.query(progressQuery)]));
+    const statusDescribeQueryThroughputRatio = ratio(withQuery.apiSt.throughput, withQuery.rawSt.throughput);
+    const statusDescribeQueryP99Ratio = ratio(withQuery.apiSt.p99, withQuery.rawSt.p99);
+    rows.splice(
+      statusRowsEnd,
+      0,
+      { section: '2', figure: "status throughput, API GET / raw describe + query (the issue's baseline)", value: statusDescribeQueryThroughputRatio, target: { op: '>=', value: 0.9 }, baseline: `API ${withQuery.apiSt.throughput.toFixed(0)}/s vs raw ${withQuery.rawSt.throughput.toFixed(0)}/s; ${qIds.length} ACTIVE windows, the worker answering the queries; ${sizes.statusRequests} reads x 2 runs per side` },
+      { section: '2', figure: 'status p99 latency, API GET / raw describe + query', value: statusDescribeQueryP99Ratio, baseline: `API ${withQuery.apiSt.p99.toFixed(1)} ms vs raw ${withQuery.rawSt.p99.toFixed(1)} ms` },
+    );
+    Object.assign(json, { statusDescribeQueryThroughputRatio, statusDescribeQueryP99Ratio });
+    await terminateAll(stack, [...qIds.map((id) => parseWindowId(id)!.workflowId), ...qNs.map(controllerWorkflowId)]);
   } finally {
     await stack.close();
     await server.stop();
