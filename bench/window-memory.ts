@@ -5,7 +5,7 @@
 // after, per window. --main-thread runs workflows on the main thread (the SDK's debugMode), so the V8 heap
 // figures include them; by default they run on the SDK's workflow thread, as in production, where only RSS
 // sees them. --preload-ours shares our own workflow-side modules across workflows (the bundler's preloadModules).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -37,9 +37,10 @@ function memory() {
   return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, anon };
 }
 
+// Every module of src/shared but its index, which only re-exports them.
 const sharedDir = path.resolve('src/shared');
 const preloadModules = values['preload-ours']
-  ? ['capacity', 'controller', 'duration', 'ids', 'queries', 'search-attributes', 'window'].map((m) => path.join(sharedDir, `${m}.ts`))
+  ? readdirSync(sharedDir).filter((f) => f.endsWith('.ts') && f !== 'index.ts').map((f) => path.join(sharedDir, f))
   : [];
 const silent = () => undefined;
 Runtime.install({ logger: new DefaultLogger('WARN') });

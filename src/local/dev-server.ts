@@ -107,17 +107,17 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
 }
 
 /**
- * The kernel's ephemeral range, which it draws from for outgoing connections and for `listen(0)`. Linux's
- * default is used where /proc is not readable; macOS's range (49152–65535) lies above it too.
+ * The first port of the kernel's ephemeral range, which it draws from for outgoing connections and for
+ * `listen(0)`. Linux's default where /proc is not readable; macOS's range (49152–65535) lies above it too.
  */
-export function ephemeralPortRange(): { low: number; high: number } {
+export function firstEphemeralPort(): number {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (Number.isInteger(low) && Number.isInteger(high)) return { low, high };
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low)) return low;
   } catch {
     // not Linux, or /proc hidden: fall through to the default
   }
-  return { low: 32768, high: 60999 };
+  return 32768;
 }
 
 const FIRST_UNPRIVILEGED_PORT = 10_000;
@@ -141,8 +141,7 @@ function bindable(port: number): Promise<boolean> {
  * process never hands the same port out twice. Where the range leaves no room below it, `listen(0)` it is.
  */
 export async function freePort(): Promise<number> {
-  const { low } = ephemeralPortRange();
-  const span = low - FIRST_UNPRIVILEGED_PORT;
+  const span = firstEphemeralPort() - FIRST_UNPRIVILEGED_PORT;
   for (let attempt = 0; span > 0 && attempt < 100; attempt++) {
     const port = FIRST_UNPRIVILEGED_PORT + Math.floor(Math.random() * span);
     if (handedOut.has(port) || !(await bindable(port))) continue;

@@ -25,7 +25,6 @@ export interface EmulatedApiOptions {
 export interface EmulatedApi {
   metrics: Metrics;
   emulator: RunningEmulator;
-  ops: CloudOps;
   capacity: CapacityService;
   client: Client;
   app: FastifyInstance;
@@ -61,7 +60,7 @@ export async function startEmulatedApi(opts: EmulatedApiOptions): Promise<Emulat
     } else {
       await app.ready();
     }
-    return { metrics, emulator, ops, capacity, client, app, baseUrl, close };
+    return { metrics, emulator, capacity, client, app, baseUrl, close };
   } catch (err) {
     await close();
     throw err;
