@@ -139,6 +139,22 @@ t.test('Dockerfile: glibc base image, non-root user, health check on /healthz', 
   t.match(final.body.find((i) => i.op === 'CMD')?.args ?? '', /dist\/src\/main\.js/, 'the image runs the compiled service');
 });
 
+t.test('Dockerfile: the final stage preloads jemalloc, from a path it creates, for the processes it runs', async (t) => {
+  const final = stages.at(-1)!;
+  const install = final.body.find((i) => i.op === 'RUN' && /apt-get install\b.*\blibjemalloc2\b/.test(i.args));
+  t.ok(install, 'the final stage installs libjemalloc2');
+  const linked = /ln -s \S+ (\/\S+libjemalloc\.so\.2)\b/.exec(install?.args ?? '')?.[1];
+  t.ok(linked, `and links the library at one path (${linked})`);
+  t.match(install?.args ?? '', /test -n "\$lib"/, 'failing the build when the library is not found, not linking nothing');
+  const preload = final.body.filter((i) => i.op === 'ENV').flatMap((i) => [.../\bLD_PRELOAD=(\S+)/.exec(i.args)?.slice(1) ?? []]);
+  t.same(preload, [linked], 'LD_PRELOAD names that path');
+  const at = (pred: (i: Instruction) => boolean) => final.body.findIndex(pred);
+  t.ok(
+    at((i) => i.op === 'ENV' && /\bLD_PRELOAD=/.test(i.args)) > at((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args)),
+    'set after the build steps, so that only the service runs with it',
+  );
+});
+
 /** Does a COPY source (path or glob) cover a file the build needs? */
 function covers(source: string, file: string): boolean {
   const src = source.replace(/^\.\//, '').replace(/\/$/, '');
