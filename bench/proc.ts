@@ -1,5 +1,6 @@
 // What a process has used so far, from Linux /proc (NaN elsewhere): shared by the bench driver and the load child.
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { procStatCpuSeconds } from './stats.js';
 
 /** VmRSS of a process, in MB. */
@@ -20,5 +21,22 @@ export function cpuOfPid(pid: number | undefined): number {
     return procStatCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return Number.NaN;
+  }
+}
+
+/** This machine's jemalloc, the allocator the image preloads (see the Dockerfile), or null when not installed. */
+export function findJemalloc(): string | null {
+  const multiarch = existsSync('/usr/lib') ? readdirSync('/usr/lib').filter((d) => d.endsWith('-linux-gnu')) : [];
+  const dirs = ['/usr/local/lib', ...multiarch.map((d) => path.join('/usr/lib', d)), '/usr/lib'];
+  return dirs.map((d) => path.join(d, 'libjemalloc.so.2')).find((f) => existsSync(f)) ?? null;
+}
+
+/** The malloc a running process really uses (a preload that fails only warns): jemalloc if it has it mapped. */
+export function mallocOfPid(pid: number | undefined): 'jemalloc' | 'glibc' | 'unknown' {
+  if (pid === undefined) return 'unknown';
+  try {
+    return readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libjemalloc') ? 'jemalloc' : 'glibc';
+  } catch {
+    return 'unknown';
   }
 }

@@ -6,7 +6,8 @@
 // after, per workflow, and the window's cost as a ratio to the floor's. --main-thread runs workflows on the main
 // thread (the SDK's debugMode), so the V8 heap figures include them; by default they run on the SDK's workflow
 // thread, as in production, where only RSS sees them. --preload-ours shares our own workflow-side modules across
-// windows (the bundler's preloadModules).
+// windows (the bundler's preloadModules). The processes use the malloc they are given: glibc's, or the image's
+// jemalloc with LD_PRELOAD=<path to libjemalloc.so.2> npm run bench:memory.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import { freePort, resolveTemporalCli, startDevServer } from '../src/local/dev-s
 import { CAPACITY_WINDOW_WORKFLOW, type CapacityWindowInput } from '../src/shared/index.js';
 import { searchAttributeRegistrations } from '../src/shared/search-attributes.js';
 import { workflowsPath } from '../src/worker/index.js';
+import { mallocOfPid } from './proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -51,7 +53,13 @@ function memory(): Memory {
   return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, anon };
 }
 
-async function measure(kind: 'window' | 'sleeper'): Promise<{ before: Memory; after: Memory }> {
+interface Measured {
+  before: Memory;
+  after: Memory;
+  malloc: string;
+}
+
+async function measure(kind: 'window' | 'sleeper'): Promise<Measured> {
   // Every module of src/shared but its index, which only re-exports them.
   const sharedDir = path.resolve(here, '../src/shared');
   const preloadModules =
@@ -129,7 +137,7 @@ async function measure(kind: 'window' | 'sleeper'): Promise<{ before: Memory; af
   await nativeConnection.close();
   await server.stop();
   if (activityCalls.length) throw new Error(`activities were called: ${activityCalls.join(', ')}`);
-  return { before, after };
+  return { before, after, malloc: mallocOfPid(process.pid) };
 }
 
 if (values.workflow === 'window' || values.workflow === 'sleeper') {
@@ -144,18 +152,20 @@ const run = (kind: 'window' | 'sleeper') => {
     encoding: 'utf8',
   });
   if (child.status !== 0) throw new Error(`the ${kind} measurement failed (exit ${child.status})`);
-  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { before: Memory; after: Memory };
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Measured;
 };
 const window = run('window');
 const sleeper = run('sleeper');
 const mb = (b: number) => (b / 1e6).toFixed(1).padStart(8);
 const kb = (b: number) => (b / windows / 1e3).toFixed(0).padStart(8);
 const where = values['main-thread'] ? 'main thread' : 'workflow thread';
-console.log(`${windows} cached workflows each, on the ${where}${values['preload-ours'] ? ', our modules preloaded' : ''}`);
-console.log(`${''.padEnd(18)} ${'window: before MB'} ${'after MB'} ${'KB each'}   ${'sleeper: KB each'}   window / sleeper`);
+console.log(`${windows} cached workflows each, on the ${where}${values['preload-ours'] ? ', our modules preloaded' : ''}; ${window.malloc} malloc`);
+console.log(`${''.padEnd(18)}  window: before MB  after MB  KB each   sleeper: before MB  after MB  KB each   window / sleeper`);
 for (const [name, key] of FIGURES) {
   const w = window.after[key] - window.before[key];
   const s = sleeper.after[key] - sleeper.before[key];
-  console.log(`${name.padEnd(18)} ${mb(window.before[key]).padStart(17)} ${mb(window.after[key])} ${kb(w)}   ${kb(s).padStart(16)}   ${(w / s).toFixed(2).padStart(16)}`);
+  console.log(
+    `${name.padEnd(18)}  ${mb(window.before[key]).padStart(17)}  ${mb(window.after[key])}  ${kb(w).padStart(7)}   ${mb(sleeper.before[key]).padStart(18)}  ${mb(sleeper.after[key])}  ${kb(s).padStart(7)}   ${(w / s).toFixed(2).padStart(16)}`,
+  );
 }
 process.exit(0);
