@@ -26,9 +26,9 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 # jemalloc in place of glibc's malloc, which Node's documentation of process.memoryUsage() points to when RSS grows
-# while the V8 heap does not. With glibc, the worker held ~3 times the memory per cached workflow, and peaked
-# ~120 MB higher at 1,000 windows (bench/README.md, "Memory per cached window"). The link gives LD_PRELOAD one
-# path on every architecture.
+# while the V8 heap does not. With glibc, the worker held ~3 times the memory per cached workflow, and peaked at
+# 629-757 MB at 1,000 windows instead of 468-549 MB (bench/README.md, "Memory per cached window"). The link gives
+# LD_PRELOAD one path on every architecture.
 RUN apt-get update && apt-get install -y --no-install-recommends libjemalloc2 && rm -rf /var/lib/apt/lists/* \
   && lib="$(find /usr/lib -name libjemalloc.so.2 | head -n 1)" && test -n "$lib" \
   && ln -s "$lib" /usr/local/lib/libjemalloc.so.2
