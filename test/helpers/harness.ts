@@ -19,6 +19,7 @@ import { createLogger, installTemporalRuntimeLogger, type Logger } from '../../s
 import type { Metrics } from '../../src/metrics.js';
 import { createSlackNotifier } from '../../src/notify/slack.js';
 import { scheduleTemporalId } from '../../src/shared/index.js';
+import { StopList } from '../../src/stop-list.js';
 import { createWorker, workflowBundle } from '../../src/worker/index.js';
 
 export interface HarnessOptions {
@@ -203,13 +204,26 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await c.close();
     },
     async close() {
-      await h.stopWorker();
-      await api.close();
-      await slack.close();
-      if (tokensDir) rmSync(tokensDir, { recursive: true, force: true });
+      // Every part is stopped even when one fails: a part left open (the API, the emulator, a Temporal
+      // connection) keeps the test file alive until tap's timeout, which then hides the error. The failures are
+      // thrown afterwards, with their messages.
+      const errors: unknown[] = [];
+      const stops = new StopList((err) => errors.push(err));
       // The SDK runtime (installed above for its logger) shuts down with its last native connection; with
       // none ever made, it would keep the process alive.
-      if (!workerEverStarted) await Runtime.instance().shutdown();
+      stops.push(async () => {
+        if (!workerEverStarted) await Runtime.instance().shutdown();
+      });
+      stops.push(async () => {
+        if (tokensDir) rmSync(tokensDir, { recursive: true, force: true });
+      });
+      stops.push(() => api.close());
+      stops.push(() => slack.close());
+      stops.push(() => h.stopWorker());
+      await stops.stopAll();
+      if (errors.length > 0) {
+        throw new AggregateError(errors, `closing the harness: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`);
+      }
     },
   };
   if (opts.startWorker !== false) await h.startWorker();
