@@ -92,7 +92,6 @@ function workerMallocEnv(): Record<string, string> {
   return lib === null ? {} : { LD_PRELOAD: lib };
 }
 
-
 const selfRssMB = () => process.memoryUsage().rss / 1024 / 1024;
 
 /** Runs fn over items with a fixed number of workers; returns per-item latencies (ms) and the wall time (s). */
@@ -172,7 +171,7 @@ async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir
     AUTH_DISABLED: 'true',
     RATE_LIMIT_PER_MINUTE: '0',
     // The worker's cache may vary from run to run (`WORKER_MAX_CACHED_WORKFLOWS=300 npm run bench`), and so may
-    // its V8 flags (BENCH_WORKER_NODE_OPTIONS, below).
+    // its V8 flags and its malloc (BENCH_WORKER_NODE_OPTIONS and BENCH_WORKER_MALLOC, above).
     ...(process.env.WORKER_MAX_CACHED_WORKFLOWS !== undefined && { WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS }),
   };
   const config = loadConfig(env);
