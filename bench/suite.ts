@@ -149,7 +149,7 @@ function child(script: string, args: string[]): Promise<void> {
   });
 }
 
-async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir: string): Promise<Stack> {
+async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir: string, workerMalloc: Record<string, string>): Promise<Stack> {
   // The production worker loads a prebuilt bundle too (npm run build); made in a child, off this process's RSS.
   // ... and runs compiled JavaScript (node dist/src/main.js), not TypeScript through tsx: both made in a child.
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
@@ -204,7 +204,7 @@ async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir
         stdio: ['ignore', 'pipe', 'inherit'],
         // As an operator would set NODE_OPTIONS on the worker's container, and on no other process; its malloc as
         // the image's.
-        env: { ...process.env, ...(workerNodeOptions !== undefined && { NODE_OPTIONS: workerNodeOptions }), ...workerMallocEnv() },
+        env: { ...process.env, ...(workerNodeOptions !== undefined && { NODE_OPTIONS: workerNodeOptions }), ...workerMalloc },
       });
       worker = w;
       await new Promise<void>((resolve, reject) => {
@@ -539,8 +539,8 @@ interface ScaleFigures {
 }
 
 export async function runBench(args: BenchArgs, tlsDir: string): Promise<number> {
-  // Settles the worker's malloc now, so that a wrong BENCH_WORKER_MALLOC fails before minutes of phases 1-3.
-  workerMallocEnv();
+  // Settled now, so that a wrong BENCH_WORKER_MALLOC fails before minutes of phases 1-3.
+  const workerMalloc = workerMallocEnv();
   const sizes = args.large ? LARGE : args.tiny ? TINY : SMALL;
   const C = sizes.concurrency;
   const loadAtStart = os.loadavg()[0];
@@ -557,7 +557,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
   const serverRss = () => rssOfPid(server.process.pid);
   let stack: Stack;
   try {
-    stack = await startStack(server.address, tlsDir, sizes, workDir);
+    stack = await startStack(server.address, tlsDir, sizes, workDir, workerMalloc);
   } catch (err) {
     await server.stop();
     rmSync(workDir, { recursive: true, force: true });
