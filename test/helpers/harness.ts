@@ -200,8 +200,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const { worker: w, connection: c, run } = worker;
       worker = null;
       w.shutdown();
-      await run;
-      await c.close();
+      try {
+        await run;
+      } finally {
+        // Even when the worker's run rejected: an open native connection keeps the process alive.
+        await c.close();
+      }
     },
     async close() {
       // Every part is stopped even when one fails: a part left open (the API, the emulator, a Temporal
