@@ -10,14 +10,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { workflowsPath } from '../src/worker/index.js';
+import { workflowBundlerOptions } from '../src/worker/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [bundleFile, jsDir] = process.argv.slice(2);
 
 const noop = () => undefined;
 const logger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
-const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger });
+const { code } = await bundleWorkflowCode({ ...workflowBundlerOptions(), logger });
 await writeFile(bundleFile, code);
 
 if (jsDir) {

@@ -1,15 +1,15 @@
 // What one cached window costs the worker in memory, where it lies, and how much of it the SDK costs anyway.
-// Usage: npm run bench:memory -- [--windows N] [--main-thread] [--preload-ours]
+// Usage: npm run bench:memory -- [--windows N] [--main-thread] [--without-preload]
 // Runs two measurements, each in a fresh child process with its own dev server and in-process worker: N windows
 // started an hour ahead (each sleeps in the worker's cache until its start, calling no activity), then N workflows
 // that only sleep (bench/floor-workflow.ts), the SDK's floor. Prints RSS, anonymous memory and V8 heap before and
 // after, per workflow, and the window's cost as a ratio to the floor's. --main-thread runs workflows on the main
 // thread (the SDK's debugMode), so the V8 heap figures include them; by default they run on the SDK's workflow
-// thread, as in production, where only RSS sees them. --preload-ours shares our own workflow-side modules across
-// windows (the bundler's preloadModules). The processes use the malloc they are given: glibc's, or the image's
+// thread, as in production, where only RSS sees them. The windows' bundle is production's, which shares our own
+// workflow-side modules across windows (the bundler's preloadModules); --without-preload instantiates them per window. The processes use the malloc they are given: glibc's, or the image's
 // jemalloc with LD_PRELOAD=<path to libjemalloc.so.2> npm run bench:memory.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,14 +19,14 @@ import { createActivities, type Activities, type ActivityDeps } from '../src/act
 import { freePort, resolveTemporalCli, startDevServer } from '../src/local/dev-server.js';
 import { CAPACITY_WINDOW_WORKFLOW, type CapacityWindowInput } from '../src/shared/index.js';
 import { searchAttributeRegistrations } from '../src/shared/search-attributes.js';
-import { workflowsPath } from '../src/worker/index.js';
+import { workflowBundlerOptions } from '../src/worker/index.js';
 import { mallocOfPid } from './proc.js';
 
 const { values } = parseArgs({
   options: {
     windows: { type: 'string', default: '1000' },
     'main-thread': { type: 'boolean' },
-    'preload-ours': { type: 'boolean' },
+    'without-preload': { type: 'boolean' },
     // Internal: the child process's one measurement.
     workflow: { type: 'string' },
   },
@@ -60,12 +60,6 @@ interface Measured {
 }
 
 async function measure(kind: 'window' | 'sleeper'): Promise<Measured> {
-  // Every module of src/shared but its index, which only re-exports them.
-  const sharedDir = path.resolve(here, '../src/shared');
-  const preloadModules =
-    kind === 'window' && values['preload-ours']
-      ? readdirSync(sharedDir).filter((f) => f.endsWith('.ts') && f !== 'index.ts').map((f) => path.join(sharedDir, f))
-      : [];
   const silent = () => undefined;
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const server = await startDevServer({
@@ -76,8 +70,9 @@ async function measure(kind: 'window' | 'sleeper'): Promise<Measured> {
   });
   const taskQueue = 'window-memory';
   const { code } = await bundleWorkflowCode({
-    workflowsPath: kind === 'window' ? workflowsPath() : path.join(here, 'floor-workflow.ts'),
-    preloadModules,
+    ...(kind === 'window'
+      ? { ...workflowBundlerOptions(), ...(values['without-preload'] && { preloadModules: [] }) }
+      : { workflowsPath: path.join(here, 'floor-workflow.ts') }),
     logger: { log: silent, trace: silent, debug: silent, info: silent, warn: silent, error: silent },
   });
   const activityCalls: string[] = [];
@@ -159,7 +154,7 @@ const sleeper = run('sleeper');
 const mb = (b: number) => (b / 1e6).toFixed(1).padStart(8);
 const kb = (b: number) => (b / windows / 1e3).toFixed(0).padStart(8);
 const where = values['main-thread'] ? 'main thread' : 'workflow thread';
-console.log(`${windows} cached workflows each, on the ${where}${values['preload-ours'] ? ', our modules preloaded' : ''}; ${window.malloc} malloc`);
+console.log(`${windows} cached workflows each, on the ${where}${values['without-preload'] ? ', our modules not preloaded' : ''}; ${window.malloc} malloc`);
 console.log(`${''.padEnd(18)}  window: before MB  after MB  KB each   sleeper: before MB  after MB  KB each   window / sleeper`);
 for (const [name, key] of FIGURES) {
   const w = window.after[key] - window.before[key];

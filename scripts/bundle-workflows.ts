@@ -3,9 +3,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { PREBUILT_BUNDLE_NAME, workflowsPath } from '../src/worker/index.js';
+import { PREBUILT_BUNDLE_NAME, workflowBundlerOptions } from '../src/worker/index.js';
 
 const target = path.resolve('dist/src/workflows', PREBUILT_BUNDLE_NAME);
-const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath() });
+const { code } = await bundleWorkflowCode(workflowBundlerOptions());
 await writeFile(target, code);
 console.log(`wrote ${target}`);

@@ -3,7 +3,7 @@
 /** A capacity mode as this service speaks of it: On-Demand, or provisioned with a TRU count. */
 export type CapacityTarget = { mode: 'ON_DEMAND' } | { mode: 'PROVISIONED'; trus: number };
 
-export const ON_DEMAND: CapacityTarget = { mode: 'ON_DEMAND' };
+export const ON_DEMAND: Readonly<CapacityTarget> = { mode: 'ON_DEMAND' };
 
 export function provisioned(trus: number): CapacityTarget {
   return { mode: 'PROVISIONED', trus };

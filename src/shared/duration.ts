@@ -3,7 +3,7 @@
 const ISO_8601 =
   /^P(?!$)(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 const SHORT = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const SHORT_UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const SHORT_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
  * Parses an ISO 8601 duration limited to weeks, days, hours, minutes and seconds ("PT2H", "P1DT30M").

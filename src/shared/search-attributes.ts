@@ -15,7 +15,7 @@ export const SA = {
   endAt: defineSearchAttributeKey('CapacityEndAt', SearchAttributeType.DATETIME),
 } as const;
 
-const CLI_TYPE: Record<string, 'Keyword' | 'Int' | 'Datetime'> = {
+const CLI_TYPE: Readonly<Record<string, 'Keyword' | 'Int' | 'Datetime'>> = {
   [SearchAttributeType.KEYWORD]: 'Keyword',
   [SearchAttributeType.INT]: 'Int',
   [SearchAttributeType.DATETIME]: 'Datetime',

@@ -1,12 +1,35 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type BundleOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Activities } from '../activities/index.js';
 
 /** The workflow bundle entry, whether we run from TypeScript sources (tsx) or compiled output. */
 export function workflowsPath(): string {
   const ts = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
   return existsSync(ts) ? ts : fileURLToPath(new URL('../workflows/index.js', import.meta.url));
+}
+
+/**
+ * Every module of ours the workflow bundle holds: the workflows and the shared code they import. The SDK
+ * instantiates a bundle's modules once per cached workflow (~40 KB each time for ours); preloaded, they are
+ * instantiated once, before any workflow, and shared (their exports frozen). That is safe only for modules
+ * without per-workflow state at their top level, which test/workflow-modules.test.ts holds them to.
+ */
+export function preloadedWorkflowModules(): string[] {
+  const ext = path.extname(workflowsPath());
+  return ['../workflows/', '../shared/'].flatMap((dir) => {
+    const abs = fileURLToPath(new URL(dir, import.meta.url));
+    return readdirSync(abs)
+      .filter((f) => f.endsWith(ext) && !f.endsWith(`.d${ext}`) && f !== PREBUILT_BUNDLE_NAME)
+      .sort()
+      .map((f) => path.join(abs, f));
+  });
+}
+
+/** What every bundle of our workflows is made from: the dev-time bundle, the build's and the benchmark's. */
+export function workflowBundlerOptions(): Pick<BundleOptions, 'workflowsPath' | 'preloadModules'> {
+  return { workflowsPath: workflowsPath(), preloadModules: preloadedWorkflowModules() };
 }
 
 /** `npm run build` leaves the bundle beside the compiled workflows it was made from. */
@@ -22,7 +45,7 @@ export function workflowBundle(): Promise<WorkflowBundleOption> {
   bundlePromise ??=
     workflowsPath().endsWith('.js') && existsSync(prebuilt)
       ? Promise.resolve({ codePath: prebuilt })
-      : bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: silentBundlerLogger });
+      : bundleWorkflowCode({ ...workflowBundlerOptions(), logger: silentBundlerLogger });
   return bundlePromise;
 }
 

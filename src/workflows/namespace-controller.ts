@@ -33,7 +33,7 @@ const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '
 /** The least time a raise keeps retrying transient failures before its windows hear that it failed. */
 const APPLY_RETRY_WINDOW_MS = 90_000;
 /** Failure types after which the namespace certainly was not changed. */
-const REFUSED_BEFORE_ANY_CHANGE = new Set<string>([FailureType.NonRetryable, FailureType.InvalidTruValue, FailureType.Guardrail]);
+const REFUSED_BEFORE_ANY_CHANGE: ReadonlySet<string> = new Set([FailureType.NonRetryable, FailureType.InvalidTruValue, FailureType.Guardrail]);
 
 const { readBaseline, notifySlack } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
