@@ -5,7 +5,7 @@
 // baselines run here, on the app's own Client, so both sides use the same connection and process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import type { RunningEmulator } from '../src/emulator/index.js';
 import { freePort, resolveTemporalCli, startDevServer, type RunningDevServer } from '../src/local/dev-server.js';
 import { startEmulatedApi } from '../src/local/emulated-api.js';
 import { createLogger, installTemporalRuntimeLogger } from '../src/logger.js';
+import { SERVICE_NODE_FLAGS } from '../src/worker/index.js';
 import {
   CAPACITY_WINDOW_WORKFLOW,
   SA,
@@ -77,8 +78,12 @@ const BODY = { trus: 4, reason: 'benchmark', requestedBy: 'bench' } as const;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** NODE_OPTIONS for the worker process alone, e.g. V8 heap flags: `BENCH_WORKER_NODE_OPTIONS=--max-semi-space-size=1`. */
-const workerNodeOptions = process.env.BENCH_WORKER_NODE_OPTIONS;
+/**
+ * The worker's node flags: the image's (SERVICE_NODE_FLAGS), or, to compare, those of BENCH_WORKER_NODE_FLAGS
+ * (`BENCH_WORKER_NODE_FLAGS=` for none, `BENCH_WORKER_NODE_FLAGS='--trace-gc --max-semi-space-size=1'`).
+ */
+const workerNodeFlagsWanted = process.env.BENCH_WORKER_NODE_FLAGS;
+const workerNodeFlags = workerNodeFlagsWanted === undefined ? SERVICE_NODE_FLAGS : workerNodeFlagsWanted.split(/\s+/).filter(Boolean);
 /** The worker's malloc: the image's (jemalloc) when this machine has it; BENCH_WORKER_MALLOC=glibc to compare. */
 const workerMallocWanted = process.env.BENCH_WORKER_MALLOC;
 
@@ -171,7 +176,7 @@ async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir
     AUTH_DISABLED: 'true',
     RATE_LIMIT_PER_MINUTE: '0',
     // The worker's cache may vary from run to run (`WORKER_MAX_CACHED_WORKFLOWS=300 npm run bench`), and so may
-    // its V8 flags and its malloc (BENCH_WORKER_NODE_OPTIONS and BENCH_WORKER_MALLOC, above).
+    // its node flags and its malloc (BENCH_WORKER_NODE_FLAGS and BENCH_WORKER_MALLOC, above).
     ...(process.env.WORKER_MAX_CACHED_WORKFLOWS !== undefined && { WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS }),
   };
   const config = loadConfig(env);
@@ -200,16 +205,18 @@ async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir
         logFile: path.join(workDir, 'worker.log'),
       };
       writeFileSync(specFile, JSON.stringify(spec));
-      const w = spawn(process.execPath, [...profileArgv, path.join(jsDir, 'bench', 'worker.js'), specFile], {
+      const w = spawn(process.execPath, [...workerNodeFlags, ...profileArgv, path.join(jsDir, 'bench', 'worker.js'), specFile], {
         stdio: ['ignore', 'pipe', 'inherit'],
-        // As an operator would set NODE_OPTIONS on the worker's container, and on no other process; its malloc as
-        // the image's.
-        env: { ...process.env, ...(workerNodeOptions !== undefined && { NODE_OPTIONS: workerNodeOptions }), ...workerMalloc },
+        // Its malloc as the image's.
+        env: { ...process.env, ...workerMalloc },
       });
       worker = w;
       await new Promise<void>((resolve, reject) => {
         w.once('exit', (code) => reject(new Error(`the worker exited with ${code} before it was ready`)));
+        // Kept in the work dir for what a flag makes V8 print (--trace-gc).
+        const out = createWriteStream(path.join(workDir, 'worker.stdout'));
         w.stdout!.on('data', (chunk: Buffer) => {
+          out.write(chunk);
           if (chunk.toString().includes('ready')) resolve();
         });
       });
@@ -568,7 +575,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
   const json: Record<string, unknown> = {
     mode,
     workerMaxCachedWorkflows: cache === undefined ? null : Number(cache),
-    workerNodeOptions: workerNodeOptions ?? null,
+    workerNodeFlags: workerNodeFlags.join(' '),
   };
   const notes: string[] = [];
   try {
@@ -827,11 +834,11 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
   const table = formatTable(rows);
   const missed = misses(rows);
   json.misses = missed.map((r) => r.figure);
-  const machine = `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()}; load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end; the worker's malloc: ${json.workerMalloc ?? 'not started'}`;
+  const machine = `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()}; load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end; the worker's malloc: ${json.workerMalloc ?? 'not started'}; its node flags: ${workerNodeFlags.join(' ') || 'none'}`;
   const md = [
     '# Benchmark results',
     '',
-    `Generated by \`${cache === undefined ? '' : `WORKER_MAX_CACHED_WORKFLOWS=${cache} `}${workerNodeOptions === undefined ? '' : `BENCH_WORKER_NODE_OPTIONS='${workerNodeOptions}' `}${workerMallocWanted === undefined ? '' : `BENCH_WORKER_MALLOC=${workerMallocWanted} `}npm run bench${mode === 'small' ? '' : ` -- --${mode}`}\` on ${started.toISOString()} (${machine}).`,
+    `Generated by \`${cache === undefined ? '' : `WORKER_MAX_CACHED_WORKFLOWS=${cache} `}${workerNodeFlagsWanted === undefined ? '' : `BENCH_WORKER_NODE_FLAGS='${workerNodeFlagsWanted}' `}${workerMallocWanted === undefined ? '' : `BENCH_WORKER_MALLOC=${workerMallocWanted} `}npm run bench${mode === 'small' ? '' : ` -- --${mode}`}\` on ${started.toISOString()} (${machine}).`,
     'Every figure is a ratio to a baseline measured in the same run, a count, or a time measured against the',
     'emulator\'s own clock; method and caveats in [README.md](README.md). Do not edit: rerun the benchmark.',
     '',

@@ -1,12 +1,14 @@
 // Deployment files, checked without a Docker engine (none runs here): docker-compose.yml parses and wires the
 // service to Temporal with configuration the service really reads; the Dockerfile builds what `npm run build`
 // needs, on a glibc base, as a non-root user, with a health check on /healthz.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parse } from 'yaml';
 import { EnvSchema, loadConfig } from '../src/config.js';
+import { SERVICE_NODE_FLAGS } from '../src/worker/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -153,6 +155,15 @@ t.test('Dockerfile: the final stage preloads jemalloc, from a path it creates, f
     at((i) => i.op === 'ENV' && /\bLD_PRELOAD=/.test(i.args)) > at((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args)),
     'set after the build steps, so that only the service runs with it',
   );
+});
+
+t.test("Dockerfile: the service runs with the worker's V8 flags, and this Node accepts them", async (t) => {
+  const cmd = stages.at(-1)!.body.filter((i) => i.op === 'CMD').at(-1)?.args ?? '';
+  t.same(JSON.parse(cmd), ['node', ...SERVICE_NODE_FLAGS, 'dist/src/main.js']);
+  t.ok(SERVICE_NODE_FLAGS.length > 0, SERVICE_NODE_FLAGS.join(' '));
+  // A flag a Node release drops makes node refuse to start ("bad option"), which would take the image down.
+  const run = spawnSync(process.execPath, [...SERVICE_NODE_FLAGS, '-e', '0'], { encoding: 'utf8' });
+  t.equal(run.status, 0, run.stderr);
 });
 
 /** Does a COPY source (path or glob) cover a file the build needs? */
