@@ -23,6 +23,7 @@ import { createLogger, installTemporalRuntimeLogger } from '../src/logger.js';
 import { SERVICE_NODE_FLAGS } from '../src/worker/index.js';
 import {
   CAPACITY_WINDOW_WORKFLOW,
+  NAMESPACE_CONTROLLER_WORKFLOW,
   SA,
   controllerWorkflowId,
   parseIsoDuration,
@@ -412,7 +413,9 @@ async function waitClosed(stack: Stack, ids: string[], timeoutMs: number): Promi
   }
   const done = new Map<string, CapacityChange>();
   while (done.size < ids.length) {
-    if (Date.now() > deadline) throw new Error(`${ids.length - done.size} of ${ids.length} windows still running after ${timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      throw new Error(`${ids.length - done.size} of ${ids.length} windows still running after ${timeoutMs} ms; ${await stuckReport(stack)}`);
+    }
     await pool(ids.filter((id) => !done.has(id)), 8, async (id) => {
       const w = await getWindow(stack, id);
       if (w.status !== 'RUNNING') done.set(id, w);
@@ -420,6 +423,43 @@ async function waitClosed(stack: Stack, ids: string[], timeoutMs: number): Promi
     if (done.size < ids.length) await sleep(1_000);
   }
   return ids.map((id) => done.get(id)!);
+}
+
+/**
+ * What Temporal says of workflows that should have closed and did not: whether their workflow task waits for a
+ * poller (SCHEDULED) or a worker took it and never answered (STARTED), and who polls the task queue. Two runs
+ * with the worker on jemalloc stalled in phase 4 with nothing in the worker's log; this names the next one.
+ */
+async function stuckReport(stack: Stack): Promise<string> {
+  const { namespace, taskQueue } = stack.config.temporal;
+  const parts: string[] = [];
+  const when = (ts: { seconds?: unknown } | null | undefined) => (ts?.seconds ? new Date(Number(ts.seconds) * 1000).toISOString() : '-');
+  try {
+    const stuck = async function* () {
+      for (const type of [CAPACITY_WINDOW_WORKFLOW, NAMESPACE_CONTROLLER_WORKFLOW]) {
+        let n = 0;
+        const query = `WorkflowType = '${type}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`;
+        for await (const wf of stack.client.workflow.list({ query, pageSize: 2 })) {
+          yield wf;
+          if (++n === 2) break;
+        }
+      }
+    };
+    for await (const wf of stuck()) {
+      const d = await stack.client.workflow.getHandle(wf.workflowId, wf.runId).describe();
+      const task = d.raw.pendingWorkflowTask;
+      parts.push(
+        `${wf.workflowId}: ${d.historyLength} events, workflow task ${task ? `${['UNSPECIFIED', 'SCHEDULED', 'STARTED'][task.state ?? 0]} attempt ${task.attempt} scheduled ${when(task.scheduledTime)} started ${when(task.startedTime)}` : 'none'}, ${d.raw.pendingActivities?.length ?? 0} pending activities`,
+      );
+    }
+    for (const [kind, taskQueueType] of [['workflow', 1], ['activity', 2]] as const) {
+      const tq = await stack.client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType });
+      parts.push(`${kind} pollers: ${tq.pollers.map((p) => `${p.identity} last ${when(p.lastAccessTime)}`).join(', ') || 'none'}`);
+    }
+  } catch (err) {
+    parts.push(`(the report failed: ${(err as Error).message})`);
+  }
+  return parts.join('; ');
 }
 
 interface Lateness {
