@@ -45,5 +45,5 @@ USER node
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# V8 flags for the worker's memory (src/worker/index.ts, SERVICE_NODE_FLAGS, says why; NODE_OPTIONS refuses the first).
-CMD ["node", "--heap-growing-percent=20", "--max-semi-space-size=4", "dist/src/main.js"]
+# A V8 flag for the worker's memory (src/worker/index.ts, SERVICE_NODE_FLAGS, says why; NODE_OPTIONS refuses it).
+CMD ["node", "--heap-growing-percent=20", "dist/src/main.js"]

@@ -33,13 +33,13 @@ export function workflowBundlerOptions(): Pick<BundleOptions, 'workflowsPath' | 
 }
 
 /**
- * The V8 flags the image runs the service with (the Dockerfile's CMD; NODE_OPTIONS refuses the first). V8 lets
- * an isolate's old generation grow up to 4 times what its last full collection kept before it collects again,
- * and a young generation of 16 MB a semi-space: with 1,000 windows running, the workflow thread's heap reached
- * 258 MB for ~110 MB live. Collecting after 20 % growth and 4 MB semi-spaces took the benchmark worker's peak
- * below 400 MB at 1,000 windows (bench/README.md, "Worker memory in the scale phase").
+ * The V8 flags the image runs the service with (the Dockerfile's CMD; NODE_OPTIONS refuses this one). After a
+ * full collection, V8 lets an isolate's old generation grow up to 4 times what it kept before collecting again:
+ * with 1,000 windows running, the workflow thread's heap reached 258 MB committed where its last full collection
+ * had kept 114 MB. Collecting after 20 % growth took ~50 MB off the benchmark worker's peak, for no CPU cost that
+ * stood out of the machine's noise (bench/README.md, "Worker memory in the scale phase").
  */
-export const SERVICE_NODE_FLAGS: readonly string[] = ['--heap-growing-percent=20', '--max-semi-space-size=4'];
+export const SERVICE_NODE_FLAGS: readonly string[] = ['--heap-growing-percent=20'];
 
 /** `npm run build` leaves the bundle beside the compiled workflows it was made from. */
 export const PREBUILT_BUNDLE_NAME = 'bundle.js';
