@@ -14,7 +14,7 @@ export function workflowsPath(): string {
  * Every module of ours the workflow bundle holds: the workflows and the shared code they import. The SDK
  * instantiates a bundle's modules once per cached workflow (~40 KB each time for ours); preloaded, they are
  * instantiated once, before any workflow, and shared (their exports frozen). That is safe only for modules
- * without per-workflow state at their top level, which test/workflow-modules.test.ts holds them to.
+ * without per-workflow state at their top level, which test/preload.test.ts holds them to.
  */
 export function preloadedWorkflowModules(): string[] {
   const ext = path.extname(workflowsPath());
