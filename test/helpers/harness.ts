@@ -221,8 +221,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       stops.push(async () => {
         if (tokensDir) rmSync(tokensDir, { recursive: true, force: true });
       });
-      stops.push(() => api.close());
       stops.push(() => slack.close());
+      stops.push(() => api.close());
       stops.push(() => h.stopWorker());
       await stops.stopAll();
       if (errors.length > 0) {
