@@ -1,5 +1,9 @@
-// The benchmark's pure parts only. Speed targets live in `npm run bench`, never in tests.
+// The benchmark's pure parts, and its reading of a process's peak RSS. Speed targets live in `npm run bench`,
+// never in tests.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import t from 'tap';
+import { peakRssOfPid, resetPeakRss, rssOfPid } from '../bench/proc.js';
 import { distinct, fmt, formatTable, mean, misses, parseArgs, peakOverlap, percentile, procStatCpuSeconds, ratio, verdict, type Row } from '../bench/stats.js';
 
 t.test('percentile is nearest-rank over unsorted samples', async (t) => {
@@ -80,4 +84,21 @@ t.test('peakOverlap counts the most intervals open at once', async (t) => {
   t.equal(peakOverlap([[0, 10], [5, 15], [12, 20]]), 2);
   t.equal(peakOverlap([[0, 10], [10, 20]]), 1, 'an end and a start at the same instant do not overlap');
   t.equal(peakOverlap([[0, 10], [1, 9], [2, 8], [3, Number.NaN]]), 3, 'an interval without an end is left out');
+});
+
+t.test('the kernel peak RSS of a process starts again from its RSS now', async (t) => {
+  // 64 MB touched, then freed: glibc unmaps an allocation this large at once, so the RSS falls and the peak stays.
+  const child = spawn(process.execPath, [
+    '--expose-gc',
+    '-e',
+    "let b = Buffer.alloc(64 * 2 ** 20, 1); b = null; gc(); process.stdout.write('freed'); setInterval(() => {}, 1000);",
+  ]);
+  t.teardown(() => void child.kill());
+  await once(child.stdout, 'data');
+  const pid = child.pid;
+  t.ok(peakRssOfPid(pid) - rssOfPid(pid) > 48, 'the peak still holds the freed 64 MB');
+  t.equal(resetPeakRss(pid), true);
+  t.ok(peakRssOfPid(pid) - rssOfPid(pid) < 8, 'after the reset, the peak is the RSS now');
+  t.ok(Number.isNaN(peakRssOfPid(undefined)));
+  t.equal(resetPeakRss(undefined), false);
 });
