@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parse } from 'yaml';
 import { EnvSchema, loadConfig } from '../src/config.js';
-import { SERVICE_NODE_FLAGS } from '../src/worker/index.js';
+import { SERVICE_MALLOC_CONF, SERVICE_NODE_FLAGS } from '../src/worker/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -150,6 +150,8 @@ t.test('Dockerfile: the final stage preloads jemalloc, from a path it creates, f
   t.match(install?.args ?? '', /test -n "\$lib"/, 'failing the build when the library is not found, not linking nothing');
   const preload = final.body.filter((i) => i.op === 'ENV').flatMap((i) => [.../\bLD_PRELOAD=(\S+)/.exec(i.args)?.slice(1) ?? []]);
   t.same(preload, [linked], 'LD_PRELOAD names that path');
+  const conf = final.body.filter((i) => i.op === 'ENV').flatMap((i) => [.../\bMALLOC_CONF=(\S+)/.exec(i.args)?.slice(1) ?? []]);
+  t.same(conf, [SERVICE_MALLOC_CONF], "MALLOC_CONF gives jemalloc the options the benchmark's worker runs with");
   const at = (pred: (i: Instruction) => boolean) => final.body.findIndex(pred);
   t.ok(
     at((i) => i.op === 'ENV' && /\bLD_PRELOAD=/.test(i.args)) > at((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args)),

@@ -33,13 +33,22 @@ export function workflowBundlerOptions(): Pick<BundleOptions, 'workflowsPath' | 
 }
 
 /**
- * The V8 flags the image runs the service with (the Dockerfile's CMD; NODE_OPTIONS refuses this one). After a
+ * The V8 flags the image runs the service with (the Dockerfile's CMD; NODE_OPTIONS refuses the first). After a
  * full collection, V8 lets an isolate's old generation grow up to 4 times what it kept before collecting again:
  * with 1,000 windows running, the workflow thread's heap reached 258 MB committed where its last full collection
- * had kept 114 MB. Collecting after 20 % growth took ~50 MB off the benchmark worker's peak, for no CPU cost that
- * stood out of the machine's noise (bench/README.md, "Worker memory in the scale phase").
+ * had kept 114 MB. Collecting after 20 % growth took ~50 MB off the benchmark worker's peak. V8 also lets each
+ * isolate's young generation grow to 16 MB a semi-space; 8 MB took another ~28 MB off the peak, where 4 MB made the
+ * reverts late. Neither cost CPU that stood out of the machine's noise (bench/README.md, "Worker memory in the
+ * scale phase").
  */
-export const SERVICE_NODE_FLAGS: readonly string[] = ['--heap-growing-percent=20'];
+export const SERVICE_NODE_FLAGS: readonly string[] = ['--heap-growing-percent=20', '--max-semi-space-size=8'];
+
+/**
+ * jemalloc's options in the image (the Dockerfile's MALLOC_CONF). By default it keeps 4 arenas per CPU, each
+ * holding freed memory of its own; the service's allocations come from a few threads, and two arenas held ~11 MB
+ * less at the benchmark worker's peak (126 MB resident for the same 108 MB allocated, against 137 MB).
+ */
+export const SERVICE_MALLOC_CONF = 'narenas:2';
 
 /** `npm run build` leaves the bundle beside the compiled workflows it was made from. */
 export const PREBUILT_BUNDLE_NAME = 'bundle.js';
