@@ -431,8 +431,8 @@ async function waitClosed(stack: Stack, ids: string[], timeoutMs: number): Promi
 
 /**
  * What Temporal says of workflows that should have closed and did not: whether their workflow task waits for a
- * poller (SCHEDULED) or a worker took it and never answered (STARTED), and who polls the task queue. Two runs
- * with the worker on jemalloc stalled in phase 4 with nothing in the worker's log; this names the next one.
+ * poller (SCHEDULED) or a worker took it and never answered (STARTED), and who polls the task queue. It named the
+ * cause of phase 4's warm-up stalls: tasks behind a backlog of dead ones (backlogDrained).
  */
 async function stuckReport(stack: Stack): Promise<string> {
   const { namespace, taskQueue } = stack.config.temporal;
@@ -558,9 +558,9 @@ async function verifyLags(stack: Stack, windows: CapacityChange[], which: 'apply
 
 /**
  * Waits until the task queue holds no workflow task: a terminated workflow's first task stays in the backlog until
- * matching comes to hand it out and drops it. Phase 4's warm-up stalled once for minutes with its own tasks
- * unstarted while the worker polled, right after the 5,100 create-phase workflows were terminated (bench/README.md);
- * the time this takes is logged, so the next run says whether that backlog is why.
+ * matching comes to hand it out and drops it, and the 5,100 of a large run took 110 s to go. Without this wait,
+ * phase 4's warm-up raced that drain, and lost it three times in two days of runs (bench/README.md). The time it
+ * takes is logged.
  */
 async function backlogDrained(stack: Stack, timeoutMs: number): Promise<void> {
   const { namespace, taskQueue } = stack.config.temporal;
