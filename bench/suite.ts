@@ -456,7 +456,8 @@ async function stuckReport(stack: Stack): Promise<string> {
         `${wf.workflowId}: ${d.historyLength} events, workflow task ${task ? `${['UNSPECIFIED', 'SCHEDULED', 'STARTED'][task.state ?? 0]} attempt ${task.attempt} scheduled ${when(task.scheduledTime)} started ${when(task.startedTime)}` : 'none'}, ${d.raw.pendingActivities?.length ?? 0} pending activities`,
       );
     }
-    for (const [kind, taskQueueType] of [['workflow', 1], ['activity', 2]] as const) {
+    const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = proto.temporal.api.enums.v1.TaskQueueType;
+    for (const [kind, taskQueueType] of [['workflow', TASK_QUEUE_TYPE_WORKFLOW], ['activity', TASK_QUEUE_TYPE_ACTIVITY]] as const) {
       const tq = await stack.client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType });
       parts.push(`${kind} pollers: ${tq.pollers.map((p) => `${p.identity} last ${when(p.lastAccessTime)}`).join(', ') || 'none'}`);
     }
@@ -970,8 +971,10 @@ async function scaleRun(
   const workerRssBeforeMB = workerRss();
   let workerRssPeakMB = workerRssBeforeMB;
   // The kernel's own peak as well: the sampler below runs in this busy event loop and can miss a short one.
-  const peakFromNow = [process.pid, serverPid, stack.workerPid()].map((pid) => resetPeakRss(pid));
-  const kernelPeak = (i: number, pid: number | undefined) => (peakFromNow[i] ? peakRssOfPid(pid) : Number.NaN);
+  const [selfPeak, serverPeak, workerPeak] = [process.pid, serverPid, stack.workerPid()].map((pid) => {
+    const fromNow = resetPeakRss(pid);
+    return () => (fromNow ? peakRssOfPid(pid) : Number.NaN);
+  });
   // The issue's shape: ten windows share each namespace, as a launch, a batch night and office hours would. Every
   // window claims from its namespace's controller; the last of each ten to end is the one that reverts.
   const shared = namespaces(stack, `w${round}`, Math.ceil(n / WINDOWS_PER_NAMESPACE));
@@ -1000,9 +1003,9 @@ async function scaleRun(
     const cpu1 = cpuNow();
     // Peaks up to here: what follows reads histories, which is the benchmark's work, not the windows'.
     clearInterval(sampler);
-    rssPeakMB = Math.max(rssPeakMB, kernelPeak(0, process.pid));
-    serverRssPeakMB = Math.max(serverRssPeakMB, kernelPeak(1, serverPid));
-    workerRssPeakMB = Math.max(workerRssPeakMB, kernelPeak(2, stack.workerPid()));
+    rssPeakMB = Math.max(rssPeakMB, selfPeak());
+    serverRssPeakMB = Math.max(serverRssPeakMB, serverPeak());
+    workerRssPeakMB = Math.max(workerRssPeakMB, workerPeak());
     return {
       cpu: {
         worker: cpu1.worker - cpu0.worker,
