@@ -7,8 +7,8 @@
 // thread (the SDK's debugMode), so the V8 heap figures include them; by default they run on the SDK's workflow
 // thread, as in production, where only RSS sees them. The windows' bundle is production's, which shares our own
 // workflow-side modules across windows (the bundler's preloadModules); --without-preload instantiates them per
-// window. The processes use the malloc they are given: glibc's, or the image's jemalloc with
-// LD_PRELOAD=<path to libjemalloc.so.2> npm run bench:memory.
+// window. The processes use the malloc they are given: glibc's, or the image's jemalloc with its options,
+// LD_PRELOAD=<path to libjemalloc.so.2> MALLOC_CONF=narenas:2 npm run bench:memory.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
