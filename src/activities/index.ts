@@ -21,6 +21,7 @@ import {
   type ApplyCapacityResult,
   type VerifyCapacityInput,
   type VerifyCapacityResult,
+  WORKFLOW_REVISION,
 } from '../shared/index.js';
 
 export interface ActivityDeps {
@@ -100,7 +101,7 @@ export function createActivities(deps: ActivityDeps) {
       await client.workflow.signalWithStart(NAMESPACE_CONTROLLER_WORKFLOW, {
         workflowId: controllerWorkflowId(input.namespace),
         taskQueue: info.taskQueue,
-        args: [{ namespace: input.namespace, policy: input.policy } satisfies ControllerInput],
+        args: [{ namespace: input.namespace, policy: input.policy, revision: WORKFLOW_REVISION } satisfies ControllerInput],
         signal: controllerSignal,
         signalArgs: [input.message],
         typedSearchAttributes: [{ key: SA.namespace, value: input.namespace }],

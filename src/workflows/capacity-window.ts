@@ -61,6 +61,7 @@ const { tellController } = proxyLocalActivities<Activities>({ startToCloseTimeou
  * This function's name is a workflow type: never rename it; version it.
  */
 export async function capacityWindowWorkflow(input: CapacityWindowInput): Promise<CapacityWindowResult> {
+  const fewerEvents = (input.revision ?? 1) >= 2;
   const info = workflowInfo();
   const id = windowIdOf(info.workflowId, info.firstExecutionRunId);
   const startMs = windowStartMs(input);
@@ -101,6 +102,9 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   let claimRefused = false;
   let releaseAnswered = false;
   let reportsHeard = 0;
+  let lastHeardMs = Date.now();
+  /** While the main coroutine is blocked waiting for the controller's last word: whether it has it. */
+  let awaitingAnswer: (() => boolean) | null = null;
   const alerts: { severity: AlertInput['severity']; step: StepName; reason: string }[] = [];
 
   // Every upsert is a history event and a visibility write, the Temporal server's largest cost per window:
@@ -127,7 +131,13 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   const publish = () => {
     if (flushQueued) return;
     flushQueued = true;
-    void Promise.resolve().then(() => flushQueued && flush());
+    void Promise.resolve().then(() => {
+      if (!flushQueued) return;
+      // The answer the main coroutine waits for came: it writes when it goes on, in this same workflow task
+      // (it finishes or sets a phase at once), and one write of both is what it takes, not two.
+      if (fewerEvents && awaitingAnswer?.() && alerts.length === 0) flushQueued = false;
+      else flush();
+    });
   };
   const setPhase = (phase: Phase) => {
     progress.phase = phase;
@@ -174,6 +184,7 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   );
   setHandler(controllerReportSignal, (report) => {
     reportsHeard++;
+    lastHeardMs = Date.now();
     progress.namespaceCapacity = { has: report.namespaceHas, at: new Date().toISOString() };
     if (report.about === 'claim' && !claimAnswered) {
       if (report.baseline) result.baseline = report.baseline;
@@ -271,12 +282,31 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
 
   /** Waits for the controller's last word, alerting on each failure it reports; repeats itself if it hears nothing. */
   const untilAnswered = async (answered: () => boolean, repeat: () => Promise<void>) => {
-    for (;;) {
-      for (const a of alerts.splice(0)) await alert(a.severity, a.step, a.reason);
-      if (answered()) return;
-      const heard = reportsHeard;
-      const woke = await condition(() => answered() || alerts.length > 0 || reportsHeard !== heard, REPEAT_AFTER_MS);
-      if (!woke) await repeat();
+    let since = Date.now();
+    try {
+      for (;;) {
+        awaitingAnswer = null;
+        for (const a of alerts.splice(0)) await alert(a.severity, a.step, a.reason);
+        if (answered()) return;
+        if (!fewerEvents) {
+          const heard = reportsHeard;
+          const woke = await condition(() => answered() || alerts.length > 0 || reportsHeard !== heard, REPEAT_AFTER_MS);
+          if (!woke) await repeat();
+          continue;
+        }
+        // A report that is not the last word does not end this wait: its timer runs on, and when it fires, a
+        // report heard meanwhile puts the repeat off (a timer cancelled and started again per report is two events).
+        const left = Math.max(since, lastHeardMs) + REPEAT_AFTER_MS - Date.now();
+        if (left > 0) {
+          awaitingAnswer = answered;
+          await condition(() => answered() || alerts.length > 0, left);
+          continue;
+        }
+        await repeat();
+        since = Date.now();
+      }
+    } finally {
+      awaitingAnswer = null;
     }
   };
 

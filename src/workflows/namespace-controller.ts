@@ -1,10 +1,12 @@
 import {
+  CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
   log,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
@@ -26,6 +28,7 @@ import {
   type ControllerReport,
   type ControllerState,
   type StepName,
+  WORKFLOW_REVISION,
 } from '../shared/index.js';
 import { failureType, reasonOf } from './failures.js';
 
@@ -59,6 +62,7 @@ function rank(target: CapacityTarget): number {
  */
 export async function namespaceCapacityWorkflow(input: ControllerInput): Promise<void> {
   const { namespace, policy } = input;
+  const fewerEvents = (input.revision ?? 1) >= 2;
   // A claim whose window has not released it this long after its end is dropped: a window terminated by hand
   // must not hold paid capacity forever. Two alert intervals: a live window's release is long due by then.
   const claimGraceMs = 2 * policy.revertAlertAfterMs;
@@ -78,6 +82,8 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
   const sending = new Set<Promise<boolean>>();
   /** Bumped when a window could not be told and lost its claim: the claims changed, so the loop evaluates again. */
   let dropped = 0;
+  /** The wake-up timer kept across waits (`woken`). */
+  let alarm: { at: number; scope: CancellationScope; rang: boolean } | undefined;
   setHandler(controllerSignal, (message) => void inbox.push(message));
   setHandler(controllerStateQuery, () => state);
 
@@ -108,11 +114,42 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
       await Promise.all(sending);
       if (inbox.length > 0) continue;
       if (idle) return;
-      await continueAsNew<typeof namespaceCapacityWorkflow>({ namespace, policy, state });
+      await continueAsNew<typeof namespaceCapacityWorkflow>({ namespace, policy, state, revision: WORKFLOW_REVISION });
     }
-    const wait = [next, nextExpiryMs()].filter((ms): ms is number => ms !== undefined);
+    if (fewerEvents) {
+      await woken(next === undefined ? undefined : Date.now() + next);
+      continue;
+    }
+    const due = earliest([next === undefined ? undefined : Date.now() + next, expiryAt()]);
     const drops = dropped;
-    await condition(() => inbox.length > 0 || dropped !== drops, wait.length ? Math.max(1, Math.min(...wait)) : undefined);
+    await condition(() => inbox.length > 0 || dropped !== drops, due === undefined ? undefined : Math.max(1, due - Date.now()));
+  }
+
+  /**
+   * Waits for a message, or until a retry (`retryAt`) or a claim's expiry falls due. One timer is kept across
+   * waits and moved only when something falls due before it: a timer per wait, cancelled when a message ends the
+   * wait, would be two history events and a server timer task at every window's end. A timer set for an earlier
+   * wait may fire before anything is due: the wait then goes on.
+   */
+  async function woken(retryAt: number | undefined): Promise<void> {
+    const drops = dropped;
+    for (;;) {
+      const due = earliest([retryAt, expiryAt()]);
+      if (due !== undefined && due <= Date.now()) return;
+      if (due !== undefined && !(alarm && alarm.at <= due)) arm(due);
+      await condition(() => inbox.length > 0 || dropped !== drops || alarm?.rang === true);
+      if (alarm?.rang) alarm = undefined;
+      if (inbox.length > 0 || dropped !== drops) return;
+    }
+  }
+
+  function arm(at: number): void {
+    alarm?.scope.cancel();
+    const scope = new CancellationScope();
+    const armed = { at, scope, rang: false };
+    alarm = armed;
+    // Cancelled when moved earlier (or with the workflow): nothing waits for it then.
+    scope.run(() => sleep(at - Date.now())).then(() => void (armed.rang = true), () => undefined);
   }
 
   function take(message: ControllerMessage): void {
@@ -132,10 +169,10 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
     }
   }
 
-  /** Milliseconds until the earliest claim outlives its end by the grace period. */
-  function nextExpiryMs(): number | undefined {
-    const ends = state.claims.filter((c) => c.answered && c.endAt !== null).map((c) => Date.parse(c.endAt as string) + claimGraceMs - Date.now());
-    return ends.length ? Math.max(0, Math.min(...ends)) : undefined;
+  /** When the earliest claim outlives its end by the grace period. */
+  function expiryAt(): number | undefined {
+    const ends = state.claims.filter((c) => c.answered && c.endAt !== null).map((c) => Date.parse(c.endAt as string) + claimGraceMs);
+    return ends.length ? Math.min(...ends) : undefined;
   }
 
   function expireClaims(): void {
@@ -366,6 +403,11 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
     const holders = state.claims.map((c) => c.windowId);
     return holders.length ? `${text}, for ${holders.length === 1 ? 'window' : 'windows'} ${holders.join(', ')}` : text;
   }
+}
+
+function earliest(times: (number | undefined)[]): number | undefined {
+  const known = times.filter((t): t is number => t !== undefined);
+  return known.length ? Math.min(...known) : undefined;
 }
 
 function describe(target: CapacityTarget | null): string {

@@ -1,0 +1,26 @@
+// Workflows outlive deployments: a window waits for hours or days, and a new worker replays the history its run
+// wrote with older code. These are real histories, written by our workflows at each WORKFLOW_REVISION (the file
+// name says which); the workflows of today must replay every one without a nondeterminism error.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import t from 'tap';
+import { workflowBundle } from '../src/worker/index.js';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+const DIR = path.resolve('test/fixtures/histories');
+const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+
+t.test('every recorded history replays with the workflows of today', async (t) => {
+  t.ok(files.length >= 4, 'the recorded histories are there');
+  const histories = files.map((file) => ({
+    workflowId: file.replace(/\.json$/, ''),
+    history: historyFromJSON(JSON.parse(readFileSync(path.join(DIR, file), 'utf8'))),
+  }));
+  const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle(), replayName: 'recorded histories' }, histories);
+  for await (const result of results) {
+    t.equal(result.error, undefined, `${result.workflowId} replays`);
+  }
+});
