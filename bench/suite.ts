@@ -558,6 +558,42 @@ async function verifyLags(stack: Stack, windows: CapacityChange[], which: 'apply
   return out;
 }
 
+interface HistoryCounts {
+  /** The sampled windows, and their namespaces. */
+  windows: number;
+  namespaces: number;
+  /** Events per window: its own history, and its share of its namespace controller's. */
+  window: number;
+  controller: number;
+  /** Of those, memo and search attribute upserts: each is also a write to the server's visibility store. */
+  upserts: number;
+  /** Of those, timers started and cancelled. */
+  timers: number;
+}
+
+/**
+ * What the windows cost the Temporal server, counted: history events per window, from the windows of a few
+ * namespaces and those namespaces' controllers (each lived through the round in one run). Read after the
+ * measurement, so the reads do not load the server while it is measured.
+ */
+async function historyCounts(stack: Stack, windows: CapacityChange[], sampleNamespaces: number): Promise<HistoryCounts> {
+  const sampled = [...new Set(windows.map((w) => w.namespace))].slice(0, sampleNamespaces);
+  const mine = windows.filter((w) => sampled.includes(w.namespace));
+  const counts = { window: 0, controller: 0, upserts: 0, timers: 0 };
+  const tally = (events: proto.temporal.api.history.v1.IHistoryEvent[], into: 'window' | 'controller') => {
+    counts[into] += events.length;
+    counts.upserts += events.filter((e) => e.workflowPropertiesModifiedEventAttributes || e.upsertWorkflowSearchAttributesEventAttributes).length;
+    counts.timers += events.filter((e) => e.timerStartedEventAttributes || e.timerCanceledEventAttributes).length;
+  };
+  await pool(mine, 8, async (w) => {
+    const { workflowId, runId } = parseWindowId(w.id)!;
+    tally((await stack.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [], 'window');
+  });
+  await pool(sampled, 4, async (ns) => tally((await stack.client.workflow.getHandle(controllerWorkflowId(ns)).fetchHistory()).events ?? [], 'controller'));
+  const per = (x: number) => x / mine.length;
+  return { windows: mine.length, namespaces: sampled.length, window: per(counts.window), controller: per(counts.controller), upserts: per(counts.upserts), timers: per(counts.timers) };
+}
+
 /**
  * Waits until the task queue holds no workflow task: a terminated workflow's first task stays in the backlog until
  * matching comes to hand it out and drops it, and the 5,100 of a large run took 110 s to go. Without this wait,
@@ -614,6 +650,7 @@ interface ScaleFigures {
   serverRssPeakMB: number;
   lateness: Lateness;
   revertLags: VerifyLags;
+  history: HistoryCounts;
   /** CPU seconds from the first create to the last window closed, and that span's wall time. */
   cpu: { worker: number; server: number; api: number; load: number; wallSeconds: number };
 }
@@ -833,6 +870,12 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
         { section: '5', figure: `${tag}: revert verification: window p99 (s)`, value: percentile(s.revertLags.window, 99), unit: ' s', baseline: '-> the window recorded REVERT_VERIFY SUCCEEDED' },
         {
           section: '5',
+          figure: `${tag}: history events per window`,
+          value: s.history.window + s.history.controller,
+          baseline: `count: its own ${s.history.window.toFixed(1)} + its share of its controller's ${s.history.controller.toFixed(1)}, of which ${s.history.upserts.toFixed(1)} memo or search attribute upserts (each also a visibility write) and ${s.history.timers.toFixed(1)} timers started or cancelled; the ${s.history.windows} windows of ${s.history.namespaces} namespaces`,
+        },
+        {
+          section: '5',
           figure: `${tag}: CPU per window (ms), worker + Temporal server + API`,
           value: (1000 * (s.cpu.worker + s.cpu.server + s.cpu.api)) / s.windows,
           baseline: `worker ${((1000 * s.cpu.worker) / s.windows).toFixed(0)} + Temporal server ${((1000 * s.cpu.server) / s.windows).toFixed(0)} + API process (with the emulator and the bench driver) ${((1000 * s.cpu.api) / s.windows).toFixed(0)} ms, autocannon ${((1000 * s.cpu.load) / s.windows).toFixed(0)} ms more; ${((s.cpu.worker + s.cpu.server + s.cpu.api + s.cpu.load) / s.cpu.wallSeconds).toFixed(1)} of ${os.cpus().length} CPUs busy on average over ${s.cpu.wallSeconds.toFixed(0)} s, load average ${os.loadavg()[0].toFixed(1)} at the end`,
@@ -860,6 +903,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
       namespaceRevertLatenessP99Seconds: percentile(last.lateness.namespace, 99),
       revertRequestLatenessP99Seconds: percentile(last.lateness.requested, 99),
       workerRssMB: last.workerRssPeakMB,
+      historyEventsPerWindow: last.history.window + last.history.controller,
       apiRssMB: last.rssPeakMB,
       temporalServerRssMB: last.serverRssPeakMB,
       scale: scale.map((s) => ({
@@ -877,6 +921,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
         apiRssPeakMB: s.rssPeakMB,
         serverRssBeforeMB: s.serverRssBeforeMB,
         serverRssPeakMB: s.serverRssPeakMB,
+        historyEventsPerWindow: s.history.window + s.history.controller,
         cpuMsPerWindow: { worker: (1000 * s.cpu.worker) / s.windows, server: (1000 * s.cpu.server) / s.windows, api: (1000 * s.cpu.api) / s.windows },
       })),
     });
@@ -1034,6 +1079,7 @@ async function scaleRun(
       lateness: revertLateness(stack, windows),
       // After the run, so the history reads do not load the server while it is measured.
       revertLags: await verifyLags(stack, windows, 'revert'),
+      history: await historyCounts(stack, windows, 10),
     };
   } finally {
     clearInterval(sampler);
