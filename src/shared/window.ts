@@ -25,6 +25,11 @@ export interface WindowPolicy {
  */
 export const WORKFLOW_REVISION = 2;
 
+/** The revision a run follows: the one in its input, or 1 for a run started before revisions were recorded. */
+export function revisionOf(input: { revision?: number }): number {
+  return input.revision ?? 1;
+}
+
 export interface CapacityWindowInput {
   namespace: string;
   trus: number;

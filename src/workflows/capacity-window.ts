@@ -20,6 +20,7 @@ import {
   setEndUpdate,
   parseIsoDuration,
   progressQuery,
+  revisionOf,
   windowIdOf,
   type AlertInput,
   type CapacityWindowInput,
@@ -61,7 +62,7 @@ const { tellController } = proxyLocalActivities<Activities>({ startToCloseTimeou
  * This function's name is a workflow type: never rename it; version it.
  */
 export async function capacityWindowWorkflow(input: CapacityWindowInput): Promise<CapacityWindowResult> {
-  const fewerEvents = (input.revision ?? 1) >= 2;
+  const fewerEvents = revisionOf(input) >= 2;
   const info = workflowInfo();
   const id = windowIdOf(info.workflowId, info.firstExecutionRunId);
   const startMs = windowStartMs(input);

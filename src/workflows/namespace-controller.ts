@@ -19,6 +19,7 @@ import {
   controllerStateQuery,
   describeTarget,
   provisioned,
+  revisionOf,
   sameTarget,
   type CapacityTarget,
   type Claim,
@@ -62,7 +63,7 @@ function rank(target: CapacityTarget): number {
  */
 export async function namespaceCapacityWorkflow(input: ControllerInput): Promise<void> {
   const { namespace, policy } = input;
-  const fewerEvents = (input.revision ?? 1) >= 2;
+  const fewerEvents = revisionOf(input) >= 2;
   // A claim whose window has not released it this long after its end is dropped: a window terminated by hand
   // must not hold paid capacity forever. Two alert intervals: a live window's release is long due by then.
   const claimGraceMs = 2 * policy.revertAlertAfterMs;
