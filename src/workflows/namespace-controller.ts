@@ -130,7 +130,9 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
    * Waits for a message, or until a retry (`retryAt`) or a claim's expiry falls due. One timer is kept across
    * waits and moved only when something falls due before it: a timer per wait, cancelled when a message ends the
    * wait, would be two history events and a server timer task at every window's end. A timer set for an earlier
-   * wait may fire before anything is due: the wait then goes on.
+   * wait may fire before anything is due (the expiry of a claim since released): the wait then goes on. That costs
+   * a workflow task then instead of two events at the release: after the burst of ends rather than in it, and
+   * only if the controller still runs a grace period after the release.
    */
   async function woken(retryAt: number | undefined): Promise<void> {
     const drops = dropped;
