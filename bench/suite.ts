@@ -569,6 +569,8 @@ interface HistoryCounts {
   upserts: number;
   /** Of those, timers started and cancelled. */
   timers: number;
+  /** Workflow tasks per window (its own and its share of its controller's): each a round trip through the server. */
+  tasks: number;
 }
 
 /**
@@ -579,11 +581,12 @@ interface HistoryCounts {
 async function historyCounts(stack: Stack, windows: CapacityChange[], sampleNamespaces: number): Promise<HistoryCounts> {
   const sampled = [...new Set(windows.map((w) => w.namespace))].slice(0, sampleNamespaces);
   const mine = windows.filter((w) => sampled.includes(w.namespace));
-  const counts = { window: 0, controller: 0, upserts: 0, timers: 0 };
+  const counts = { window: 0, controller: 0, upserts: 0, timers: 0, tasks: 0 };
   const tally = (events: proto.temporal.api.history.v1.IHistoryEvent[], into: 'window' | 'controller') => {
     counts[into] += events.length;
     counts.upserts += events.filter((e) => e.workflowPropertiesModifiedEventAttributes || e.upsertWorkflowSearchAttributesEventAttributes).length;
     counts.timers += events.filter((e) => e.timerStartedEventAttributes || e.timerCanceledEventAttributes).length;
+    counts.tasks += events.filter((e) => e.workflowTaskCompletedEventAttributes).length;
   };
   await pool(mine, 8, async (w) => {
     const { workflowId, runId } = parseWindowId(w.id)!;
@@ -591,7 +594,7 @@ async function historyCounts(stack: Stack, windows: CapacityChange[], sampleName
   });
   await pool(sampled, 4, async (ns) => tally((await stack.client.workflow.getHandle(controllerWorkflowId(ns)).fetchHistory()).events ?? [], 'controller'));
   const per = (x: number) => x / mine.length;
-  return { windows: mine.length, namespaces: sampled.length, window: per(counts.window), controller: per(counts.controller), upserts: per(counts.upserts), timers: per(counts.timers) };
+  return { windows: mine.length, namespaces: sampled.length, window: per(counts.window), controller: per(counts.controller), upserts: per(counts.upserts), timers: per(counts.timers), tasks: per(counts.tasks) };
 }
 
 /**
@@ -872,7 +875,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
           section: '5',
           figure: `${tag}: history events per window`,
           value: s.history.window + s.history.controller,
-          baseline: `count: its own ${s.history.window.toFixed(1)} + its share of its controller's ${s.history.controller.toFixed(1)}, of which ${s.history.upserts.toFixed(1)} memo or search attribute upserts (each also a visibility write) and ${s.history.timers.toFixed(1)} timers started or cancelled; the ${s.history.windows} windows of ${s.history.namespaces} namespaces`,
+          baseline: `count: its own ${s.history.window.toFixed(1)} + its share of its controller's ${s.history.controller.toFixed(1)}, of which ${s.history.upserts.toFixed(1)} memo or search attribute upserts (each also a visibility write) and ${s.history.timers.toFixed(1)} timers started or cancelled; ${s.history.tasks.toFixed(1)} workflow tasks; the ${s.history.windows} windows of ${s.history.namespaces} namespaces`,
         },
         {
           section: '5',
@@ -904,6 +907,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
       revertRequestLatenessP99Seconds: percentile(last.lateness.requested, 99),
       workerRssMB: last.workerRssPeakMB,
       historyEventsPerWindow: last.history.window + last.history.controller,
+      workflowTasksPerWindow: last.history.tasks,
       apiRssMB: last.rssPeakMB,
       temporalServerRssMB: last.serverRssPeakMB,
       scale: scale.map((s) => ({
@@ -922,6 +926,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
         serverRssBeforeMB: s.serverRssBeforeMB,
         serverRssPeakMB: s.serverRssPeakMB,
         historyEventsPerWindow: s.history.window + s.history.controller,
+        workflowTasksPerWindow: s.history.tasks,
         cpuMsPerWindow: { worker: (1000 * s.cpu.worker) / s.windows, server: (1000 * s.cpu.server) / s.windows, api: (1000 * s.cpu.api) / s.windows },
       })),
     });
