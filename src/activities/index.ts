@@ -1,5 +1,4 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/common';
 import { CapacityRuleError, type CapacityService } from '../cloud-ops/capacity.js';
 import { CloudOpsError } from '../cloud-ops/errors.js';
 import { checkGuardrails, type Guardrails } from '../guardrails.js';
@@ -9,13 +8,11 @@ import {
   FailureType,
   NAMESPACE_CONTROLLER_WORKFLOW,
   SA,
-  controllerReportSignal,
   controllerSignal,
   controllerWorkflowId,
   type CapacityTarget,
   type ControllerInput,
   type ControllerMessage,
-  type ControllerReport,
   type WindowPolicy,
   type AlertInput,
   type ApplyCapacityInput,
@@ -109,25 +106,6 @@ export function createActivities(deps: ActivityDeps) {
         signalArgs: [input.message],
         typedSearchAttributes: [{ key: SA.namespace, value: input.namespace }],
       });
-    },
-
-    /**
-     * Delivers a namespace controller's report to its windows; says, for each, whether it heard it (false: the
-     * window no longer runs). A workflow's own signal would cost the controller a workflow task to hear it was sent.
-     */
-    async reportToWindows(input: { workflowIds: string[]; report: ControllerReport }): Promise<boolean[]> {
-      const { client } = Context.current();
-      return Promise.all(
-        input.workflowIds.map(async (workflowId) => {
-          try {
-            await client.workflow.getHandle(workflowId).signal(controllerReportSignal, input.report);
-            return true;
-          } catch (err) {
-            if (err instanceof WorkflowNotFoundError) return false;
-            throw err;
-          }
-        }),
-      );
     },
 
     async applyCapacity(input: ApplyCapacityInput): Promise<ApplyCapacityResult> {

@@ -22,10 +22,8 @@ export interface WindowPolicy {
  * 2: fewer history events. A window writes its memo and search attributes once in the workflow task that ends
  * its wait for the controller, and a report that is not the last word leaves its repeat timer running; the
  * controller keeps one wake-up timer across the messages that wake it.
- * 3: the controller's reports leave from a local activity (`reportToWindows`) rather than as the workflow's own
- * signals, each of which cost two events and a workflow task to hear it was delivered.
  */
-export const WORKFLOW_REVISION = 3;
+export const WORKFLOW_REVISION = 2;
 
 /** The revision a run follows: the one in its input, or 1 for a run started before revisions were recorded. */
 export function revisionOf(input: { revision?: number }): number {

@@ -5,7 +5,6 @@ import {
   getExternalWorkflowHandle,
   log,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
@@ -47,9 +46,6 @@ const { readBaseline, notifySlack } = proxyActivities<Activities>({
   retry: RETRY,
 });
 
-// A report needs only Temporal itself: keep trying for as long as it takes, as a window's claim does.
-const { reportToWindows } = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: RETRY });
-
 function consistent(read: { current: CapacityTarget; requested: CapacityTarget | null }): boolean {
   return read.requested !== null && sameTarget(read.requested, read.current);
 }
@@ -68,7 +64,6 @@ function rank(target: CapacityTarget): number {
 export async function namespaceCapacityWorkflow(input: ControllerInput): Promise<void> {
   const { namespace, policy } = input;
   const fewerEvents = revisionOf(input) >= 2;
-  const reportsByActivity = revisionOf(input) >= 3;
   // A claim whose window has not released it this long after its end is dropped: a window terminated by hand
   // must not hold paid capacity forever. Two alert intervals: a live window's release is long due by then.
   const claimGraceMs = 2 * policy.revertAlertAfterMs;
@@ -344,47 +339,27 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
 
   /**
    * Sends one report to each window, and resolves to whether anyone heard it; a window that no longer exists loses
-   * its claim. The reports leave with this workflow task whether or not the caller waits.
+   * its claim. The signals leave with this workflow task whether or not the caller waits.
    */
   function tellAll(to: Claim[], report: Omit<ControllerReport, 'namespaceHas' | 'baseline'> & { namespaceHas?: CapacityTarget | null }): Promise<boolean> {
     const full: ControllerReport = { namespaceHas: state.known, baseline: state.baseline, ...report };
-    const sent = (reportsByActivity ? byActivity(to, full) : bySignals(to, full)).then((heard) => heard.some(Boolean));
-    sending.add(sent);
-    void sent.then(() => sending.delete(sent));
-    return sent;
-  }
-
-  /**
-   * At least once: a task retried after its local activity ran (the worker died before completing it) sends the
-   * report again. A window takes the last word once; a repeated report before it may repeat a step or an alert.
-   */
-  async function byActivity(to: Claim[], report: ControllerReport): Promise<boolean[]> {
-    // A local activity with nothing to do would still be a history event.
-    if (to.length === 0) return [];
-    const heard = await reportToWindows({ workflowIds: to.map((w) => w.workflowId), report });
-    for (const [i, w] of to.entries()) if (!heard[i]) drop(w, 'the window no longer runs');
-    return heard;
-  }
-
-  function bySignals(to: Claim[], report: ControllerReport): Promise<boolean[]> {
-    return Promise.all(
+    const sent = Promise.all(
       to.map(async (w) => {
         try {
-          await getExternalWorkflowHandle(w.workflowId).signal(controllerReportSignal, report);
+          await getExternalWorkflowHandle(w.workflowId).signal(controllerReportSignal, full);
           return true;
         } catch (err) {
-          drop(w, reasonOf(err));
+          log.warn('a window could not be told; dropping its claim', { namespace, windowId: w.windowId, reason: reasonOf(err) });
+          state.claims = state.claims.filter((c) => c.workflowId !== w.workflowId);
+          state.releasing = state.releasing.filter((r) => r.workflowId !== w.workflowId);
+          dropped++;
           return false;
         }
       }),
-    );
-  }
-
-  function drop(w: Claim, reason: string): void {
-    log.warn('a window could not be told; dropping its claim', { namespace, windowId: w.windowId, reason });
-    state.claims = state.claims.filter((c) => c.workflowId !== w.workflowId);
-    state.releasing = state.releasing.filter((r) => r.workflowId !== w.workflowId);
-    dropped++;
+    ).then((heard) => heard.some(Boolean));
+    sending.add(sent);
+    void sent.then(() => sending.delete(sent));
+    return sent;
   }
 
   /** Every other active window hears what the namespace has now (its status shows it); nothing else changes for it. */
