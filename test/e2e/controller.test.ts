@@ -1,5 +1,5 @@
 // The namespace controller over a long life: a revert blocked for many alert intervals, continue-as-new with
-// claims and the baseline carried over, and a window terminated by hand whose claim must not hold capacity.
+// claims and the baseline carried over, and windows terminated by hand whose claims must not hold capacity.
 import t from 'tap';
 import { controllerWorkflowId, provisioned } from '../../src/shared/index.js';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.js';
@@ -83,4 +83,21 @@ t.test('a window terminated by hand: its claim is dropped after its end and the 
   t.ok(backAt >= Date.parse(active.endAt!) + 4_000, 'not before the grace period after its end');
   await waitFor('the controller ended', async () => ((await controllerRuns(ns)).includes('RUNNING') ? undefined : true));
   t.equal((await h.windowStatus(id)).status, 'TERMINATED');
+});
+
+t.test('a window terminated by hand loses its claim as soon as a report cannot reach it', async (t) => {
+  const ns = h.newNamespace();
+  const gone = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT2M' });
+  await h.waitForWindow(gone, 'ACTIVE', (s) => s.phase === 'ACTIVE');
+  const [key, runId] = gone.split('~');
+  await h.client.workflow.getHandle(`capacity-window-${key}`, runId).terminate('an operator terminated it');
+
+  // A larger claim: the controller raises, and tells every other window what the namespace has now.
+  const raise = await h.startWindow({ namespace: ns, trus: 6, duration: 'PT1S' });
+  const done = await completed(raise);
+  t.match(done.result, { verificationSuccess: true, revertVerificationSuccess: true }, 'the other window ran its course');
+  // Long before the terminated window's end and grace period: the report to it came back "not found".
+  await waitFor('the namespace back On-Demand', () => ('onDemand' in capacityOf(ns) ? true : undefined), 10_000);
+  t.equal(h.emulator.state.snapshot(ns).updates.length, 3, 'raised to 4, to 6, then back: nothing held for the terminated window');
+  await waitFor('the controller ended', async () => ((await controllerRuns(ns)).includes('RUNNING') ? undefined : true), 10_000);
 });
