@@ -60,8 +60,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
     '--log-level', 'warn',
     '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
     // The CLI makes the server re-read its search attributes from the database on every use, so that ones added
-    // while it runs show at once. Ours are all registered before it starts, and the re-reads cost the server
-    // ~9 % of its CPU under a window's load (bench/README.md): a production server caches them.
+    // while it runs show at once. Ours are all registered before it starts, and the re-reads cost the server up
+    // to a tenth of its CPU under a window's load (bench/README.md): a production server caches them.
     '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false',
   ];
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
