@@ -185,9 +185,9 @@ t.test('a token Temporal cannot read: 400 INVALID_PAGE_TOKEN', async (t) => {
   t.equal(res.json().code, 'INVALID_PAGE_TOKEN');
 });
 
-t.test('README: the tcld command for Temporal Cloud adds exactly the search attributes windows carry', async (t) => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const command = /tcld namespace search-attributes add[\s\S]*?```/.exec(readme)?.[0] ?? '';
+t.test('docs/deployment.md: the tcld command for Temporal Cloud adds exactly the search attributes windows carry', async (t) => {
+  const deployment = readFileSync(new URL('../../docs/deployment.md', import.meta.url), 'utf8');
+  const command = /tcld namespace search-attributes add[\s\S]*?```/.exec(deployment)?.[0] ?? '';
   const documented = Object.fromEntries([...command.matchAll(/--sa "(\w+)=(\w+)"/g)].map((m) => [m[1], m[2]]));
   t.same(documented, searchAttributeRegistrations());
 });
