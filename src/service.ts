@@ -160,7 +160,7 @@ function warnAboutAuth(config: Config, logger: Logger): void {
     mode === 'open'
       ? 'local mode without API_TOKENS_FILE: the API is OPEN, anyone who reaches it can change capacity'
       : 'AUTH_DISABLED=true: the API is OPEN, anyone who reaches it can change capacity';
-  logger.warn(`\n${BANNER}\n  NO AUTHENTICATION: ${why}.\n  Set API_TOKENS_FILE (see README "Authentication") before exposing it.\n${BANNER}`);
+  logger.warn(`\n${BANNER}\n  NO AUTHENTICATION: ${why}.\n  Set API_TOKENS_FILE (see docs/api.md, "Authentication") before exposing it.\n${BANNER}`);
 }
 
 async function startLocalTemporal(config: Config, logger: Logger, stops: StopList): Promise<RunningDevServer> {

@@ -223,8 +223,8 @@ t.test('arguments and the seeded fault plan', async (t) => {
 
 // A real soak, small: its own emulator, API and worker on the test run's dev server (TEST_TEMPORAL_ADDRESS).
 // capacityNotApplied is left out here: a revert that meets it never completes today (the namespace stays
-// provisioned, with CRITICAL alerts repeating; see README "Reliability"), so this run would fail whenever
-// that fault landed on a revert rather than on an apply. `npm run soak` draws from every kind.
+// provisioned, with CRITICAL alerts repeating; see docs/reliability.md, "Known limits"), so this run would
+// fail whenever that fault landed on a revert rather than on an apply. `npm run soak` draws from every kind.
 const FAULTS = FAULT_KINDS.filter((k) => k !== 'capacityNotApplied').join(',');
 
 t.test('a small real soak: faults injected, every window checked against the emulator, nothing lost', { timeout: 110_000 }, async (t) => {

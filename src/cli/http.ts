@@ -3,7 +3,7 @@
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 export const REQUEST_TIMEOUT_MS = 15_000;
 
-/** Exit codes of capacityctl; documented in `capacityctl --help` and the README. */
+/** Exit codes of capacityctl; documented in `capacityctl --help` and docs/runbook.md. */
 export const EXIT = { ok: 0, failed: 1, http: 2, unreachable: 3, usage: 64, internal: 70 } as const;
 
 export interface Request {

@@ -3,7 +3,7 @@ import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/commo
 /**
  * Custom search attributes every window carries, for listing through Temporal visibility. They must be
  * registered on the Temporal namespace: the embedded dev server gets them at start; on Temporal Cloud add
- * them once (README, "Running against Temporal Cloud").
+ * them once (docs/deployment.md, "Custom search attributes").
  */
 export const SA = {
   namespace: defineSearchAttributeKey('CapacityNamespace', SearchAttributeType.KEYWORD),
