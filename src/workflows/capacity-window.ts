@@ -20,7 +20,6 @@ import {
   setEndUpdate,
   parseIsoDuration,
   progressQuery,
-  revisionOf,
   windowIdOf,
   type AlertInput,
   type CapacityWindowInput,
@@ -62,7 +61,6 @@ const { tellController } = proxyLocalActivities<Activities>({ startToCloseTimeou
  * This function's name is a workflow type: never rename it; version it.
  */
 export async function capacityWindowWorkflow(input: CapacityWindowInput): Promise<CapacityWindowResult> {
-  const fewerEvents = revisionOf(input) >= 2;
   const info = workflowInfo();
   const id = windowIdOf(info.workflowId, info.firstExecutionRunId);
   const startMs = windowStartMs(input);
@@ -102,7 +100,6 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   let claimAnswered = false;
   let claimRefused = false;
   let releaseAnswered = false;
-  let reportsHeard = 0;
   let lastHeardMs = Date.now();
   /** While the main coroutine is blocked waiting for the controller's last word: whether it has it. */
   let awaitingAnswer: (() => boolean) | null = null;
@@ -136,7 +133,7 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
       if (!flushQueued) return;
       // The answer the main coroutine waits for came: it writes when it goes on, in this same workflow task
       // (it finishes or sets a phase at once), and one write of both is what it takes, not two.
-      if (fewerEvents && awaitingAnswer?.() && alerts.length === 0) flushQueued = false;
+      if (awaitingAnswer?.() && alerts.length === 0) flushQueued = false;
       else flush();
     });
   };
@@ -184,7 +181,6 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
     },
   );
   setHandler(controllerReportSignal, (report) => {
-    reportsHeard++;
     lastHeardMs = Date.now();
     progress.namespaceCapacity = { has: report.namespaceHas, at: new Date().toISOString() };
     if (report.about === 'claim' && !claimAnswered) {
@@ -289,12 +285,6 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
         awaitingAnswer = null;
         for (const a of alerts.splice(0)) await alert(a.severity, a.step, a.reason);
         if (answered()) return;
-        if (!fewerEvents) {
-          const heard = reportsHeard;
-          const woke = await condition(() => answered() || alerts.length > 0 || reportsHeard !== heard, REPEAT_AFTER_MS);
-          if (!woke) await repeat();
-          continue;
-        }
         // A report that is not the last word does not end this wait: its timer runs on, and when it fires, a
         // report heard meanwhile puts the repeat off (a timer cancelled and started again per report is two events).
         const left = Math.max(since, lastHeardMs) + REPEAT_AFTER_MS - Date.now();

@@ -19,7 +19,6 @@ import {
   controllerStateQuery,
   describeTarget,
   provisioned,
-  revisionOf,
   sameTarget,
   type CapacityTarget,
   type Claim,
@@ -29,7 +28,6 @@ import {
   type ControllerReport,
   type ControllerState,
   type StepName,
-  WORKFLOW_REVISION,
 } from '../shared/index.js';
 import { failureType, reasonOf } from './failures.js';
 
@@ -63,7 +61,6 @@ function rank(target: CapacityTarget): number {
  */
 export async function namespaceCapacityWorkflow(input: ControllerInput): Promise<void> {
   const { namespace, policy } = input;
-  const fewerEvents = revisionOf(input) >= 2;
   // A claim whose window has not released it this long after its end is dropped: a window terminated by hand
   // must not hold paid capacity forever. Two alert intervals: a live window's release is long due by then.
   const claimGraceMs = 2 * policy.revertAlertAfterMs;
@@ -115,15 +112,9 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
       await Promise.all(sending);
       if (inbox.length > 0) continue;
       if (idle) return;
-      await continueAsNew<typeof namespaceCapacityWorkflow>({ namespace, policy, state, revision: WORKFLOW_REVISION });
+      await continueAsNew<typeof namespaceCapacityWorkflow>({ namespace, policy, state });
     }
-    if (fewerEvents) {
-      await woken(next === undefined ? undefined : Date.now() + next);
-      continue;
-    }
-    const due = earliest([next === undefined ? undefined : Date.now() + next, expiryAt()]);
-    const drops = dropped;
-    await condition(() => inbox.length > 0 || dropped !== drops, due === undefined ? undefined : Math.max(1, due - Date.now()));
+    await woken(next === undefined ? undefined : Date.now() + next);
   }
 
   /**
