@@ -4,7 +4,6 @@ import {
   controllerOperationId,
   controllerReportSignal,
   describeTarget,
-  provisioned,
   sameTarget,
   type CapacityTarget,
   type Claim,
@@ -16,6 +15,7 @@ import {
   type StepName,
   type WindowPolicy,
 } from '../shared/index.js';
+import { emptyState, heldBy, retirePermanent, take } from './decisions/claims.js';
 import { consistent, covered, desiredTarget, lowering, settled } from './decisions/capacity.js';
 import { claimGraceMs, expiredClaims, wakeUpAt } from './decisions/expiry.js';
 import { AGAIN, IDLE, afterFailedChange, blockedAgain, revertStep, unchangedAfter, type Next } from './decisions/failed-change.js';
@@ -72,16 +72,7 @@ export class NamespaceController {
     this.namespace = input.namespace;
     this.policy = input.policy;
     this.graceMs = claimGraceMs(input.policy.revertAlertAfterMs);
-    this.state = input.state ?? {
-      claims: [],
-      releasing: [],
-      baseline: null,
-      known: null,
-      failedTarget: null,
-      lastRevertTo: 'BASELINE',
-      seq: 0,
-      blocked: null,
-    };
+    this.state = input.state ?? emptyState();
     this.raise = proxyActivities<Activities>({
       startToCloseTimeout: '30s',
       scheduleToCloseTimeout: Math.max(input.policy.verifyTimeoutMs, APPLY_RETRY_WINDOW_MS),
@@ -114,7 +105,7 @@ export class NamespaceController {
   }
 
   takeMessages(): void {
-    for (const message of this.inbox.splice(0)) this.take(message);
+    for (const message of this.inbox.splice(0)) take(this.state, message, new Date().toISOString());
   }
 
   /** Every report has left: the run may end. */
@@ -183,7 +174,7 @@ export class NamespaceController {
     const has = state.known;
     const unanswered = state.claims.filter((c) => !c.answered);
     for (const c of unanswered) c.answered = true;
-    this.retirePermanent(unanswered, isSettled);
+    retirePermanent(this.state, unanswered, isSettled);
     void this.tellAll(unanswered, isSettled
       ? { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', detail: `nothing to change: the namespace has ${describe(has)}`, final: true }
       : { about: 'claim', step: 'VERIFY', outcome: 'FAILED', detail: `a change to ${describe(to)} failed earlier; the namespace has ${describe(has)}`, unchanged: false, final: true });
@@ -192,12 +183,12 @@ export class NamespaceController {
     const done = isCovered || (isSettled && has !== null);
     const seen = observed ?? has;
     void this.tellAll(released, done
-      ? { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: this.heldBy(`nothing to change: the namespace has ${describe(seen)}`), namespaceHas: seen, final: true }
+      ? { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: heldBy(this.state.claims, `nothing to change: the namespace has ${describe(seen)}`), namespaceHas: seen, final: true }
       : {
           about: 'release',
           step: 'REVERT_VERIFY',
           outcome: 'FAILED',
-          detail: this.heldBy(to === null
+          detail: heldBy(this.state.claims, to === null
             ? 'the namespace controller has no verified record of the namespace\'s capacity (it was restarted): check it by hand'
             : `the namespace's capacity is unknown: a change to ${describeTarget(to)} was not verified`),
           final: true,
@@ -236,10 +227,10 @@ export class NamespaceController {
     if (state.blocked) log.info('capacity change succeeded after being blocked', { namespace: this.namespace, rounds: state.blocked.attempts + 1 });
     state.blocked = null;
     for (const c of claimants) c.answered = true;
-    this.retirePermanent(claimants, true);
+    retirePermanent(this.state, claimants, true);
     void this.tellAll(claimants, { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, final: true });
     state.releasing = state.releasing.filter((w) => !waiters.includes(w));
-    void this.tellAll(waiters, { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, detail: this.heldBy(`the namespace has ${describeTarget(to)}`), final: true });
+    void this.tellAll(waiters, { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, detail: heldBy(this.state.claims, `the namespace has ${describeTarget(to)}`), final: true });
     this.tellOthers(claimants);
     return AGAIN;
   }
@@ -264,7 +255,7 @@ export class NamespaceController {
     if (!f.unchanged) state.known = null;
     if (f.unchanged) state.claims = state.claims.filter((c) => !f.claimants.includes(c));
     else for (const c of f.claimants) c.answered = true;
-    this.retirePermanent(f.claimants, false);
+    retirePermanent(this.state, f.claimants, false);
     void this.tellAll(f.claimants, { about: 'claim', step: f.phase, outcome: 'FAILED', detail: reason, unchanged: f.unchanged, final: true });
     if (!f.unchanged) this.tellOthers(f.claimants);
     if (!after.blocks) {
@@ -278,28 +269,10 @@ export class NamespaceController {
     return after.next;
   }
 
-  private take(message: ControllerMessage): void {
-    const state = this.state;
-    if (message.kind === 'claim') {
-      const existing = state.claims.find((c) => c.workflowId === message.claim.workflowId);
-      // A window repeats its claim when it heard nothing for long, or when its end moved: answer it again.
-      if (existing) Object.assign(existing, message.claim, { answered: false });
-      else state.claims.push({ ...message.claim, answered: false, since: new Date().toISOString() });
-      return;
-    }
-    const at = state.claims.findIndex((c) => c.workflowId === message.workflowId);
-    const claim = at >= 0 ? state.claims.splice(at, 1)[0] : undefined;
-    if (claim) state.lastRevertTo = claim.revertTo;
-    if (!state.releasing.some((w) => w.workflowId === message.workflowId)) {
-      // A release the controller holds no claim for (a new run after a terminated one) is answered all the same.
-      state.releasing.push(claim ?? { workflowId: message.workflowId, windowId: message.workflowId, trus: 0, revertTo: 'BASELINE', endAt: null, requestedBy: null, reason: null, startAt: null });
-    }
-  }
-
   private expireClaims(): void {
     for (const claim of expiredClaims(this.state.claims, this.graceMs, Date.now())) {
       log.warn('a window did not release its claim after its end; releasing it', { namespace: this.namespace, windowId: claim.windowId });
-      this.take({ kind: 'release', workflowId: claim.workflowId });
+      take(this.state, { kind: 'release', workflowId: claim.workflowId }, new Date().toISOString());
     }
   }
 
@@ -352,25 +325,6 @@ export class NamespaceController {
     } catch (err) {
       log.error('alert could not be delivered', { namespace: this.namespace, step, reason: reasonOf(err) });
     }
-  }
-
-  /**
-   * A permanent change holds no claim once answered: applied, it is the namespace's new baseline (what it keeps
-   * when the windows around it end); failed, it is forgotten.
-   */
-  private retirePermanent(answered: Claim[], ok: boolean): void {
-    for (const c of answered.filter((a) => a.endAt === null)) {
-      this.state.claims = this.state.claims.filter((x) => x !== c);
-      if (ok) {
-        this.state.baseline = provisioned(c.trus);
-        this.state.lastRevertTo = 'BASELINE';
-      }
-    }
-  }
-
-  private heldBy(text: string): string {
-    const holders = this.state.claims.map((c) => c.windowId);
-    return holders.length ? `${text}, for ${holders.length === 1 ? 'window' : 'windows'} ${holders.join(', ')}` : text;
   }
 }
 
