@@ -32,7 +32,6 @@ import {
   progressQuery,
   searchAttributeRegistrations,
   windowWorkflowId,
-  WORKFLOW_REVISION,
   type CapacityWindowInput,
   type CapacityWindowResult,
   type WindowMemo,
@@ -272,7 +271,7 @@ function rawStart(stack: Stack, namespace: string, duration: string) {
   // As the route: a window without an Idempotency-Key gets its namespace and a random nonce as workflow id.
   const now = Date.now();
   const endAt = new Date(now + (parseIsoDuration(duration) as number)).toISOString();
-  const input: CapacityWindowInput = { namespace, trus: BODY.trus, duration, reason: BODY.reason, requestedBy: BODY.requestedBy, policy: stack.config.policy, revision: WORKFLOW_REVISION };
+  const input: CapacityWindowInput = { namespace, trus: BODY.trus, duration, reason: BODY.reason, requestedBy: BODY.requestedBy, policy: stack.config.policy };
   const memo = {
     window: { namespace, trus: BODY.trus, requestedBy: BODY.requestedBy, reason: BODY.reason },
     progress: { phase: 'PENDING', startAt: new Date(now).toISOString(), endAt, steps: [], revertBlocked: null },

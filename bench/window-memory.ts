@@ -18,7 +18,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities, type Activities, type ActivityDeps } from '../src/activities/index.js';
 import { freePort, resolveTemporalCli, startDevServer } from '../src/local/dev-server.js';
-import { CAPACITY_WINDOW_WORKFLOW, WORKFLOW_REVISION, type CapacityWindowInput } from '../src/shared/index.js';
+import { CAPACITY_WINDOW_WORKFLOW, type CapacityWindowInput } from '../src/shared/index.js';
 import { searchAttributeRegistrations } from '../src/shared/search-attributes.js';
 import { workflowBundlerOptions } from '../src/worker/index.js';
 import { mallocOfPid } from './proc.js';
@@ -110,7 +110,6 @@ async function measure(kind: 'window' | 'sleeper'): Promise<Measured> {
     endAt,
     requestedBy: 'bench/window-memory',
     policy: { verifyTimeoutMs: 60_000, revertAlertAfterMs: 60_000, controllerHistoryLimit: 2_000 },
-    revision: WORKFLOW_REVISION,
   });
   const start = (i: number) =>
     kind === 'window'

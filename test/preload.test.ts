@@ -1,7 +1,8 @@
 // Our workflow-side modules are preloaded: instantiated once and shared by every workflow in the worker's cache
 // (src/worker/index.ts, preloadedWorkflowModules). A module-level binding that one workflow could change would then
 // be seen by the others, and replay would diverge. So what a preloaded module declares at its top level must be
-// immutable: const bindings, collections and literals typed readonly, and no statement that runs for its effect.
+// immutable: const bindings, collections and literals typed readonly, no statement that runs for its effect, and
+// classes without static members (a workflow's instances are its own; statics would be everyone's).
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
@@ -14,6 +15,10 @@ function readonlyTyped(decl: ts.VariableDeclaration): boolean {
   const init = decl.initializer;
   if (init && ts.isAsExpression(init) && init.type.getText() === 'const') return true;
   return decl.type !== undefined && /^Readonly/.test(decl.type.getText());
+}
+
+function isStatic(member: ts.ClassElement): boolean {
+  return ts.isClassStaticBlockDeclaration(member) || (ts.canHaveModifiers(member) && (ts.getModifiers(member) ?? []).some((m) => m.kind === ts.SyntaxKind.StaticKeyword));
 }
 
 function mutableByNature(init: ts.Expression): string | undefined {
@@ -42,8 +47,8 @@ export function moduleStateProblems(file: string, source: string): string[] {
         const kind = decl.initializer && mutableByNature(decl.initializer);
         if (kind && !readonlyTyped(decl)) problems.push(`${file}: \`${name}\` is ${kind} not typed readonly`);
       }
-    } else if (ts.isClassDeclaration(st)) {
-      problems.push(`${file}: declares class ${st.name?.text ?? ''} (its static fields would be shared)`);
+    } else if (ts.isClassDeclaration(st) && st.members.some(isStatic)) {
+      problems.push(`${file}: declares class ${st.name?.text ?? ''} with static members (they would be shared)`);
     }
   }
   return problems;
@@ -51,7 +56,7 @@ export function moduleStateProblems(file: string, source: string): string[] {
 
 /** Every module of ours in the workflow bundle, as the bundler names them. */
 const ours = ['src/workflows', 'src/shared'].flatMap((dir) =>
-  readdirSync(dir)
+  readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts'))
     .map((f) => path.join(dir, f)),
 );
@@ -80,6 +85,8 @@ t.test('the check itself catches what it must', async (t) => {
   t.same(moduleStateProblems(f, 'const cfg = { retries: 1 } as const;'), []);
   t.same(moduleStateProblems(f, 'const list: string[] = [];'), [`${f}: \`list\` is an array literal not typed readonly`]);
   t.same(moduleStateProblems(f, 'globalThis.x = 1;'), [`${f}: runs \`globalThis.x = 1;\` at its top level`]);
-  t.same(moduleStateProblems(f, 'class Cache { static entries = []; }'), [`${f}: declares class Cache (its static fields would be shared)`]);
+  t.same(moduleStateProblems(f, 'class Cache { static entries = []; }'), [`${f}: declares class Cache with static members (they would be shared)`]);
+  t.same(moduleStateProblems(f, 'class Cache { static { globalThis.x = 1; } }'), [`${f}: declares class Cache with static members (they would be shared)`]);
+  t.same(moduleStateProblems(f, 'export class Window { private steps: string[] = []; }'), []);
   t.same(moduleStateProblems(f, 'export function f() { let n = 0; return ++n; }'), []);
 });

@@ -34,6 +34,14 @@ t.test('workflow and shared code import nothing outside the sandbox', async (t) 
   t.same(all.flatMap((f) => forbiddenImports(f, readFileSync(f, 'utf8'))), []);
 });
 
+// Decisions are pure functions, unit-tested in plain Node: the workflow API (which needs a workflow context) stays out.
+t.test('decisions import nothing of the workflow API', async (t) => {
+  const decisions = files('src/workflows/decisions');
+  t.ok(decisions.length >= 5, `checked ${decisions.length} files`);
+  const offenders = decisions.filter((f) => /from\s+'@temporalio\/workflow'|from\s+'\.\.\/(?!\.\.\/shared\/)/.test(readFileSync(f, 'utf8')));
+  t.same(offenders, []);
+});
+
 t.test('the check itself catches what it must', async (t) => {
   const f = 'src/workflows/x.ts';
   t.same(forbiddenImports(f, "import fs from 'node:fs';"), [`${f}: imports node:fs`]);

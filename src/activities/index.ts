@@ -21,7 +21,6 @@ import {
   type ApplyCapacityResult,
   type VerifyCapacityInput,
   type VerifyCapacityResult,
-  WORKFLOW_REVISION,
 } from '../shared/index.js';
 
 export interface ActivityDeps {
@@ -101,7 +100,7 @@ export function createActivities(deps: ActivityDeps) {
       await client.workflow.signalWithStart(NAMESPACE_CONTROLLER_WORKFLOW, {
         workflowId: controllerWorkflowId(input.namespace),
         taskQueue: info.taskQueue,
-        args: [{ namespace: input.namespace, policy: input.policy, revision: WORKFLOW_REVISION } satisfies ControllerInput],
+        args: [{ namespace: input.namespace, policy: input.policy } satisfies ControllerInput],
         signal: controllerSignal,
         signalArgs: [input.message],
         typedSearchAttributes: [{ key: SA.namespace, value: input.namespace }],

@@ -33,8 +33,6 @@ export interface ControllerInput {
   policy: WindowPolicy;
   /** Carried through continue-as-new. */
   state?: ControllerState;
-  /** WORKFLOW_REVISION when started. */
-  revision?: number;
 }
 
 /** A claim as the controller holds it: answered once its window heard how the change went. */

@@ -12,24 +12,6 @@ export interface WindowPolicy {
   controllerHistoryLimit: number;
 }
 
-/**
- * Which revision of the workflows' commands a run follows. Runs outlive deployments, and a worker replays a run's
- * history with the code of today: a change to the commands a workflow sends must leave the runs that started
- * before it on the old path. The revision is fixed in the run's input (absent: 1), which costs no history event,
- * where `patched()` would cost every window a marker and a search attribute upsert. When no run of an older
- * revision can be running (nor a schedule be left whose action predates it), its path goes.
- *
- * 2: fewer history events. A window writes its memo and search attributes once in the workflow task that ends
- * its wait for the controller, and a report that is not the last word leaves its repeat timer running; the
- * controller keeps one wake-up timer across the messages that wake it.
- */
-export const WORKFLOW_REVISION = 2;
-
-/** The revision a run follows: the one in its input, or 1 for a run started before revisions were recorded. */
-export function revisionOf(input: { revision?: number }): number {
-  return input.revision ?? 1;
-}
-
 export interface CapacityWindowInput {
   namespace: string;
   trus: number;
@@ -49,8 +31,6 @@ export interface CapacityWindowInput {
   /** What the namespace returns to at the end: what it had before the window (default), or On-Demand. */
   revertTo?: 'BASELINE' | 'ON_DEMAND';
   policy: WindowPolicy;
-  /** WORKFLOW_REVISION when started. */
-  revision?: number;
 }
 
 export type Phase =

@@ -20,7 +20,7 @@ export function preloadedWorkflowModules(): string[] {
   const ext = path.extname(workflowsPath());
   return ['../workflows/', '../shared/'].flatMap((dir) => {
     const abs = fileURLToPath(new URL(dir, import.meta.url));
-    return readdirSync(abs)
+    return readdirSync(abs, { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith(ext) && !f.endsWith(`.d${ext}`) && f !== PREBUILT_BUNDLE_NAME)
       .sort()
       .map((f) => path.join(abs, f));

@@ -26,7 +26,6 @@ import {
   type CapacityWindowResult,
   type Phase,
   type WindowMemo,
-  WORKFLOW_REVISION,
 } from '../../../shared/index.js';
 import {
   cancelSchema,
@@ -208,7 +207,6 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app
       ...(body.revertTo !== undefined && { revertTo: body.revertTo }),
       ...(body.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: body.acknowledgeShortWindow }),
       policy: config.policy,
-      revision: WORKFLOW_REVISION,
     };
     const memo = {
       window: { namespace: body.namespace, trus: body.trus, requestedBy: body.requestedBy ?? null, reason: body.reason ?? null },

@@ -10,7 +10,6 @@ import {
   scheduledWindowWorkflowId,
   type CapacityWindowInput,
   type WindowMemo,
-  WORKFLOW_REVISION,
 } from '../../../shared/index.js';
 import { ApiError } from '../../plugins/errors.js';
 
@@ -199,7 +198,6 @@ export function scheduleAction(id: string, def: ScheduleDefinition, config: Conf
     ...(def.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: def.acknowledgeShortWindow }),
     ...(def.requestedBy !== undefined && { requestedBy: def.requestedBy }),
     policy: config.policy,
-    revision: WORKFLOW_REVISION,
   };
   const memo: ScheduleActionMemo = {
     window: { namespace: def.namespace, trus: def.trus, requestedBy: def.requestedBy ?? null, reason: def.reason ?? null, scheduleId: id },

@@ -1,0 +1,333 @@
+import { getExternalWorkflowHandle, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import {
+  controllerOperationId,
+  controllerReportSignal,
+  describeTarget,
+  sameTarget,
+  type CapacityTarget,
+  type Claim,
+  type ControllerInput,
+  type ControllerMessage,
+  type ControllerReport,
+  type ControllerState,
+  type HeldClaim,
+  type StepName,
+  type WindowPolicy,
+} from '../shared/index.js';
+import { emptyState, heldBy, retirePermanent, take } from './decisions/claims.js';
+import { consistent, covered, desiredTarget, lowering, settled } from './decisions/capacity.js';
+import { claimGraceMs, expiredClaims, wakeUpAt } from './decisions/expiry.js';
+import { AGAIN, IDLE, afterFailedChange, blockedAgain, revertStep, unchangedAfter, type Next } from './decisions/failed-change.js';
+import { failureType, reasonOf } from './failures.js';
+import { WakeUpAlarm } from './timers.js';
+
+const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s' } as const;
+/** The least time a raise keeps retrying transient failures before its windows hear that it failed. */
+const APPLY_RETRY_WINDOW_MS = 90_000;
+
+const { readBaseline, notifySlack } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  // A request someone else started on the namespace is waited out by retries, as long as a window may wait.
+  scheduleToCloseTimeout: '15m',
+  retry: RETRY,
+});
+
+type Report = Omit<ControllerReport, 'namespaceHas' | 'baseline'> & { namespaceHas?: CapacityTarget | null };
+
+/** A change that failed, as `fail` needs it. */
+interface FailedChangeInput {
+  to: CapacityTarget;
+  claimants: HeldClaim[];
+  waiters: Claim[];
+  lowering: boolean;
+  phase: 'APPLY' | 'VERIFY';
+  err: unknown;
+  unchanged: boolean;
+  nothingWasSent: boolean;
+}
+
+/**
+ * A namespace controller's state and its passes. Windows claim and release; the namespace gets the largest TRU
+ * value among active claims, or its baseline when none is left. Changes happen one at a time and in order, each
+ * verified; every window hears what happened to its claim or release.
+ */
+export class NamespaceController {
+  readonly state: ControllerState;
+  private readonly namespace: string;
+  private readonly policy: WindowPolicy;
+  private readonly graceMs: number;
+  private readonly chain = workflowInfo().firstExecutionRunId;
+  private readonly inbox: ControllerMessage[] = [];
+  /** Reports on their way to windows. Nothing waits for them but the end of this run: a change never waits on a report. */
+  private readonly sending = new Set<Promise<boolean>>();
+  /** Bumped when a window could not be told and lost its claim: the claims changed, so the loop evaluates again. */
+  private dropped = 0;
+  private readonly alarm = new WakeUpAlarm();
+  private readonly raise: Activities['applyCapacity'];
+  private readonly lower: Activities['applyCapacity'];
+  private readonly verify: Activities['verifyCapacity'];
+
+  constructor(input: ControllerInput) {
+    this.namespace = input.namespace;
+    this.policy = input.policy;
+    this.graceMs = claimGraceMs(input.policy.revertAlertAfterMs);
+    this.state = input.state ?? emptyState();
+    this.raise = proxyActivities<Activities>({
+      startToCloseTimeout: '30s',
+      scheduleToCloseTimeout: Math.max(input.policy.verifyTimeoutMs, APPLY_RETRY_WINDOW_MS),
+      retry: RETRY,
+    }).applyCapacity;
+    // Going down is what ends paid capacity: retried until the alert cadence, then again at each pass.
+    this.lower = proxyActivities<Activities>({
+      startToCloseTimeout: '30s',
+      scheduleToCloseTimeout: input.policy.revertAlertAfterMs,
+      retry: { ...RETRY, maximumInterval: '30s' },
+    }).applyCapacity;
+    this.verify = proxyActivities<Activities>({
+      startToCloseTimeout: input.policy.verifyTimeoutMs + 60_000,
+      heartbeatTimeout: '10s',
+      retry: { ...RETRY, maximumInterval: '5s' },
+    }).verifyCapacity;
+  }
+
+  receive(message: ControllerMessage): void {
+    this.inbox.push(message);
+  }
+
+  get hasMail(): boolean {
+    return this.inbox.length > 0;
+  }
+
+  /** No claim, no release waiting, nothing blocked: the run may end. */
+  get idle(): boolean {
+    return this.state.claims.length === 0 && this.state.releasing.length === 0 && this.state.blocked === null;
+  }
+
+  takeMessages(): void {
+    for (const message of this.inbox.splice(0)) take(this.state, message, new Date().toISOString());
+  }
+
+  /** Every report has left: the run may end. */
+  async reportsSent(): Promise<void> {
+    await Promise.all(this.sending);
+  }
+
+  /** Waits for a message, or until a retry (`next`) or a claim's expiry falls due. */
+  async sleep(next: Next): Promise<void> {
+    const retryAt = next.kind === 'retryIn' ? Date.now() + next.ms : undefined;
+    const drops = this.dropped;
+    await this.alarm.sleep(
+      () => wakeUpAt(retryAt, this.state.claims, this.graceMs),
+      () => this.inbox.length > 0 || this.dropped !== drops,
+    );
+  }
+
+  /** One pass: brings the namespace to what the claims ask. */
+  async evaluate(): Promise<Next> {
+    this.expireClaims();
+    const state = this.state;
+    if (state.claims.length && state.baseline === null) {
+      try {
+        const read = await readBaseline({ namespace: this.namespace });
+        state.baseline = read.current;
+        // A spec that asks for something else than the namespace has is no known state: the first change is sent.
+        state.known = consistent(read) ? read.current : null;
+      } catch (err) {
+        const failed = state.claims.filter((c) => !c.answered);
+        state.claims = state.claims.filter((c) => c.answered);
+        void this.tellAll(failed, { about: 'claim', step: 'APPLY', outcome: 'FAILED', detail: reasonOf(err), unchanged: true, final: true });
+        return AGAIN;
+      }
+    }
+    const to = desiredTarget(state.claims, state.baseline, state.lastRevertTo);
+    let isSettled = settled(to, state.known);
+    const knownToFail = !isSettled && to !== null && state.failedTarget !== null && sameTarget(to, state.failedTarget);
+    const waiting = state.claims.some((c) => !c.answered) || state.releasing.length > 0;
+    let isCovered = false;
+    let observed: CapacityTarget | null = null;
+    if (knownToFail && waiting) {
+      // The claims changed since a change to `to` failed: read what the namespace has rather than guess.
+      try {
+        const read = await readBaseline({ namespace: this.namespace });
+        state.known = consistent(read) ? read.current : null;
+        isSettled = settled(to, state.known);
+        if (isSettled) state.failedTarget = null;
+        isCovered = covered(read, to);
+        observed = read.current;
+      } catch (err) {
+        log.warn('could not read the namespace after a failed change', { namespace: this.namespace, reason: reasonOf(err) });
+      }
+    }
+    if (isSettled || knownToFail) {
+      this.answerWithoutChange(to, isSettled, isCovered, observed);
+      return IDLE;
+    }
+    // Windows that released hear only what was verified: they wait for this change whichever way it goes (to is
+    // set: a null one is settled).
+    return this.change(to as CapacityTarget, state.claims.filter((c) => !c.answered), [...state.releasing]);
+  }
+
+  /** The namespace is where the claims ask, or a change there already failed: every waiting window hears so. */
+  private answerWithoutChange(to: CapacityTarget | null, isSettled: boolean, isCovered: boolean, observed: CapacityTarget | null): void {
+    const state = this.state;
+    const has = state.known;
+    const unanswered = state.claims.filter((c) => !c.answered);
+    for (const c of unanswered) c.answered = true;
+    retirePermanent(this.state, unanswered, isSettled);
+    void this.tellAll(unanswered, isSettled
+      ? { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', detail: `nothing to change: the namespace has ${describe(has)}`, final: true }
+      : { about: 'claim', step: 'VERIFY', outcome: 'FAILED', detail: `a change to ${describe(to)} failed earlier; the namespace has ${describe(has)}`, unchanged: false, final: true });
+    // A window that released is done when the namespace has no more than the windows still active ask for.
+    const released = state.releasing.splice(0);
+    const done = isCovered || (isSettled && has !== null);
+    const seen = observed ?? has;
+    void this.tellAll(released, done
+      ? { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: heldBy(this.state.claims, `nothing to change: the namespace has ${describe(seen)}`), namespaceHas: seen, final: true }
+      : {
+          about: 'release',
+          step: 'REVERT_VERIFY',
+          outcome: 'FAILED',
+          detail: heldBy(this.state.claims, to === null
+            ? 'the namespace controller has no verified record of the namespace\'s capacity (it was restarted): check it by hand'
+            : `the namespace's capacity is unknown: a change to ${describeTarget(to)} was not verified`),
+          final: true,
+        });
+    state.blocked = null;
+    if (state.claims.length === 0 && state.releasing.length === 0 && isSettled) {
+      // Idle at the baseline: forget it, so the next window reads it afresh (someone may change it by hand).
+      state.baseline = null;
+      state.lastRevertTo = 'BASELINE';
+    }
+  }
+
+  private async change(to: CapacityTarget, claimants: HeldClaim[], waiters: Claim[]): Promise<Next> {
+    const state = this.state;
+    state.seq += 1;
+    const asyncOperationId = controllerOperationId(this.chain, state.seq);
+    const isLowering = lowering(to, state.known, state.claims.length);
+    const apply = isLowering && waiters.length ? this.lower : this.raise;
+    const failed = { to, claimants, waiters, lowering: isLowering };
+    let applied: string | null;
+    try {
+      applied = (await apply({ namespace: this.namespace, target: to, asyncOperationId })).asyncOperationId;
+    } catch (err) {
+      return this.fail({ ...failed, phase: 'APPLY', err, unchanged: unchangedAfter(failureType(err)), nothingWasSent: false });
+    }
+    const detail = applied === null ? `nothing to change: Cloud Ops already has ${describeTarget(to)} in the namespace's spec` : describeTarget(to);
+    void this.tellAll(claimants, { about: 'claim', step: 'APPLY', outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false });
+    void this.tellAll(waiters, { about: 'release', step: 'REVERT', outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false });
+    try {
+      await this.verify({ namespace: this.namespace, target: to, asyncOperationId: applied, timeoutMs: this.policy.verifyTimeoutMs });
+    } catch (err) {
+      return this.fail({ ...failed, phase: 'VERIFY', err, unchanged: false, nothingWasSent: applied === null });
+    }
+    state.known = to;
+    state.failedTarget = null;
+    if (state.blocked) log.info('capacity change succeeded after being blocked', { namespace: this.namespace, rounds: state.blocked.attempts + 1 });
+    state.blocked = null;
+    for (const c of claimants) c.answered = true;
+    retirePermanent(this.state, claimants, true);
+    void this.tellAll(claimants, { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, final: true });
+    state.releasing = state.releasing.filter((w) => !waiters.includes(w));
+    void this.tellAll(waiters, { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, detail: heldBy(this.state.claims, `the namespace has ${describeTarget(to)}`), final: true });
+    this.tellOthers(claimants);
+    return AGAIN;
+  }
+
+  /**
+   * A change failed. Claimants hear it once (a refused raise drops their claims: nothing to revert). A failed raise
+   * is not retried until the claims ask for something else; windows that released hear of it on the next pass.
+   * A failed lowering is what could leave paid capacity on: the windows waiting for it hear every round, and the
+   * round is retried. The windows alert; when none is left to tell, the controller alerts itself.
+   */
+  private async fail(f: FailedChangeInput): Promise<Next> {
+    const state = this.state;
+    const reason = reasonOf(f.err);
+    const after = afterFailedChange({
+      lowering: f.lowering,
+      waiters: f.waiters.length,
+      unchanged: f.unchanged,
+      failureType: failureType(f.err),
+      nothingWasSent: f.nothingWasSent,
+      retryAfterMs: this.policy.revertAlertAfterMs,
+    });
+    if (!f.unchanged) state.known = null;
+    if (f.unchanged) state.claims = state.claims.filter((c) => !f.claimants.includes(c));
+    else for (const c of f.claimants) c.answered = true;
+    retirePermanent(this.state, f.claimants, false);
+    void this.tellAll(f.claimants, { about: 'claim', step: f.phase, outcome: 'FAILED', detail: reason, unchanged: f.unchanged, final: true });
+    if (!f.unchanged) this.tellOthers(f.claimants);
+    if (!after.blocks) {
+      if (after.rememberTarget) state.failedTarget = f.to;
+      return after.next;
+    }
+    const step = revertStep(f.phase);
+    state.blocked = blockedAgain(state.blocked, reason, new Date().toISOString());
+    const told = await this.tellAll(f.waiters, { about: 'release', step, outcome: 'FAILED', detail: reason, revertBlocked: state.blocked, final: false });
+    if (!told) await this.alertNobodyLeft(f.waiters[0], step, reason);
+    return after.next;
+  }
+
+  private expireClaims(): void {
+    for (const claim of expiredClaims(this.state.claims, this.graceMs, Date.now())) {
+      log.warn('a window did not release its claim after its end; releasing it', { namespace: this.namespace, windowId: claim.windowId });
+      take(this.state, { kind: 'release', workflowId: claim.workflowId }, new Date().toISOString());
+    }
+  }
+
+  /**
+   * Sends one report to each window, and resolves to whether anyone heard it; a window that no longer exists loses
+   * its claim. The signals leave with this workflow task whether or not the caller waits.
+   */
+  private tellAll(to: Claim[], report: Report): Promise<boolean> {
+    const full: ControllerReport = { namespaceHas: this.state.known, baseline: this.state.baseline, ...report };
+    const sent = Promise.all(
+      to.map(async (w) => {
+        try {
+          await getExternalWorkflowHandle(w.workflowId).signal(controllerReportSignal, full);
+          return true;
+        } catch (err) {
+          log.warn('a window could not be told; dropping its claim', { namespace: this.namespace, windowId: w.windowId, reason: reasonOf(err) });
+          this.state.claims = this.state.claims.filter((c) => c.workflowId !== w.workflowId);
+          this.state.releasing = this.state.releasing.filter((r) => r.workflowId !== w.workflowId);
+          this.dropped++;
+          return false;
+        }
+      }),
+    ).then((heard) => heard.some(Boolean));
+    this.sending.add(sent);
+    void sent.then(() => this.sending.delete(sent));
+    return sent;
+  }
+
+  /** Every other active window hears what the namespace has now (its status shows it); nothing else changes for it. */
+  private tellOthers(told: Claim[]): void {
+    const others = this.state.claims.filter((c) => c.answered && !told.includes(c));
+    void this.tellAll(others, { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', final: true });
+  }
+
+  private async alertNobodyLeft(w: Claim, step: StepName, reason: string): Promise<void> {
+    try {
+      await notifySlack({
+        severity: 'CRITICAL',
+        namespace: this.namespace,
+        trus: w.trus,
+        step,
+        reason: `${reason} (no window is left to report this; the namespace controller retries)`,
+        windowId: w.windowId,
+        workflowId: workflowInfo().workflowId,
+        requestedBy: w.requestedBy,
+        requestReason: w.reason,
+        startAt: w.startAt,
+        endAt: w.endAt,
+      });
+    } catch (err) {
+      log.error('alert could not be delivered', { namespace: this.namespace, step, reason: reasonOf(err) });
+    }
+  }
+}
+
+function describe(target: CapacityTarget | null): string {
+  return target === null ? 'an unknown capacity' : describeTarget(target);
+}
