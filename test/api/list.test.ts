@@ -7,7 +7,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { buildApp } from '../../src/api/app.js';
-import { buildListQuery, decodePageToken, encodePageToken, visibilityString } from '../../src/api/routes/capacity-changes/list.js';
+import { buildListQuery, decodePageToken, encodePageToken, visibilityString } from '../../src/windows/listing.js';
 import { loadConfig } from '../../src/config.js';
 import { searchAttributeRegistrations } from '../../src/shared/search-attributes.js';
 import type { CapacityReader } from '../../src/cloud-ops/types.js';

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { MONTHS, type ScheduleOptionsAction, type ScheduleSpec } from '@temporalio/client';
 import { CronExpressionParser } from 'cron-parser';
-import type { Config } from '../../../config.js';
+import type { Config } from '../config.js';
 import {
   SA,
   CAPACITY_WINDOW_WORKFLOW,
@@ -10,9 +10,8 @@ import {
   scheduledWindowWorkflowId,
   type CapacityWindowInput,
   type WindowMemo,
-  WORKFLOW_REVISION,
-} from '../../../shared/index.js';
-import { ApiError } from '../../plugins/errors.js';
+} from '../shared/index.js';
+import { ApiError } from '../api/plugins/errors.js';
 
 export interface IntervalForm {
   every: string;
@@ -199,7 +198,6 @@ export function scheduleAction(id: string, def: ScheduleDefinition, config: Conf
     ...(def.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: def.acknowledgeShortWindow }),
     ...(def.requestedBy !== undefined && { requestedBy: def.requestedBy }),
     policy: config.policy,
-    revision: WORKFLOW_REVISION,
   };
   const memo: ScheduleActionMemo = {
     window: { namespace: def.namespace, trus: def.trus, requestedBy: def.requestedBy ?? null, reason: def.reason ?? null, scheduleId: id },
