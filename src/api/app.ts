@@ -1,28 +1,18 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Logger } from 'pino';
-import type { Client } from '@temporalio/client';
-import type { Config } from '../config.js';
-import type { CapacityReader } from '../cloud-ops/types.js';
-import type { Metrics } from '../metrics.js';
+import { ReadinessProbe } from '../health/readiness.js';
+import { NamespacesService } from '../namespaces/service.js';
+import { SchedulesService } from '../schedules/service.js';
+import { WindowsService } from '../windows/service.js';
+import type { AppDeps } from './deps.js';
 import { registerSwagger } from './plugins/swagger.js';
 import { installErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { registerAuth } from './plugins/auth.js';
 import capacityChanges from './routes/capacity-changes/index.js';
-import capacityChangeList from './routes/capacity-changes/list.js';
 import capacitySchedules from './routes/capacity-schedules/index.js';
 import namespaces from './routes/namespaces/index.js';
 import health from './routes/health/index.js';
-
-export interface AppDeps {
-  config: Config;
-  logger: Logger;
-  temporal: Client;
-  capacity: CapacityReader;
-  /** Optional: without it there is no /metrics route and nothing is counted (the OpenAPI generator). */
-  metrics?: Metrics;
-}
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -48,11 +38,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerAuth(app, deps.config.auth);
   await registerSwagger(app);
   if (deps.metrics) registerMetrics(app, deps.metrics, deps.temporal);
-  await app.register(health, { deps });
-  await app.register(capacityChanges, { deps });
-  await app.register(capacityChangeList, { deps });
-  await app.register(capacitySchedules, { deps });
-  await app.register(namespaces, { deps });
+  // The services hold every call to Temporal and Cloud Ops; the routes only translate HTTP to them.
+  await app.register(health, { readiness: new ReadinessProbe(deps) });
+  await app.register(capacityChanges, { windows: new WindowsService(deps) });
+  await app.register(capacitySchedules, { schedules: new SchedulesService(deps) });
+  await app.register(namespaces, { namespaces: new NamespacesService(deps) });
   return app;
 }
 

@@ -5,13 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import type { Client } from '@temporalio/client';
-import { buildApp } from '../../src/api/app.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import type { CapacityReader } from '../../src/cloud-ops/types.js';
-import { createLogger } from '../../src/logger.js';
+import { buildTestApp, RUN_ID } from '../helpers/app.js';
 
-const RUN_ID = '0b9e6a4c-1f2d-4e3a-9c8b-7a6f5e4d3c2b';
 const WINDOW_ID = `payments.a1b2c_0123456789abcdef~${RUN_ID}`;
 const TOKENS = {
   alice: 'alice-token-7f3c1e0a9b8d6c5e4f3a2b1c0d9e8f7a',
@@ -33,54 +29,17 @@ const tokensFile = writeTokensFile('tokens.json', [
   { name: 'writer', scopes: ['capacity:write'], sha256: sha256(TOKENS.writer) },
 ]);
 
-/** The app with stub dependencies; `env` is the configuration (default: tokens from the file above, no rate limit). */
-async function stubbedApp(env: Record<string, string> = { API_TOKENS_FILE: tokensFile, RATE_LIMIT_PER_MINUTE: '0' }) {
-  const starts: Array<{ args: unknown[]; memo: { window: { requestedBy: unknown } }; typedSearchAttributes: unknown[] }> = [];
-  const signals: unknown[] = [];
-  const schedules: Array<{ action: { args: Array<{ requestedBy?: string }>; memo: { window: { requestedBy: unknown } } } }> = [];
-  const logLines: string[] = [];
-  const capacity: CapacityReader = {
-    readCapacity: async (namespace) => ({
-      namespace,
-      current: { mode: 'ON_DEMAND' },
-      latestRequest: null,
-      validTruValues: [2, 4, 8],
-      maxAvailableTruValue: 8,
-      apsStats: null,
-      hasLegacyLimits: false,
-    }),
-    readTruOptions: async () => ({ validTruValues: [2, 4, 8], maxAvailableTruValue: 8 }),
-    checkTrus: () => ({ ok: true }),
-    ping: async () => {},
-  };
-  const memo = {
+const TOKENS_ENV = { API_TOKENS_FILE: tokensFile, RATE_LIMIT_PER_MINUTE: '0' };
+const running = {
+  status: 'RUNNING',
+  memo: {
     window: { namespace: 'payments.a1b2c', trus: 4, requestedBy: 'alice', reason: null },
     progress: { phase: 'ACTIVE', startAt: '2030-01-01T00:00:00.000Z', endAt: '2030-01-01T02:00:00.000Z', steps: [], revertBlocked: null },
-  };
-  const temporal = {
-    withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn(),
-    workflow: {
-      start: async (_type: string, opts: (typeof starts)[number]) => {
-        starts.push(opts);
-        return { workflowId: (opts as unknown as { workflowId: string }).workflowId, firstExecutionRunId: RUN_ID };
-      },
-      getHandle: (workflowId: string, runId?: string) => ({
-        describe: async () => ({ workflowId, runId: runId ?? RUN_ID, status: { name: 'RUNNING' }, memo, startTime: new Date() }),
-        signal: async (_def: unknown, arg: unknown) => void signals.push(arg),
-      }),
-    },
-    schedule: {
-      create: async (opts: (typeof schedules)[number] & { scheduleId: string }) => {
-        schedules.push(opts);
-        return { scheduleId: opts.scheduleId, describe: async () => ({ info: { nextActionTimes: [] } }) };
-      },
-    },
-    connection: { workflowService: { getSystemInfo: async () => ({}) } },
-  } as unknown as Client;
-  const logger = createLogger({ level: 'debug', secrets: [], destination: { write: (line: string) => void logLines.push(line) } });
-  const app = await buildApp({ config: loadConfig(env), logger, temporal, capacity });
-  return { app, starts, signals, schedules, logLines };
-}
+  },
+};
+
+/** The app with a running window; `env` is the configuration (default: tokens from the file above, no rate limit). */
+const stubbedApp = (t: Test, env: Record<string, string> = TOKENS_ENV) => buildTestApp(t, { env, execution: running });
 
 function assertError(t: Test, res: { statusCode: number; body: string }, status: number, code: string) {
   t.equal(res.statusCode, status, `status ${status}`);
@@ -95,8 +54,7 @@ function assertError(t: Test, res: { statusCode: number; body: string }, status:
 const create = { namespace: 'payments.a1b2c', trus: 4, duration: 'PT2H', reason: 'peak' };
 
 t.test('401 UNAUTHENTICATED without a valid bearer token, with WWW-Authenticate', async (t) => {
-  const { app, starts } = await stubbedApp();
-  t.teardown(() => app.close());
+  const { app, starts } = await stubbedApp(t);
   const cases: Array<[string, Record<string, string>]> = [
     ['no header', {}],
     ['unknown token', bearer('not-a-token-of-anyone')],
@@ -124,8 +82,7 @@ t.test('401 UNAUTHENTICATED without a valid bearer token, with WWW-Authenticate'
 });
 
 t.test('403 FORBIDDEN_SCOPE: capacity:read for GET, capacity:write for the rest', async (t) => {
-  const { app, starts, signals } = await stubbedApp();
-  t.teardown(() => app.close());
+  const { app, starts, signals } = await stubbedApp(t);
   const post = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: create, headers: bearer(TOKENS.reader) });
   assertError(t, post, 403, 'FORBIDDEN_SCOPE');
   t.match(JSON.parse(post.body).message, /capacity:write/);
@@ -142,8 +99,7 @@ t.test('403 FORBIDDEN_SCOPE: capacity:read for GET, capacity:write for the rest'
 });
 
 t.test('the right scope passes: 200 for a GET, 202 for a POST', async (t) => {
-  const { app, starts } = await stubbedApp();
-  t.teardown(() => app.close());
+  const { app, starts } = await stubbedApp(t);
   const get = await app.inject({ method: 'GET', url: `/v1/capacity-changes/${WINDOW_ID}`, headers: bearer(TOKENS.reader) });
   t.equal(get.statusCode, 200, get.body);
   t.equal(get.json().requestedBy, 'alice');
@@ -156,8 +112,7 @@ t.test('the right scope passes: 200 for a GET, 202 for a POST', async (t) => {
 });
 
 t.test('/healthz, /readyz, /docs, /openapi.json stay open; /readyz says auth: tokens', async (t) => {
-  const { app } = await stubbedApp();
-  t.teardown(() => app.close());
+  const { app } = await stubbedApp(t);
   for (const url of ['/healthz', '/readyz', '/openapi.json', '/docs/json', '/docs/static/swagger-ui.css']) {
     const res = await app.inject({ method: 'GET', url });
     t.equal(res.statusCode, 200, `${url}: 200 without a token`);
@@ -167,8 +122,7 @@ t.test('/healthz, /readyz, /docs, /openapi.json stay open; /readyz says auth: to
 });
 
 t.test('the OpenAPI document: a bearer security scheme, required by every /v1 operation, with 401/403/429', async (t) => {
-  const { app } = await stubbedApp();
-  t.teardown(() => app.close());
+  const { app } = await stubbedApp(t);
   const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
   t.same(doc.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', description: doc.components.securitySchemes.bearerAuth.description });
   for (const [p, ops] of Object.entries(doc.paths as Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>)) {
@@ -184,15 +138,14 @@ t.test('the OpenAPI document: a bearer security scheme, required by every /v1 op
 });
 
 t.test("requestedBy is the token's name; a different body value is refused", async (t) => {
-  const { app, starts, signals, schedules } = await stubbedApp();
-  t.teardown(() => app.close());
+  const { app, starts, signals, schedules } = await stubbedApp(t);
   const auth = bearer(TOKENS.alice);
 
   const post = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: create, headers: auth });
   t.equal(post.statusCode, 202, post.body);
-  t.equal((starts[0].args[0] as { requestedBy?: string }).requestedBy, 'alice', 'the workflow input says alice');
-  t.equal(starts[0].memo.window.requestedBy, 'alice', 'the memo (status, listings) says alice');
-  t.match(JSON.stringify(starts[0].typedSearchAttributes), /"alice"/, 'the search attribute (listing filter) says alice');
+  t.equal(starts[0].options.args[0].requestedBy, 'alice', 'the workflow input says alice');
+  t.equal(starts[0].options.memo.window.requestedBy, 'alice', 'the memo (status, listings) says alice');
+  t.match(JSON.stringify(starts[0].options.typedSearchAttributes), /"alice"/, 'the search attribute (listing filter) says alice');
 
   const same = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { ...create, requestedBy: 'alice' }, headers: auth });
   t.equal(same.statusCode, 202, 'the same name in the body is accepted');
@@ -219,20 +172,17 @@ t.test("requestedBy is the token's name; a different body value is refused", asy
 });
 
 t.test('open mode (local, no tokens file): no token needed, the body requestedBy is kept, /readyz says open', async (t) => {
-  const { app, starts } = await stubbedApp({ RATE_LIMIT_PER_MINUTE: '0' });
-  t.teardown(() => app.close());
+  const { app, starts } = await stubbedApp(t, { RATE_LIMIT_PER_MINUTE: '0' });
   const post = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { ...create, requestedBy: 'carol' } });
   t.equal(post.statusCode, 202, post.body);
-  t.equal(starts[0].memo.window.requestedBy, 'carol');
+  t.equal(starts[0].options.memo.window.requestedBy, 'carol');
   t.equal((await app.inject({ method: 'GET', url: '/readyz' })).json().auth, 'open');
-  const disabled = await stubbedApp({ TEMPORAL_ADDRESS: 'temporal:7233', AUTH_DISABLED: 'true' });
-  t.teardown(() => disabled.app.close());
+  const disabled = await stubbedApp(t, { TEMPORAL_ADDRESS: 'temporal:7233', AUTH_DISABLED: 'true' });
   t.equal((await disabled.app.inject({ method: 'GET', url: '/readyz' })).json().auth, 'disabled');
 });
 
 t.test('429 RATE_LIMITED per token after RATE_LIMIT_PER_MINUTE, with Retry-After', async (t) => {
-  const { app } = await stubbedApp({ API_TOKENS_FILE: tokensFile, RATE_LIMIT_PER_MINUTE: '3' });
-  t.teardown(() => app.close());
+  const { app } = await stubbedApp(t, { API_TOKENS_FILE: tokensFile, RATE_LIMIT_PER_MINUTE: '3' });
   const get = (token: string) => app.inject({ method: 'GET', url: `/v1/capacity-changes/${WINDOW_ID}`, headers: bearer(token) });
   for (let i = 0; i < 3; i++) t.equal((await get(TOKENS.alice)).statusCode, 200, `request ${i + 1} passes`);
   const limited = await get(TOKENS.alice);
@@ -242,8 +192,7 @@ t.test('429 RATE_LIMITED per token after RATE_LIMIT_PER_MINUTE, with Retry-After
   for (let i = 0; i < 5; i++) t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'probes are not limited');
 
   // Without authentication, per client IP.
-  const open = await stubbedApp({ RATE_LIMIT_PER_MINUTE: '2' });
-  t.teardown(() => open.app.close());
+  const open = await stubbedApp(t, { RATE_LIMIT_PER_MINUTE: '2' });
   const anon = (ip: string) => open.app.inject({ method: 'GET', url: `/v1/capacity-changes/${WINDOW_ID}`, remoteAddress: ip });
   t.equal((await anon('10.0.0.1')).statusCode, 200);
   t.equal((await anon('10.0.0.1')).statusCode, 200);
@@ -292,8 +241,7 @@ t.test('start-up refusals: no tokens outside local mode, or a bad tokens file, i
 });
 
 t.test('the token never reaches a log line; the Authorization header is redacted', async (t) => {
-  const { app, logLines } = await stubbedApp();
-  t.teardown(() => app.close());
+  const { app, logLines } = await stubbedApp(t);
   await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: create, headers: bearer(TOKENS.alice) });
   await app.inject({ method: 'GET', url: `/v1/capacity-changes/${WINDOW_ID}`, headers: bearer(TOKENS.writer) });
   await app.inject({ method: 'GET', url: '/v1/capacity-changes/x', headers: bearer('an-unknown-token-value-123') });

@@ -9,7 +9,7 @@ import {
   truncateToSecond,
   validateDefinition,
   type ScheduleDefinition,
-} from '../../src/api/routes/capacity-schedules/spec.js';
+} from '../../src/schedules/spec.js';
 import { loadConfig } from '../../src/config.js';
 
 const NOW = Date.parse('2027-03-01T00:00:00Z');

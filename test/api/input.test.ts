@@ -1,78 +1,8 @@
 import t, { type Test } from 'tap';
-import { ServiceError, WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { toApiError } from '../../src/api/plugins/errors.js';
 import { CloudOpsError } from '../../src/cloud-ops/errors.js';
-import { pino } from 'pino';
-import type { Client } from '@temporalio/client';
-import { buildApp } from '../../src/api/app.js';
-import { loadConfig } from '../../src/config.js';
-import type { CapacityReader, NamespaceCapacityView } from '../../src/cloud-ops/types.js';
-
-const RUN_ID = '0b9e6a4c-1f2d-4e3a-9c8b-7a6f5e4d3c2b';
-
-function capacityView(namespace: string): NamespaceCapacityView {
-  return {
-    namespace,
-    current: { mode: 'ON_DEMAND' },
-    latestRequest: null,
-    validTruValues: [2, 4, 8],
-    maxAvailableTruValue: 8,
-    apsStats: null,
-    hasLegacyLimits: false,
-  };
-}
-
-/** A stub CapacityReader accepting 2, 4 and 8 TRUs, and a Temporal client whose start only records its calls. */
-async function buildStubbedApp(
-  overrides: {
-    capacity?: Partial<CapacityReader>;
-    startError?: Error;
-    getSystemInfo?: () => Promise<unknown>;
-    execution?: { status: string; memo: unknown; result?: unknown };
-  } = {},
-) {
-  const starts: unknown[][] = [];
-  const reads: string[] = [];
-  const capacity: CapacityReader = {
-    readCapacity: async (namespace) => {
-      reads.push(`capacity ${namespace}`);
-      return capacityView(namespace);
-    },
-    readTruOptions: async (namespace) => {
-      reads.push(`TRU options ${namespace}`);
-      const { validTruValues, maxAvailableTruValue } = capacityView(namespace);
-      return { validTruValues, maxAvailableTruValue };
-    },
-    checkTrus: (view, trus) =>
-      view.validTruValues.includes(trus)
-        ? { ok: true }
-        : { ok: false, code: 'TRU_VALUE_NOT_ALLOWED', message: `${trus} TRUs is not allowed; valid values: ${view.validTruValues.join(', ')}`, validTruValues: view.validTruValues },
-    ping: async () => {},
-    ...overrides.capacity,
-  };
-  const temporal = {
-    withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn(),
-    workflow: {
-      start: async (...args: unknown[]) => {
-        starts.push(args);
-        if (overrides.startError) throw overrides.startError;
-        return { workflowId: (args[1] as { workflowId: string }).workflowId, firstExecutionRunId: RUN_ID };
-      },
-      getHandle: (workflowId: string, runId: string) => ({
-        describe: async () => {
-          if (!overrides.execution || runId !== RUN_ID) {
-            throw new WorkflowNotFoundError('workflow not found', workflowId, runId);
-          }
-          return { status: { name: overrides.execution.status }, memo: overrides.execution.memo };
-        },
-        result: async () => overrides.execution?.result,
-      }),
-    },
-    connection: { workflowService: { getSystemInfo: overrides.getSystemInfo ?? (async () => Promise.reject(new Error('no server'))) } },
-  } as unknown as Client;
-  const app = await buildApp({ config: loadConfig({}), logger: pino({ level: 'silent' }), temporal, capacity });
-  return { app, starts, reads };
-}
+import { buildTestApp, RUN_ID } from '../helpers/app.js';
 
 const valid = { namespace: 'payments.a1b2c', trus: 4, duration: 'PT2H', reason: 'Black Friday peak' };
 const future = () => new Date(Date.now() + 3_600_000).toISOString();
@@ -113,8 +43,7 @@ const rejected: { name: string; payload: unknown; status: number; code: string; 
 
 for (const c of rejected) {
   t.test(`POST refuses ${c.name}`, async (t) => {
-    const { app, starts, reads } = await buildStubbedApp();
-    t.teardown(() => app.close());
+    const { app, starts, reads } = await buildTestApp(t);
     const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: c.payload as object });
     const body = assertErrorShape(t, res, c.status, c.code);
     if (c.mentions) t.match(body.message, c.mentions, 'the message names the field');
@@ -139,8 +68,7 @@ const raw: { name: string; headers: Record<string, string>; payload: string; sta
 
 for (const c of raw) {
   t.test(`POST refuses ${c.name}`, async (t) => {
-    const { app, starts } = await buildStubbedApp();
-    t.teardown(() => app.close());
+    const { app, starts } = await buildTestApp(t);
     const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', headers: c.headers, payload: c.payload });
     assertErrorShape(t, res, c.status, c.code);
     t.equal(starts.length, 0, 'nothing started');
@@ -148,8 +76,7 @@ for (const c of raw) {
 }
 
 t.test('POST refuses a TRU value the namespace does not accept, listing the valid ones', async (t) => {
-  const { app, starts, reads } = await buildStubbedApp();
-  t.teardown(() => app.close());
+  const { app, starts, reads } = await buildTestApp(t);
   const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { ...valid, trus: 3 } });
   const body = assertErrorShape(t, res, 422, 'TRU_VALUE_NOT_ALLOWED');
   t.match(body.message, '2, 4, 8');
@@ -168,11 +95,10 @@ t.test('POST maps Cloud Ops failures and starts nothing', async (t) => {
   ];
   for (const [kind, status, code] of cases) {
     const secret = 'apikey-SECRET-123';
-    const { app, starts } = await buildStubbedApp({
+    const { app, starts } = await buildTestApp(t, {
       capacity: { readTruOptions: async () => Promise.reject(new CloudOpsError(kind, `${kind}: bad key ${secret}`, null)) },
     });
     const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: valid });
-    await app.close();
     assertErrorShape(t, res, status, code);
     t.notMatch(res.body, secret, 'the server text is not echoed');
     t.equal(starts.length, 0);
@@ -180,8 +106,7 @@ t.test('POST maps Cloud Ops failures and starts nothing', async (t) => {
 });
 
 t.test('an unexpected failure is a 500 that hides its text', async (t) => {
-  const { app } = await buildStubbedApp({ capacity: { readTruOptions: async () => Promise.reject(new Error('db password is hunter2')) } });
-  t.teardown(() => app.close());
+  const { app } = await buildTestApp(t, { capacity: { readTruOptions: async () => Promise.reject(new Error('db password is hunter2')) } });
   const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: valid });
   const body = assertErrorShape(t, res, 500, 'INTERNAL_ERROR');
   t.equal(body.message, 'Internal server error');
@@ -189,8 +114,7 @@ t.test('an unexpected failure is a 500 that hides its text', async (t) => {
 });
 
 t.test('POST starts one window with the workflow input and memo', async (t) => {
-  const { app, starts } = await buildStubbedApp();
-  t.teardown(() => app.close());
+  const { app, starts } = await buildTestApp(t);
   const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: valid });
   t.equal(res.statusCode, 202);
   const { id } = JSON.parse(res.body);
@@ -198,7 +122,7 @@ t.test('POST starts one window with the workflow input and memo', async (t) => {
   t.same(JSON.parse(res.body), { id, status: 'RUNNING', phase: 'PENDING', links: { self: `/v1/capacity-changes/${id}` } });
   t.equal(res.headers.location, `/v1/capacity-changes/${id}`);
   t.equal(starts.length, 1);
-  const [workflowType, options] = starts[0] as [string, Record<string, unknown>];
+  const { workflowType, options } = starts[0];
   t.equal(workflowType, 'capacityWindowWorkflow');
   t.match(options, {
     taskQueue: 'capacity-scheduler',
@@ -208,16 +132,15 @@ t.test('POST starts one window with the workflow input and memo', async (t) => {
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     workflowIdConflictPolicy: 'FAIL',
   });
-  const progress = (options.memo as { progress: { startAt: string; endAt: string } }).progress;
-  t.equal(Date.parse(progress.endAt) - Date.parse(progress.startAt), 2 * 3_600_000, 'endAt = start + duration');
+  const progress = options.memo.progress!;
+  t.equal(Date.parse(progress.endAt!) - Date.parse(progress.startAt), 2 * 3_600_000, 'endAt = start + duration');
 });
 
 t.test('POST without an end is a permanent change', async (t) => {
-  const { app, starts } = await buildStubbedApp();
-  t.teardown(() => app.close());
+  const { app, starts } = await buildTestApp(t);
   const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { namespace: 'payments.a1b2c', trus: 8 } });
   t.equal(res.statusCode, 202);
-  t.equal((starts[0][1] as { memo: { progress: { endAt: unknown } } }).memo.progress.endAt, null);
+  t.equal(starts[0].options.memo.progress?.endAt, null);
 });
 
 t.test('Temporal failures on start are mapped centrally', async (t) => {
@@ -226,9 +149,8 @@ t.test('Temporal failures on start are mapped centrally', async (t) => {
     [new ServiceError('Failed to start Workflow', { cause: unavailable }), 503, 'TEMPORAL_UNAVAILABLE'],
   ];
   for (const [startError, status, code, mentions] of cases) {
-    const { app } = await buildStubbedApp({ startError });
+    const { app } = await buildTestApp(t, { startError });
     const res = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: valid });
-    await app.close();
     const body = assertErrorShape(t, res, status, code);
     if (mentions) t.match(body.message, mentions);
     t.notMatch(res.body, 'ECONNREFUSED');
@@ -242,8 +164,7 @@ t.test('an Update no worker took in time is a 503 to retry, not a 500', async (t
 });
 
 t.test('unknown routes and malformed ids', async (t) => {
-  const { app } = await buildStubbedApp();
-  t.teardown(() => app.close());
+  const { app } = await buildTestApp(t);
   assertErrorShape(t, await app.inject({ method: 'GET', url: '/nope' }), 404, 'ROUTE_NOT_FOUND');
   assertErrorShape(t, await app.inject({ method: 'DELETE', url: '/v1/capacity-changes' }), 404, 'ROUTE_NOT_FOUND');
   assertErrorShape(t, await app.inject({ method: 'GET', url: '/v1/capacity-changes/not-an-id' }), 404, 'WINDOW_NOT_FOUND');
@@ -252,8 +173,7 @@ t.test('unknown routes and malformed ids', async (t) => {
 });
 
 t.test('GET /v1/namespaces/:namespace/capacity shows the view', async (t) => {
-  const { app } = await buildStubbedApp();
-  t.teardown(() => app.close());
+  const { app } = await buildTestApp(t);
   const res = await app.inject({ method: 'GET', url: '/v1/namespaces/payments.a1b2c/capacity' });
   t.equal(res.statusCode, 200);
   t.same(JSON.parse(res.body), {
@@ -269,8 +189,7 @@ t.test('GET /v1/namespaces/:namespace/capacity shows the view', async (t) => {
 });
 
 t.test('health probes', async (t) => {
-  const { app } = await buildStubbedApp({ capacity: { ping: async () => Promise.reject(new Error('down')) } });
-  t.teardown(() => app.close());
+  const { app } = await buildTestApp(t, { temporalReachable: false, capacity: { ping: async () => Promise.reject(new Error('down')) } });
   const live = await app.inject({ method: 'GET', url: '/healthz' });
   t.same([live.statusCode, JSON.parse(live.body)], [200, { status: 'ok' }]);
   const ready = await app.inject({ method: 'GET', url: '/readyz' });
@@ -280,8 +199,7 @@ t.test('health probes', async (t) => {
 });
 
 t.test('ready when both dependencies answer', async (t) => {
-  const { app } = await buildStubbedApp({ getSystemInfo: async () => ({}) });
-  t.teardown(() => app.close());
+  const { app } = await buildTestApp(t);
   const ready = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 200);
   t.same(JSON.parse(ready.body), { status: 'ready', mode: 'emulator', checks: { temporal: 'ok', cloudOps: 'ok' }, auth: 'open' });
@@ -293,8 +211,7 @@ t.test('GET a window reads its memo, and a dead workflow reads FAILED', async (t
     progress: { phase: 'APPLYING', startAt: '2025-11-28T10:00:00.000Z', endAt: '2025-11-28T12:00:00.000Z', steps: [], revertBlocked: null },
   };
   const id = `payments.a1b2c_0123456789abcdef~${RUN_ID}`;
-  const { app } = await buildStubbedApp({ execution: { status: 'TERMINATED', memo } });
-  t.teardown(() => app.close());
+  const { app } = await buildTestApp(t, { execution: { status: 'TERMINATED', memo } });
   const res = await app.inject({ method: 'GET', url: `/v1/capacity-changes/${id}` });
   t.equal(res.statusCode, 200);
   t.same(JSON.parse(res.body), {

@@ -1,39 +1,14 @@
 // GET /v1/capacity-changes without a server: the filters' validation, the visibility query they make (escaped),
 // page tokens, and summaries from what visibility returns. test/e2e/listing.test.ts runs it against the dev server.
 import { readFileSync } from 'node:fs';
-import t, { type Test } from 'tap';
-import { pino } from 'pino';
+import t from 'tap';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { buildApp } from '../../src/api/app.js';
-import { buildListQuery, decodePageToken, encodePageToken, visibilityString } from '../../src/api/routes/capacity-changes/list.js';
-import { loadConfig } from '../../src/config.js';
+import { buildListQuery, decodePageToken, encodePageToken, visibilityString } from '../../src/windows/listing.js';
 import { searchAttributeRegistrations } from '../../src/shared/search-attributes.js';
-import type { CapacityReader } from '../../src/cloud-ops/types.js';
+import { buildTestApp, RUN_ID } from '../helpers/app.js';
 
-const RUN_ID = '0b9e6a4c-1f2d-4e3a-9c8b-7a6f5e4d3c2b';
 const p = (v: unknown) => defaultPayloadConverter.toPayload(v);
-
-interface ListRequest { namespace: string; query: string; pageSize: number; nextPageToken: Uint8Array }
-
-async function buildListApp(t: Test, answer: (req: ListRequest) => Promise<unknown> | unknown = () => ({ executions: [], nextPageToken: Buffer.alloc(0) })) {
-  const requests: ListRequest[] = [];
-  const temporal = {
-    withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn(),
-    options: { namespace: 'default' },
-    workflowService: {
-      listWorkflowExecutions: async (req: ListRequest) => {
-        requests.push(req);
-        return answer(req);
-      },
-    },
-  } as unknown as Client;
-  const capacity = {} as CapacityReader;
-  const app = await buildApp({ config: loadConfig({}), logger: pino({ level: 'silent' }), temporal, capacity });
-  t.teardown(() => app.close());
-  return { app, requests };
-}
 
 t.test('visibilityString escapes backslashes and both quotes, and nothing else', async (t) => {
   t.equal(visibilityString('alice'), "'alice'");
@@ -94,7 +69,7 @@ const refused: [string, string, string][] = [
 ];
 for (const [name, qs, mentions] of refused) {
   t.test(`GET /v1/capacity-changes refuses ${name}: 400 VALIDATION_FAILED, nothing asked of Temporal`, async (t) => {
-    const { app, requests } = await buildListApp(t);
+    const { app, lists: requests } = await buildTestApp(t);
     const res = await app.inject({ method: 'GET', url: `/v1/capacity-changes?${qs}` });
     t.equal(res.statusCode, 400, res.body);
     t.equal(res.json().code, 'VALIDATION_FAILED');
@@ -104,7 +79,7 @@ for (const [name, qs, mentions] of refused) {
 }
 
 t.test('a request with no filters: every window, 20 a page', async (t) => {
-  const { app, requests } = await buildListApp(t);
+  const { app, lists: requests } = await buildTestApp(t);
   const res = await app.inject({ method: 'GET', url: '/v1/capacity-changes' });
   t.equal(res.statusCode, 200, res.body);
   t.same(res.json(), { items: [], nextPageToken: null });
@@ -135,11 +110,12 @@ t.test('summaries from search attributes and execution info; the page token goes
     searchAttributes: { indexedFields: { CapacityNamespace: p('batch.a1b2c'), CapacityTrus: p(2), CapacityPhase: p('PENDING'), CapacityScheduleId: p('nightly') } },
   };
   const stranger = { execution: { workflowId: 'someone-else', runId: RUN_ID }, status: 1 };
-  const { app, requests } = await buildListApp(t, (req) =>
-    req.nextPageToken.length === 0
-      ? { executions: [execution, stranger], nextPageToken: Buffer.from('server-token') }
-      : { executions: [schedule], nextPageToken: Buffer.alloc(0) },
-  );
+  const { app, lists: requests } = await buildTestApp(t, {
+    list: (req) =>
+      req.nextPageToken.length === 0
+        ? { executions: [execution, stranger], nextPageToken: Buffer.from('server-token') }
+        : { executions: [schedule], nextPageToken: Buffer.alloc(0) },
+  });
   const first = await app.inject({ method: 'GET', url: '/v1/capacity-changes?pageSize=1' });
   t.equal(first.statusCode, 200, first.body);
   t.same(first.json().items, [
@@ -176,8 +152,10 @@ t.test('summaries from search attributes and execution info; the page token goes
 });
 
 t.test('a token Temporal cannot read: 400 INVALID_PAGE_TOKEN', async (t) => {
-  const { app } = await buildListApp(t, () => {
-    throw Object.assign(new Error('unable to deserialize page token'), { code: GrpcStatus.INVALID_ARGUMENT, details: 'bad token', metadata: {} });
+  const { app } = await buildTestApp(t, {
+    list: () => {
+      throw Object.assign(new Error('unable to deserialize page token'), { code: GrpcStatus.INVALID_ARGUMENT, details: 'bad token', metadata: {} });
+    },
   });
   const token = encodePageToken(buildListQuery({}), Buffer.from('junk'));
   const res = await app.inject({ method: 'GET', url: `/v1/capacity-changes?pageToken=${token}` });

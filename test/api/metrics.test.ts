@@ -1,46 +1,12 @@
 // The metrics plugin on the real app: requests become counters labelled by route pattern and status, and
 // GET /metrics answers Prometheus text. The Temporal client is never called by these routes.
 import t from 'tap';
-import { pino } from 'pino';
-import type { Client } from '@temporalio/client';
-import { buildApp } from '../../src/api/app.js';
-import { loadConfig } from '../../src/config.js';
-import type { CapacityReader } from '../../src/cloud-ops/types.js';
 import { createMetrics } from '../../src/metrics.js';
+import { buildTestApp } from '../helpers/app.js';
 import { sample } from '../helpers/prometheus.js';
 
-const capacity: CapacityReader = {
-  readCapacity: async (namespace) => ({
-    namespace,
-    current: { mode: 'ON_DEMAND' },
-    latestRequest: null,
-    validTruValues: [2, 4],
-    maxAvailableTruValue: null,
-    apsStats: null,
-    hasLegacyLimits: false,
-  }),
-  readTruOptions: async () => ({ validTruValues: [2, 4], maxAvailableTruValue: null }),
-  checkTrus: () => ({ ok: true }),
-  ping: async () => {},
-};
-
-async function build(withMetrics: boolean) {
-  const metrics = createMetrics();
-  const app = await buildApp({
-    config: loadConfig({}),
-    logger: pino({ level: 'silent' }),
-    // The windows-by-phase gauge asks Temporal visibility at scrape time: none running here.
-    temporal: { workflow: { count: async () => ({ count: 0, groups: [] }) }, withDeadline: (_d: number, fn: () => unknown) => fn() } as unknown as Client,
-    capacity,
-    ...(withMetrics ? { metrics } : {}),
-  });
-  await app.ready();
-  return { app, metrics };
-}
-
 t.test('requests are counted by route pattern and status; /metrics answers Prometheus text', async (t) => {
-  const { app } = await build(true);
-  t.teardown(() => app.close());
+  const { app } = await buildTestApp(t, { metrics: createMetrics() });
 
   for (const ns of ['payments.a1b2c', 'batch.a1b2c', 'search.a1b2c']) {
     t.equal((await app.inject({ method: 'GET', url: `/v1/namespaces/${ns}/capacity` })).statusCode, 200);
@@ -98,7 +64,6 @@ t.test('requests are counted by route pattern and status; /metrics answers Prome
 });
 
 t.test('without metrics in the deps there is no /metrics route', async (t) => {
-  const { app } = await build(false);
-  t.teardown(() => app.close());
+  const { app } = await buildTestApp(t);
   t.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 404);
 });

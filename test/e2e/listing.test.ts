@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import type { CapacityChangeList, CapacityChangeSummary } from '../../src/api/routes/capacity-changes/list-schema.js';
-import { buildListQuery } from '../../src/api/routes/capacity-changes/list.js';
+import { buildListQuery } from '../../src/windows/listing.js';
 import { parseWindowId } from '../../src/shared/index.js';
 import { deleteSchedules, startHarness, waitFor, type Harness } from '../helpers/harness.js';
 

@@ -78,6 +78,7 @@ export const CapacityChangeCancelAcceptedSchema = Type.Object(
   },
   { additionalProperties: false, description: 'The window took the cancel; follow links.self for the revert and the result.' },
 );
+export type CapacityChangeCancelAccepted = Static<typeof CapacityChangeCancelAcceptedSchema>;
 
 const StepSchema = Type.Object(
   {

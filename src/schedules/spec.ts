@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { MONTHS, type ScheduleOptionsAction, type ScheduleSpec } from '@temporalio/client';
 import { CronExpressionParser } from 'cron-parser';
-import type { Config } from '../../../config.js';
+import type { Config } from '../config.js';
 import {
   SA,
   CAPACITY_WINDOW_WORKFLOW,
@@ -10,8 +10,8 @@ import {
   scheduledWindowWorkflowId,
   type CapacityWindowInput,
   type WindowMemo,
-} from '../../../shared/index.js';
-import { ApiError } from '../../plugins/errors.js';
+} from '../shared/index.js';
+import { ApiError } from '../api/plugins/errors.js';
 
 export interface IntervalForm {
   every: string;

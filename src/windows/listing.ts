@@ -1,22 +1,14 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+// Listing windows through Temporal visibility: the query a listing's filters make (every value escaped), page
+// tokens bound to that query, and a window's summary from what visibility returns.
 import { createHash } from 'node:crypto';
-import { status as GrpcStatus } from '@grpc/grpc-js';
-import { isGrpcServiceError, type WorkflowExecutionStatusName } from '@temporalio/client';
+import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { temporal as proto } from '@temporalio/proto';
-import type { AppDeps } from '../../app.js';
-import { ApiError, withTemporalDeadline } from '../../plugins/errors.js';
-import { CAPACITY_WINDOW_WORKFLOW, SA, WINDOW_PREFIX, windowIdOf, type Phase, type WindowMemo } from '../../../shared/index.js';
-import { PhaseSchema } from './schema.js';
-import {
-  listSchema,
-  type CapacityChangeList,
-  type CapacityChangeSummary,
-  type ListCapacityChangesQuery,
-  type ListableStatus,
-} from './list-schema.js';
-
-const BASE = '/v1/capacity-changes';
+import { ApiError } from '../api/plugins/errors.js';
+import { PhaseSchema } from '../api/routes/capacity-changes/schema.js';
+import type { CapacityChangeSummary, ListCapacityChangesQuery, ListableStatus } from '../api/routes/capacity-changes/list-schema.js';
+import { CAPACITY_WINDOW_WORKFLOW, SA, WINDOW_PREFIX, windowIdOf, type Phase, type WindowMemo } from '../shared/index.js';
+import { effectivePhase, windowLink } from './read-model.js';
 
 /**
  * The one way a value enters a visibility query: a single-quoted string literal with backslashes and both quote
@@ -38,9 +30,7 @@ const VISIBILITY_STATUS: Record<ListableStatus, string> = {
 };
 
 // A workflow that died without finishing cannot have published its last phase: the API shows it FAILED (as GET by id does).
-const DEAD_STATUSES: ReadonlySet<WorkflowExecutionStatusName> = new Set(['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT']);
 const DEAD_VISIBILITY_STATUSES = ['Failed', 'Canceled', 'Terminated', 'TimedOut'].map(visibilityString).join(', ');
-const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(['COMPLETED', 'FAILED']);
 
 export type ListFilters = Pick<ListCapacityChangesQuery, 'namespace' | 'status' | 'phase' | 'requestedBy' | 'scheduleId' | 'from' | 'to'>;
 
@@ -91,7 +81,7 @@ export function decodePageToken(query: string, text: string): Buffer | undefined
   return bytes.subarray(DIGEST_BYTES);
 }
 
-const invalidPageToken = () => new ApiError(400, 'INVALID_PAGE_TOKEN', 'pageToken is not a nextPageToken of this listing with these filters');
+export const invalidPageToken = () => new ApiError(400, 'INVALID_PAGE_TOKEN', 'pageToken is not a nextPageToken of this listing with these filters');
 
 const STATUS_NAME: Record<number, WorkflowExecutionStatusName> = {
   0: 'UNSPECIFIED',
@@ -150,7 +140,6 @@ export function summaryOf(raw: RawExecution): CapacityChangeSummary | undefined 
   const status = STATUS_NAME[Number(raw.status ?? 0)] ?? 'UNKNOWN';
   const phaseValue = asString(sa(SA.phase.name)) ?? progress?.phase;
   const memoPhase: Phase = phaseValue !== undefined && PHASES.has(phaseValue) ? (phaseValue as Phase) : 'PENDING';
-  const phase: Phase = DEAD_STATUSES.has(status) && !TERMINAL_PHASES.has(memoPhase) ? 'FAILED' : memoPhase;
   const startAt =
     asIso(sa(SA.startAt.name)) ?? progress?.startAt ?? timestampIso(raw.executionTime) ?? timestampIso(raw.startTime) ?? new Date(0).toISOString();
   const endAt = asIso(sa(SA.endAt.name)) ?? progress?.endAt ?? null;
@@ -160,45 +149,11 @@ export function summaryOf(raw: RawExecution): CapacityChangeSummary | undefined 
     namespace,
     trus,
     status,
-    phase,
+    phase: effectivePhase(memoPhase, status),
     startAt,
     endAt,
     requestedBy: asString(sa(SA.requestedBy.name)) ?? memo?.requestedBy ?? null,
     scheduleId: asString(sa(SA.scheduleId.name)) ?? memo?.scheduleId ?? null,
-    links: { self: `${BASE}/${encodeURIComponent(id)}` },
+    links: { self: windowLink(id) },
   };
 }
-
-const listCapacityChanges: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
-  const { temporal } = deps;
-
-  app.get(BASE, { schema: listSchema }, async (request): Promise<CapacityChangeList> => {
-    const q = request.query;
-    if (q.from !== undefined && q.to !== undefined && Date.parse(q.from) > Date.parse(q.to)) {
-      throw new ApiError(400, 'VALIDATION_FAILED', 'querystring.from is after querystring.to');
-    }
-    const query = buildListQuery(q);
-    const pageSize = Number(q.pageSize);
-    let nextPageToken: Uint8Array = Buffer.alloc(0);
-    if (q.pageToken !== undefined) {
-      const token = decodePageToken(query, q.pageToken);
-      if (token === undefined) throw invalidPageToken();
-      nextPageToken = token;
-    }
-    let response;
-    try {
-      response = await withTemporalDeadline(temporal, () =>
-        temporal.workflowService.listWorkflowExecutions({ namespace: temporal.options.namespace, query, pageSize, nextPageToken }),
-      );
-    } catch (err) {
-      // Our query is built from validated values; what Temporal can still refuse is a token it cannot read.
-      if (q.pageToken !== undefined && isGrpcServiceError(err) && err.code === GrpcStatus.INVALID_ARGUMENT) throw invalidPageToken();
-      throw err;
-    }
-    const items = (response.executions ?? []).map(summaryOf).filter((s): s is CapacityChangeSummary => s !== undefined);
-    const next = response.nextPageToken;
-    return { items, nextPageToken: next && next.length > 0 ? encodePageToken(query, next) : null };
-  });
-};
-
-export default listCapacityChanges;

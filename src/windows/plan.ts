@@ -1,0 +1,48 @@
+// A dry run: what a window would change and when, given the claims the namespace's controller holds now.
+import type { CreateCapacityChange, DryRunPlan } from '../api/routes/capacity-changes/schema.js';
+import { describeTarget, provisioned, revertTarget, type CapacityTarget, type Claim, type ControllerState } from '../shared/index.js';
+import type { WindowTimes } from './times.js';
+
+export interface PlanInput {
+  body: CreateCapacityChange;
+  /** null: the times are refused (one of the problems). */
+  window: WindowTimes | null;
+  /** What the namespace has now. */
+  current: CapacityTarget;
+  /** null: no controller runs on the namespace, so no other window holds it. */
+  controller: ControllerState | null;
+  /** Every check the request fails, collected rather than thrown. */
+  problems: { code: string; message: string }[];
+}
+
+export function dryRunPlan({ body, window, current, controller, problems }: PlanInput): DryRunPlan {
+  const changes: DryRunPlan['changes'] = [];
+  if (window) {
+    // The namespace follows the largest claim: count the windows active now that are still active then.
+    const activeAt = (ms: number) => (controller?.claims ?? []).filter((c) => c.endAt === null || Date.parse(c.endAt) > ms);
+    const holders = (claims: Claim[]) => claims.map((c) => c.windowId).join(', ');
+    const atStart = activeAt(window.start);
+    const highest = Math.max(body.trus, ...atStart.map((c) => c.trus));
+    changes.push({
+      at: new Date(window.start).toISOString(),
+      to: provisioned(highest),
+      why: atStart.some((c) => c.trus >= body.trus)
+        ? `nothing to change: ${highest} TRUs, held by ${holders(atStart)}`
+        : `raise to ${describeTarget(provisioned(body.trus))}`,
+    });
+    if (window.endAt !== null) {
+      const left = activeAt(Date.parse(window.endAt));
+      const back = left.length ? provisioned(Math.max(...left.map((c) => c.trus))) : revertTarget(controller?.baseline ?? current, body.revertTo);
+      changes.push({ at: window.endAt, to: back, why: left.length ? `follow ${holders(left)}` : `revert to ${describeTarget(back)}` });
+    }
+  }
+  const hours = window?.endAt ? Math.ceil((Date.parse(window.endAt) - window.start) / 3_600_000) : null;
+  return {
+    dryRun: true,
+    namespace: body.namespace,
+    current,
+    changes,
+    validation: { ok: problems.length === 0, problems },
+    estimatedTruHours: hours === null ? null : hours * body.trus,
+  };
+}

@@ -1,0 +1,42 @@
+// A window as the API shows it, read from its workflow execution: the memo it keeps, its status and its result.
+import type { WorkflowExecutionDescription, WorkflowExecutionStatusName } from '@temporalio/client';
+import type { CapacityChange } from '../api/routes/capacity-changes/schema.js';
+import type { CapacityWindowResult, Phase, WindowMemo } from '../shared/index.js';
+
+export const WINDOWS_PATH = '/v1/capacity-changes';
+
+export const windowLink = (id: string) => `${WINDOWS_PATH}/${encodeURIComponent(id)}`;
+
+const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(['COMPLETED', 'FAILED']);
+// CONTINUED_AS_NEW is left out: the window goes on in the next run, so its memo phase still holds.
+const DEAD_STATUSES: ReadonlySet<WorkflowExecutionStatusName> = new Set(['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT']);
+
+/** A window whose workflow died (terminated, timed out...) cannot have updated its memo: say FAILED, not a stale phase. */
+export function effectivePhase(memoPhase: Phase, status: WorkflowExecutionStatusName): Phase {
+  return DEAD_STATUSES.has(status) && !TERMINAL_PHASES.has(memoPhase) ? 'FAILED' : memoPhase;
+}
+
+/** The window from one describe of its workflow, plus the result once it completed. */
+export function windowView(id: string, desc: WorkflowExecutionDescription, result: CapacityWindowResult | null): CapacityChange {
+  const memo = desc.memo as WindowMemo | undefined;
+  if (!memo?.window) throw new Error(`workflow ${desc.workflowId} run ${desc.runId} has no window memo`);
+  // A schedule's run has no progress until its first workflow task.
+  const progress = memo.progress ?? { phase: 'PENDING', startAt: desc.startTime.toISOString(), endAt: null, steps: [], revertBlocked: null };
+  return {
+    id,
+    namespace: memo.window.namespace,
+    trus: memo.window.trus,
+    startAt: progress.startAt,
+    endAt: progress.endAt,
+    requestedBy: memo.window.requestedBy,
+    reason: memo.window.reason,
+    scheduleId: memo.window.scheduleId ?? null,
+    status: desc.status.name,
+    phase: effectivePhase(progress.phase, desc.status.name),
+    steps: progress.steps,
+    revertBlocked: progress.revertBlocked,
+    namespaceCapacity: progress.namespaceCapacity ?? null,
+    result,
+    links: { self: windowLink(id) },
+  };
+}
