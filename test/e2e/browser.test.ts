@@ -18,7 +18,7 @@ const TOKEN = `swagger-user-token-${'c3'.repeat(16)}`;
 if (!existsSync(CHROMIUM_PATH)) {
   throw new Error(
     `Chromium not found at ${CHROMIUM_PATH}. Install Debian's chromium ` +
-      '(`apt-get install -y chromium`; npm test's bootstrap does it) or point CHROMIUM_PATH at a Chromium binary.',
+      '(`apt-get install -y chromium`; the bootstrap of npm test does it) or point CHROMIUM_PATH at a Chromium binary.',
   );
 }
 
