@@ -125,7 +125,19 @@ export function checkTrus(view: TruOptions, trus: number): TruCheck {
 /** How many times a concurrent spec change is re-read and retried at once, before the caller's backoff. */
 const STALE_VERSION_RETRIES = 3;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The four Cloud Ops calls the rules use; tests hand in an in-memory fake. */
+export type CloudOpsPort = Pick<CloudOps, 'getNamespace' | 'getCapacityInfo' | 'updateNamespace' | 'getAsyncOperation'>;
+
+/** Time as the polling loops see it; tests hand in a fake one to check deadlines and waits exactly. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 export interface PollOptions {
   /** Absolute time (epoch ms) after which verification gives up; one last look is always taken. */
@@ -141,7 +153,10 @@ export interface PollOptions {
  * that the change really took effect.
  */
 export class CapacityService implements CapacityReader {
-  constructor(private readonly ops: CloudOps) {}
+  constructor(
+    private readonly ops: CloudOpsPort,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   async readCapacity(namespace: string): Promise<NamespaceCapacityView> {
     const [ns, info] = await Promise.all([this.ops.getNamespace(namespace), this.ops.getCapacityInfo(namespace)]);
@@ -201,13 +216,13 @@ export class CapacityService implements CapacityReader {
       const op = await this.retryingRead(() => this.ops.getAsyncOperation(asyncOperationId), opts);
       opts.onPoll?.(`operation ${OP_STATE_NAME[Number(op.state)] ?? 'UNKNOWN'}`);
       if (TERMINAL_OP_STATES.has(Number(op.state))) return op;
-      if (Date.now() >= opts.deadline) {
+      if (this.clock.now() >= opts.deadline) {
         throw new CapacityRuleError(
           FailureType.VerificationTimeout,
           `operation ${asyncOperationId} still ${OP_STATE_NAME[Number(op.state)] ?? 'unknown'} at the verification deadline`,
         );
       }
-      await sleep(this.waitMs(durationMs(op.checkDuration), opts));
+      await this.clock.sleep(this.waitMs(durationMs(op.checkDuration), opts));
     }
   }
 
@@ -231,10 +246,10 @@ export class CapacityService implements CapacityReader {
       const mismatch = this.mismatch(observed, target, asyncOperationId);
       opts.onPoll?.(mismatch ?? 'verified');
       if (mismatch === null) return observed;
-      if (Date.now() >= opts.deadline) {
+      if (this.clock.now() >= opts.deadline) {
         throw new CapacityRuleError(FailureType.VerificationTimeout, `not verified before the deadline: ${mismatch}`);
       }
-      await sleep(this.waitMs(null, opts));
+      await this.clock.sleep(this.waitMs(null, opts));
     }
   }
 
@@ -257,9 +272,9 @@ export class CapacityService implements CapacityReader {
       try {
         return await read();
       } catch (err) {
-        if (!(err instanceof CloudOpsError) || !err.retryable || Date.now() >= opts.deadline) throw err;
+        if (!(err instanceof CloudOpsError) || !err.retryable || this.clock.now() >= opts.deadline) throw err;
         opts.onPoll?.(`read failed, retrying: ${err.message}`);
-        await sleep(this.waitMs(null, opts));
+        await this.clock.sleep(this.waitMs(null, opts));
       }
     }
   }
@@ -267,7 +282,7 @@ export class CapacityService implements CapacityReader {
   private waitMs(checkDurationMs: number | null, opts: PollOptions): number {
     const max = opts.maxPollIntervalMs ?? 2_000;
     const wanted = checkDurationMs !== null && checkDurationMs > 0 ? checkDurationMs : 250;
-    return Math.max(50, Math.min(wanted, max, Math.max(0, opts.deadline - Date.now())));
+    return Math.max(50, Math.min(wanted, max, Math.max(0, opts.deadline - this.clock.now())));
   }
 }
 
