@@ -1,6 +1,6 @@
-// The benchmark proper. Assembles the real stack in this process from the same building blocks as
-// test/helpers/harness.ts (a real Temporal dev server child, the Cloud Ops emulator over gRPC/TLS, a real
-// worker, the real Fastify app on a real port), then measures. HTTP load comes from autocannon in a child
+// The benchmark proper. Starts the service's own local stack (src/local/stack.ts: a real Temporal dev server
+// child, the Cloud Ops emulator over gRPC/TLS, the real Fastify app on a real port) in this process, the worker in
+// a child as ROLE=worker runs it (bench/worker.ts), then measures. HTTP load comes from autocannon in a child
 // process (bench/load.ts), so the load generator never shares the API's event loop; the raw Temporal
 // baselines run here, on the app's own Client, so both sides use the same connection and process.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,9 +18,9 @@ import type { CapacityChange } from '../src/api/routes/capacity-changes/schema.j
 import type { CapacityService } from '../src/cloud-ops/capacity.js';
 import { loadConfig, type Config } from '../src/config.js';
 import type { RunningEmulator } from '../src/emulator/index.js';
-import { freePort, resolveTemporalCli, startDevServer, type RunningDevServer } from '../src/local/dev-server.js';
-import { startEmulatedApi } from '../src/local/emulated-api.js';
-import { createLogger, installTemporalRuntimeLogger } from '../src/logger.js';
+import { freePort } from '../src/local/dev-server.js';
+import { startStack } from '../src/local/stack.js';
+import { createLogger } from '../src/logger.js';
 import { SERVICE_MALLOC_CONF, SERVICE_NODE_FLAGS } from '../src/worker/index.js';
 import {
   CAPACITY_WINDOW_WORKFLOW,
@@ -30,7 +30,6 @@ import {
   parseIsoDuration,
   parseWindowId,
   progressQuery,
-  searchAttributeRegistrations,
   windowWorkflowId,
   type CapacityWindowInput,
   type CapacityWindowResult,
@@ -138,6 +137,8 @@ interface Stack {
   emulator: RunningEmulator;
   capacity: CapacityService;
   /** Starts the worker in its own process (as ROLE=worker) and resolves once it polls. */
+  /** The Temporal dev server's. */
+  serverPid: number | undefined;
   startWorker(): Promise<void>;
   workerPid(): number | undefined;
   close(): Promise<void>;
@@ -159,7 +160,7 @@ function child(script: string, args: string[]): Promise<void> {
   });
 }
 
-async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir: string, workerMalloc: Record<string, string>): Promise<Stack> {
+async function startBenchStack(tlsDir: string, sizes: Sizes, workDir: string, workerMalloc: Record<string, string>): Promise<Stack> {
   // The production worker loads a prebuilt bundle too (npm run build); made in a child, off this process's RSS.
   // ... and runs compiled JavaScript (node dist/src/main.js), not TypeScript through tsx: both made in a child.
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
@@ -168,7 +169,6 @@ async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir
   bundle.catch(() => undefined);
   const cloudApiKey = `bench-cloud-key-${randomBytes(12).toString('hex')}`;
   const env: Record<string, string> = {
-    TEMPORAL_ADDRESS: address,
     TEMPORAL_TASK_QUEUE: `bench-${randomBytes(4).toString('hex')}`,
     TEMPORAL_CLOUD_API_KEY: cloudApiKey,
     VERIFY_TIMEOUT: '60s',
@@ -180,31 +180,48 @@ async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir
     // No API tokens (one SHA-256 per request when on) and no rate limit, which would cap the load itself.
     AUTH_DISABLED: 'true',
     RATE_LIMIT_PER_MINUTE: '0',
+    SDK_METRICS_PORT: '0',
     // The worker's cache may vary from run to run (`WORKER_MAX_CACHED_WORKFLOWS=300 npm run bench`), and so may
     // its node flags and its malloc (BENCH_WORKER_NODE_FLAGS and BENCH_WORKER_MALLOC, above).
     ...(process.env.WORKER_MAX_CACHED_WORKFLOWS !== undefined && { WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS }),
   };
-  const config = loadConfig(env);
+  // The stack: a dev server, the emulator and the API on free ports of 127.0.0.1; the worker runs in a child.
+  const config = loadConfig({
+    ...env,
+    ...(process.env.TEMPORAL_CLI_PATH && { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }),
+    TEMPORAL_DEV_SERVER_PORT: String(await freePort()),
+    TEMPORAL_DEV_SERVER_UI_PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    EMULATOR_CONTROL_PORT: '0',
+    EMULATOR_APPLY_DELAY_MS: String(sizes.applyDelayMs),
+  });
   const logFile = path.join(workDir, 'service.log');
   const logger = createLogger({ level: 'info', secrets: [cloudApiKey], destination: pino.destination({ dest: logFile, sync: false }) });
-  installTemporalRuntimeLogger(logger);
-  const api = await startEmulatedApi({ config, logger, emulator: { applyDelayMs: sizes.applyDelayMs, tlsDir, controlPort: null }, listen: true });
-  const { emulator } = api;
+  const stack = await startStack({
+    config,
+    logger,
+    emulator: { apiKey: cloudApiKey, tlsDir, namespaces: [] },
+    api: { listen: true },
+  });
+  const emulator = stack.emulator!;
+  const api = stack.api!;
 
   let worker: ChildProcess | null = null;
   return {
     config,
     client: api.client,
     app: api.app,
-    baseUrl: api.baseUrl as string,
+    baseUrl: api.baseUrl!,
     emulator,
-    capacity: api.capacity,
+    capacity: stack.capacity,
+    serverPid: stack.devServer!.process.pid,
     logFile,
     workerPid: () => worker?.pid,
     async startWorker() {
       const specFile = path.join(workDir, 'worker.json');
       const spec: WorkerSpec = {
-        env,
+        env: { ...env, TEMPORAL_ADDRESS: stack.temporalAddress },
         emulator: { grpcAddress: emulator.grpcAddress, serverName: emulator.serverName },
         bundlePath: await bundle,
         logFile: path.join(workDir, 'worker.log'),
@@ -235,7 +252,7 @@ async function startStack(address: string, tlsDir: string, sizes: Sizes, workDir
         await gone;
         clearTimeout(timer);
       }
-      await api.close();
+      await stack.close();
       logger.flush();
     },
   };
@@ -667,20 +684,14 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
   const started = new Date();
   const mode = args.large ? 'large' : args.tiny ? 'tiny' : 'small';
   log(`${mode} run; work dir ${workDir}`);
-  const server: RunningDevServer = await startDevServer({
-    cli: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH ?? null),
-    port: await freePort(),
-    uiPort: await freePort(),
-    searchAttributes: searchAttributeRegistrations(),
-  });
   let stack: Stack;
   try {
-    stack = await startStack(server.address, tlsDir, sizes, workDir, workerMalloc);
+    stack = await startBenchStack(tlsDir, sizes, workDir, workerMalloc);
   } catch (err) {
-    await server.stop();
     rmSync(workDir, { recursive: true, force: true });
     throw err;
   }
+  const serverPid = stack.serverPid;
   const rows: Row[] = [];
   const cache = process.env.WORKER_MAX_CACHED_WORKFLOWS;
   const json: Record<string, unknown> = {
@@ -693,7 +704,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     // ---- 1. create: API vs raw client.workflow.start, same workflow and input, same concurrency, ABBA order.
     log('1/5 create throughput and latency');
     // The API process (this one) and the Temporal server: the load child reads their CPU over its exact run.
-    const cpuPids = [process.pid, server.process.pid].filter((p): p is number => p !== undefined);
+    const cpuPids = [process.pid, serverPid].filter((p): p is number => p !== undefined);
     const createNs = (tag: string, n: number) => namespaces(stack, tag, n + 2 * C + 8);
     const apiCreate = (nsList: string[], n: number) =>
       load({ url: stack.baseUrl, connections: C, amount: n, method: 'POST', body: { ...BODY, duration: 'PT1H' }, namespaces: nsList, cpuPids }, workDir);
@@ -701,7 +712,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     const used: string[] = [];
     const apiWorkflowIds = (ids: string[]) => ids.map((id) => parseWindowId(id)?.workflowId ?? id);
     const rawCreate = (nsList: string[], n: number) =>
-      withCpu(server.process.pid, () => pool(nsList.slice(0, n), C, async (ns) => used.push((await rawStart(stack, ns, 'PT1H')).workflowId)));
+      withCpu(serverPid, () => pool(nsList.slice(0, n), C, async (ns) => used.push((await rawStart(stack, ns, 'PT1H')).workflowId)));
     const warmApi = createNs('wa', WARMUP);
     const warmRaw = createNs('wr', WARMUP);
     const warm = await apiCreate(warmApi, WARMUP);
@@ -725,7 +736,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     }
     // Diagnostic, one run: the raw start preceded by the Cloud Ops read the route makes before starting.
     const readNs = createNs('cr', sizes.createRequests);
-    const withRead = await withCpu(server.process.pid, () =>
+    const withRead = await withCpu(serverPid, () =>
       pool(readNs.slice(0, sizes.createRequests), C, async (ns) => {
         await stack.capacity.readTruOptions(ns);
         used.push((await rawStart(stack, ns, 'PT1H')).workflowId);
@@ -763,7 +774,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
       const apiStatus = () => load({ url: stack.baseUrl, connections: C, amount: sizes.statusRequests, method: 'GET', paths, cpuPids }, workDir);
       const rawStatus = () => {
         const items = Array.from({ length: sizes.statusRequests }, (_, i) => handles[i % handles.length]);
-        return withCpu(server.process.pid, () => pool(items, C, rawRead));
+        return withCpu(serverPid, () => pool(items, C, rawRead));
       };
       await load({ url: stack.baseUrl, connections: C, amount: WARMUP * 4, method: 'GET', paths }, workDir);
       await pool(Array.from({ length: WARMUP * 4 }, (_, i) => handles[i % handles.length]), C, rawRead);
@@ -851,7 +862,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     const scale: ScaleFigures[] = [];
     for (const [i, n] of sizes.scale.entries()) {
       log(`5/5 scale: ${n} concurrently active windows`);
-      scale.push(await scaleRun(stack, n, i, createRateIdle, server.process.pid, workDir, C));
+      scale.push(await scaleRun(stack, n, i, createRateIdle, serverPid, workDir, C));
     }
     for (const s of scale) {
       const tag = `${s.windows} windows`;
@@ -951,7 +962,6 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     await terminateAll(stack, [...qIds.map((id) => parseWindowId(id)!.workflowId), ...qNs.map(controllerWorkflowId)]);
   } finally {
     await stack.close();
-    await server.stop();
   }
 
   const table = formatTable(rows);

@@ -1,24 +1,19 @@
-// The soak's stack, assembled in this process around the same startEmulatedApi as test/helpers/harness.ts and
-// bench/suite.ts: a real Temporal dev server (a child process; or the one TEST_TEMPORAL_ADDRESS names), the
-// Cloud Ops emulator over real gRPC/TLS WITH its HTTP control plane, the real Fastify app on a real port, a
-// real worker (as ROLE=all runs it), and a local HTTP receiver standing in for the Slack webhook.
+// The soak's stack: the service's own local stack (src/local/stack.ts) in this process, as `npm start` runs it: a
+// real Temporal dev server (a child process; or the one TEST_TEMPORAL_ADDRESS names), the Cloud Ops emulator over
+// real gRPC/TLS WITH its HTTP control plane, the real Fastify app on a real port, a real worker; and a local HTTP
+// receiver standing in for the Slack webhook.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
-import { createActivities } from '../src/activities/index.js';
 import { loadConfig, type Config } from '../src/config.js';
 import type { RunningEmulator } from '../src/emulator/index.js';
-import { freePort, resolveTemporalCli, startDevServer, type RunningDevServer } from '../src/local/dev-server.js';
-import { startEmulatedApi } from '../src/local/emulated-api.js';
-import { createLogger, installTemporalRuntimeLogger } from '../src/logger.js';
+import { freePort } from '../src/local/dev-server.js';
+import { startStack } from '../src/local/stack.js';
+import { createLogger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
-import { createSlackNotifier } from '../src/notify/slack.js';
-import { searchAttributeRegistrations } from '../src/shared/search-attributes.js';
 import { StopList } from '../src/stop-list.js';
-import { createWorker, workflowBundle } from '../src/worker/index.js';
 
 export interface Alert {
   severity: 'WARNING' | 'CRITICAL' | 'UNKNOWN';
@@ -87,32 +82,30 @@ export async function startSoakStack(opts: StackOptions): Promise<SoakStack> {
   const stops = new StopList((err) => opts.log(`while stopping: ${(err as Error).message}`));
   const close = () => stops.stopAll();
   try {
-    // Under `npm test` a dev server is already up for everyone: use it, as the e2e tests do.
-    let address = process.env.TEST_TEMPORAL_ADDRESS;
-    if (!address) {
-      opts.log('starting a Temporal dev server');
-      const server: RunningDevServer = await startDevServer({
-        cli: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH ?? null),
-        port: await freePort(),
-        uiPort: await freePort(),
-        searchAttributes: searchAttributeRegistrations(),
-      });
-      stops.push(() => server.stop());
-      address = server.address;
-    }
-
     const alerts: Alert[] = [];
     const slack = await startSlackReceiver(`/services/T000/B000/${randomBytes(12).toString('hex')}`, alerts);
     stops.push(() => slack.close());
     const cloudApiKey = `soak-cloud-key-${randomBytes(12).toString('hex')}`;
+    // Under `npm test` a dev server is already up for everyone: use it, as the e2e tests do.
+    const sharedServer = process.env.TEST_TEMPORAL_ADDRESS;
+    const temporal: Record<string, string> = sharedServer
+      ? { TEMPORAL_ADDRESS: sharedServer }
+      : { TEMPORAL_DEV_SERVER_PORT: String(await freePort()), TEMPORAL_DEV_SERVER_UI_PORT: String(await freePort()) };
     const env: Record<string, string> = {
-      TEMPORAL_ADDRESS: address,
+      ...temporal,
+      ...(process.env.TEMPORAL_CLI_PATH && { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }),
       TEMPORAL_TASK_QUEUE: `soak-${randomBytes(4).toString('hex')}`,
       TEMPORAL_CLOUD_API_KEY: cloudApiKey,
       SLACK_WEBHOOK_URL: slack.url,
       VERIFY_TIMEOUT: opts.verifyTimeout,
       REVERT_ALERT_AFTER: opts.revertAlertAfter,
       LOG_LEVEL: 'info',
+      // The API on a free port; the emulator WITH its control plane, on a free port too.
+      HOST: '127.0.0.1',
+      PORT: '0',
+      EMULATOR_CONTROL_PORT: '0',
+      EMULATOR_APPLY_DELAY_MS: String(opts.applyDelayMs),
+      SDK_METRICS_PORT: '0',
       // Windows of seconds: the hourly guardrail is not what a soak exercises.
       GUARDRAIL_MIN_WINDOW_DURATION: '0s',
       // The soak polls every window; no tokens (a local stack).
@@ -123,37 +116,26 @@ export async function startSoakStack(opts: StackOptions): Promise<SoakStack> {
     const logFile = path.join(opts.workDir, 'service.log');
     const logger = createLogger({ level: 'info', secrets: [cloudApiKey, slack.url], destination: pino.destination({ dest: logFile, sync: false }) });
     stops.push(async () => logger.flush());
-    installTemporalRuntimeLogger(logger);
-    const api = await startEmulatedApi({ config, logger, emulator: { applyDelayMs: opts.applyDelayMs, tlsDir: opts.tlsDir, controlPort: 0 }, listen: true });
-    stops.push(() => api.close());
-    const { metrics, emulator, capacity } = api;
-
-    opts.log('bundling the workflows and starting the worker');
-    const notifier = createSlackNotifier({ webhookUrl: slack.url, timeoutMs: config.slack.timeoutMs, logger, metrics });
-    const nativeConnection = await NativeConnection.connect({ address });
-    stops.push(() => nativeConnection.close());
-    const worker: Worker = await createWorker({
-      connection: nativeConnection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      activities: createActivities({ capacity, notifier, metrics, guardrails: config.guardrails }),
-      bundle: await workflowBundle(),
+    opts.log(`${sharedServer ? '' : 'starting a Temporal dev server, '}bundling the workflows and starting the worker`);
+    // The worker runs here, as ROLE=all runs it.
+    const stack = await startStack({
+      config,
+      logger,
+      emulator: { apiKey: cloudApiKey, tlsDir: opts.tlsDir, namespaces: [] },
+      worker: { start: true },
+      api: { listen: true },
     });
-    const run = worker.run();
-    stops.push(async () => {
-      worker.shutdown();
-      await run;
-    });
+    stops.push(() => stack.close());
 
     return {
       config,
-      baseUrl: api.baseUrl as string,
-      controlUrl: emulator.controlUrl as string,
-      emulator,
-      metrics,
+      baseUrl: stack.api!.baseUrl!,
+      controlUrl: stack.emulator!.controlUrl!,
+      emulator: stack.emulator!,
+      metrics: stack.metrics,
       alerts,
       logFile,
-      temporalAddress: address,
+      temporalAddress: stack.temporalAddress,
       close,
     };
   } catch (err) {

@@ -75,6 +75,9 @@ export function installTemporalRuntimeLogger(logger: Logger, opts: TemporalRunti
     child[method](meta ?? {}, message);
   };
   Runtime.install({
+    // The process stops its worker itself, in order (src/local/stack.ts); the SDK's own handler for SIGINT and
+    // SIGTERM would shut it down a second time, and before the API has answered what is in flight.
+    shutdownSignals: [],
     logger: {
       log: (level, message, meta) => emit(level, message, meta),
       trace: (message, meta) => emit('TRACE', message, meta),

@@ -1,5 +1,6 @@
-// The end-to-end harness: a real Temporal dev server (started once per run by scripts/run-tests.ts), the Cloud Ops
-// emulator over real gRPC/TLS, a real worker, the real app, and a local HTTP receiver standing in for Slack.
+// The end-to-end harness: the service's own local stack (src/local/stack.ts: the Cloud Ops emulator over real
+// gRPC/TLS, a real worker, the real app) on the Temporal dev server that scripts/run-tests.ts starts once per run,
+// and a local HTTP receiver standing in for Slack.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,20 +8,16 @@ import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Client, ScheduleNotFoundError } from '@temporalio/client';
-import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { createActivities } from '../../src/activities/index.js';
 import type { CapacityChange } from '../../src/api/routes/capacity-changes/schema.js';
 import type { CapacityService } from '../../src/cloud-ops/capacity.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { RunningEmulator } from '../../src/emulator/index.js';
-import { startEmulatedApi } from '../../src/local/emulated-api.js';
-import { createLogger, installTemporalRuntimeLogger, type Logger } from '../../src/logger.js';
+import { startStack } from '../../src/local/stack.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import type { Metrics } from '../../src/metrics.js';
-import { createSlackNotifier } from '../../src/notify/slack.js';
 import { scheduleTemporalId } from '../../src/shared/index.js';
 import { StopList } from '../../src/stop-list.js';
-import { createWorker, workflowBundle } from '../../src/worker/index.js';
 
 export interface HarnessOptions {
   applyDelayMs?: number;
@@ -104,16 +101,18 @@ async function startSlackReceiver(secretPath: string): Promise<SlackReceiver> {
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const address = requireEnv('TEST_TEMPORAL_ADDRESS');
   const tlsDir = requireEnv('EMULATOR_TLS_DIR');
   const cloudApiKey = `test-cloud-key-${randomBytes(12).toString('hex')}`;
   const slack = await startSlackReceiver(`/services/T000/B000/${randomBytes(12).toString('hex')}`);
-  const taskQueue = `test-${randomBytes(6).toString('hex')}`;
   const baseEnv = {
-    TEMPORAL_ADDRESS: address,
-    TEMPORAL_TASK_QUEUE: taskQueue,
+    TEMPORAL_ADDRESS: requireEnv('TEST_TEMPORAL_ADDRESS'),
+    TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
     TEMPORAL_CLOUD_API_KEY: cloudApiKey,
-    SLACK_WEBHOOK_URL: slack.url,
+    SLACK_WEBHOOK_URL: opts.slackWebhookUrl ?? slack.url,
+    SLACK_TIMEOUT: `${opts.slackTimeoutMs ?? 2_000}ms`,
+    EMULATOR_APPLY_DELAY_MS: String(opts.applyDelayMs ?? 300),
+    EMULATOR_CONTROL_PORT: '0',
+    SDK_METRICS_PORT: '0',
     VERIFY_TIMEOUT: opts.verifyTimeout ?? '10s',
     REVERT_ALERT_AFTER: opts.revertAlertAfter ?? '3s',
     LOG_LEVEL: 'debug',
@@ -135,7 +134,6 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const authToken = opts.authToken ?? opts.tokens?.[0]?.token;
   const headers: Record<string, string> = authToken === undefined ? {} : { authorization: `Bearer ${authToken}` };
   const config = loadConfig({ ...baseEnv, ...opts.env });
-  const workerGuardrails = loadConfig({ ...baseEnv, ...opts.env, ...opts.workerGuardrailEnv }).guardrails;
   const logLines: string[] = [];
   const logger = createLogger({
     level: 'debug',
@@ -143,31 +141,28 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     destination: { write: (line: string) => void logLines.push(line) },
   });
 
-  // The SDK's own logs go through our logger too, so the secret checks see them.
-  installTemporalRuntimeLogger(logger);
-  const api = await startEmulatedApi({ config, logger, emulator: { applyDelayMs: opts.applyDelayMs ?? 300, tlsDir }, listen: false });
-  const { metrics, emulator, capacity, client, app } = api;
-
-  const notifier = createSlackNotifier({
-    webhookUrl: opts.slackWebhookUrl ?? slack.url,
-    timeoutMs: opts.slackTimeoutMs ?? 2_000,
+  const stack = await startStack({
+    config,
     logger,
-    metrics,
+    emulator: { apiKey: cloudApiKey, tlsDir, namespaces: [] },
+    worker: { start: opts.startWorker !== false, config: loadConfig({ ...baseEnv, ...opts.env, ...opts.workerGuardrailEnv }) },
+    api: { listen: false },
+  }).catch(async (err: unknown) => {
+    await slack.close();
+    throw err;
   });
-  const activities = createActivities({ capacity, notifier, metrics, guardrails: workerGuardrails });
-  const bundle = await workflowBundle();
-  let worker: { worker: Worker; connection: NativeConnection; run: Promise<void> } | null = null;
-  let workerEverStarted = false;
+  const emulator = stack.emulator!;
+  const { app, client } = stack.api!;
 
   const h: Harness = {
     config,
     client,
     app,
     emulator,
-    capacity,
+    capacity: stack.capacity,
     slack,
     logger,
-    metrics,
+    metrics: stack.metrics,
     logLines,
     secrets: { cloudApiKey, slackWebhookUrl: slack.url },
     newNamespace() {
@@ -189,48 +184,25 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         return done(s) ? s : undefined;
       }, timeoutMs);
     },
-    async startWorker() {
-      workerEverStarted = true;
-      const nativeConnection = await NativeConnection.connect({ address });
-      const w = await createWorker({ connection: nativeConnection, namespace: config.temporal.namespace, taskQueue, activities, bundle });
-      worker = { worker: w, connection: nativeConnection, run: w.run() };
-    },
-    async stopWorker() {
-      if (!worker) return;
-      const { worker: w, connection: c, run } = worker;
-      worker = null;
-      w.shutdown();
-      try {
-        await run;
-      } finally {
-        // Even when the worker's run rejected: an open native connection keeps the process alive.
-        await c.close();
-      }
-    },
+    startWorker: () => stack.worker!.start(),
+    stopWorker: () => stack.worker!.stop(),
     async close() {
       // Every part is stopped even when one fails: a part left open (the API, the emulator, a Temporal
       // connection) keeps the test file alive until tap's timeout, which then hides the error. The failures are
       // thrown afterwards, with their messages.
       const errors: unknown[] = [];
       const stops = new StopList((err) => errors.push(err));
-      // The SDK runtime (installed above for its logger) shuts down with its last native connection; with
-      // none ever made, it would keep the process alive.
-      stops.push(async () => {
-        if (!workerEverStarted) await Runtime.instance().shutdown();
-      });
       stops.push(async () => {
         if (tokensDir) rmSync(tokensDir, { recursive: true, force: true });
       });
       stops.push(() => slack.close());
-      stops.push(() => api.close());
-      stops.push(() => h.stopWorker());
+      stops.push(() => stack.close());
       await stops.stopAll();
       if (errors.length > 0) {
         throw new AggregateError(errors, `closing the harness: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`);
       }
     },
   };
-  if (opts.startWorker !== false) await h.startWorker();
   return h;
 }
 

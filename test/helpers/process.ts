@@ -15,15 +15,19 @@ export interface ServiceProcess {
   /** Resolves with the exit code and signal once the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** SIGINT to the whole process group, as Ctrl-C in a terminal sends it (needs ownGroup). */
+  interrupt(): void;
   /** SIGKILL, then wait for the exit. */
   kill(): Promise<void>;
 }
 
-export function spawnService(env: Record<string, string>): ServiceProcess {
+/** ownGroup: the service and its children (an embedded dev server) in a process group of their own, for interrupt(). */
+export function spawnService(env: Record<string, string>, opts: { ownGroup?: boolean } = {}): ServiceProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, SDK_METRICS_PORT: '0', AUTH_DISABLED: 'true', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.ownGroup ?? false,
   });
   const lines: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -52,8 +56,14 @@ export function spawnService(env: Record<string, string>): ServiceProcess {
         if (done) throw new Error(`the process exited before logging ${re}:\n${lines.slice(-20).join('\n')}`);
         return undefined;
       }, timeoutMs),
+    interrupt() {
+      process.kill(-child.pid!, 'SIGINT');
+    },
     async kill() {
-      if (!done) child.kill('SIGKILL');
+      if (!done) {
+        if (opts.ownGroup) process.kill(-child.pid!, 'SIGKILL');
+        else child.kill('SIGKILL');
+      }
       await exited;
     },
   };
