@@ -10,18 +10,18 @@ t.before(async () => {
 });
 t.teardown(() => h.close());
 
-const WINDOWS = 4;
+const WINDOWS = 6;
 /**
  * Any one change may be late by what a loaded machine adds between a durable timer and the Cloud Ops call (workflow
  * and activity tasks of two workers on two busy CPUs): seconds at worst, never the window's own length.
  */
 const LATE_AT_MOST_MS = 5_000;
 /**
- * A revert reaches Cloud Ops 0.1-0.4 s after its end (measured with a load average of 10 on 2 CPUs).
+ * A revert reaches Cloud Ops 0.1-0.9 s after its end (measured with a load average of 10 on 2 CPUs, two test jobs).
  * A busy moment delays one window or two; an end timer that fires late (by 1.5 s, say) delays every one. So the
  * most punctual of the windows must be within this.
  */
-const BEST_REVERT_LATE_AT_MOST_MS = 1_000;
+const BEST_REVERT_LATE_AT_MOST_MS = 1_250;
 
 t.test(`${WINDOWS} future windows: no change before its start or end, none late by more than a busy machine explains`, async (t) => {
   const first = Date.now() + 3_000;
@@ -29,7 +29,7 @@ t.test(`${WINDOWS} future windows: no change before its start or end, none late 
     Array.from({ length: WINDOWS }, async (_, i) => {
       const ns = h.newNamespace();
       // Staggered, so that the timers do not all fire at once.
-      const startAt = new Date(first + i * 700).toISOString();
+      const startAt = new Date(first + i * 500).toISOString();
       const id = await h.startWindow({ namespace: ns, trus: 4, startAt, duration: 'PT2S' });
       return { ns, id };
     }),
