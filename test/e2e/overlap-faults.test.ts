@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import type { CapacityChange } from '../../src/api/routes/capacity-changes/schema.js';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.js';
-import { alertsFor, capacityOf, changes, history, isActive, isClosed, moveEnd, updateCallsSince } from '../helpers/record.js';
+import { alertsFor, capacityOf, changes, history, isActive, isClosed, moveEnd, updateCallsSince, waitClosed, waitForAlerts } from '../helpers/record.js';
 
 const VERIFY_TIMEOUT_MS = 2_000;
 let h: Harness;
@@ -15,14 +15,13 @@ t.teardown(() => h.close());
 t.afterEach(() => h.emulator.state.clearFaults());
 
 type Fault = Parameters<Harness['emulator']['state']['injectFault']>[0];
-const closed = (id: string) => h.waitForWindow(id, 'closed', isClosed, 40_000);
 const endSoon = (id: string) => moveEnd(h, id, new Date(Date.now() + 1_000));
 
-/** A holds 4 TRUs; the fault is injected; B asks for 8 (ends far away). Returns once B's claim has its answer. */
-async function overlap(ns: string, fault: Fault, meanwhile?: (since: number) => Promise<void>): Promise<{ a: string; b: string; bAnswered: CapacityChange; since: number }> {
+/** A holds 4 TRUs; the fault (if any) is injected; B asks for 8 (ends far away). Returns once B's claim has its answer. */
+async function overlap(ns: string, fault: Fault | null, meanwhile?: (since: number) => Promise<void>): Promise<{ a: string; b: string; bAnswered: CapacityChange; since: number }> {
   const a = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT10M', reason: 'window A' });
   await h.waitForWindow(a, 'ACTIVE', isActive);
-  h.emulator.state.injectFault(fault);
+  if (fault) h.emulator.state.injectFault(fault);
   const since = Date.now();
   const b = await h.startWindow({ namespace: ns, trus: 8, duration: 'PT10M', reason: 'window B' });
   await meanwhile?.(since);
@@ -30,14 +29,14 @@ async function overlap(ns: string, fault: Fault, meanwhile?: (since: number) => 
   return { a, b, bAnswered, since };
 }
 
-/** B ends (if still open), then A: B's end lowers to A's 4 (or finds it there), A's end goes back to On-Demand. */
+/** B ends (unless it already has), then A: B's end lowers to A's 4 (or finds it there), A's end goes back to On-Demand. */
 async function endBoth(t: Test, ns: string, a: string, b: string): Promise<{ aDone: CapacityChange; bDone: CapacityChange }> {
-  if ((await h.windowStatus(b)).status === 'RUNNING') await endSoon(b);
-  const bDone = await closed(b);
+  if (isActive(await h.windowStatus(b))) await endSoon(b);
+  const bDone = await waitClosed(h, b, ns);
   t.equal(capacityOf(h, ns), 4, 'with B gone the namespace has A’s 4 TRUs');
   t.match((await h.windowStatus(a)), { phase: 'ACTIVE' }, 'A goes on');
   await endSoon(a);
-  const aDone = await closed(a);
+  const aDone = await waitClosed(h, a, ns);
   t.equal(capacityOf(h, ns), 'On-Demand', 'both gone: back to the baseline');
   t.match(aDone, { phase: 'COMPLETED', revertBlocked: null, result: { verificationSuccess: true, revertVerificationSuccess: true, revertedTo: { mode: 'ON_DEMAND' } } });
   return { aDone, bDone };
@@ -128,3 +127,33 @@ t.test('B’s raise is refused with PERMISSION_DENIED: B fails at once (WARNING)
   t.equal(alertsFor(h, ns, 'WARNING').length, 1);
   t.equal(alertsFor(h, ns, 'CRITICAL').length, 0);
 });
+
+// The lowering of an overlap: B's end takes the namespace from 8 down to A's 4, and that change meets the fault.
+// A lowering that fails is what could leave paid capacity on: B alerts CRITICAL each round until it is verified.
+for (const [name, fault, blockedUntilCleared] of [
+  ['ends FAILED', { nextOperationOutcome: 'FAILED', count: 1 }, false],
+  ['is refused with PERMISSION_DENIED', { rpc: 'UpdateNamespace', code: 'PERMISSION_DENIED', count: 1_000 }, true],
+] as const) {
+  t.test(`the lowering from B’s 8 to A’s 4 ${name}: B alerts CRITICAL and shows revertBlocked until it is verified`, async (t) => {
+    const ns = h.newNamespace();
+    const { a, b } = await overlap(ns, null);
+    t.equal(capacityOf(h, ns), 8);
+    h.emulator.state.injectFault(fault);
+    await endSoon(b);
+    if (blockedUntilCleared) {
+      await waitForAlerts(h, ns, 'CRITICAL', 2);
+      const blocked = await h.windowStatus(b);
+      t.match(blocked, { status: 'RUNNING', phase: 'REVERTING', revertBlocked: { lastError: /PERMISSION_DENIED/ } });
+      t.equal(capacityOf(h, ns), 8, 'still 8 while the lowering is refused');
+      h.emulator.state.clearFaults();
+    }
+    const { bDone } = await endBoth(t, ns, a, b);
+    t.same(history(h, ns).filter((x) => !x.startsWith('4 FAILED')), ['4 FULFILLED', '8 FULFILLED', '4 FULFILLED', 'On-Demand FULFILLED']);
+    t.equal(history(h, ns).length, blockedUntilCleared ? 4 : 5, blockedUntilCleared ? 'the refused lowering left no update' : 'one failed lowering, then one that took');
+    t.match(bDone, { phase: 'COMPLETED', revertBlocked: null, result: { verificationSuccess: true, revertVerificationSuccess: true, revertedTo: { mode: 'PROVISIONED', trus: 4 } } });
+    const critical = alertsFor(h, ns, 'CRITICAL');
+    t.ok(critical.length >= 1, `${critical.length} CRITICAL alert(s)`);
+    t.equal(critical.length, bDone.result!.errors.length, 'one per failed round, all for B');
+    t.ok(critical.every((c) => c.includes('(8 TRUs)')), 'each is window B’s (8 TRUs)');
+  });
+}

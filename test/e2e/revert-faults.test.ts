@@ -5,7 +5,7 @@
 import t from 'tap';
 import { provisioned } from '../../src/shared/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
-import { alertsFor, capacityOf, changes, history, isActive, isClosed, moveEnd, specOf, updateCallsSince, waitForAlerts } from '../helpers/record.js';
+import { alertsFor, capacityOf, changes, history, isActive, moveEnd, specOf, updateCallsSince, waitClosed, waitForAlerts } from '../helpers/record.js';
 
 const VERIFY_TIMEOUT_MS = 2_000;
 let h: Harness;
@@ -30,14 +30,13 @@ async function faultTheRevert(id: string, fault: Parameters<Harness['emulator'][
   return end;
 }
 
-const closed = (id: string) => h.waitForWindow(id, 'closed', isClosed, 40_000);
 
 for (const outcome of ['FAILED', 'REJECTED'] as const) {
   t.test(`the revert's operation ends ${outcome} twice: retried at once, each round CRITICAL, then reverted`, async (t) => {
     const ns = h.newNamespace();
     const id = await activeWindow(ns);
     await faultTheRevert(id, { nextOperationOutcome: outcome, count: 2 });
-    const done = await closed(id);
+    const done = await waitClosed(h, id, ns);
     t.same(history(h, ns), ['4 FULFILLED', `On-Demand ${outcome}`, `On-Demand ${outcome}`, 'On-Demand FULFILLED'], 'two refused reverts, then one that took');
     t.equal(capacityOf(h, ns), 'On-Demand', 'the namespace is back at its baseline');
     t.equal(done.result?.revertOperationId, changes(h, ns)[3].opId, 'the window names the revert that took');
@@ -56,7 +55,7 @@ t.test('the revert is slower than the verification deadline: CRITICAL while it r
   // 4 s more than the deadline, which counts from the verification's scheduling a moment after the update.
   const slowMs = VERIFY_TIMEOUT_MS + 4_000;
   await faultTheRevert(id, { applyDelayMs: slowMs });
-  const done = await closed(id);
+  const done = await waitClosed(h, id, ns);
   const [apply, revert] = changes(h, ns);
   t.same(history(h, ns), ['4 FULFILLED', 'On-Demand FULFILLED'], 'one revert: the retries found it under way and sent nothing');
   t.equal(revert.finishedAt! - revert.at, slowMs, 'the emulator took longer than the deadline over it');
@@ -90,7 +89,7 @@ t.test('the revert fulfils but never shows up: blocked loudly until a human puts
   // what the namespace has, as the README's runbook says, and the controller's next round goes through.
   h.emulator.state.clearFaults();
   await h.capacity.setCapacity(ns, provisioned(4), `hand-fix-${ns}`);
-  const done = await closed(id);
+  const done = await waitClosed(h, id, ns);
   t.same(history(h, ns), ['4 FULFILLED', 'On-Demand FULFILLED', '4 FULFILLED', 'On-Demand FULFILLED'], 'then one real revert');
   t.equal(capacityOf(h, ns), 'On-Demand');
   t.match(done, { phase: 'COMPLETED', revertBlocked: null, result: { revertVerificationSuccess: true, revertOperationId: changes(h, ns)[3].opId } });
@@ -119,7 +118,7 @@ for (const [name, fault, lastError] of [
     t.ok(alertsFor(h, ns, 'CRITICAL').every((a) => /REVERT failed/.test(a)), 'each alert names the revert');
 
     h.emulator.state.clearFaults();
-    const done = await closed(id);
+    const done = await waitClosed(h, id, ns);
     t.same(history(h, ns), ['4 FULFILLED', 'On-Demand FULFILLED'], 'one revert, once the fault cleared');
     t.equal(capacityOf(h, ns), 'On-Demand');
     t.match(done, { phase: 'COMPLETED', revertBlocked: null, result: { revertVerificationSuccess: true, revertedToOnDemand: true } });
@@ -132,7 +131,7 @@ t.test('a stale resource version twice on the revert: re-read and retried at onc
   const ns = h.newNamespace();
   const id = await activeWindow(ns);
   const end = await faultTheRevert(id, { concurrentSpecChange: true, count: 2 });
-  const done = await closed(id);
+  const done = await waitClosed(h, id, ns);
   t.same(history(h, ns), ['4 FULFILLED', 'On-Demand FULFILLED']);
   t.equal(capacityOf(h, ns), 'On-Demand');
   t.equal(updateCallsSince(h, end), 3, 'two stale updates refused, the third taken');

@@ -89,5 +89,16 @@ export async function moveEnd(h: Harness, id: string, endAt: Date): Promise<Capa
   return res.json();
 }
 
+/** Waits until the window is closed; if it does not close, the error says what the emulator has. */
+export async function waitClosed(h: Harness, id: string, ns: string, timeoutMs = 40_000): Promise<CapacityChange> {
+  try {
+    return await h.waitForWindow(id, 'closed', isClosed, timeoutMs);
+  } catch (err) {
+    const s = await h.windowStatus(id);
+    throw new Error(`${(err as Error).message} (phase ${s.phase}, revertBlocked ${JSON.stringify(s.revertBlocked)}); ` +
+      `the emulator has updates [${history(h, ns).join(', ')}] and capacity ${capacityOf(h, ns)}`);
+  }
+}
+
 export const isActive = (s: CapacityChange) => s.phase === 'ACTIVE';
 export const isClosed = (s: CapacityChange) => s.status !== 'RUNNING';
