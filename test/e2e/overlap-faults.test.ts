@@ -1,7 +1,9 @@
 // Every Cloud Ops fault, injected into the second change of an overlap: window A holds 4 TRUs (verified ACTIVE),
-// then window B asks for 8 and meets the fault. Whatever B's raise did, the namespace goes back to A's 4 when B
-// ends and to its baseline when A ends, each change counted in the emulator's record.
+// then window B asks for 8 and its raise meets the fault (at the end of the file: the lowering from 8 back to 4 at
+// B's end meets it). Whatever happened, the namespace goes back to A's 4 when B ends and to its baseline when A
+// ends, each change counted in the emulator's record.
 import t, { type Test } from 'tap';
+import type { Fault } from '../../src/emulator/index.js';
 import type { CapacityChange } from '../../src/api/routes/capacity-changes/schema.js';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.js';
 import { alertsFor, capacityOf, changes, history, isActive, isClosed, moveEnd, updateCallsSince, waitClosed, waitForAlerts } from '../helpers/record.js';
@@ -14,7 +16,6 @@ t.before(async () => {
 t.teardown(() => h.close());
 t.afterEach(() => h.emulator.state.clearFaults());
 
-type Fault = Parameters<Harness['emulator']['state']['injectFault']>[0];
 const endSoon = (id: string) => moveEnd(h, id, new Date(Date.now() + 1_000));
 
 /** A holds 4 TRUs; the fault (if any) is injected; B asks for 8 (ends far away). Returns once B's claim has its answer. */

@@ -3,6 +3,7 @@
 // CRITICAL alerts until the fault is gone (docs/BEHAVIOUR.md, "When something fails"). Judged by the emulator's
 // record: its updates, their operations' outcomes and the namespace's capacity.
 import t from 'tap';
+import type { Fault } from '../../src/emulator/index.js';
 import { provisioned } from '../../src/shared/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { alertsFor, capacityOf, changes, history, isActive, moveEnd, specOf, updateCallsSince, waitClosed, waitForAlerts } from '../helpers/record.js';
@@ -23,13 +24,12 @@ async function activeWindow(ns: string): Promise<string> {
 }
 
 /** Injects the fault, then ends the window a second from now: the fault can only meet the revert. */
-async function faultTheRevert(id: string, fault: Parameters<Harness['emulator']['state']['injectFault']>[0]): Promise<number> {
+async function faultTheRevert(id: string, fault: Fault): Promise<number> {
   h.emulator.state.injectFault(fault);
   const end = Date.now() + 1_000;
   await moveEnd(h, id, new Date(end));
   return end;
 }
-
 
 for (const outcome of ['FAILED', 'REJECTED'] as const) {
   t.test(`the revert's operation ends ${outcome} twice: retried at once, each round CRITICAL, then reverted`, async (t) => {
