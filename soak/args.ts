@@ -15,6 +15,11 @@ export interface SoakArgs {
   /** Mean seconds between two injected faults. */
   faultEveryS: number;
   faults: FaultKind[];
+  /**
+   * Seconds a window may stay open past its end before its chain sends the next one anyway, and, once the faults are
+   * cleared, that every window gets to close. A window blocked for a human stays open whatever this is.
+   */
+  closeTimeoutS: number;
 }
 
 export const USAGE = `usage: npm run soak -- [--windows N] [--namespaces M] [--seed S] [--json] [--overlap]
@@ -26,7 +31,9 @@ export const USAGE = `usage: npm run soak -- [--windows N] [--namespaces M] [--s
   --overlap            do not wait for a namespace's window to close before the next (409s count as refused)
   --duration MIN-MAX   window length in seconds (default 2-6)
   --fault-every S      mean seconds between injected faults (default 1.5)
-  --faults LIST        fault kinds to draw from (default all): ${FAULT_KINDS.join(', ')}`;
+  --faults LIST        fault kinds to draw from (default all): ${FAULT_KINDS.join(', ')}
+  --close-timeout S    seconds a window may stay open past its end before the next is sent, and that every window
+                       gets to close once the faults are cleared (default 90)`;
 
 export function parseArgs(argv: readonly string[], randomSeed: () => number = () => Math.floor(Math.random() * 2 ** 31)): SoakArgs {
   const args: SoakArgs = {
@@ -39,6 +46,7 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number = ()
     maxDurationS: 6,
     faultEveryS: 1.5,
     faults: [...FAULT_KINDS],
+    closeTimeoutS: 90,
   };
   const int = (flag: string, v: string | undefined, min: number) => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) throw new Error(`${flag} needs an integer >= ${min}`);
@@ -83,6 +91,9 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number = ()
         args.faults = list as FaultKind[];
         break;
       }
+      case '--close-timeout':
+        args.closeTimeoutS = int(a, value(), 1);
+        break;
       case '--help':
       case '-h':
         throw new Error(USAGE);

@@ -20,10 +20,6 @@ const REVERT_ALERT_AFTER = '3s';
 /** A provisioned baseline set on the emulator before the soak, on every other namespace. */
 const PROVISIONED_BASELINE = 2;
 const TRU_CHOICES = [2, 3, 4, 6, 8];
-/** How long a window may take to close after its end, faults and all, before the soak calls it stuck. */
-const CLOSE_TIMEOUT_MS = 90_000;
-/** After the faults are cleared: how long every window gets to close. */
-const SETTLE_TIMEOUT_MS = 90_000;
 const SAMPLE_EVERY_MS = 100;
 const POLL_EVERY_MS = 400;
 
@@ -85,6 +81,7 @@ const OP_STATES: Record<number, string> = { 1: 'PENDING', 2: 'IN_PROGRESS', 3: '
 
 export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) => void): Promise<{ code: number; figures: SoakFigures; result: CheckResult }> {
   const startedAt = new Date();
+  const closeTimeoutMs = args.closeTimeoutS * 1000;
   const loadAtStart = os.loadavg()[0];
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'capacity-soak-'));
   const stack = await startSoakStack({
@@ -285,11 +282,11 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
           const w: Created = { id: r.id, namespace: ns, trus, endAt: r.endAt, status: null };
           created.push(w);
           // With --overlap the next request goes out without waiting; the settle phase waits for them all.
-          if (!args.overlap && !(await waitClosed(w, w.endAt + CLOSE_TIMEOUT_MS))) {
+          if (!args.overlap && !(await waitClosed(w, w.endAt + closeTimeoutMs))) {
             // Windows may overlap: the chain goes on, and the next window's verified change may unblock this one
             // (its revert then goes to that window's value, not the baseline).
             w.overtaken = true;
-            log(`${ns}: window ${w.id} did not close within ${CLOSE_TIMEOUT_MS / 1000} s of its end (phase ${w.status?.phase}); the chain goes on`);
+            log(`${ns}: window ${w.id} did not close within ${args.closeTimeoutS} s of its end (phase ${w.status?.phase}); the chain goes on`);
           }
         }
         if (args.overlap) await sleep(gapMs);
@@ -311,7 +308,7 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
     for (const t of restoreTimers) clearTimeout(t);
     await control('DELETE', '/faults');
     log('faults cleared; waiting for every window to close');
-    const settleDeadline = Date.now() + SETTLE_TIMEOUT_MS;
+    const settleDeadline = Date.now() + closeTimeoutMs;
     await Promise.all(created.filter((w) => !w.status || w.status.status === 'RUNNING').map((w) => waitClosed(w, settleDeadline)));
     clearInterval(progress);
     // A last read of each window, and the emulator's operations some time to settle after that.
@@ -400,7 +397,7 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
     const knownWindow = new Set(windows.map((w) => w.id));
     const figures: SoakFigures = {
       seed: args.seed,
-      command: `npm run soak -- --windows ${args.windows} --namespaces ${args.namespaces} --seed ${args.seed} --duration ${args.minDurationS}-${args.maxDurationS} --fault-every ${args.faultEveryS}${args.overlap ? ' --overlap' : ''}${args.faults.length < FAULT_KINDS.length ? ` --faults ${args.faults.join(',')}` : ''}`,
+      command: `npm run soak -- --windows ${args.windows} --namespaces ${args.namespaces} --seed ${args.seed} --duration ${args.minDurationS}-${args.maxDurationS} --fault-every ${args.faultEveryS}${args.overlap ? ' --overlap' : ''}${args.faults.length < FAULT_KINDS.length ? ` --faults ${args.faults.join(',')}` : ''}${args.closeTimeoutS !== 90 ? ` --close-timeout ${args.closeTimeoutS}` : ''}`,
       startedAt: startedAt.toISOString(),
       wallSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
       machine: `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${os.platform()}; load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,

@@ -72,8 +72,11 @@ t.test('extend and shorten: the timer moves, the status shows the new end at onc
   const shortEnd = new Date(Date.now() + 1_000).toISOString();
   t.equal((await patch(id, { endAt: shortEnd })).statusCode, 200);
   const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED', 20_000);
-  const late = Date.parse(String(done.result?.revertedAt)) - Date.parse(shortEnd);
-  t.ok(late >= 0 && late < 2_500, `reverted ${late} ms after the shortened end`);
+  t.equal(done.phase, 'COMPLETED');
+  const late = h.emulator.state.snapshot(ns).updates[1].at.getTime() - Date.parse(shortEnd);
+  // Never early; late by at most what a busy machine adds (timing.test.ts measures punctuality).
+  t.ok(late >= 0 && late < 5_000, `the revert reached Cloud Ops ${late} ms after the shortened end`);
+  t.equal(h.emulator.state.snapshot(ns).updates.length, 2, 'apply and revert: moving the end changed nothing at Cloud Ops');
   t.equal((await patch(id, { duration: 'PT2H' })).json().code, 'WINDOW_CLOSED');
 });
 

@@ -210,9 +210,11 @@ t.test('an interval schedule: each run reverts at ITS OWN start + duration', asy
   await call('POST', `${BASE}/${id}/pause`);
   for (const run of s.recentActions.slice(0, 2)) {
     const w = await h.waitForWindow(run.changeId, 'COMPLETED', (w) => w.status === 'COMPLETED', 20_000);
-    t.ok(w.result?.revertedAt, `${run.changeId} reverted`);
-    const heldMs = Date.parse(w.result!.revertedAt!) - Date.parse(run.scheduledAt);
-    t.ok(heldMs >= 3_000 && heldMs <= 5_500, `${run.changeId} reverted ${heldMs} ms after its own scheduled start`);
+    const revert = h.emulator.state.snapshot(ns).updates.find((u) => u.asyncOperationId === w.result?.revertOperationId);
+    t.ok(revert, `${run.changeId}: its revert reached Cloud Ops`);
+    const heldMs = revert!.at.getTime() - Date.parse(run.scheduledAt);
+    // Never before its own start + 3 s; late by at most what a busy machine adds (timing.test.ts measures punctuality).
+    t.ok(heldMs >= 3_000 && heldMs < 8_000, `${run.changeId}: the revert reached Cloud Ops ${heldMs} ms after its own scheduled start`);
   }
   t.equal((await call('DELETE', `${BASE}/${id}?cancelRunning=true`)).statusCode, 204);
 });

@@ -27,7 +27,9 @@ t.test('happy path: provisioned, verified, held, reverted to On-Demand and verif
   const fulfilledAt = Date.parse(String(op.endTime));
   const verified = active.steps.find((s) => s.step === 'VERIFY' && s.outcome === 'SUCCEEDED');
   if (!verified) throw new Error('verification did not succeed');
-  t.ok(Date.parse(verified.at) - fulfilledAt < 1_500, `verified ${Date.parse(verified.at) - fulfilledAt} ms after the emulator fulfilled`);
+  const verifiedLate = Date.parse(verified.at) - fulfilledAt;
+  // Never before the emulator fulfilled; the upper bound is what a busy machine adds (timing.test.ts measures punctuality).
+  t.ok(verifiedLate >= 0 && verifiedLate < 5_000, `verified ${verifiedLate} ms after the emulator fulfilled`);
 
   const { workflowId, runId } = parseWindowId(id)!;
   const queried = await h.client.workflow.getHandle(workflowId, runId).query(progressQuery);
@@ -47,8 +49,8 @@ t.test('happy path: provisioned, verified, held, reverted to On-Demand and verif
     revertVerificationSuccess: true,
     errors: [],
   });
-  t.ok(Date.parse(String(done.result?.revertedAt)) >= Date.parse(String(done.endAt)), 'reverted after the window end');
   const after = h.emulator.state.snapshot(ns);
+  t.ok(after.updates[1].at.getTime() >= Date.parse(String(done.endAt)), 'the revert reached Cloud Ops after the window end');
   t.ok('onDemand' in after.capacity, 'back to On-Demand');
   const { capacitySpec: _a, ...otherBefore } = before.spec as Record<string, unknown>;
   const { capacitySpec: _b, ...otherAfter } = after.spec as Record<string, unknown>;
@@ -78,9 +80,9 @@ t.test('a future one-off window: SCHEDULED until its start, then provisioned, ve
 
   const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');
   t.equal(done.phase, 'COMPLETED');
-  const revertedAt = Date.parse(String(done.result?.revertedAt));
-  const end = Date.parse(startAt) + 2_000;
-  t.ok(revertedAt >= end && revertedAt < end + 2_500, `reverted ${revertedAt - end} ms after startAt + duration`);
+  const late = h.emulator.state.snapshot(ns).updates[1].at.getTime() - (Date.parse(startAt) + 2_000);
+  // Never early; late by at most what a busy machine adds (timing.test.ts measures punctuality).
+  t.ok(late >= 0 && late < 5_000, `the revert reached Cloud Ops ${late} ms after startAt + duration`);
   t.ok('onDemand' in h.emulator.state.snapshot(ns).capacity);
 });
 

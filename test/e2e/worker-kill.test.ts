@@ -1,8 +1,10 @@
 // The worker runs in a separate process and is killed with SIGKILL at each phase of one window (applying,
 // verifying, sleeping, reverting); a new worker process takes over each time. The window still ends reverted
 // and verified, and every Cloud Ops change lands exactly once.
+import proto from '@temporalio/proto';
 import t from 'tap';
-import { startHarness, waitFor, sleep, type Harness } from '../helpers/harness.js';
+import { controllerWorkflowId } from '../../src/shared/index.js';
+import { startHarness, waitFor, type Harness } from '../helpers/harness.js';
 import { spawnService, type ServiceProcess } from '../helpers/process.js';
 
 // Four worker processes start here, each bundling the workflows: more than the suite's 120 s on a busy machine.
@@ -37,7 +39,24 @@ async function startWorkerProcess(): Promise<ServiceProcess> {
   return p;
 }
 
+const SCHEDULED = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
 const updateCalls = () => h.emulator.state.callLog.filter((c) => c.method === 'UpdateNamespace').length;
+
+/**
+ * Waits until the controller's applyCapacity has reported a failed attempt and waits for its retry, due at least
+ * 300 ms from now: a kill then finds no activity running (the retry is due 1 s after the failure).
+ */
+async function betweenApplyAttempts(ns: string): Promise<void> {
+  const handle = h.client.workflow.getHandle(controllerWorkflowId(ns));
+  await waitFor('an apply attempt failed, its retry not yet due', async () => {
+    const { raw } = await handle.describe();
+    const pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'applyCapacity');
+    const next = pending?.nextAttemptScheduleTime;
+    if (!pending || !next || pending.state !== SCHEDULED) return undefined;
+    const dueInMs = Number(next.seconds) * 1000 + (next.nanos ?? 0) / 1e6 - Date.now();
+    return (pending.attempt ?? 0) >= 2 && dueInMs > 300 ? true : undefined;
+  }, 20_000);
+}
 
 t.test('SIGKILL of the worker process while applying, verifying, sleeping and reverting', async (t) => {
   const ns = h.newNamespace();
@@ -65,7 +84,7 @@ t.test('SIGKILL of the worker process while applying, verifying, sleeping and re
     t.comment(worker.lines.slice(-30).join('\n'));
     throw err;
   });
-  await sleep(150); // let the worker report the failed attempt; the retry is due 1 s after it
+  await betweenApplyAttempts(ns);
   await killWhen(id, 'APPLYING', (s) => s.phase === 'APPLYING');
   t.equal(h.emulator.state.snapshot(ns).updates.length, 0, 'nothing applied yet');
 
@@ -99,7 +118,7 @@ t.test('SIGKILL of the worker process while applying, verifying, sleeping and re
   }, 30_000);
   t.equal(patched.statusCode, 200, 'the end moved');
   await waitFor('the first revert attempt', () => (updateCalls() >= beforeRevert + 3 ? true : undefined), 20_000);
-  await sleep(150);
+  await betweenApplyAttempts(ns);
   await killWhen(id, 'REVERTING', (s) => s.phase === 'REVERTING' || s.phase === 'REVERT_VERIFYING');
 
   worker = await startWorkerProcess();
