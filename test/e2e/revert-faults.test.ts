@@ -86,7 +86,7 @@ t.test('the revert fulfils but never shows up: blocked loudly until a human puts
   t.match(alertsFor(h, ns, 'CRITICAL')[0], /REVERT_VERIFY failed .*namespace has 4 TRUs, expected On-Demand/);
 
   // Clearing the fault changes nothing here (the emulator's state is the mismatch): a human sets the spec back to
-  // what the namespace has, as the README's runbook says, and the controller's next round goes through.
+  // what the namespace has, as docs/runbook.md says, and the controller's next round goes through.
   h.emulator.state.clearFaults();
   await h.capacity.setCapacity(ns, provisioned(4), `hand-fix-${ns}`);
   const done = await waitClosed(h, id, ns);
