@@ -17,24 +17,22 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  {
-    // Everything a workflow bundle can reach: Node built-ins and packages other than these two fail the first
-    // pattern. Type-only imports vanish at build time, so they may cross.
-    files: ['src/workflows/**/*.ts', 'src/shared/**/*.ts'],
+  // Everything a workflow bundle can reach: Node built-ins and packages other than these two fail the first
+  // pattern; a relative path that leaves src/workflows and src/shared fails the second. Type-only imports vanish
+  // at build time, so they may cross.
+  sandbox(['src/workflows/*.ts', 'src/shared/*.ts'], '^\\.\\./(?!shared/|workflows/)'),
+  sandbox(['src/workflows/*/**/*.ts', 'src/shared/*/**/*.ts'], '^\\.\\./\\.\\./(?!shared/|workflows/)'),
+);
+
+function sandbox(files, leavesSandbox) {
+  const restrict = (regex) => ({ regex, message: sandboxMessage, allowTypeImports: true });
+  return {
+    files,
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        {
-          patterns: [
-            {
-              regex: '^(?!@temporalio/(workflow|common)(/|$)|\\.{1,2}/)',
-              message: sandboxMessage,
-              allowTypeImports: true,
-            },
-            { regex: '^\\.\\./(?!shared/|workflows/)', message: sandboxMessage, allowTypeImports: true },
-          ],
-        },
+        { patterns: [restrict('^(?!@temporalio/(workflow|common)(/|$)|\\.{1,2}/)'), restrict(leavesSandbox)] },
       ],
     },
-  },
-);
+  };
+}

@@ -20,7 +20,7 @@ const trust = await ensureEmulatorTrust(tlsDir);
 process.env.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH = trust.trustBundlePath;
 
 const { runBench } = await import('./suite.js');
-let code = 0;
+let code: number;
 try {
   code = await runBench(args, tlsDir);
 } catch (err) {

@@ -22,7 +22,7 @@ const trust = await ensureEmulatorTrust(tlsDir);
 process.env.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH = trust.trustBundlePath;
 
 const { runSoak, formatReport } = await import('./soak.js');
-let code = 0;
+let code: number;
 try {
   const { code: c, figures } = await runSoak(args, tlsDir, log);
   code = c;

@@ -9,7 +9,17 @@ import path from 'node:path';
 import type { CapacityChange } from '../src/api/routes/capacity-changes/schema.js';
 import type { Capacity, CapacitySpec } from '../src/emulator/index.js';
 import type { SoakArgs } from './args.js';
-import { check, describe, inferAfter, type CheckResult, type NamespaceRecord, type Observation, type OpRecord, type Target, type WindowRecord } from './check.js';
+import {
+  check,
+  describe,
+  inferAfter,
+  type CheckResult,
+  type NamespaceRecord,
+  type Observation,
+  type OpRecord,
+  type Target,
+  type WindowRecord,
+} from './check.js';
 import { FAULT_KINDS, planFault, settingOf, type FaultKind } from './faults.js';
 import { createRng, deriveSeed } from './rng.js';
 import { startSoakStack } from './stack.js';
@@ -55,7 +65,13 @@ export interface SoakFigures {
     notClosed: number;
     blockedLoudly: number;
   };
-  requests: { api: number; byKind: Record<string, number>; answers: Record<string, number>; postRetries: number; controlPlane: number };
+  requests: {
+    api: number;
+    byKind: Record<string, number>;
+    answers: Record<string, number>;
+    postRetries: number;
+    controlPlane: number;
+  };
   cloudOps: { calls: number; failed: number; byOutcome: Record<string, number> };
   faults: { injected: number; byKind: Record<string, number>; restores: number };
   emulator: { operations: number; byOutcome: Record<string, number>; fulfilledNotApplied: number };
@@ -77,9 +93,20 @@ function targetOfCapacity(c: Capacity): Target {
 }
 
 const REQUEST_STATES: Record<number, Observation['requestState']> = { 1: 'COMPLETED', 2: 'IN_PROGRESS', 3: 'FAILED' };
-const OP_STATES: Record<number, string> = { 1: 'PENDING', 2: 'IN_PROGRESS', 3: 'FAILED', 4: 'CANCELLED', 5: 'FULFILLED', 6: 'REJECTED' };
+const OP_STATES: Record<number, string> = {
+  1: 'PENDING',
+  2: 'IN_PROGRESS',
+  3: 'FAILED',
+  4: 'CANCELLED',
+  5: 'FULFILLED',
+  6: 'REJECTED',
+};
 
-export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) => void): Promise<{ code: number; figures: SoakFigures; result: CheckResult }> {
+export async function runSoak(
+  args: SoakArgs,
+  tlsDir: string,
+  log: (m: string) => void,
+): Promise<{ code: number; figures: SoakFigures; result: CheckResult }> {
   const startedAt = new Date();
   const closeTimeoutMs = args.closeTimeoutS * 1000;
   const loadAtStart = os.loadavg()[0];
@@ -97,7 +124,13 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
   let sampler: NodeJS.Timeout | undefined;
   try {
     // ---- the API and the control plane, counted.
-    const api = async (kind: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const api = async (
+      kind: string,
+      method: string,
+      url: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ) => {
       bump(counters.requests, kind);
       const res = await fetch(`${stack.baseUrl}${url}`, {
         method,
@@ -107,7 +140,7 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
       });
       bump(counters.answers, String(res.status));
       const text = await res.text();
-      let json: Record<string, unknown> = {};
+      let json: Record<string, unknown>;
       try {
         json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
       } catch {
@@ -117,7 +150,10 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
     };
     const control = async (method: string, url: string, body?: unknown) => {
       counters.controlRequests++;
-      const res = await fetch(`${stack.controlUrl}${url}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${stack.controlUrl}${url}`, {
+        method,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await res.text();
       if (res.status >= 300) throw new Error(`control plane ${method} ${url}: ${res.status} ${text}`);
       return text ? (JSON.parse(text) as unknown) : null;
@@ -148,7 +184,8 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
     await sleep(BASE_APPLY_DELAY_MS + 100);
     for (const ns of names) {
       const cap = targetOfCapacity(stack.emulator.state.getNamespace(ns).capacity);
-      if (describe(cap) !== describe(baselines.get(ns))) throw new Error(`could not set the baseline of ${ns}: it has ${describe(cap)}`);
+      if (describe(cap) !== describe(baselines.get(ns)))
+        throw new Error(`could not set the baseline of ${ns}: it has ${describe(cap)}`);
     }
 
     // ---- the emulator's own view of each namespace, every 100 ms (the read its GetNamespace answers).
@@ -165,7 +202,13 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
         };
         const list = observations.get(ns)!;
         const last = list[list.length - 1];
-        if (!last || describe(last.mode) !== describe(o.mode) || last.requestOpId !== o.requestOpId || last.requestState !== o.requestState) list.push(o);
+        if (
+          !last ||
+          describe(last.mode) !== describe(o.mode) ||
+          last.requestOpId !== o.requestOpId ||
+          last.requestState !== o.requestState
+        )
+          list.push(o);
       }
     };
     observe();
@@ -219,7 +262,9 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
     const created: Created[] = [];
     const refused: Record<string, number> = {};
     let createFailed = 0;
-    const perNs = names.map((_, i) => Math.floor(args.windows / args.namespaces) + (i < args.windows % args.namespaces ? 1 : 0));
+    const perNs = names.map(
+      (_, i) => Math.floor(args.windows / args.namespaces) + (i < args.windows % args.namespaces ? 1 : 0),
+    );
 
     const createWindow = async (ns: string, key: string, trus: number, durationS: number): Promise<CreateOutcome> => {
       const body = { namespace: ns, trus, duration: `PT${durationS}S`, reason: 'soak', requestedBy: 'soak' };
@@ -230,9 +275,18 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
           await sleep(Math.min(5_000, 300 * attempt));
         }
         try {
-          const res = await api('POST /v1/capacity-changes', 'POST', '/v1/capacity-changes', body, { 'idempotency-key': key });
-          if (res.status === 202 || res.status === 200) return { outcome: 'created', id: String(res.json.id), httpStatus: res.status, endAt: Date.now() + durationS * 1000 };
-          if (res.status < 500 && res.status !== 429) return { outcome: 'refused', code: `${res.status} ${String(res.json.code)}` };
+          const res = await api('POST /v1/capacity-changes', 'POST', '/v1/capacity-changes', body, {
+            'idempotency-key': key,
+          });
+          if (res.status === 202 || res.status === 200)
+            return {
+              outcome: 'created',
+              id: String(res.json.id),
+              httpStatus: res.status,
+              endAt: Date.now() + durationS * 1000,
+            };
+          if (res.status < 500 && res.status !== 429)
+            return { outcome: 'refused', code: `${res.status} ${String(res.json.code)}` };
           last = `${res.status} ${String(res.json.code)}`;
         } catch (err) {
           last = (err as Error).message;
@@ -286,19 +340,25 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
             // Windows may overlap: the chain goes on, and the next window's verified change may unblock this one
             // (its revert then goes to that window's value, not the baseline).
             w.overtaken = true;
-            log(`${ns}: window ${w.id} did not close within ${args.closeTimeoutS} s of its end (phase ${w.status?.phase}); the chain goes on`);
+            log(
+              `${ns}: window ${w.id} did not close within ${args.closeTimeoutS} s of its end (phase ${w.status?.phase}); the chain goes on`,
+            );
           }
         }
         if (args.overlap) await sleep(gapMs);
       }
     };
-    log(`${args.windows} windows over ${args.namespaces} namespaces, ${args.minDurationS}-${args.maxDurationS} s each, seed ${args.seed}${args.overlap ? ', overlapping' : ''}`);
+    log(
+      `${args.windows} windows over ${args.namespaces} namespaces, ${args.minDurationS}-${args.maxDurationS} s each, seed ${args.seed}${args.overlap ? ', overlapping' : ''}`,
+    );
     let lastProgress = Date.now();
     const progress = setInterval(() => {
       if (Date.now() - lastProgress < 30_000) return;
       lastProgress = Date.now();
       const closed = created.filter((w) => w.status && w.status.status !== 'RUNNING').length;
-      log(`… ${created.length} created, ${closed} closed, ${Object.values(faultCounts).reduce((a, b) => a + b, 0)} faults, ${stack.alerts.length} alerts`);
+      log(
+        `… ${created.length} created, ${closed} closed, ${Object.values(faultCounts).reduce((a, b) => a + b, 0)} faults, ${stack.alerts.length} alerts`,
+      );
     }, 5_000);
     await Promise.all(names.map((ns, i) => chain(ns, i)));
 
@@ -309,7 +369,9 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
     await control('DELETE', '/faults');
     log('faults cleared; waiting for every window to close');
     const settleDeadline = Date.now() + closeTimeoutMs;
-    await Promise.all(created.filter((w) => !w.status || w.status.status === 'RUNNING').map((w) => waitClosed(w, settleDeadline)));
+    await Promise.all(
+      created.filter((w) => !w.status || w.status.status === 'RUNNING').map((w) => waitClosed(w, settleDeadline)),
+    );
     clearInterval(progress);
     // A last read of each window, and the emulator's operations some time to settle after that.
     await Promise.all(created.map(async (w) => (w.status = (await readWindow(w.id)) ?? w.status)));
@@ -346,7 +408,11 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
         setupOpIds: setupOps.get(ns)!,
         initial: { mode: 'ON_DEMAND' },
         ops: withAfter,
-        final: { mode: targetOfCapacity(snap.capacity), spec: targetOfSpec(snap.spec), inProgress: snap.capacity.latestRequest?.state === 2 },
+        final: {
+          mode: targetOfCapacity(snap.capacity),
+          spec: targetOfSpec(snap.spec),
+          inProgress: snap.capacity.latestRequest?.state === 2,
+        },
       });
     }
 
@@ -377,7 +443,13 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
     // The revert's apply is retried for REVERT_ALERT_AFTER and its verification waits VERIFY_TIMEOUT before a
     // CRITICAL alert is due; 20 s more for a busy worker (timer and task latency on a loaded machine).
     const overstayAlertMs = stack.config.policy.revertAlertAfterMs + stack.config.policy.verifyTimeoutMs + 20_000;
-    const windows: WindowRecord[] = created.map((w) => ({ id: w.id, namespace: w.namespace, trus: w.trus, status: w.status, overtaken: w.overtaken }));
+    const windows: WindowRecord[] = created.map((w) => ({
+      id: w.id,
+      namespace: w.namespace,
+      trus: w.trus,
+      status: w.status,
+      overtaken: w.overtaken,
+    }));
     const result = check({
       sequential: !args.overlap,
       overstayAlertMs,
@@ -426,7 +498,11 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
       },
       cloudOps: { calls: callsTotal, failed: callsTotal - (byOutcome.ok ?? 0), byOutcome },
       faults: { injected, byKind: faultCounts as Record<FaultKind, number>, restores },
-      emulator: { operations: Object.values(opOutcomes).reduce((a, b) => a + b, 0), byOutcome: opOutcomes, fulfilledNotApplied: result.fulfilledNotApplied },
+      emulator: {
+        operations: Object.values(opOutcomes).reduce((a, b) => a + b, 0),
+        byOutcome: opOutcomes,
+        fulfilledNotApplied: result.fulfilledNotApplied,
+      },
       alerts: {
         warning: stack.alerts.filter((a) => a.severity === 'WARNING').length,
         critical: stack.alerts.filter((a) => a.severity === 'CRITICAL').length,
@@ -434,12 +510,14 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
         extra: result.extraAlerts,
       },
       claims: result.claims,
-      overstay: args.overlap ? null : {
-        maxSeconds: Math.round(result.overstay.maxMs / 100) / 10,
-        overLimitSeconds: overstayAlertMs / 1000,
-        overLimit: result.overstay.overLimit,
-        overLimitWithCritical: result.overstay.overLimitWithCritical,
-      },
+      overstay: args.overlap
+        ? null
+        : {
+            maxSeconds: Math.round(result.overstay.maxMs / 100) / 10,
+            overLimitSeconds: overstayAlertMs / 1000,
+            overLimit: result.overstay.overLimit,
+            overLimitWithCritical: result.overstay.overLimitWithCritical,
+          },
       lost: {
         total: result.lostWindows.length + result.lostNamespaces.length,
         windows: result.lostWindows.length,
@@ -459,7 +537,16 @@ export async function runSoak(args: SoakArgs, tlsDir: string, log: (m: string) =
       const evidence = path.join(workDir, 'lost.json');
       writeFileSync(
         evidence,
-        JSON.stringify({ figures, windows: lostWindows, namespaces: nsRecords.filter((n) => concerned.has(n.namespace)), observations: Object.fromEntries([...concerned].map((ns) => [ns, observations.get(ns)])) }, null, 1),
+        JSON.stringify(
+          {
+            figures,
+            windows: lostWindows,
+            namespaces: nsRecords.filter((n) => concerned.has(n.namespace)),
+            observations: Object.fromEntries([...concerned].map((ns) => [ns, observations.get(ns)])),
+          },
+          null,
+          1,
+        ),
       );
       log(`service log kept in ${stack.logFile}; lost windows and their namespaces' timelines in ${evidence}`);
     }

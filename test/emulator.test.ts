@@ -3,7 +3,12 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureEmulatorTrust, startEmulator, type NamespaceSnapshot, type RunningEmulator } from '../src/emulator/index.js';
+import {
+  ensureEmulatorTrust,
+  startEmulator,
+  type NamespaceSnapshot,
+  type RunningEmulator,
+} from '../src/emulator/index.js';
 
 type CloudModule = typeof import('@temporalio/cloud');
 type Client = InstanceType<CloudModule['CloudOperationsClient']>;
@@ -16,7 +21,15 @@ const API_KEY = 'emulator-test-key';
 const API_VERSION = 'v0.19.1';
 const APPLY_DELAY_MS = 300;
 // Numeric gRPC codes: grpc-js must not be loaded before the trust bundle is configured.
-const Code = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, PERMISSION_DENIED: 7, FAILED_PRECONDITION: 9, UNIMPLEMENTED: 12, UNAVAILABLE: 14, UNAUTHENTICATED: 16 };
+const Code = {
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
+  FAILED_PRECONDITION: 9,
+  UNIMPLEMENTED: 12,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+};
 const Op = { PENDING: 1, IN_PROGRESS: 2, FAILED: 3, FULFILLED: 5, REJECTED: 6 };
 const Req = { COMPLETED: 1, IN_PROGRESS: 2, FAILED: 3 };
 
@@ -42,7 +55,10 @@ t.teardown(async () => {
   rmSync(tlsDir, { recursive: true, force: true });
 });
 
-async function connect(apiKey: string, metadata: Record<string, string> = { 'temporal-cloud-api-version': API_VERSION }): Promise<Client> {
+async function connect(
+  apiKey: string,
+  metadata: Record<string, string> = { 'temporal-cloud-api-version': API_VERSION },
+): Promise<Client> {
   const connection = await cloud.CloudOperationsConnection.connect({
     address: emu.grpcAddress,
     apiKey,
@@ -85,7 +101,11 @@ async function waitForOperation(id: string): Promise<{ final: number }> {
   }
 }
 
-async function control(method: string, route: string, body?: unknown): Promise<{ status: number; json: any }> {
+async function control(
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${emu.controlUrl}${route}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -98,7 +118,7 @@ async function control(method: string, route: string, body?: unknown): Promise<{
 async function snapshot(namespace: string): Promise<NamespaceSnapshot> {
   const { status, json } = await control('GET', `/namespaces/${namespace}`);
   if (status !== 200) throw new Error(`snapshot ${namespace}: ${status}`);
-  return json as NamespaceSnapshot;
+  return json as unknown as NamespaceSnapshot;
 }
 
 async function rejects(t: Tap, promise: Promise<unknown>, code: number, message?: RegExp): Promise<void> {
@@ -115,7 +135,12 @@ t.test('authentication and API version header', async (t) => {
   const wrongKey = await connect('wrong-key');
   await rejects(t, wrongKey.cloudService.getNamespace({ namespace: 'seeded.acct1' }), Code.UNAUTHENTICATED);
   const noVersion = await connect(API_KEY, {});
-  await rejects(t, noVersion.cloudService.getNamespace({ namespace: 'seeded.acct1' }), Code.INVALID_ARGUMENT, /temporal-cloud-api-version header is required/);
+  await rejects(
+    t,
+    noVersion.cloudService.getNamespace({ namespace: 'seeded.acct1' }),
+    Code.INVALID_ARGUMENT,
+    /temporal-cloud-api-version header is required/,
+  );
   await svc.getNamespace({ namespace: 'seeded.acct1' });
   const recorded = emu.state.callLog.filter((c) => c.method === 'GetNamespace').map((c) => c.apiVersion);
   t.ok(recorded.includes(API_VERSION), 'API version recorded');
@@ -190,7 +215,11 @@ t.test('stale resourceVersion is refused', async (t) => {
   await setCapacity(namespace, { provisioned: { value: 2 } });
   await rejects(
     t,
-    svc.updateNamespace({ namespace, spec: { ...stale.spec, retentionDays: 9 }, resourceVersion: stale.resourceVersion }),
+    svc.updateNamespace({
+      namespace,
+      spec: { ...stale.spec, retentionDays: 9 },
+      resourceVersion: stale.resourceVersion,
+    }),
     Code.FAILED_PRECONDITION,
     /resource_version/,
   );
@@ -199,7 +228,12 @@ t.test('stale resourceVersion is refused', async (t) => {
 t.test('same asyncOperationId twice is one change', async (t) => {
   const namespace = freshNamespace();
   const ns = await read(namespace);
-  const request = { namespace, spec: { ...ns.spec, capacitySpec: { provisioned: { value: 3 } } }, resourceVersion: ns.resourceVersion, asyncOperationId: 'op-twice' };
+  const request = {
+    namespace,
+    spec: { ...ns.spec, capacitySpec: { provisioned: { value: 3 } } },
+    resourceVersion: ns.resourceVersion,
+    asyncOperationId: 'op-twice',
+  };
   const first = await svc.updateNamespace(request);
   const second = await svc.updateNamespace(request);
   t.equal(second.asyncOperation?.id, first.asyncOperation?.id);
@@ -209,15 +243,30 @@ t.test('same asyncOperationId twice is one change', async (t) => {
 t.test('refusals: nothing to change, in progress, invalid TRU, ceiling', async (t) => {
   const namespace = freshNamespace();
   const ns = await read(namespace);
-  await rejects(t, svc.updateNamespace({ namespace, spec: ns.spec, resourceVersion: ns.resourceVersion }), Code.INVALID_ARGUMENT, /nothing to change/);
-  await rejects(t, setCapacity(namespace, { provisioned: { value: 5 } }), Code.INVALID_ARGUMENT, /2, 3, 4, 6, 8, 10, 12/);
+  await rejects(
+    t,
+    svc.updateNamespace({ namespace, spec: ns.spec, resourceVersion: ns.resourceVersion }),
+    Code.INVALID_ARGUMENT,
+    /nothing to change/,
+  );
+  await rejects(
+    t,
+    setCapacity(namespace, { provisioned: { value: 5 } }),
+    Code.INVALID_ARGUMENT,
+    /2, 3, 4, 6, 8, 10, 12/,
+  );
   t.equal((await control('POST', '/faults', { maxAvailableTruValue: 6 })).status, 204);
   await rejects(t, setCapacity(namespace, { provisioned: { value: 8 } }), Code.INVALID_ARGUMENT, /max available 6/);
   const { capacityInfo } = await svc.getNamespaceCapacityInfo({ namespace });
   t.equal(capacityInfo?.modeOptions?.provisioned?.maxAvailableTruValue, 6);
   await control('DELETE', '/faults');
   const op = await setCapacity(namespace, { provisioned: { value: 8 } });
-  await rejects(t, setCapacity(namespace, { provisioned: { value: 6 } }), Code.FAILED_PRECONDITION, /capacity request in progress/);
+  await rejects(
+    t,
+    setCapacity(namespace, { provisioned: { value: 6 } }),
+    Code.FAILED_PRECONDITION,
+    /capacity request in progress/,
+  );
   await waitForOperation(op.id!);
 });
 
@@ -227,9 +276,18 @@ t.test('cool-down between capacity changes', async (t) => {
   t.teardown(() => control('DELETE', '/faults'));
   const op = await setCapacity(namespace, { provisioned: { value: 2 } });
   await waitForOperation(op.id!);
-  await rejects(t, setCapacity(namespace, { onDemand: {} }), Code.FAILED_PRECONDITION, /capacity cool-down: (59|60) s remaining/);
+  await rejects(
+    t,
+    setCapacity(namespace, { onDemand: {} }),
+    Code.FAILED_PRECONDITION,
+    /capacity cool-down: (59|60) s remaining/,
+  );
   const ns = await read(namespace);
-  await svc.updateNamespace({ namespace, spec: { ...ns.spec, retentionDays: 10 }, resourceVersion: ns.resourceVersion });
+  await svc.updateNamespace({
+    namespace,
+    spec: { ...ns.spec, retentionDays: 10 },
+    resourceVersion: ns.resourceVersion,
+  });
   t.pass('a non-capacity update is not subject to the cool-down');
 });
 
@@ -286,7 +344,7 @@ t.test('faults injected through the control plane', async (t) => {
 
 t.test('control plane routes', async (t) => {
   t.equal((await control('POST', '/namespaces', { namespace: 'viahttp.acct1' })).status, 201);
-  t.ok(((await control('GET', '/namespaces')).json as string[]).includes('viahttp.acct1'));
+  t.ok(((await control('GET', '/namespaces')).json as unknown as string[]).includes('viahttp.acct1'));
   t.equal((await read('viahttp.acct1')).namespace, 'viahttp.acct1');
   t.equal((await control('POST', '/namespaces', { namespace: 'viahttp.acct1' })).status, 409);
   t.equal((await control('GET', '/namespaces/nope.acct1')).status, 404);

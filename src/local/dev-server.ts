@@ -53,19 +53,27 @@ export interface RunningDevServer {
 export async function startDevServer(opts: DevServerOptions): Promise<RunningDevServer> {
   const address = `127.0.0.1:${opts.port}`;
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(opts.port),
-    '--ui-port', String(opts.uiPort),
-    '--log-level', 'warn',
-    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+    '--log-level',
+    'warn',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecution=true',
     // The CLI makes the server re-read its search attributes from the database on every use, so that ones added
     // while it runs show at once. Ours are all registered before it starts, and the re-reads cost the server up
     // to a tenth of its CPU under a window's load (bench/README.md): a production server caches them.
-    '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false',
+    '--dynamic-config-value',
+    'system.forceSearchAttributesCacheRefreshOnRead=false',
   ];
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
-  for (const [name, type] of Object.entries(opts.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
+  for (const [name, type] of Object.entries(opts.searchAttributes ?? {}))
+    args.push('--search-attribute', `${name}=${type}`);
 
   const child = spawn(opts.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
@@ -89,7 +97,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
     } catch (err) {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`temporal dev server did not answer on ${address} within the start timeout: ${(err as Error).message}`);
+        throw new Error(
+          `temporal dev server did not answer on ${address} within the start timeout: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }

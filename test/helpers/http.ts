@@ -29,7 +29,10 @@ export function httpRequest(
         path: `${url.pathname}${url.search}`,
         agent: false,
         headers: {
-          ...(payload !== undefined && { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }),
+          ...(payload !== undefined && {
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(payload)),
+          }),
           ...opts.headers,
         },
       },
@@ -41,7 +44,9 @@ export function httpRequest(
         res.on('error', reject);
       },
     );
-    req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path}: no answer within ${opts.timeoutMs ?? 30_000} ms`)));
+    req.setTimeout(opts.timeoutMs ?? 30_000, () =>
+      req.destroy(new Error(`${method} ${path}: no answer within ${opts.timeoutMs ?? 30_000} ms`)),
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -83,6 +88,6 @@ export async function waitForWindowOverHttp(
       timeoutMs,
     );
   } catch (err) {
-    throw new Error(`${(err as Error).message}; last read: ${last.slice(0, 2000)}`);
+    throw new Error(`${(err as Error).message}; last read: ${last.slice(0, 2000)}`, { cause: err });
   }
 }

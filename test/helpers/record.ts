@@ -8,7 +8,10 @@ import { waitFor, type Harness } from './harness.js';
 /** A capacity as the tests write it: a TRU count, or 'On-Demand'. */
 export type Trus = number | 'On-Demand';
 
-const OUTCOME_NAMES = Object.fromEntries(Object.entries(OperationState).map(([name, n]) => [n, name])) as Record<number, string>;
+const OUTCOME_NAMES = Object.fromEntries(Object.entries(OperationState).map(([name, n]) => [n, name])) as Record<
+  number,
+  string
+>;
 
 /** One update the emulator accepted: what it asked for, when it arrived, and how its operation ended. */
 export interface Change {
@@ -61,15 +64,27 @@ export function updateCallsSince(h: Harness, sinceMs: number): number {
 }
 
 export function alertsFor(h: Harness, ns: string, severity?: 'WARNING' | 'CRITICAL'): string[] {
-  return h.slack.messages.map((m) => m.text).filter((text) => text.includes(ns) && (!severity || text.includes(`[${severity}]`)));
+  return h.slack.messages
+    .map((m) => m.text)
+    .filter((text) => text.includes(ns) && (!severity || text.includes(`[${severity}]`)));
 }
 
 /** Waits until the namespace's alerts of that severity number at least n. */
-export function waitForAlerts(h: Harness, ns: string, severity: 'WARNING' | 'CRITICAL', n: number, timeoutMs = 30_000): Promise<string[]> {
-  return waitFor(`${n} ${severity} alert(s) for ${ns}`, () => {
-    const alerts = alertsFor(h, ns, severity);
-    return alerts.length >= n ? alerts : undefined;
-  }, timeoutMs);
+export function waitForAlerts(
+  h: Harness,
+  ns: string,
+  severity: 'WARNING' | 'CRITICAL',
+  n: number,
+  timeoutMs = 30_000,
+): Promise<string[]> {
+  return waitFor(
+    `${n} ${severity} alert(s) for ${ns}`,
+    () => {
+      const alerts = alertsFor(h, ns, severity);
+      return alerts.length >= n ? alerts : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** Gives the namespace a provisioned capacity before any window, through the same Cloud Ops client, verified. */
@@ -95,8 +110,11 @@ export async function waitClosed(h: Harness, id: string, ns: string, timeoutMs =
     return await h.waitForWindow(id, 'closed', isClosed, timeoutMs);
   } catch (err) {
     const s = await h.windowStatus(id);
-    throw new Error(`${(err as Error).message} (phase ${s.phase}, revertBlocked ${JSON.stringify(s.revertBlocked)}); ` +
-      `the emulator has updates [${history(h, ns).join(', ')}] and capacity ${capacityOf(h, ns)}`);
+    throw new Error(
+      `${(err as Error).message} (phase ${s.phase}, revertBlocked ${JSON.stringify(s.revertBlocked)}); ` +
+        `the emulator has updates [${history(h, ns).join(', ')}] and capacity ${capacityOf(h, ns)}`,
+      { cause: err },
+    );
   }
 }
 
