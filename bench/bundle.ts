@@ -21,7 +21,11 @@ const { code } = await bundleWorkflowCode({ ...workflowBundlerOptions(), logger 
 await writeFile(bundleFile, code);
 
 if (jsDir) {
-  const options: ts.CompilerOptions = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023, sourceMap: false };
+  const options: ts.CompilerOptions = {
+    module: ts.ModuleKind.ESNext,
+    target: ts.ScriptTarget.ES2023,
+    sourceMap: false,
+  };
   const sources = (dir: string): string[] =>
     readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
@@ -29,7 +33,11 @@ if (jsDir) {
   for (const file of [...sources('src'), ...sources('bench')]) {
     const out = path.join(jsDir, file.replace(/\.ts$/, '.js'));
     mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, ts.transpileModule(readFileSync(path.join(root, file), 'utf8'), { compilerOptions: options, fileName: file }).outputText);
+    writeFileSync(
+      out,
+      ts.transpileModule(readFileSync(path.join(root, file), 'utf8'), { compilerOptions: options, fileName: file })
+        .outputText,
+    );
   }
   // ESM like the repository, and its node_modules found from the copy.
   writeFileSync(path.join(jsDir, 'package.json'), JSON.stringify({ type: 'module' }));

@@ -77,14 +77,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const s = summarise(JSON.parse(readFileSync(file, 'utf8')) as Profile);
     const busy = s.totalMs - s.idleMs;
     const pct = (ms: number) => `${((100 * ms) / Math.max(busy, 1)).toFixed(1)}%`;
-    process.stdout.write(`\n== ${file}\nwall ${(s.totalMs / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(1)} s (idle ${((100 * s.idleMs) / s.totalMs).toFixed(0)}%)\n`);
+    process.stdout.write(
+      `\n== ${file}\nwall ${(s.totalMs / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(1)} s (idle ${((100 * s.idleMs) / s.totalMs).toFixed(0)}%)\n`,
+    );
     process.stdout.write(`\n-- self time by area (share of busy time)\n`);
     for (const a of s.areas.filter((x) => x.area !== '(idle)').slice(0, top)) {
       process.stdout.write(`${(a.ms / 1000).toFixed(2).padStart(8)} s ${pct(a.ms).padStart(6)}  ${a.area}\n`);
     }
     process.stdout.write(`\n-- top ${top} functions by self time\n`);
     for (const f of s.functions.filter((x) => x.name !== '(idle)').slice(0, top)) {
-      process.stdout.write(`${(f.ms / 1000).toFixed(2).padStart(8)} s ${pct(f.ms).padStart(6)}  ${f.name}  ${f.where}\n`);
+      process.stdout.write(
+        `${(f.ms / 1000).toFixed(2).padStart(8)} s ${pct(f.ms).padStart(6)}  ${f.name}  ${f.where}\n`,
+      );
     }
   }
 }

@@ -63,9 +63,23 @@ const SMALL: Sizes = {
   scale: [100],
   applyDelayMs: 500,
 };
-const LARGE: Sizes = { ...SMALL, createRequests: 1000, statusRequests: 5000, healthzRequests: 10000, verifiedWindows: 100, scale: [100, 1000] };
+const LARGE: Sizes = {
+  ...SMALL,
+  createRequests: 1000,
+  statusRequests: 5000,
+  healthzRequests: 10000,
+  verifiedWindows: 100,
+  scale: [100, 1000],
+};
 
-const TINY: Sizes = { ...SMALL, createRequests: 40, statusRequests: 100, healthzRequests: 200, verifiedWindows: 8, scale: [10, 20] };
+const TINY: Sizes = {
+  ...SMALL,
+  createRequests: 40,
+  statusRequests: 100,
+  healthzRequests: 200,
+  verifiedWindows: 8,
+  scale: [10, 20],
+};
 
 const WARMUP = 50;
 /** Phase 4: new windows per second. */
@@ -84,7 +98,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * (`BENCH_WORKER_NODE_FLAGS=` for none, `BENCH_WORKER_NODE_FLAGS='--trace-gc --max-semi-space-size=1'`).
  */
 const workerNodeFlagsWanted = process.env.BENCH_WORKER_NODE_FLAGS;
-const workerNodeFlags = workerNodeFlagsWanted === undefined ? SERVICE_NODE_FLAGS : workerNodeFlagsWanted.split(/\s+/).filter(Boolean);
+const workerNodeFlags =
+  workerNodeFlagsWanted === undefined ? SERVICE_NODE_FLAGS : workerNodeFlagsWanted.split(/\s+/).filter(Boolean);
 /** The worker's malloc: the image's (jemalloc) when this machine has it; BENCH_WORKER_MALLOC=glibc to compare. */
 const workerMallocWanted = process.env.BENCH_WORKER_MALLOC;
 /** jemalloc's options: the image's, or, to compare, those of MALLOC_CONF. */
@@ -97,14 +112,21 @@ function workerMallocEnv(): Record<string, string> {
   }
   if (workerMallocWanted === 'glibc') return {};
   const lib = findJemalloc();
-  if (lib === null && workerMallocWanted === 'jemalloc') throw new Error('BENCH_WORKER_MALLOC=jemalloc, but libjemalloc.so.2 is not installed (apt-get install libjemalloc2)');
+  if (lib === null && workerMallocWanted === 'jemalloc')
+    throw new Error(
+      'BENCH_WORKER_MALLOC=jemalloc, but libjemalloc.so.2 is not installed (apt-get install libjemalloc2)',
+    );
   return lib === null ? {} : { LD_PRELOAD: lib, MALLOC_CONF: workerMallocConf };
 }
 
 const selfRssMB = () => process.memoryUsage().rss / 1024 / 1024;
 
 /** Runs fn over items with a fixed number of workers; returns per-item latencies (ms) and the wall time (s). */
-async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<{ latencies: number[]; seconds: number }> {
+async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T) => Promise<unknown>,
+): Promise<{ latencies: number[]; seconds: number }> {
   const latencies: number[] = [];
   let next = 0;
   const t0 = performance.now();
@@ -123,7 +145,10 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) =
 }
 
 /** CPU seconds this process and the Temporal server spent while fn ran (the raw loops run here). */
-async function withCpu<T>(serverPid: number | undefined, fn: () => Promise<T>): Promise<{ result: T; self: number; server: number }> {
+async function withCpu<T>(
+  serverPid: number | undefined,
+  fn: () => Promise<T>,
+): Promise<{ result: T; self: number; server: number }> {
   const [self0, server0] = [cpuOfPid(process.pid), cpuOfPid(serverPid)];
   const result = await fn();
   return { result, self: cpuOfPid(process.pid) - self0, server: cpuOfPid(serverPid) - server0 };
@@ -160,7 +185,12 @@ function child(script: string, args: string[]): Promise<void> {
   });
 }
 
-async function startBenchStack(tlsDir: string, sizes: Sizes, workDir: string, workerMalloc: Record<string, string>): Promise<Stack> {
+async function startBenchStack(
+  tlsDir: string,
+  sizes: Sizes,
+  workDir: string,
+  workerMalloc: Record<string, string>,
+): Promise<Stack> {
   // The production worker loads a prebuilt bundle too (npm run build); made in a child, off this process's RSS.
   // ... and runs compiled JavaScript (node dist/src/main.js), not TypeScript through tsx: both made in a child.
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
@@ -183,7 +213,9 @@ async function startBenchStack(tlsDir: string, sizes: Sizes, workDir: string, wo
     SDK_METRICS_PORT: '0',
     // The worker's cache may vary from run to run (`WORKER_MAX_CACHED_WORKFLOWS=300 npm run bench`), and so may
     // its node flags and its malloc (BENCH_WORKER_NODE_FLAGS and BENCH_WORKER_MALLOC, above).
-    ...(process.env.WORKER_MAX_CACHED_WORKFLOWS !== undefined && { WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS }),
+    ...(process.env.WORKER_MAX_CACHED_WORKFLOWS !== undefined && {
+      WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS,
+    }),
   };
   // The stack: a dev server, the emulator and the API on free ports of 127.0.0.1; the worker runs in a child.
   const config = loadConfig({
@@ -197,7 +229,11 @@ async function startBenchStack(tlsDir: string, sizes: Sizes, workDir: string, wo
     EMULATOR_APPLY_DELAY_MS: String(sizes.applyDelayMs),
   });
   const logFile = path.join(workDir, 'service.log');
-  const logger = createLogger({ level: 'info', secrets: [cloudApiKey], destination: pino.destination({ dest: logFile, sync: false }) });
+  const logger = createLogger({
+    level: 'info',
+    secrets: [cloudApiKey],
+    destination: pino.destination({ dest: logFile, sync: false }),
+  });
   const stack = await startStack({
     config,
     logger,
@@ -227,11 +263,15 @@ async function startBenchStack(tlsDir: string, sizes: Sizes, workDir: string, wo
         logFile: path.join(workDir, 'worker.log'),
       };
       writeFileSync(specFile, JSON.stringify(spec));
-      const w = spawn(process.execPath, [...workerNodeFlags, ...profileArgv, path.join(jsDir, 'bench', 'worker.js'), specFile], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        // Its malloc as the image's.
-        env: { ...process.env, ...workerMalloc },
-      });
+      const w = spawn(
+        process.execPath,
+        [...workerNodeFlags, ...profileArgv, path.join(jsDir, 'bench', 'worker.js'), specFile],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          // Its malloc as the image's.
+          env: { ...process.env, ...workerMalloc },
+        },
+      );
       worker = w;
       await new Promise<void>((resolve, reject) => {
         w.once('exit', (code) => reject(new Error(`the worker exited with ${code} before it was ready`)));
@@ -273,7 +313,9 @@ async function load(spec: LoadSpec, workDir: string): Promise<LoadResult> {
   await child('load.ts', [specFile, resultFile]);
   const result = JSON.parse(readFileSync(resultFile, 'utf8')) as LoadResult;
   if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`autocannon saw failures: ${JSON.stringify({ statusCodes: result.statusCodes, errors: result.errors, timeouts: result.timeouts })}`);
+    throw new Error(
+      `autocannon saw failures: ${JSON.stringify({ statusCodes: result.statusCodes, errors: result.errors, timeouts: result.timeouts })}`,
+    );
   }
   return result;
 }
@@ -288,7 +330,14 @@ function rawStart(stack: Stack, namespace: string, duration: string) {
   // As the route: a window without an Idempotency-Key gets its namespace and a random nonce as workflow id.
   const now = Date.now();
   const endAt = new Date(now + (parseIsoDuration(duration) as number)).toISOString();
-  const input: CapacityWindowInput = { namespace, trus: BODY.trus, duration, reason: BODY.reason, requestedBy: BODY.requestedBy, policy: stack.config.policy };
+  const input: CapacityWindowInput = {
+    namespace,
+    trus: BODY.trus,
+    duration,
+    reason: BODY.reason,
+    requestedBy: BODY.requestedBy,
+    policy: stack.config.policy,
+  };
   const memo = {
     window: { namespace, trus: BODY.trus, requestedBy: BODY.requestedBy, reason: BODY.reason },
     progress: { phase: 'PENDING', startAt: new Date(now).toISOString(), endAt, steps: [], revertBlocked: null },
@@ -325,13 +374,22 @@ async function startedShape(client: Client, workflowId: string): Promise<string[
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   const input = (started?.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p));
   const sa = Object.keys(desc.searchAttributes ?? {}).filter((k) => k.startsWith('Capacity'));
-  return [...shape({ input, memo: desc.memo, taskQueue: started?.taskQueue?.name === undefined ? undefined : 'tq' }), ...sa.map((k) => `searchAttribute.${k}`)].sort();
+  return [
+    ...shape({ input, memo: desc.memo, taskQueue: started?.taskQueue?.name === undefined ? undefined : 'tq' }),
+    ...sa.map((k) => `searchAttribute.${k}`),
+  ].sort();
 }
 
 /** Empty when the raw baseline starts the same shape of workflow as the API; else the differences. */
 async function checkBaselineShape(stack: Stack, apiWorkflowId: string, rawWorkflowId: string): Promise<string[]> {
-  const [api, raw] = await Promise.all([startedShape(stack.client, apiWorkflowId), startedShape(stack.client, rawWorkflowId)]);
-  return [...api.filter((k) => !raw.includes(k)).map((k) => `only API: ${k}`), ...raw.filter((k) => !api.includes(k)).map((k) => `only raw: ${k}`)];
+  const [api, raw] = await Promise.all([
+    startedShape(stack.client, apiWorkflowId),
+    startedShape(stack.client, rawWorkflowId),
+  ]);
+  return [
+    ...api.filter((k) => !raw.includes(k)).map((k) => `only API: ${k}`),
+    ...raw.filter((k) => !api.includes(k)).map((k) => `only raw: ${k}`),
+  ];
 }
 
 interface SideFigures {
@@ -373,13 +431,25 @@ const cpuNote = (s: SideFigures, self: string) => {
 /** The API run's figures, with the CPU the load child measured over exactly its run (see LoadSpec.cpuPids). */
 function apiRun(x: LoadResult): RunFigures {
   const [self, server] = x.pidCpuSeconds;
-  return { count: x.ok, seconds: x.durationSeconds, p50: x.latencyMs.p50, p99: x.latencyMs.p99, cpu: { self, server, load: x.cpuSeconds } };
+  return {
+    count: x.ok,
+    seconds: x.durationSeconds,
+    p50: x.latencyMs.p50,
+    p99: x.latencyMs.p99,
+    cpu: { self, server, load: x.cpuSeconds },
+  };
 }
 
 /** The raw loop's figures, with its CPU. */
 function rawRun(r: { result: { latencies: number[]; seconds: number }; self: number; server: number }): RunFigures {
   const x = r.result;
-  return { count: x.latencies.length, seconds: x.seconds, p50: percentile(x.latencies, 50), p99: percentile(x.latencies, 99), cpu: { self: r.self, server: r.server, load: 0 } };
+  return {
+    count: x.latencies.length,
+    seconds: x.seconds,
+    p50: percentile(x.latencies, 50),
+    p99: percentile(x.latencies, 99),
+    cpu: { self: r.self, server: r.server, load: 0 },
+  };
 }
 
 async function getWindow(stack: Stack, id: string): Promise<CapacityChange> {
@@ -393,7 +463,8 @@ async function waitActive(stack: Stack, ids: string[], timeoutMs: number): Promi
   const deadline = Date.now() + timeoutMs;
   let left = ids;
   while (left.length > 0) {
-    if (Date.now() > deadline) throw new Error(`${left.length} of ${ids.length} windows not ACTIVE after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${left.length} of ${ids.length} windows not ACTIVE after ${timeoutMs} ms`);
     await sleep(500);
     const windows = await Promise.all(left.map((id) => getWindow(stack, id)));
     const ended = windows.find((w) => w.status !== 'RUNNING');
@@ -403,7 +474,11 @@ async function waitActive(stack: Stack, ids: string[], timeoutMs: number): Promi
 }
 
 async function postWindow(stack: Stack, body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/v1/capacity-changes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${stack.baseUrl}/v1/capacity-changes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (res.status !== 202) throw new Error(`POST: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { id: string }).id;
 }
@@ -435,12 +510,18 @@ async function waitClosed(stack: Stack, ids: string[], timeoutMs: number): Promi
   const done = new Map<string, CapacityChange>();
   while (done.size < ids.length) {
     if (Date.now() > deadline) {
-      throw new Error(`${ids.length - done.size} of ${ids.length} windows still running after ${timeoutMs} ms; ${await stuckReport(stack)}`);
+      throw new Error(
+        `${ids.length - done.size} of ${ids.length} windows still running after ${timeoutMs} ms; ${await stuckReport(stack)}`,
+      );
     }
-    await pool(ids.filter((id) => !done.has(id)), 8, async (id) => {
-      const w = await getWindow(stack, id);
-      if (w.status !== 'RUNNING') done.set(id, w);
-    });
+    await pool(
+      ids.filter((id) => !done.has(id)),
+      8,
+      async (id) => {
+        const w = await getWindow(stack, id);
+        if (w.status !== 'RUNNING') done.set(id, w);
+      },
+    );
     if (done.size < ids.length) await sleep(1_000);
   }
   return ids.map((id) => done.get(id)!);
@@ -454,7 +535,8 @@ async function waitClosed(stack: Stack, ids: string[], timeoutMs: number): Promi
 async function stuckReport(stack: Stack): Promise<string> {
   const { namespace, taskQueue } = stack.config.temporal;
   const parts: string[] = [];
-  const when = (ts: { seconds?: unknown } | null | undefined) => (ts?.seconds ? new Date(Number(ts.seconds) * 1000).toISOString() : '-');
+  const when = (ts: { seconds?: unknown } | null | undefined) =>
+    ts?.seconds ? new Date(Number(ts.seconds) * 1000).toISOString() : '-';
   try {
     const stuck = async function* () {
       for (const type of [CAPACITY_WINDOW_WORKFLOW, NAMESPACE_CONTROLLER_WORKFLOW]) {
@@ -474,9 +556,18 @@ async function stuckReport(stack: Stack): Promise<string> {
       );
     }
     const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = proto.temporal.api.enums.v1.TaskQueueType;
-    for (const [kind, taskQueueType] of [['workflow', TASK_QUEUE_TYPE_WORKFLOW], ['activity', TASK_QUEUE_TYPE_ACTIVITY]] as const) {
-      const tq = await stack.client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType });
-      parts.push(`${kind} pollers: ${tq.pollers.map((p) => `${p.identity} last ${when(p.lastAccessTime)}`).join(', ') || 'none'}`);
+    for (const [kind, taskQueueType] of [
+      ['workflow', TASK_QUEUE_TYPE_WORKFLOW],
+      ['activity', TASK_QUEUE_TYPE_ACTIVITY],
+    ] as const) {
+      const tq = await stack.client.workflowService.describeTaskQueue({
+        namespace,
+        taskQueue: { name: taskQueue },
+        taskQueueType,
+      });
+      parts.push(
+        `${kind} pollers: ${tq.pollers.map((p) => `${p.identity} last ${when(p.lastAccessTime)}`).join(', ') || 'none'}`,
+      );
     }
   } catch (err) {
     parts.push(`(the report failed: ${(err as Error).message})`);
@@ -506,7 +597,8 @@ function revertLateness(stack: Stack, windows: CapacityChange[]): Lateness {
   const finite = (list: number[], x: number) => Number.isFinite(x) && list.push(x);
   for (const w of windows) {
     const result = w.result as CapacityWindowResult | null;
-    if (!result?.revertedAt || !w.endAt) throw new Error(`window ${w.id} did not revert: phase ${w.phase}, errors ${JSON.stringify(result?.errors)}`);
+    if (!result?.revertedAt || !w.endAt)
+      throw new Error(`window ${w.id} did not revert: phase ${w.phase}, errors ${JSON.stringify(result?.errors)}`);
     const end = Date.parse(w.endAt);
     lastEnd.set(w.namespace, Math.max(end, lastEnd.get(w.namespace) ?? 0));
     out.verified.push((Date.parse(result.revertedAt) - end) / 1000);
@@ -518,7 +610,8 @@ function revertLateness(stack: Stack, windows: CapacityChange[]): Lateness {
   for (const [ns, end] of lastEnd) {
     const { capacity } = stack.emulator.state.snapshot(ns);
     const req = capacity.latestRequest;
-    if ('provisioned' in capacity || !req?.endTime) throw new Error(`namespace ${ns} was not reverted to On-Demand: ${JSON.stringify(capacity)}`);
+    if ('provisioned' in capacity || !req?.endTime)
+      throw new Error(`namespace ${ns} was not reverted to On-Demand: ${JSON.stringify(capacity)}`);
     out.namespace.push((req.endTime.getTime() - end) / 1000);
   }
   return out;
@@ -553,16 +646,26 @@ async function verifyLags(stack: Stack, windows: CapacityChange[], which: 'apply
     const finished = opTime(stack, opId, 'finishedTime');
     const recorded = stepAt(w, which === 'apply' ? 'VERIFY' : 'REVERT_VERIFY');
     if (!Number.isFinite(finished)) return;
-    const events = (await stack.client.workflow.getHandle(controllerWorkflowId(w.namespace)).fetchHistory()).events ?? [];
+    const events =
+      (await stack.client.workflow.getHandle(controllerWorkflowId(w.namespace)).fetchHistory()).events ?? [];
     const verify = events.find((e) => {
       const a = e.activityTaskScheduledEventAttributes;
       if (a?.activityType?.name !== 'verifyCapacity' || !a.input?.payloads?.[0]) return false;
-      return (defaultPayloadConverter.fromPayload(a.input.payloads[0]) as { asyncOperationId?: string }).asyncOperationId === opId;
+      return (
+        (defaultPayloadConverter.fromPayload(a.input.payloads[0]) as { asyncOperationId?: string }).asyncOperationId ===
+        opId
+      );
     });
-    const completedAt = verify ? events.findIndex((e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1) === Number(verify.eventId)) : -1;
+    const completedAt = verify
+      ? events.findIndex(
+          (e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1) === Number(verify.eventId),
+        )
+      : -1;
     if (completedAt < 0) return;
     const completed = tsMs(events[completedAt].eventTime);
-    const started = events.find((e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId ?? -1) === Number(verify!.eventId));
+    const started = events.find(
+      (e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId ?? -1) === Number(verify!.eventId),
+    );
     if (started) out.queued.push((tsMs(started.eventTime) - tsMs(verify!.eventTime)) / 1000);
     const taskStarted = tsMs(events.slice(completedAt).find((e) => e.workflowTaskStartedEventAttributes)?.eventTime);
     out.activity.push((completed - finished) / 1000);
@@ -594,13 +697,19 @@ interface HistoryCounts {
  * namespaces and those namespaces' controllers (each lived through the round in one run). Read after the
  * measurement, so the reads do not load the server while it is measured.
  */
-async function historyCounts(stack: Stack, windows: CapacityChange[], sampleNamespaces: number): Promise<HistoryCounts> {
+async function historyCounts(
+  stack: Stack,
+  windows: CapacityChange[],
+  sampleNamespaces: number,
+): Promise<HistoryCounts> {
   const sampled = [...new Set(windows.map((w) => w.namespace))].slice(0, sampleNamespaces);
   const mine = windows.filter((w) => sampled.includes(w.namespace));
   const counts = { window: 0, controller: 0, upserts: 0, timers: 0, tasks: 0 };
   const tally = (events: proto.temporal.api.history.v1.IHistoryEvent[], into: 'window' | 'controller') => {
     counts[into] += events.length;
-    counts.upserts += events.filter((e) => e.workflowPropertiesModifiedEventAttributes || e.upsertWorkflowSearchAttributesEventAttributes).length;
+    counts.upserts += events.filter(
+      (e) => e.workflowPropertiesModifiedEventAttributes || e.upsertWorkflowSearchAttributesEventAttributes,
+    ).length;
     counts.timers += events.filter((e) => e.timerStartedEventAttributes || e.timerCanceledEventAttributes).length;
     counts.tasks += events.filter((e) => e.workflowTaskCompletedEventAttributes).length;
   };
@@ -608,9 +717,19 @@ async function historyCounts(stack: Stack, windows: CapacityChange[], sampleName
     const { workflowId, runId } = parseWindowId(w.id)!;
     tally((await stack.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [], 'window');
   });
-  await pool(sampled, 4, async (ns) => tally((await stack.client.workflow.getHandle(controllerWorkflowId(ns)).fetchHistory()).events ?? [], 'controller'));
+  await pool(sampled, 4, async (ns) =>
+    tally((await stack.client.workflow.getHandle(controllerWorkflowId(ns)).fetchHistory()).events ?? [], 'controller'),
+  );
   const per = (x: number) => x / mine.length;
-  return { windows: mine.length, namespaces: sampled.length, window: per(counts.window), controller: per(counts.controller), upserts: per(counts.upserts), timers: per(counts.timers), tasks: per(counts.tasks) };
+  return {
+    windows: mine.length,
+    namespaces: sampled.length,
+    window: per(counts.window),
+    controller: per(counts.controller),
+    upserts: per(counts.upserts),
+    timers: per(counts.timers),
+    tasks: per(counts.tasks),
+  };
 }
 
 /**
@@ -632,7 +751,9 @@ async function backlogDrained(stack: Stack, timeoutMs: number): Promise<void> {
     });
     left = Number(stats?.approximateBacklogCount ?? 0);
     if (left === 0) {
-      log(`the task queue's backlog drained ${((performance.now() - started) / 1000).toFixed(1)} s after the worker started`);
+      log(
+        `the task queue's backlog drained ${((performance.now() - started) / 1000).toFixed(1)} s after the worker started`,
+      );
       return;
     }
     await sleep(1_000);
@@ -707,19 +828,35 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     const cpuPids = [process.pid, serverPid].filter((p): p is number => p !== undefined);
     const createNs = (tag: string, n: number) => namespaces(stack, tag, n + 2 * C + 8);
     const apiCreate = (nsList: string[], n: number) =>
-      load({ url: stack.baseUrl, connections: C, amount: n, method: 'POST', body: { ...BODY, duration: 'PT1H' }, namespaces: nsList, cpuPids }, workDir);
+      load(
+        {
+          url: stack.baseUrl,
+          connections: C,
+          amount: n,
+          method: 'POST',
+          body: { ...BODY, duration: 'PT1H' },
+          namespaces: nsList,
+          cpuPids,
+        },
+        workDir,
+      );
     // Every workflow phases 1-3 start, API and raw alike, to terminate before the worker starts.
     const used: string[] = [];
     const apiWorkflowIds = (ids: string[]) => ids.map((id) => parseWindowId(id)?.workflowId ?? id);
     const rawCreate = (nsList: string[], n: number) =>
-      withCpu(serverPid, () => pool(nsList.slice(0, n), C, async (ns) => used.push((await rawStart(stack, ns, 'PT1H')).workflowId)));
+      withCpu(serverPid, () =>
+        pool(nsList.slice(0, n), C, async (ns) => used.push((await rawStart(stack, ns, 'PT1H')).workflowId)),
+      );
     const warmApi = createNs('wa', WARMUP);
     const warmRaw = createNs('wr', WARMUP);
     const warm = await apiCreate(warmApi, WARMUP);
     used.push(...apiWorkflowIds(warm.ids));
     await rawCreate(warmRaw, WARMUP);
     const drift = await checkBaselineShape(stack, apiWorkflowIds(warm.ids)[0], used[used.length - 1]);
-    if (drift.length > 0) notes.push(`The raw create baseline differs in shape from what the API starts: ${drift.join('; ')}. Update rawStart() in bench/suite.ts.`);
+    if (drift.length > 0)
+      notes.push(
+        `The raw create baseline differs in shape from what the API starts: ${drift.join('; ')}. Update rawStart() in bench/suite.ts.`,
+      );
     const apiRuns: RunFigures[] = [];
     const rawRuns: RunFigures[] = [];
     const apiIds: string[] = [...warm.ids];
@@ -749,18 +886,48 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     const createP99Ratio = ratio(apiC.p99, rawC.p99);
     const runsNote = `${sizes.createRequests} requests x 2 runs per side, concurrency ${C}`;
     rows.push(
-      { section: '1', figure: 'create throughput, API / raw start', value: createThroughputRatio, target: { op: '>=', value: 0.9 }, baseline: `API ${apiC.throughput.toFixed(0)}/s vs raw ${rawC.throughput.toFixed(0)}/s; ${runsNote}` },
-      { section: '1', figure: 'create p99 latency, API / raw start', value: createP99Ratio, target: { op: '<=', value: 1.2 }, baseline: `API ${apiC.p99.toFixed(1)} ms vs raw ${rawC.p99.toFixed(1)} ms` },
-      { section: '1', figure: 'create p50 latency, API / raw start', value: ratio(apiC.p50, rawC.p50), baseline: `API ${apiC.p50.toFixed(1)} ms vs raw ${rawC.p50.toFixed(1)} ms` },
+      {
+        section: '1',
+        figure: 'create throughput, API / raw start',
+        value: createThroughputRatio,
+        target: { op: '>=', value: 0.9 },
+        baseline: `API ${apiC.throughput.toFixed(0)}/s vs raw ${rawC.throughput.toFixed(0)}/s; ${runsNote}`,
+      },
+      {
+        section: '1',
+        figure: 'create p99 latency, API / raw start',
+        value: createP99Ratio,
+        target: { op: '<=', value: 1.2 },
+        baseline: `API ${apiC.p99.toFixed(1)} ms vs raw ${rawC.p99.toFixed(1)} ms`,
+      },
+      {
+        section: '1',
+        figure: 'create p50 latency, API / raw start',
+        value: ratio(apiC.p50, rawC.p50),
+        baseline: `API ${apiC.p50.toFixed(1)} ms vs raw ${rawC.p50.toFixed(1)} ms`,
+      },
       {
         section: '1',
         figure: 'create CPU per request, API side / raw side (load generator left out)',
         value: ratio(apiC.cpuMs.self + apiC.cpuMs.server, rawC.cpuMs.self + rawC.cpuMs.server),
         baseline: `API: ${cpuNote(apiC, 'API process (with the in-process Cloud Ops emulator)')}; raw: ${cpuNote(rawC, 'bench process')}`,
       },
-      { section: '1', figure: 'create throughput, API / (Cloud Ops read + raw start)', value: ratio(apiC.throughput, readC.throughput), baseline: `diagnostic, 1 run: ${readC.throughput.toFixed(0)}/s, p50 ${readC.p50.toFixed(1)} ms, p99 ${readC.p99.toFixed(1)} ms; the route reads the namespace's TRU options (one Cloud Ops call) before it starts` },
+      {
+        section: '1',
+        figure: 'create throughput, API / (Cloud Ops read + raw start)',
+        value: ratio(apiC.throughput, readC.throughput),
+        baseline: `diagnostic, 1 run: ${readC.throughput.toFixed(0)}/s, p50 ${readC.p50.toFixed(1)} ms, p99 ${readC.p99.toFixed(1)} ms; the route reads the namespace's TRU options (one Cloud Ops call) before it starts`,
+      },
     );
-    Object.assign(json, { createThroughputRatio, createP99Ratio, createApiPerSecond: apiC.throughput, createRawPerSecond: rawC.throughput, createApiP99Ms: apiC.p99, createRawP99Ms: rawC.p99, createCpuMs: { api: apiC.cpuMs, raw: rawC.cpuMs } });
+    Object.assign(json, {
+      createThroughputRatio,
+      createP99Ratio,
+      createApiPerSecond: apiC.throughput,
+      createRawPerSecond: rawC.throughput,
+      createApiP99Ms: apiC.p99,
+      createRawP99Ms: rawC.p99,
+      createCpuMs: { api: apiC.cpuMs, raw: rawC.cpuMs },
+    });
 
     // ---- 2. status: GET /v1/capacity-changes/{id} vs raw describe (what the route reads: one describe).
     log('2/5 status reads');
@@ -771,13 +938,21 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
         const p = parseWindowId(id)!;
         return stack.client.workflow.getHandle(p.workflowId, p.runId);
       });
-      const apiStatus = () => load({ url: stack.baseUrl, connections: C, amount: sizes.statusRequests, method: 'GET', paths, cpuPids }, workDir);
+      const apiStatus = () =>
+        load(
+          { url: stack.baseUrl, connections: C, amount: sizes.statusRequests, method: 'GET', paths, cpuPids },
+          workDir,
+        );
       const rawStatus = () => {
         const items = Array.from({ length: sizes.statusRequests }, (_, i) => handles[i % handles.length]);
         return withCpu(serverPid, () => pool(items, C, rawRead));
       };
       await load({ url: stack.baseUrl, connections: C, amount: WARMUP * 4, method: 'GET', paths }, workDir);
-      await pool(Array.from({ length: WARMUP * 4 }, (_, i) => handles[i % handles.length]), C, rawRead);
+      await pool(
+        Array.from({ length: WARMUP * 4 }, (_, i) => handles[i % handles.length]),
+        C,
+        rawRead,
+      );
       const apiS: RunFigures[] = [];
       const rawS: RunFigures[] = [];
       for (const which of ['raw', 'api', 'api', 'raw'] as const) {
@@ -792,8 +967,19 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     const { apiSt, rawSt } = await compareStatus(apiIds, (h) => h.describe());
     const statusThroughputRatio = ratio(apiSt.throughput, rawSt.throughput);
     rows.push(
-      { section: '2', figure: 'status throughput, API GET / raw describe', value: statusThroughputRatio, target: { op: '>=', value: 0.9 }, baseline: `API ${apiSt.throughput.toFixed(0)}/s vs raw ${rawSt.throughput.toFixed(0)}/s; ${sizes.statusRequests} reads x 2 runs per side, concurrency ${C}` },
-      { section: '2', figure: 'status p99 latency, API GET / raw describe', value: ratio(apiSt.p99, rawSt.p99), baseline: `API ${apiSt.p99.toFixed(1)} ms vs raw ${rawSt.p99.toFixed(1)} ms` },
+      {
+        section: '2',
+        figure: 'status throughput, API GET / raw describe',
+        value: statusThroughputRatio,
+        target: { op: '>=', value: 0.9 },
+        baseline: `API ${apiSt.throughput.toFixed(0)}/s vs raw ${rawSt.throughput.toFixed(0)}/s; ${sizes.statusRequests} reads x 2 runs per side, concurrency ${C}`,
+      },
+      {
+        section: '2',
+        figure: 'status p99 latency, API GET / raw describe',
+        value: ratio(apiSt.p99, rawSt.p99),
+        baseline: `API ${apiSt.p99.toFixed(1)} ms vs raw ${rawSt.p99.toFixed(1)} ms`,
+      },
       {
         section: '2',
         figure: 'status CPU per request, API side / raw side (load generator left out)',
@@ -801,17 +987,36 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
         baseline: `API: ${cpuNote(apiSt, 'API process')}; raw: ${cpuNote(rawSt, 'bench process')}`,
       },
     );
-    Object.assign(json, { statusThroughputRatio, statusApiPerSecond: apiSt.throughput, statusRawPerSecond: rawSt.throughput, statusP99Ratio: ratio(apiSt.p99, rawSt.p99), statusCpuMs: { api: apiSt.cpuMs, raw: rawSt.cpuMs } });
+    Object.assign(json, {
+      statusThroughputRatio,
+      statusApiPerSecond: apiSt.throughput,
+      statusRawPerSecond: rawSt.throughput,
+      statusP99Ratio: ratio(apiSt.p99, rawSt.p99),
+      statusCpuMs: { api: apiSt.cpuMs, raw: rawSt.cpuMs },
+    });
 
     const statusRowsEnd = rows.length;
 
     // ---- 3. HTTP ceiling: /healthz on the same Fastify instance.
     log('3/5 HTTP ceiling (/healthz)');
-    const hz = await load({ url: stack.baseUrl, connections: C, amount: sizes.healthzRequests, method: 'GET', paths: ['/healthz'] }, workDir);
+    const hz = await load(
+      { url: stack.baseUrl, connections: C, amount: sizes.healthzRequests, method: 'GET', paths: ['/healthz'] },
+      workDir,
+    );
     const healthzPerSecond = hz.ok / hz.durationSeconds;
     rows.push(
-      { section: '3', figure: 'create throughput, API / HTTP ceiling', value: ratio(apiC.throughput, healthzPerSecond), baseline: `/healthz ${healthzPerSecond.toFixed(0)}/s, p99 ${hz.latencyMs.p99} ms (same Fastify instance)` },
-      { section: '3', figure: 'status throughput, API / HTTP ceiling', value: ratio(apiSt.throughput, healthzPerSecond), baseline: 'the HTTP layer alone is the upper bound' },
+      {
+        section: '3',
+        figure: 'create throughput, API / HTTP ceiling',
+        value: ratio(apiC.throughput, healthzPerSecond),
+        baseline: `/healthz ${healthzPerSecond.toFixed(0)}/s, p99 ${hz.latencyMs.p99} ms (same Fastify instance)`,
+      },
+      {
+        section: '3',
+        figure: 'status throughput, API / HTTP ceiling',
+        value: ratio(apiSt.throughput, healthzPerSecond),
+        baseline: 'the HTTP layer alone is the upper bound',
+      },
     );
     Object.assign(json, { healthzPerSecond, healthzP99Ms: hz.latencyMs.p99 });
 
@@ -823,14 +1028,20 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     json.workerMalloc = mallocOfPid(stack.workerPid());
     if (json.workerMalloc === 'jemalloc') json.workerMallocConf = workerMallocConf;
     if (json.workerMalloc !== 'jemalloc') {
-      notes.push(`The worker ran with ${json.workerMalloc} malloc, not the image's jemalloc (${workerMallocWanted === 'glibc' ? 'BENCH_WORKER_MALLOC=glibc' : 'libjemalloc2 is not installed here'}): its memory is not what the image's worker would use.`);
+      notes.push(
+        `The worker ran with ${json.workerMalloc} malloc, not the image's jemalloc (${workerMallocWanted === 'glibc' ? 'BENCH_WORKER_MALLOC=glibc' : 'libjemalloc2 is not installed here'}): its memory is not what the image's worker would use.`,
+      );
     }
 
     // ---- 4. time to verified: the emulator fulfilling the apply -> the window's VERIFY step SUCCEEDED.
     log(`4/5 time to verified over ${sizes.verifiedWindows} windows`);
     // Warm-up, not counted: the worker's first workflow tasks and activities (isolate, connections).
     const warmNs = namespaces(stack, 'vw', 4);
-    await waitClosed(stack, await Promise.all(warmNs.map((ns) => postWindow(stack, { ...BODY, namespace: ns, duration: 'PT3S' }))), 120_000);
+    await waitClosed(
+      stack,
+      await Promise.all(warmNs.map((ns) => postWindow(stack, { ...BODY, namespace: ns, duration: 'PT3S' }))),
+      120_000,
+    );
     const vNs = namespaces(stack, 'v', sizes.verifiedWindows);
     // A steady arrival rate, the way requests come in: a latency, not a burst of every window at once (phase 5
     // measures bursts). With ~1.5 s from request to verified, about six windows are in flight at a time.
@@ -841,21 +1052,75 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
       }),
     );
     const vWindows = await waitClosed(stack, vIds, 120_000);
-    const verifiedLag = vWindows.map((w) => (stepAt(w, 'VERIFY') - opTime(stack, (w.result as CapacityWindowResult | null)?.applyOperationId, 'finishedTime')) / 1000);
+    const verifiedLag = vWindows.map(
+      (w) =>
+        (stepAt(w, 'VERIFY') -
+          opTime(stack, (w.result as CapacityWindowResult | null)?.applyOperationId, 'finishedTime')) /
+        1000,
+    );
     const activeLag = vWindows.map((w) => (stepAt(w, 'VERIFY') - stepAt(w, 'APPLY', 'STARTED')) / 1000);
-    if (verifiedLag.some((x) => !Number.isFinite(x))) throw new Error('a window has no VERIFY step or no apply operation');
+    if (verifiedLag.some((x) => !Number.isFinite(x)))
+      throw new Error('a window has no VERIFY step or no apply operation');
     const verifiedP99Seconds = percentile(verifiedLag, 99);
     const vLags = await verifyLags(stack, vWindows, 'apply');
     rows.push(
-      { section: '4', figure: 'time to verified p50 (s)', value: percentile(verifiedLag, 50), unit: ' s', baseline: `${vWindows.length} windows; from the emulator's operation finishedTime to VERIFY SUCCEEDED` },
-      { section: '4', figure: 'time to verified p99 (s)', value: verifiedP99Seconds, unit: ' s', target: { op: '<=', value: 1 }, baseline: `the seed waited a fixed 120 s; emulator operation time ${sizes.applyDelayMs} ms not included` },
-      { section: '4', figure: 'APPLY started to VERIFY succeeded p50 (s)', value: percentile(activeLag, 50), unit: ' s', baseline: `includes the emulator's ${sizes.applyDelayMs} ms operation time` },
-      { section: '4', figure: 'time to verified: verify activity schedule-to-start p99 (s)', value: percentile(vLags.queued, 99), unit: ' s', baseline: 'the controller scheduled the verify activity -> the worker started it' },
-      { section: '4', figure: 'time to verified: verify activity p99 (s)', value: percentile(vLags.activity, 99), unit: ' s', baseline: "operation finished -> the controller's verify activity completed (polling every checkDuration, the namespace read)" },
-      { section: '4', figure: 'time to verified: controller task p99 (s)', value: percentile(vLags.controller, 99), unit: ' s', baseline: "-> the controller's next workflow task started" },
-      { section: '4', figure: 'time to verified: window p99 (s)', value: percentile(vLags.window, 99), unit: ' s', baseline: "-> the window recorded VERIFY SUCCEEDED (the controller's signal, the window's workflow task)" },
+      {
+        section: '4',
+        figure: 'time to verified p50 (s)',
+        value: percentile(verifiedLag, 50),
+        unit: ' s',
+        baseline: `${vWindows.length} windows; from the emulator's operation finishedTime to VERIFY SUCCEEDED`,
+      },
+      {
+        section: '4',
+        figure: 'time to verified p99 (s)',
+        value: verifiedP99Seconds,
+        unit: ' s',
+        target: { op: '<=', value: 1 },
+        baseline: `the seed waited a fixed 120 s; emulator operation time ${sizes.applyDelayMs} ms not included`,
+      },
+      {
+        section: '4',
+        figure: 'APPLY started to VERIFY succeeded p50 (s)',
+        value: percentile(activeLag, 50),
+        unit: ' s',
+        baseline: `includes the emulator's ${sizes.applyDelayMs} ms operation time`,
+      },
+      {
+        section: '4',
+        figure: 'time to verified: verify activity schedule-to-start p99 (s)',
+        value: percentile(vLags.queued, 99),
+        unit: ' s',
+        baseline: 'the controller scheduled the verify activity -> the worker started it',
+      },
+      {
+        section: '4',
+        figure: 'time to verified: verify activity p99 (s)',
+        value: percentile(vLags.activity, 99),
+        unit: ' s',
+        baseline:
+          "operation finished -> the controller's verify activity completed (polling every checkDuration, the namespace read)",
+      },
+      {
+        section: '4',
+        figure: 'time to verified: controller task p99 (s)',
+        value: percentile(vLags.controller, 99),
+        unit: ' s',
+        baseline: "-> the controller's next workflow task started",
+      },
+      {
+        section: '4',
+        figure: 'time to verified: window p99 (s)',
+        value: percentile(vLags.window, 99),
+        unit: ' s',
+        baseline: "-> the window recorded VERIFY SUCCEEDED (the controller's signal, the window's workflow task)",
+      },
     );
-    Object.assign(json, { verifiedP50Seconds: percentile(verifiedLag, 50), verifiedP99Seconds, verifiedWindows: vWindows.length });
+    Object.assign(json, {
+      verifiedP50Seconds: percentile(verifiedLag, 50),
+      verifiedP99Seconds,
+      verifiedWindows: vWindows.length,
+    });
 
     // ---- 5. scale.
     const createRateIdle = apiC.throughput;
@@ -867,20 +1132,102 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     for (const s of scale) {
       const tag = `${s.windows} windows`;
       rows.push(
-        { section: '5', figure: `${tag}: peak concurrently active`, value: s.peakActive, baseline: `count (each window's VERIFY SUCCEEDED to its end), over ${s.namespaces} namespaces; ${s.schedules} recurring schedules present` },
-        { section: '5', figure: `${tag}: every window verified after (s)`, value: s.allVerifiedAfterSeconds, unit: ' s', baseline: `from the first create to the last VERIFY SUCCEEDED; each window lasts ${s.durationSeconds} s from its creation` },
-        { section: '5', figure: `${tag}: creation rate / idle create rate`, value: ratio(s.creationPerSecond, createRateIdle), baseline: `${s.creationPerSecond.toFixed(0)}/s with the worker busy vs ${createRateIdle.toFixed(0)}/s in phase 1` },
-        { section: '5', figure: `${tag}: revert lateness p50 (s)`, value: percentile(s.lateness.verified, 50), unit: ' s', baseline: `each window: endAt -> its release verified (result.revertedAt); the last of a namespace's windows waits for the revert, the emulator's ${sizes.applyDelayMs} ms included` },
-        { section: '5', figure: `${tag}: revert lateness p99 (s)`, value: percentile(s.lateness.verified, 99), unit: ' s', target: { op: '<=', value: 2 } },
-        { section: '5', figure: `${tag}: namespace revert lateness p50 (s)`, value: percentile(s.lateness.namespace, 50), unit: ' s', baseline: `each of ${s.lateness.namespace.length} namespaces: its last window's endAt -> the emulator fulfilled the revert to On-Demand (the emulator's own record)` },
-        { section: '5', figure: `${tag}: namespace revert lateness p99 (s)`, value: percentile(s.lateness.namespace, 99), unit: ' s', target: { op: '<=', value: 2 } },
-        { section: '5', figure: `${tag}: revert request lateness p99 (s)`, value: percentile(s.lateness.requested, 99), unit: ' s', baseline: `endAt -> the revert's UpdateNamespace reached Cloud Ops (the ${s.lateness.requested.length} windows that reverted)` },
-        { section: '5', figure: `${tag}: end timer lateness p99 (s)`, value: percentile(s.lateness.timer, 99), unit: ' s', baseline: 'endAt -> WAIT SUCCEEDED (the durable timer fired and its workflow task ran)' },
-        { section: '5', figure: `${tag}: revert verification p99 (s)`, value: percentile(s.lateness.verify, 99), unit: ' s', baseline: 'the emulator finished the revert -> REVERT_VERIFY SUCCEEDED' },
-        { section: '5', figure: `${tag}: revert verification: verify activity schedule-to-start p99 (s)`, value: percentile(s.revertLags.queued, 99), unit: ' s', baseline: 'the controller scheduled the verify activity -> the worker started it' },
-        { section: '5', figure: `${tag}: revert verification: verify activity p99 (s)`, value: percentile(s.revertLags.activity, 99), unit: ' s', baseline: "the revert operation finished -> the controller's verify activity completed" },
-        { section: '5', figure: `${tag}: revert verification: controller task p99 (s)`, value: percentile(s.revertLags.controller, 99), unit: ' s', baseline: "-> the controller's next workflow task started" },
-        { section: '5', figure: `${tag}: revert verification: window p99 (s)`, value: percentile(s.revertLags.window, 99), unit: ' s', baseline: '-> the window recorded REVERT_VERIFY SUCCEEDED' },
+        {
+          section: '5',
+          figure: `${tag}: peak concurrently active`,
+          value: s.peakActive,
+          baseline: `count (each window's VERIFY SUCCEEDED to its end), over ${s.namespaces} namespaces; ${s.schedules} recurring schedules present`,
+        },
+        {
+          section: '5',
+          figure: `${tag}: every window verified after (s)`,
+          value: s.allVerifiedAfterSeconds,
+          unit: ' s',
+          baseline: `from the first create to the last VERIFY SUCCEEDED; each window lasts ${s.durationSeconds} s from its creation`,
+        },
+        {
+          section: '5',
+          figure: `${tag}: creation rate / idle create rate`,
+          value: ratio(s.creationPerSecond, createRateIdle),
+          baseline: `${s.creationPerSecond.toFixed(0)}/s with the worker busy vs ${createRateIdle.toFixed(0)}/s in phase 1`,
+        },
+        {
+          section: '5',
+          figure: `${tag}: revert lateness p50 (s)`,
+          value: percentile(s.lateness.verified, 50),
+          unit: ' s',
+          baseline: `each window: endAt -> its release verified (result.revertedAt); the last of a namespace's windows waits for the revert, the emulator's ${sizes.applyDelayMs} ms included`,
+        },
+        {
+          section: '5',
+          figure: `${tag}: revert lateness p99 (s)`,
+          value: percentile(s.lateness.verified, 99),
+          unit: ' s',
+          target: { op: '<=', value: 2 },
+        },
+        {
+          section: '5',
+          figure: `${tag}: namespace revert lateness p50 (s)`,
+          value: percentile(s.lateness.namespace, 50),
+          unit: ' s',
+          baseline: `each of ${s.lateness.namespace.length} namespaces: its last window's endAt -> the emulator fulfilled the revert to On-Demand (the emulator's own record)`,
+        },
+        {
+          section: '5',
+          figure: `${tag}: namespace revert lateness p99 (s)`,
+          value: percentile(s.lateness.namespace, 99),
+          unit: ' s',
+          target: { op: '<=', value: 2 },
+        },
+        {
+          section: '5',
+          figure: `${tag}: revert request lateness p99 (s)`,
+          value: percentile(s.lateness.requested, 99),
+          unit: ' s',
+          baseline: `endAt -> the revert's UpdateNamespace reached Cloud Ops (the ${s.lateness.requested.length} windows that reverted)`,
+        },
+        {
+          section: '5',
+          figure: `${tag}: end timer lateness p99 (s)`,
+          value: percentile(s.lateness.timer, 99),
+          unit: ' s',
+          baseline: 'endAt -> WAIT SUCCEEDED (the durable timer fired and its workflow task ran)',
+        },
+        {
+          section: '5',
+          figure: `${tag}: revert verification p99 (s)`,
+          value: percentile(s.lateness.verify, 99),
+          unit: ' s',
+          baseline: 'the emulator finished the revert -> REVERT_VERIFY SUCCEEDED',
+        },
+        {
+          section: '5',
+          figure: `${tag}: revert verification: verify activity schedule-to-start p99 (s)`,
+          value: percentile(s.revertLags.queued, 99),
+          unit: ' s',
+          baseline: 'the controller scheduled the verify activity -> the worker started it',
+        },
+        {
+          section: '5',
+          figure: `${tag}: revert verification: verify activity p99 (s)`,
+          value: percentile(s.revertLags.activity, 99),
+          unit: ' s',
+          baseline: "the revert operation finished -> the controller's verify activity completed",
+        },
+        {
+          section: '5',
+          figure: `${tag}: revert verification: controller task p99 (s)`,
+          value: percentile(s.revertLags.controller, 99),
+          unit: ' s',
+          baseline: "-> the controller's next workflow task started",
+        },
+        {
+          section: '5',
+          figure: `${tag}: revert verification: window p99 (s)`,
+          value: percentile(s.revertLags.window, 99),
+          unit: ' s',
+          baseline: '-> the window recorded REVERT_VERIFY SUCCEEDED',
+        },
         {
           section: '5',
           figure: `${tag}: history events per window`,
@@ -893,20 +1240,59 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
           value: (1000 * (s.cpu.worker + s.cpu.server + s.cpu.api)) / s.windows,
           baseline: `worker ${((1000 * s.cpu.worker) / s.windows).toFixed(0)} + Temporal server ${((1000 * s.cpu.server) / s.windows).toFixed(0)} + API process (with the emulator and the bench driver) ${((1000 * s.cpu.api) / s.windows).toFixed(0)} ms, autocannon ${((1000 * s.cpu.load) / s.windows).toFixed(0)} ms more; ${((s.cpu.worker + s.cpu.server + s.cpu.api + s.cpu.load) / s.cpu.wallSeconds).toFixed(1)} of ${os.cpus().length} CPUs busy on average over ${s.cpu.wallSeconds.toFixed(0)} s, load average ${os.loadavg()[0].toFixed(1)} at the end`,
         },
-        { section: '5', figure: `${tag}: worker process RSS peak (MB)`, value: s.workerRssPeakMB, unit: ' MB', target: { op: '<=', value: 400 }, baseline: `its own process, as ROLE=worker; the kernel's peak (VmHWM) over the round; ${s.workerRssBeforeMB.toFixed(0)} MB before` },
-        { section: '5', figure: `${tag}: API process RSS peak (MB)`, value: s.rssPeakMB, unit: ' MB', baseline: `the bench process: API, emulator and bench driver (an upper bound); ${s.rssBeforeMB.toFixed(0)} MB before, heap peak ${s.heapPeakMB.toFixed(0)} MB` },
-        { section: '5', figure: `${tag}: Temporal dev server RSS peak (MB)`, value: s.serverRssPeakMB, unit: ' MB', baseline: `${s.serverRssBeforeMB.toFixed(0)} MB before (in-memory SQLite: it keeps every closed workflow)` },
+        {
+          section: '5',
+          figure: `${tag}: worker process RSS peak (MB)`,
+          value: s.workerRssPeakMB,
+          unit: ' MB',
+          target: { op: '<=', value: 400 },
+          baseline: `its own process, as ROLE=worker; the kernel's peak (VmHWM) over the round; ${s.workerRssBeforeMB.toFixed(0)} MB before`,
+        },
+        {
+          section: '5',
+          figure: `${tag}: API process RSS peak (MB)`,
+          value: s.rssPeakMB,
+          unit: ' MB',
+          baseline: `the bench process: API, emulator and bench driver (an upper bound); ${s.rssBeforeMB.toFixed(0)} MB before, heap peak ${s.heapPeakMB.toFixed(0)} MB`,
+        },
+        {
+          section: '5',
+          figure: `${tag}: Temporal dev server RSS peak (MB)`,
+          value: s.serverRssPeakMB,
+          unit: ' MB',
+          baseline: `${s.serverRssBeforeMB.toFixed(0)} MB before (in-memory SQLite: it keeps every closed workflow)`,
+        },
       );
     }
     if (scale.length > 1) {
       const [a, b] = [scale[0], scale[scale.length - 1]];
       const g = `${b.windows} / ${a.windows} windows`;
       rows.push(
-        { section: '5', figure: `growth ${g}: revert lateness p99`, value: ratio(percentile(b.lateness.verified, 99), percentile(a.lateness.verified, 99)), baseline: `x${(b.windows / a.windows).toFixed(0)} windows` },
+        {
+          section: '5',
+          figure: `growth ${g}: revert lateness p99`,
+          value: ratio(percentile(b.lateness.verified, 99), percentile(a.lateness.verified, 99)),
+          baseline: `x${(b.windows / a.windows).toFixed(0)} windows`,
+        },
         { section: '5', figure: `growth ${g}: creation rate`, value: ratio(b.creationPerSecond, a.creationPerSecond) },
-        { section: '5', figure: `growth ${g}: worker RSS peak`, value: ratio(b.workerRssPeakMB, a.workerRssPeakMB), baseline: `${a.workerRssPeakMB.toFixed(0)} MB -> ${b.workerRssPeakMB.toFixed(0)} MB` },
-        { section: '5', figure: `growth ${g}: API process RSS added during the run`, value: ratio(b.rssPeakMB - b.rssBeforeMB, a.rssPeakMB - a.rssBeforeMB), baseline: `+${(a.rssPeakMB - a.rssBeforeMB).toFixed(0)} MB -> +${(b.rssPeakMB - b.rssBeforeMB).toFixed(0)} MB` },
-        { section: '5', figure: `growth ${g}: server RSS added during the run`, value: ratio(b.serverRssPeakMB - b.serverRssBeforeMB, a.serverRssPeakMB - a.serverRssBeforeMB), baseline: `+${(a.serverRssPeakMB - a.serverRssBeforeMB).toFixed(0)} MB -> +${(b.serverRssPeakMB - b.serverRssBeforeMB).toFixed(0)} MB` },
+        {
+          section: '5',
+          figure: `growth ${g}: worker RSS peak`,
+          value: ratio(b.workerRssPeakMB, a.workerRssPeakMB),
+          baseline: `${a.workerRssPeakMB.toFixed(0)} MB -> ${b.workerRssPeakMB.toFixed(0)} MB`,
+        },
+        {
+          section: '5',
+          figure: `growth ${g}: API process RSS added during the run`,
+          value: ratio(b.rssPeakMB - b.rssBeforeMB, a.rssPeakMB - a.rssBeforeMB),
+          baseline: `+${(a.rssPeakMB - a.rssBeforeMB).toFixed(0)} MB -> +${(b.rssPeakMB - b.rssBeforeMB).toFixed(0)} MB`,
+        },
+        {
+          section: '5',
+          figure: `growth ${g}: server RSS added during the run`,
+          value: ratio(b.serverRssPeakMB - b.serverRssBeforeMB, a.serverRssPeakMB - a.serverRssBeforeMB),
+          baseline: `+${(a.serverRssPeakMB - a.serverRssBeforeMB).toFixed(0)} MB -> +${(b.serverRssPeakMB - b.serverRssBeforeMB).toFixed(0)} MB`,
+        },
       );
     }
     const last = scale[scale.length - 1];
@@ -937,7 +1323,11 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
         serverRssPeakMB: s.serverRssPeakMB,
         historyEventsPerWindow: s.history.window + s.history.controller,
         workflowTasksPerWindow: s.history.tasks,
-        cpuMsPerWindow: { worker: (1000 * s.cpu.worker) / s.windows, server: (1000 * s.cpu.server) / s.windows, api: (1000 * s.cpu.api) / s.windows },
+        cpuMsPerWindow: {
+          worker: (1000 * s.cpu.worker) / s.windows,
+          server: (1000 * s.cpu.server) / s.windows,
+          api: (1000 * s.cpu.api) / s.windows,
+        },
       })),
     });
 
@@ -955,8 +1345,19 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     rows.splice(
       statusRowsEnd,
       0,
-      { section: '2', figure: "status throughput, API GET / raw describe + query (the issue's baseline)", value: statusDescribeQueryThroughputRatio, target: { op: '>=', value: 0.9 }, baseline: `API ${withQuery.apiSt.throughput.toFixed(0)}/s vs raw ${withQuery.rawSt.throughput.toFixed(0)}/s; ${qIds.length} ACTIVE windows, the worker answering the queries; ${sizes.statusRequests} reads x 2 runs per side` },
-      { section: '2', figure: 'status p99 latency, API GET / raw describe + query', value: statusDescribeQueryP99Ratio, baseline: `API ${withQuery.apiSt.p99.toFixed(1)} ms vs raw ${withQuery.rawSt.p99.toFixed(1)} ms` },
+      {
+        section: '2',
+        figure: "status throughput, API GET / raw describe + query (the issue's baseline)",
+        value: statusDescribeQueryThroughputRatio,
+        target: { op: '>=', value: 0.9 },
+        baseline: `API ${withQuery.apiSt.throughput.toFixed(0)}/s vs raw ${withQuery.rawSt.throughput.toFixed(0)}/s; ${qIds.length} ACTIVE windows, the worker answering the queries; ${sizes.statusRequests} reads x 2 runs per side`,
+      },
+      {
+        section: '2',
+        figure: 'status p99 latency, API GET / raw describe + query',
+        value: statusDescribeQueryP99Ratio,
+        baseline: `API ${withQuery.apiSt.p99.toFixed(1)} ms vs raw ${withQuery.rawSt.p99.toFixed(1)} ms`,
+      },
     );
     Object.assign(json, { statusDescribeQueryThroughputRatio, statusDescribeQueryP99Ratio });
     await terminateAll(stack, [...qIds.map((id) => parseWindowId(id)!.workflowId), ...qNs.map(controllerWorkflowId)]);
@@ -973,7 +1374,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     '',
     `Generated by \`${cache === undefined ? '' : `WORKER_MAX_CACHED_WORKFLOWS=${cache} `}${workerNodeFlagsWanted === undefined ? '' : `BENCH_WORKER_NODE_FLAGS='${workerNodeFlagsWanted}' `}${workerMallocWanted === undefined ? '' : `BENCH_WORKER_MALLOC=${workerMallocWanted} `}${workerMallocConfWanted === undefined ? '' : `MALLOC_CONF=${workerMallocConfWanted} `}npm run bench${mode === 'small' ? '' : ` -- --${mode}`}\` on ${started.toISOString()} (${machine}).`,
     'Every figure is a ratio to a baseline measured in the same run, a count, or a time measured against the',
-    'emulator\'s own clock; method and caveats in [README.md](README.md). Do not edit: rerun the benchmark.',
+    "emulator's own clock; method and caveats in [README.md](README.md). Do not edit: rerun the benchmark.",
     '',
     table,
     '',
@@ -984,7 +1385,9 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
   // A tiny run only checks the benchmark itself: it never replaces the committed results.
   const resultsFile = path.join(here, args.tiny ? 'results-tiny.md' : 'results.md');
   writeFileSync(resultsFile, md);
-  process.stdout.write(`${table}\n\n${notes.map((n) => `WARNING: ${n}\n`).join('')}Targets missed: ${missed.length === 0 ? 'none' : missed.map((r) => r.figure).join('; ')}\n`);
+  process.stdout.write(
+    `${table}\n\n${notes.map((n) => `WARNING: ${n}\n`).join('')}Targets missed: ${missed.length === 0 ? 'none' : missed.map((r) => r.figure).join('; ')}\n`,
+  );
   process.stdout.write(`Written to ${path.relative(process.cwd(), resultsFile)}\n`);
   if (args.json) process.stdout.write(`${JSON.stringify(json)}\n`);
   // The service and worker logs explain a miss: keep them then.
@@ -1045,7 +1448,12 @@ async function scaleRun(
     serverRssPeakMB = Math.max(serverRssPeakMB, rssOfPid(serverPid));
     workerRssPeakMB = Math.max(workerRssPeakMB, workerRss());
   }, 250);
-  const cpuNow = () => ({ worker: cpuOfPid(stack.workerPid()), server: cpuOfPid(serverPid), api: cpuOfPid(process.pid), at: performance.now() });
+  const cpuNow = () => ({
+    worker: cpuOfPid(stack.workerPid()),
+    server: cpuOfPid(serverPid),
+    api: cpuOfPid(process.pid),
+    at: performance.now(),
+  });
   const cpu0 = cpuNow();
   try {
     // Long enough that every window is created and verified before the first one ends: on 2 CPUs setting up a
@@ -1053,7 +1461,14 @@ async function scaleRun(
     const durationS = Math.max(20, Math.ceil((3 * n) / createRateIdle) + 15, Math.ceil(n * SETUP_SECONDS_PER_WINDOW));
     const createdFrom = Date.now();
     const r = await load(
-      { url: stack.baseUrl, connections: concurrency, amount: n, method: 'POST', body: { ...BODY, duration: `PT${durationS}S` }, namespaces: wNs },
+      {
+        url: stack.baseUrl,
+        connections: concurrency,
+        amount: n,
+        method: 'POST',
+        body: { ...BODY, duration: `PT${durationS}S` },
+        namespaces: wNs,
+      },
       workDir,
     );
     const creationPerSecond = r.ok / r.durationSeconds;

@@ -113,7 +113,11 @@ async function measure(kind: 'window' | 'sleeper'): Promise<Measured> {
   });
   const start = (i: number) =>
     kind === 'window'
-      ? client.workflow.start(CAPACITY_WINDOW_WORKFLOW, { taskQueue, workflowId: `window-memory-${i}`, args: [input(i)] })
+      ? client.workflow.start(CAPACITY_WINDOW_WORKFLOW, {
+          taskQueue,
+          workflowId: `window-memory-${i}`,
+          args: [input(i)],
+        })
       : client.workflow.start('sleeper', { taskQueue, workflowId: `window-memory-${i}` });
   const cached = async (n: number) => {
     while (worker.getStatus().numCachedWorkflows < n) await new Promise((r) => setTimeout(r, 500));
@@ -124,7 +128,8 @@ async function measure(kind: 'window' | 'sleeper'): Promise<Measured> {
   await start(-1);
   await cached(1);
   const before = memory();
-  for (let i = 0; i < windows; i += 20) await Promise.all(Array.from({ length: Math.min(20, windows - i) }, (_, j) => start(i + j)));
+  for (let i = 0; i < windows; i += 20)
+    await Promise.all(Array.from({ length: Math.min(20, windows - i) }, (_, j) => start(i + j)));
   await cached(windows + 1);
   const after = memory();
   worker.shutdown();
@@ -143,10 +148,14 @@ if (values.workflow === 'window' || values.workflow === 'sleeper') {
 
 // Each measurement in a process of its own, so that neither inherits the other's heap or freed pages.
 const run = (kind: 'window' | 'sleeper') => {
-  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--workflow', kind], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-  });
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--workflow', kind],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    },
+  );
   if (child.status !== 0) throw new Error(`the ${kind} measurement failed (exit ${child.status})`);
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Measured;
 };
@@ -155,8 +164,12 @@ const sleeper = run('sleeper');
 const mb = (b: number) => (b / 1e6).toFixed(1).padStart(8);
 const kb = (b: number) => (b / windows / 1e3).toFixed(0).padStart(8);
 const where = values['main-thread'] ? 'main thread' : 'workflow thread';
-console.log(`${windows} cached workflows each, on the ${where}${values['without-preload'] ? ', our modules not preloaded' : ''}; ${window.malloc} malloc`);
-console.log(`${''.padEnd(18)}  window: before MB  after MB  KB each   sleeper: before MB  after MB  KB each   window / sleeper`);
+console.log(
+  `${windows} cached workflows each, on the ${where}${values['without-preload'] ? ', our modules not preloaded' : ''}; ${window.malloc} malloc`,
+);
+console.log(
+  `${''.padEnd(18)}  window: before MB  after MB  KB each   sleeper: before MB  after MB  KB each   window / sleeper`,
+);
 for (const [name, key] of FIGURES) {
   const w = window.after[key] - window.before[key];
   const s = sleeper.after[key] - sleeper.before[key];

@@ -26,7 +26,11 @@ export interface WorkerSpec {
 const spec = JSON.parse(readFileSync(process.argv[2], 'utf8')) as WorkerSpec;
 const config = loadConfig(spec.env);
 const apiKey = config.cloudOps.apiKey as string;
-const logger = createLogger({ level: config.logLevel, secrets: [apiKey], destination: pino.destination({ dest: spec.logFile, sync: false }) });
+const logger = createLogger({
+  level: config.logLevel,
+  secrets: [apiKey],
+  destination: pino.destination({ dest: spec.logFile, sync: false }),
+});
 installTemporalRuntimeLogger(logger);
 const metrics = createMetrics();
 const ops = CloudOps.forEmulator(spec.emulator, {

@@ -21,7 +21,12 @@ export async function generateOpenApi(): Promise<string> {
     logger: pino({ level: 'silent' }),
     // Generating the document calls no dependency; these stand in so that nothing connects.
     temporal: {} as Client,
-    capacity: { readCapacity: () => inert('readCapacity'), readTruOptions: () => inert('readTruOptions'), checkTrus: () => inert('checkTrus'), ping: () => inert('ping') } satisfies CapacityReader,
+    capacity: {
+      readCapacity: () => inert('readCapacity'),
+      readTruOptions: () => inert('readTruOptions'),
+      checkTrus: () => inert('checkTrus'),
+      ping: () => inert('ping'),
+    } satisfies CapacityReader,
   });
   try {
     await app.ready();

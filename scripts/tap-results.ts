@@ -10,7 +10,9 @@ import path from 'node:path';
 export function countResults(dir: string): { passed: number; failed: number; skipped: number } {
   const totals = { passed: 0, failed: 0, skipped: 0 };
   const walk = (d: string): string[] =>
-    readdirSync(d).flatMap((f) => (statSync(path.join(d, f)).isDirectory() ? walk(path.join(d, f)) : [path.join(d, f)]));
+    readdirSync(d).flatMap((f) =>
+      statSync(path.join(d, f)).isDirectory() ? walk(path.join(d, f)) : [path.join(d, f)],
+    );
   for (const file of walk(dir).filter((f) => f.endsWith('.tap'))) {
     const lines = readFileSync(file, 'utf8').split('\n');
     let points = 0;

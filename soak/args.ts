@@ -35,7 +35,10 @@ export const USAGE = `usage: npm run soak -- [--windows N] [--namespaces M] [--s
   --close-timeout S    seconds a window may stay open past its end before the next is sent, and that every window
                        gets to close once the faults are cleared (default 90)`;
 
-export function parseArgs(argv: readonly string[], randomSeed: () => number = () => Math.floor(Math.random() * 2 ** 31)): SoakArgs {
+export function parseArgs(
+  argv: readonly string[],
+  randomSeed: () => number = () => Math.floor(Math.random() * 2 ** 31),
+): SoakArgs {
   const args: SoakArgs = {
     windows: 300,
     namespaces: 10,
@@ -73,7 +76,8 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number = ()
         break;
       case '--duration': {
         const m = /^(\d+)-(\d+)$/.exec(value() ?? '');
-        if (!m || Number(m[1]) < 1 || Number(m[2]) < Number(m[1])) throw new Error('--duration needs MIN-MAX seconds, 1 <= MIN <= MAX');
+        if (!m || Number(m[1]) < 1 || Number(m[2]) < Number(m[1]))
+          throw new Error('--duration needs MIN-MAX seconds, 1 <= MIN <= MAX');
         args.minDurationS = Number(m[1]);
         args.maxDurationS = Number(m[2]);
         break;
@@ -87,7 +91,10 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number = ()
       case '--faults': {
         const list = (value() ?? '').split(',').filter(Boolean);
         const unknown = list.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
-        if (list.length === 0 || unknown.length > 0) throw new Error(`--faults: unknown kind(s) ${unknown.join(', ') || '(none given)'}; known: ${FAULT_KINDS.join(', ')}`);
+        if (list.length === 0 || unknown.length > 0)
+          throw new Error(
+            `--faults: unknown kind(s) ${unknown.join(', ') || '(none given)'}; known: ${FAULT_KINDS.join(', ')}`,
+          );
         args.faults = list as FaultKind[];
         break;
       }

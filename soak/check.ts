@@ -115,13 +115,19 @@ const UNFINISHED = new Set(['PENDING', 'IN_PROGRESS']);
  * while this operation was the latest request and finished, or while the next one was still in progress
  * (the capacity only changes when an operation settles). An operation that did not succeed changes nothing.
  */
-export function inferAfter(initial: Target, ops: Array<Omit<OpRecord, 'after'>>, observations: readonly Observation[]): OpRecord[] {
+export function inferAfter(
+  initial: Target,
+  ops: Array<Omit<OpRecord, 'after'>>,
+  observations: readonly Observation[],
+): OpRecord[] {
   const out: OpRecord[] = [];
   let previous: Target | null = initial;
   ops.forEach((op, i) => {
     const next = ops[i + 1];
     const seen =
-      observations.find((o) => o.requestOpId === op.opId && o.requestState !== null && o.requestState !== 'IN_PROGRESS') ??
+      observations.find(
+        (o) => o.requestOpId === op.opId && o.requestState !== null && o.requestState !== 'IN_PROGRESS',
+      ) ??
       (next ? observations.find((o) => o.requestOpId === next.opId && o.requestState === 'IN_PROGRESS') : undefined);
     let after: Target | null = seen?.mode ?? null;
     if (after === null && op.outcome !== 'FULFILLED' && !UNFINISHED.has(op.outcome)) after = previous;
@@ -142,7 +148,8 @@ export function modeAt(ns: Pick<NamespaceRecord, 'initial' | 'ops'>, t: number):
 }
 
 /** When a window began to exist: its start, or its first step if that came earlier. */
-const openedAt = (s: CapacityChange): number => Math.min(...[s.startAt, ...s.steps.map((x) => x.at)].map((t) => Date.parse(t)));
+const openedAt = (s: CapacityChange): number =>
+  Math.min(...[s.startAt, ...s.steps.map((x) => x.at)].map((t) => Date.parse(t)));
 
 /** When the first of these steps was recorded (null: none). */
 const firstStep = (s: CapacityChange, steps: string[]): number | null => {
@@ -163,34 +170,61 @@ export function check(input: CheckInput): CheckResult {
   // Windows of each namespace in the order they started, to bound each one's stretch of the timeline.
   const windowsByNs = new Map<string, WindowRecord[]>();
   for (const w of input.windows) windowsByNs.set(w.namespace, [...(windowsByNs.get(w.namespace) ?? []), w]);
-  for (const list of windowsByNs.values()) list.sort((a, b) => (a.status ? openedAt(a.status) : Infinity) - (b.status ? openedAt(b.status) : Infinity));
+  for (const list of windowsByNs.values())
+    list.sort((a, b) => (a.status ? openedAt(a.status) : Infinity) - (b.status ? openedAt(b.status) : Infinity));
 
   /**
    * Checks a claim that the namespace reached `target` through operation opId, or, with nothing to change, that
    * it had `target` at some moment between `fromMs` (the window asked) and the claimed time (a window hears of
    * it a little later, and meanwhile another window's change may already have finished).
    */
-  const checkClaim = (w: WindowRecord, ns: NamespaceRecord, what: string, opId: string | null, target: Target, atIso: string | null, fromMs: number | null, atLeast = false) => {
+  const checkClaim = (
+    w: WindowRecord,
+    ns: NamespaceRecord,
+    what: string,
+    opId: string | null,
+    target: Target,
+    atIso: string | null,
+    fromMs: number | null,
+    atLeast = false,
+  ) => {
     const ok = (t: Target | null | undefined) => sameTarget(t, target) || (atLeast && covers(t, target));
     claims.checked++;
     const at = atIso ? Date.parse(atIso) : Number.NaN;
     if (opId === null) {
       if (Number.isNaN(at)) return add(w.id, `claims ${what} with no time`);
       const from = Math.min(fromMs ?? at, at);
-      const seen = [modeAt(ns, from), ...ns.ops.filter((o) => o.finishedAt !== null && o.finishedAt > from && o.finishedAt <= at).map((o) => o.after ?? undefined)];
+      const seen = [
+        modeAt(ns, from),
+        ...ns.ops
+          .filter((o) => o.finishedAt !== null && o.finishedAt > from && o.finishedAt <= at)
+          .map((o) => o.after ?? undefined),
+      ];
       if (seen.some((m) => m !== undefined && ok(m))) return;
       if (seen.some((m) => m === undefined)) claims.unobserved++;
-      else add(w.id, `claims ${what} (${describe(target)}, nothing to change) but from ${new Date(from).toISOString()} to ${atIso} the namespace had ${[...new Set(seen.map((m) => describe(m)))].join(', then ')}`);
+      else
+        add(
+          w.id,
+          `claims ${what} (${describe(target)}, nothing to change) but from ${new Date(from).toISOString()} to ${atIso} the namespace had ${[...new Set(seen.map((m) => describe(m)))].join(', then ')}`,
+        );
       return;
     }
     const op = ns.ops.find((o) => o.opId === opId);
     if (!op) return add(w.id, `claims ${what} through operation ${opId}, which the emulator never received`);
-    if (!ok(op.requested)) add(w.id, `claims ${what} to ${describe(target)} but operation ${opId} asked for ${describe(op.requested)}`);
+    if (!ok(op.requested))
+      add(w.id, `claims ${what} to ${describe(target)} but operation ${opId} asked for ${describe(op.requested)}`);
     if (op.outcome !== 'FULFILLED') add(w.id, `claims ${what} but operation ${opId} ended ${op.outcome}`);
     else if (op.after === null) claims.unobserved++;
-    else if (!ok(op.after)) add(w.id, `claims ${what} to ${describe(target)} but after operation ${opId} the namespace had ${describe(op.after)}`);
+    else if (!ok(op.after))
+      add(
+        w.id,
+        `claims ${what} to ${describe(target)} but after operation ${opId} the namespace had ${describe(op.after)}`,
+      );
     if (op.finishedAt !== null && !Number.isNaN(at) && at < op.finishedAt) {
-      add(w.id, `claims ${what} at ${atIso}, before operation ${opId} finished (${new Date(op.finishedAt).toISOString()})`);
+      add(
+        w.id,
+        `claims ${what} at ${atIso}, before operation ${opId} finished (${new Date(op.finishedAt).toISOString()})`,
+      );
     }
   };
 
@@ -209,7 +243,9 @@ export function check(input: CheckInput): CheckResult {
     const criticals = myAlerts.filter((a) => a.severity === 'CRITICAL').length;
     const warnings = myAlerts.filter((a) => a.severity === 'WARNING').length;
     // The operations the window says carried its change (its APPLY steps and its result).
-    const applyIds = new Set(s.steps.filter((x) => x.step === 'APPLY' && x.asyncOperationId).map((x) => x.asyncOperationId as string));
+    const applyIds = new Set(
+      s.steps.filter((x) => x.step === 'APPLY' && x.asyncOperationId).map((x) => x.asyncOperationId as string),
+    );
     if (s.result?.applyOperationId) applyIds.add(s.result.applyOperationId);
     const applyOps = ns.ops.filter((o) => applyIds.has(o.opId));
 
@@ -219,7 +255,12 @@ export function check(input: CheckInput): CheckResult {
       const list = windowsByNs.get(w.namespace)!;
       const next = list[list.indexOf(w) + 1];
       const until = next?.status ? openedAt(next.status) : input.now;
-      const points = [end, ...ns.ops.filter((o) => o.finishedAt !== null && o.finishedAt > end && o.finishedAt <= until).map((o) => o.finishedAt as number)];
+      const points = [
+        end,
+        ...ns.ops
+          .filter((o) => o.finishedAt !== null && o.finishedAt > end && o.finishedAt <= until)
+          .map((o) => o.finishedAt as number),
+      ];
       let overEnd = end;
       let unknown = false;
       points.forEach((p, i) => {
@@ -233,7 +274,11 @@ export function check(input: CheckInput): CheckResult {
         if (over > input.overstayAlertMs) {
           overstay.overLimit++;
           if (criticals > 0) overstay.overLimitWithCritical++;
-          else add(w.id, `the namespace stayed off its baseline ${(over / 1000).toFixed(1)} s past the window's end with no CRITICAL alert`);
+          else
+            add(
+              w.id,
+              `the namespace stayed off its baseline ${(over / 1000).toFixed(1)} s past the window's end with no CRITICAL alert`,
+            );
         }
       }
     }
@@ -243,7 +288,10 @@ export function check(input: CheckInput): CheckResult {
       continue;
     }
     if (s.status === 'RUNNING') {
-      add(w.id, `did not close: phase ${s.phase}, revertBlocked ${JSON.stringify(s.revertBlocked)}, ${criticals} CRITICAL alert(s)`);
+      add(
+        w.id,
+        `did not close: phase ${s.phase}, revertBlocked ${JSON.stringify(s.revertBlocked)}, ${criticals} CRITICAL alert(s)`,
+      );
       continue;
     }
     const r = s.result;
@@ -259,21 +307,45 @@ export function check(input: CheckInput): CheckResult {
     if (r.verificationSuccess && !r.initialChangeSuccess) add(w.id, 'verified a change it says it did not make');
 
     // The baseline it reports: what the soak set, which every earlier window must have left in place.
-    if (r.baseline && !sameTarget(r.baseline, ns.baseline)) add(w.id, `result.baseline is ${describe(r.baseline)}, not the namespace's baseline ${describe(ns.baseline)}`);
+    if (r.baseline && !sameTarget(r.baseline, ns.baseline))
+      add(w.id, `result.baseline is ${describe(r.baseline)}, not the namespace's baseline ${describe(ns.baseline)}`);
 
     // A verified change: exactly its TRUs; with overlapping windows, at least its TRUs (a larger one may hold).
     const target: Target = { mode: 'PROVISIONED', trus: w.trus };
-    if (r.verificationSuccess) checkClaim(w, ns, 'a verified change', r.applyOperationId, target, r.verifiedAt, firstStep(s, ['APPLY']), !input.sequential);
+    if (r.verificationSuccess)
+      checkClaim(
+        w,
+        ns,
+        'a verified change',
+        r.applyOperationId,
+        target,
+        r.verifiedAt,
+        firstStep(s, ['APPLY']),
+        !input.sequential,
+      );
 
     if (r.reverted && r.revertVerificationSuccess) {
       if (!r.revertedTo) add(w.id, 'claims a verified revert but says to nothing');
       else {
-        if (input.sequential && !w.overtaken && !sameTarget(r.revertedTo, ns.baseline)) add(w.id, `reverted to ${describe(r.revertedTo)}, not the baseline ${describe(ns.baseline)}`);
-        if (r.revertedToOnDemand !== (r.revertedTo.mode === 'ON_DEMAND')) add(w.id, `revertedToOnDemand ${r.revertedToOnDemand} but revertedTo ${describe(r.revertedTo)}`);
-        checkClaim(w, ns, 'a verified revert', r.revertOperationId, r.revertedTo, r.revertedAt, firstStep(s, ['REVERT', 'REVERT_VERIFY']));
+        if (input.sequential && !w.overtaken && !sameTarget(r.revertedTo, ns.baseline))
+          add(w.id, `reverted to ${describe(r.revertedTo)}, not the baseline ${describe(ns.baseline)}`);
+        if (r.revertedToOnDemand !== (r.revertedTo.mode === 'ON_DEMAND'))
+          add(w.id, `revertedToOnDemand ${r.revertedToOnDemand} but revertedTo ${describe(r.revertedTo)}`);
+        checkClaim(
+          w,
+          ns,
+          'a verified revert',
+          r.revertOperationId,
+          r.revertedTo,
+          r.revertedAt,
+          firstStep(s, ['REVERT', 'REVERT_VERIFY']),
+        );
       }
     } else if (applyOps.length > 0) {
-      add(w.id, `the emulator received its change (${applyOps[0].opId}, ${applyOps[0].outcome}) but the window closed without a verified revert`);
+      add(
+        w.id,
+        `the emulator received its change (${applyOps[0].opId}, ${applyOps[0].outcome}) but the window closed without a verified revert`,
+      );
     }
 
     // Alerts: one per recorded error (CRITICAL for the revert's), and none missing for a failed window.
@@ -293,23 +365,36 @@ export function check(input: CheckInput): CheckResult {
       .filter((w) => w.status)
       .map((w) => ({
         from: openedAt(w.status!) - 1_000,
-        to: w.status!.status === 'RUNNING' || !w.status!.result ? Infinity : Date.parse(w.status!.result.completedAt) + 1_000,
+        to:
+          w.status!.status === 'RUNNING' || !w.status!.result
+            ? Infinity
+            : Date.parse(w.status!.result.completedAt) + 1_000,
       }));
     for (const op of ns.ops) {
       if (!ns.setupOpIds.includes(op.opId) && !open.some((o) => op.at >= o.from && op.at <= o.to)) {
-        add(ns.namespace, `operation ${op.opId} (${describe(op.requested)}) changed the namespace at ${new Date(op.at).toISOString()}, while none of its windows was open`);
+        add(
+          ns.namespace,
+          `operation ${op.opId} (${describe(op.requested)}) changed the namespace at ${new Date(op.at).toISOString()}, while none of its windows was open`,
+        );
       }
       if (op.outcome === 'FULFILLED' && op.after !== null && !sameTarget(op.after, op.requested)) fulfilledNotApplied++;
     }
     // Off its baseline is no loss while a blocked window says so and keeps alerting.
     const loud = (windowsByNs.get(ns.namespace) ?? []).some((w) => blockedLoudly.includes(w.id));
-    if (!loud && !sameTarget(ns.final.mode, ns.baseline)) add(ns.namespace, `ends with ${describe(ns.final.mode)}, not its baseline ${describe(ns.baseline)}`);
-    else if (!loud && !sameTarget(ns.final.spec, ns.baseline)) add(ns.namespace, `its spec ends asking for ${describe(ns.final.spec)}, not its baseline ${describe(ns.baseline)}`);
+    if (!loud && !sameTarget(ns.final.mode, ns.baseline))
+      add(ns.namespace, `ends with ${describe(ns.final.mode)}, not its baseline ${describe(ns.baseline)}`);
+    else if (!loud && !sameTarget(ns.final.spec, ns.baseline))
+      add(
+        ns.namespace,
+        `its spec ends asking for ${describe(ns.final.spec)}, not its baseline ${describe(ns.baseline)}`,
+      );
     if (ns.final.inProgress) add(ns.namespace, 'ends with a capacity request still in progress');
     if (input.listed) {
       const listed = new Set(input.listed[ns.namespace] ?? []);
       const created = new Set((windowsByNs.get(ns.namespace) ?? []).map((w) => w.id));
-      for (const id of listed) if (!created.has(id)) add(ns.namespace, `the API lists window ${id}, which no answer to the soak ever named (a doubled request?)`);
+      for (const id of listed)
+        if (!created.has(id))
+          add(ns.namespace, `the API lists window ${id}, which no answer to the soak ever named (a doubled request?)`);
       for (const id of created) if (!listed.has(id)) add(ns.namespace, `the API does not list window ${id}`);
     }
   }
@@ -317,5 +402,15 @@ export function check(input: CheckInput): CheckResult {
   const windowIds = new Set(input.windows.map((w) => w.id));
   const lostWindows = [...new Set(findings.filter((f) => windowIds.has(f.subject)).map((f) => f.subject))];
   const lostNamespaces = [...new Set(findings.filter((f) => !windowIds.has(f.subject)).map((f) => f.subject))];
-  return { findings, lostWindows, lostNamespaces, windowsChecked, claims, overstay, fulfilledNotApplied, extraAlerts, blockedLoudly };
+  return {
+    findings,
+    lostWindows,
+    lostNamespaces,
+    windowsChecked,
+    claims,
+    overstay,
+    fulfilledNotApplied,
+    extraAlerts,
+    blockedLoudly,
+  };
 }

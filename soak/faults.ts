@@ -49,7 +49,11 @@ export function planFault(rng: Rng, kinds: readonly FaultKind[], limits: FaultLi
     case 'concurrentSpecChange':
       return { kind, body: { concurrentSpecChange: true, count: rng.int(1, 3) } };
     case 'cooldownSeconds':
-      return { kind, body: { cooldownSeconds: rng.int(2, 6) }, restore: { afterMs: rng.int(2_000, 8_000), body: { cooldownSeconds: 0 } } };
+      return {
+        kind,
+        body: { cooldownSeconds: rng.int(2, 6) },
+        restore: { afterMs: rng.int(2_000, 8_000), body: { cooldownSeconds: 0 } },
+      };
     case 'applyDelayMs':
       // From a little slow to slower than the verification deadline.
       return {

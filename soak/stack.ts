@@ -44,9 +44,11 @@ export interface StackOptions {
   log: (msg: string) => void;
 }
 
-
 /** The Slack webhook stand-in: keeps every alert with its severity and the window it names. */
-async function startSlackReceiver(secretPath: string, alerts: Alert[]): Promise<{ url: string; close(): Promise<void> }> {
+async function startSlackReceiver(
+  secretPath: string,
+  alerts: Alert[],
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -114,7 +116,11 @@ export async function startSoakStack(opts: StackOptions): Promise<SoakStack> {
     };
     const config = loadConfig(env);
     const logFile = path.join(opts.workDir, 'service.log');
-    const logger = createLogger({ level: 'info', secrets: [cloudApiKey, slack.url], destination: pino.destination({ dest: logFile, sync: false }) });
+    const logger = createLogger({
+      level: 'info',
+      secrets: [cloudApiKey, slack.url],
+      destination: pino.destination({ dest: logFile, sync: false }),
+    });
     stops.push(async () => logger.flush());
     opts.log(`${sharedServer ? '' : 'starting a Temporal dev server, '}bundling the workflows and starting the worker`);
     // The worker runs here, as ROLE=all runs it.

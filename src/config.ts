@@ -11,8 +11,7 @@ import { isNamespaceId, parseConfigDuration, type WindowPolicy } from './shared/
  */
 const Duration = (def: string, description: string) =>
   Type.String({ default: def, description: `${description} ISO 8601 ("PT2M") or a number with ms/s/m/h.` });
-const Port = (def: string, description: string) =>
-  Type.String({ default: def, pattern: '^[0-9]{1,5}$', description });
+const Port = (def: string, description: string) => Type.String({ default: def, pattern: '^[0-9]{1,5}$', description });
 
 export const EnvSchema = Type.Object({
   ROLE: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], {
@@ -28,31 +27,62 @@ export const EnvSchema = Type.Object({
   TEMPORAL_ADDRESS: Type.Optional(
     Type.String({ minLength: 1, description: 'host:port of the Temporal frontend. Unset: an embedded dev server.' }),
   ),
-  TEMPORAL_NAMESPACE: Type.String({ default: 'default', minLength: 1, description: 'Temporal namespace that runs the workflows.' }),
-  TEMPORAL_API_KEY: Type.Optional(Type.String({ minLength: 1, description: 'API key for Temporal Cloud (turns TLS on).' })),
+  TEMPORAL_NAMESPACE: Type.String({
+    default: 'default',
+    minLength: 1,
+    description: 'Temporal namespace that runs the workflows.',
+  }),
+  TEMPORAL_API_KEY: Type.Optional(
+    Type.String({ minLength: 1, description: 'API key for Temporal Cloud (turns TLS on).' }),
+  ),
   TEMPORAL_TLS: Type.Union([Type.Literal('true'), Type.Literal('false')], {
     default: 'false',
     description: 'Use TLS to reach TEMPORAL_ADDRESS (implied by TEMPORAL_API_KEY or client certificates).',
   }),
-  TEMPORAL_TLS_CLIENT_CERT_PATH: Type.Optional(Type.String({ minLength: 1, description: 'mTLS client certificate (PEM).' })),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: Type.Optional(
+    Type.String({ minLength: 1, description: 'mTLS client certificate (PEM).' }),
+  ),
   TEMPORAL_TLS_CLIENT_KEY_PATH: Type.Optional(Type.String({ minLength: 1, description: 'mTLS client key (PEM).' })),
-  TEMPORAL_TLS_SERVER_CA_CERT_PATH: Type.Optional(Type.String({ minLength: 1, description: 'CA that signed the server certificate (PEM).' })),
-  TEMPORAL_TLS_SERVER_NAME: Type.Optional(Type.String({ minLength: 1, description: 'Server name to verify, when it differs from the address.' })),
-  TEMPORAL_TASK_QUEUE: Type.String({ default: 'capacity-scheduler', minLength: 1, description: 'Task queue of the worker.' }),
-  TEMPORAL_UI_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Base URL of the Temporal Web UI, for links in alerts.' })),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: Type.Optional(
+    Type.String({ minLength: 1, description: 'CA that signed the server certificate (PEM).' }),
+  ),
+  TEMPORAL_TLS_SERVER_NAME: Type.Optional(
+    Type.String({ minLength: 1, description: 'Server name to verify, when it differs from the address.' }),
+  ),
+  TEMPORAL_TASK_QUEUE: Type.String({
+    default: 'capacity-scheduler',
+    minLength: 1,
+    description: 'Task queue of the worker.',
+  }),
+  TEMPORAL_UI_URL: Type.Optional(
+    Type.String({ pattern: '^https?://', description: 'Base URL of the Temporal Web UI, for links in alerts.' }),
+  ),
   TEMPORAL_CLOUD_API_KEY: Type.Optional(
     Type.String({ minLength: 1, description: 'Cloud Ops API key. Unset: the embedded Cloud Ops EMULATOR is used.' }),
   ),
-  CLOUD_OPS_ADDRESS: Type.String({ default: 'saas-api.tmprl.cloud:443', minLength: 1, description: 'Cloud Ops API endpoint.' }),
-  CLOUD_OPS_API_VERSION: Type.String({ default: 'v0.19.1', minLength: 1, description: 'Sent as temporal-cloud-api-version on every call.' }),
+  CLOUD_OPS_ADDRESS: Type.String({
+    default: 'saas-api.tmprl.cloud:443',
+    minLength: 1,
+    description: 'Cloud Ops API endpoint.',
+  }),
+  CLOUD_OPS_API_VERSION: Type.String({
+    default: 'v0.19.1',
+    minLength: 1,
+    description: 'Sent as temporal-cloud-api-version on every call.',
+  }),
   SDK_METRICS_PORT: Port(
     '9464',
     'Worker only: port of the Temporal SDK Prometheus exporter (worker metrics at /metrics), bound on HOST; 0 = off.',
   ),
-  SLACK_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Slack incoming webhook. Unset: no alerts are sent.' })),
+  SLACK_WEBHOOK_URL: Type.Optional(
+    Type.String({ pattern: '^https?://', description: 'Slack incoming webhook. Unset: no alerts are sent.' }),
+  ),
   SLACK_TIMEOUT: Duration('5s', 'Timeout of one Slack POST.'),
   VERIFY_TIMEOUT: Duration('PT2M', 'How long a change may take to show up on the namespace.'),
-  REVERT_ALERT_AFTER: Duration('PT5M', 'A revert still failing after this raises a CRITICAL alert, repeated at this interval.'),
+  REVERT_ALERT_AFTER: Duration(
+    'PT5M',
+    'A revert still failing after this raises a CRITICAL alert, repeated at this interval.',
+  ),
   WORKER_MAX_CACHED_WORKFLOWS: Type.Optional(
     Type.String({
       pattern: '^[0-9]{1,6}$',
@@ -68,13 +98,20 @@ export const EnvSchema = Type.Object({
   GUARDRAIL_NAMESPACE_ALLOWLIST: Type.Optional(
     Type.String({ description: 'Comma-separated namespace ids that may be changed. Unset: all (but the denylist).' }),
   ),
-  GUARDRAIL_NAMESPACE_DENYLIST: Type.String({ default: '', description: 'Comma-separated namespace ids that may never be changed.' }),
-  GUARDRAIL_MAX_TRUS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$', description: 'Most TRUs any window may ask for.' })),
+  GUARDRAIL_NAMESPACE_DENYLIST: Type.String({
+    default: '',
+    description: 'Comma-separated namespace ids that may never be changed.',
+  }),
+  GUARDRAIL_MAX_TRUS: Type.Optional(
+    Type.String({ pattern: '^[0-9]{1,6}$', description: 'Most TRUs any window may ask for.' }),
+  ),
   GUARDRAIL_MAX_TRUS_PER_NAMESPACE: Type.String({
     default: '',
     description: 'Per-namespace TRU limits, overriding GUARDRAIL_MAX_TRUS: "payments.a1b2c=8,batch.a1b2c=4".',
   }),
-  GUARDRAIL_MAX_WINDOW_DURATION: Type.Optional(Type.String({ description: 'Longest window; a permanent change is refused when set.' })),
+  GUARDRAIL_MAX_WINDOW_DURATION: Type.Optional(
+    Type.String({ description: 'Longest window; a permanent change is refused when set.' }),
+  ),
   GUARDRAIL_MIN_WINDOW_DURATION: Duration(
     'PT1H',
     'Shorter windows are refused unless the request says acknowledgeShortWindow: true (TRUs are billed and adjustable by the hour).',
@@ -83,13 +120,27 @@ export const EnvSchema = Type.Object({
     default: 'payments.a1b2c,batch.a1b2c,search.a1b2c',
     description: 'Emulator only: comma-separated namespace ids seeded On-Demand.',
   }),
-  EMULATOR_APPLY_DELAY_MS: Type.String({ default: '3000', pattern: '^[0-9]{1,9}$', description: 'Emulator only: how long an operation takes.' }),
+  EMULATOR_APPLY_DELAY_MS: Type.String({
+    default: '3000',
+    pattern: '^[0-9]{1,9}$',
+    description: 'Emulator only: how long an operation takes.',
+  }),
   EMULATOR_CONTROL_PORT: Port('8099', 'Emulator only: port of its HTTP control plane (0 = any).'),
   EMULATOR_GRPC_PORT: Port('0', 'Emulator only: port of its gRPC endpoint (0 = any).'),
   TEMPORAL_DEV_SERVER_PORT: Port('7233', 'Local mode only: port of the embedded Temporal dev server.'),
   TEMPORAL_DEV_SERVER_UI_PORT: Port('8233', 'Local mode only: port of the embedded dev server Web UI.'),
-  TEMPORAL_DEV_SERVER_DB: Type.Optional(Type.String({ minLength: 1, description: 'Local mode only: SQLite file that keeps the dev server state across restarts.' })),
-  TEMPORAL_CLI_PATH: Type.Optional(Type.String({ minLength: 1, description: 'Local mode only: the temporal CLI to run (default: PATH, then .tools/venv).' })),
+  TEMPORAL_DEV_SERVER_DB: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'Local mode only: SQLite file that keeps the dev server state across restarts.',
+    }),
+  ),
+  TEMPORAL_CLI_PATH: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'Local mode only: the temporal CLI to run (default: PATH, then .tools/venv).',
+    }),
+  ),
   API_TOKENS_FILE: Type.Optional(
     Type.String({
       minLength: 1,
@@ -165,7 +216,10 @@ export interface AuthConfig {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`Invalid configuration: ${variable} ${message}`);
     this.name = 'ConfigError';
   }
@@ -205,31 +259,46 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const env = Value.Default(EnvSchema, known) as Env;
   const error = Value.Errors(EnvSchema, env)[0];
   if (error) {
-    const variable = error.instancePath.replace(/^\//, '') || String((error.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? 'environment');
+    const variable =
+      error.instancePath.replace(/^\//, '') ||
+      String((error.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? 'environment');
     const property = EnvSchema.properties[variable as keyof Env] as { anyOf?: { const: string }[] } | undefined;
     const allowed = property?.anyOf?.map((s) => s.const).join(', ');
     throw new ConfigError(variable, allowed ? `must be one of: ${allowed}` : error.message);
   }
 
   const guardrails = loadGuardrails(env);
-  const namespaces = env.EMULATOR_NAMESPACES.split(',').map((s) => s.trim()).filter(Boolean);
+  const namespaces = env.EMULATOR_NAMESPACES.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const badNamespace = namespaces.find((n) => !isNamespaceId(n));
   if (badNamespace !== undefined) {
-    throw new ConfigError('EMULATOR_NAMESPACES', `holds "${badNamespace}", which is not a namespace id "<name>.<account>"`);
+    throw new ConfigError(
+      'EMULATOR_NAMESPACES',
+      `holds "${badNamespace}", which is not a namespace id "<name>.<account>"`,
+    );
   }
   const mtls = env.TEMPORAL_TLS_CLIENT_CERT_PATH !== undefined || env.TEMPORAL_TLS_CLIENT_KEY_PATH !== undefined;
   if (mtls && (env.TEMPORAL_TLS_CLIENT_CERT_PATH === undefined || env.TEMPORAL_TLS_CLIENT_KEY_PATH === undefined)) {
     throw new ConfigError(
-      env.TEMPORAL_TLS_CLIENT_CERT_PATH === undefined ? 'TEMPORAL_TLS_CLIENT_CERT_PATH' : 'TEMPORAL_TLS_CLIENT_KEY_PATH',
+      env.TEMPORAL_TLS_CLIENT_CERT_PATH === undefined
+        ? 'TEMPORAL_TLS_CLIENT_CERT_PATH'
+        : 'TEMPORAL_TLS_CLIENT_KEY_PATH',
       'must be set together with its pair',
     );
   }
   // The embedded dev server and emulator live inside one process: split roles would each get their own.
   if (env.ROLE !== 'all' && env.TEMPORAL_ADDRESS === undefined) {
-    throw new ConfigError('TEMPORAL_ADDRESS', `must be set when ROLE=${env.ROLE} (the embedded dev server runs only with ROLE=all)`);
+    throw new ConfigError(
+      'TEMPORAL_ADDRESS',
+      `must be set when ROLE=${env.ROLE} (the embedded dev server runs only with ROLE=all)`,
+    );
   }
   if (env.ROLE !== 'all' && env.TEMPORAL_CLOUD_API_KEY === undefined) {
-    throw new ConfigError('TEMPORAL_CLOUD_API_KEY', `must be set when ROLE=${env.ROLE} (the embedded emulator runs only with ROLE=all)`);
+    throw new ConfigError(
+      'TEMPORAL_CLOUD_API_KEY',
+      `must be set when ROLE=${env.ROLE} (the embedded emulator runs only with ROLE=all)`,
+    );
   }
   const tlsOn = env.TEMPORAL_TLS === 'true' || env.TEMPORAL_API_KEY !== undefined || mtls;
   if (tlsOn && env.TEMPORAL_ADDRESS === undefined) {
@@ -295,18 +364,28 @@ export function loadTokens(file: string): ApiToken[] {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw bad(err instanceof SyntaxError ? 'is not valid JSON' : `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw bad(
+      err instanceof SyntaxError
+        ? 'is not valid JSON'
+        : `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
-  if (!Array.isArray(parsed) || parsed.length === 0) throw bad('must be a non-empty JSON array of {"name","scopes","sha256"}');
+  if (!Array.isArray(parsed) || parsed.length === 0)
+    throw bad('must be a non-empty JSON array of {"name","scopes","sha256"}');
   const tokens = parsed.map((entry: unknown, i): ApiToken => {
     const e = entry as { name?: unknown; scopes?: unknown; sha256?: unknown } | null;
     if (!e || typeof e !== 'object' || Array.isArray(e)) throw bad(`entry ${i} is not an object`);
     const extra = Object.keys(e).filter((k) => !['name', 'scopes', 'sha256'].includes(k));
-    if (extra.length > 0) throw bad(`entry ${i} has unknown field(s) ${extra.join(', ')} (a token in clear is never accepted)`);
+    if (extra.length > 0)
+      throw bad(`entry ${i} has unknown field(s) ${extra.join(', ')} (a token in clear is never accepted)`);
     if (typeof e.name !== 'string' || !TOKEN_NAME.test(e.name)) {
       throw bad(`entry ${i}: name must be 1-200 letters, digits, space or . _ @ + : / -`);
     }
-    if (!Array.isArray(e.scopes) || e.scopes.length === 0 || !e.scopes.every((s) => (SCOPES as readonly unknown[]).includes(s))) {
+    if (
+      !Array.isArray(e.scopes) ||
+      e.scopes.length === 0 ||
+      !e.scopes.every((s) => (SCOPES as readonly unknown[]).includes(s))
+    ) {
       throw bad(`entry ${i} (${e.name}): scopes must be a non-empty list of ${SCOPES.join(', ')}`);
     }
     if (typeof e.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(e.sha256)) {
@@ -337,7 +416,8 @@ function loadAuth(env: Env): AuthConfig {
   }
   if (disabled) return { mode: 'disabled', tokens: [], rateLimitPerMinute };
   // A worker serves no API: it needs no tokens.
-  if (env.TEMPORAL_ADDRESS === undefined || env.ROLE === 'worker') return { mode: 'open', tokens: [], rateLimitPerMinute };
+  if (env.TEMPORAL_ADDRESS === undefined || env.ROLE === 'worker')
+    return { mode: 'open', tokens: [], rateLimitPerMinute };
   throw new ConfigError(
     'API_TOKENS_FILE',
     'must be set outside local mode (TEMPORAL_ADDRESS is set): without it anyone could change capacity. ' +
@@ -346,23 +426,35 @@ function loadAuth(env: Env): AuthConfig {
 }
 
 function namespaceList(variable: string, text: string): string[] {
-  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = list.find((n) => !isNamespaceId(n));
-  if (bad !== undefined) throw new ConfigError(variable, `holds "${bad}", which is not a namespace id "<name>.<account>"`);
+  if (bad !== undefined)
+    throw new ConfigError(variable, `holds "${bad}", which is not a namespace id "<name>.<account>"`);
   return list;
 }
 
 function loadGuardrails(env: Env): Guardrails {
   const maxTrusByNamespace: Record<string, number> = {};
-  for (const entry of env.GUARDRAIL_MAX_TRUS_PER_NAMESPACE.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of env.GUARDRAIL_MAX_TRUS_PER_NAMESPACE.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([^=]+)=([0-9]{1,6})$/.exec(entry);
     if (!m || !isNamespaceId(m[1])) {
-      throw new ConfigError('GUARDRAIL_MAX_TRUS_PER_NAMESPACE', `holds "${entry}"; expected "<namespace>=<trus>" entries`);
+      throw new ConfigError(
+        'GUARDRAIL_MAX_TRUS_PER_NAMESPACE',
+        `holds "${entry}"; expected "<namespace>=<trus>" entries`,
+      );
     }
     maxTrusByNamespace[m[1]] = Number(m[2]);
   }
   return {
-    allow: env.GUARDRAIL_NAMESPACE_ALLOWLIST === undefined ? null : namespaceList('GUARDRAIL_NAMESPACE_ALLOWLIST', env.GUARDRAIL_NAMESPACE_ALLOWLIST),
+    allow:
+      env.GUARDRAIL_NAMESPACE_ALLOWLIST === undefined
+        ? null
+        : namespaceList('GUARDRAIL_NAMESPACE_ALLOWLIST', env.GUARDRAIL_NAMESPACE_ALLOWLIST),
     deny: namespaceList('GUARDRAIL_NAMESPACE_DENYLIST', env.GUARDRAIL_NAMESPACE_DENYLIST),
     maxTrus: env.GUARDRAIL_MAX_TRUS === undefined ? null : Number(env.GUARDRAIL_MAX_TRUS),
     maxTrusByNamespace,

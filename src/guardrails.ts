@@ -13,7 +13,8 @@ export interface Guardrails {
   minWindowMs: number;
 }
 
-export type GuardrailCode = 'NAMESPACE_NOT_ALLOWED' | 'NAMESPACE_DENIED' | 'TRUS_ABOVE_LIMIT' | 'WINDOW_TOO_LONG' | 'WINDOW_TOO_SHORT';
+export type GuardrailCode =
+  'NAMESPACE_NOT_ALLOWED' | 'NAMESPACE_DENIED' | 'TRUS_ABOVE_LIMIT' | 'WINDOW_TOO_LONG' | 'WINDOW_TOO_SHORT';
 
 export interface GuardrailViolation {
   code: GuardrailCode;
@@ -33,10 +34,16 @@ const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
 /** The first rule the request breaks, or null. */
 export function checkGuardrails(g: Guardrails, req: GuardedRequest): GuardrailViolation | null {
   if (g.deny.includes(req.namespace)) {
-    return { code: 'NAMESPACE_DENIED', message: `namespace ${req.namespace} is on the denylist (GUARDRAIL_NAMESPACE_DENYLIST)` };
+    return {
+      code: 'NAMESPACE_DENIED',
+      message: `namespace ${req.namespace} is on the denylist (GUARDRAIL_NAMESPACE_DENYLIST)`,
+    };
   }
   if (g.allow !== null && !g.allow.includes(req.namespace)) {
-    return { code: 'NAMESPACE_NOT_ALLOWED', message: `namespace ${req.namespace} is not on the allowlist (GUARDRAIL_NAMESPACE_ALLOWLIST)` };
+    return {
+      code: 'NAMESPACE_NOT_ALLOWED',
+      message: `namespace ${req.namespace} is not on the allowlist (GUARDRAIL_NAMESPACE_ALLOWLIST)`,
+    };
   }
   const max = g.maxTrusByNamespace[req.namespace] ?? g.maxTrus;
   if (max !== null && req.trus > max) {

@@ -91,9 +91,7 @@ export function installTemporalRuntimeLogger(logger: Logger, opts: TemporalRunti
         filter: makeTelemetryFilterString({ core: 'WARN' }),
         forward: {},
       },
-      ...(opts.sdkMetricsBindAddress
-        ? { metrics: { prometheus: { bindAddress: opts.sdkMetricsBindAddress } } }
-        : {}),
+      ...(opts.sdkMetricsBindAddress ? { metrics: { prometheus: { bindAddress: opts.sdkMetricsBindAddress } } } : {}),
     },
   });
 }

@@ -81,12 +81,17 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
 function warnAboutAuth(config: Config, logger: Logger): void {
   const { mode, tokens, rateLimitPerMinute } = config.auth;
   if (mode === 'tokens') {
-    logger.info({ tokens: tokens.map((t) => ({ name: t.name, scopes: t.scopes })), rateLimitPerMinute }, 'API authentication: bearer tokens');
+    logger.info(
+      { tokens: tokens.map((t) => ({ name: t.name, scopes: t.scopes })), rateLimitPerMinute },
+      'API authentication: bearer tokens',
+    );
     return;
   }
   const why =
     mode === 'open'
       ? 'local mode without API_TOKENS_FILE: the API is OPEN, anyone who reaches it can change capacity'
       : 'AUTH_DISABLED=true: the API is OPEN, anyone who reaches it can change capacity';
-  logger.warn(`\n${BANNER}\n  NO AUTHENTICATION: ${why}.\n  Set API_TOKENS_FILE (see docs/api.md, "Authentication") before exposing it.\n${BANNER}`);
+  logger.warn(
+    `\n${BANNER}\n  NO AUTHENTICATION: ${why}.\n  Set API_TOKENS_FILE (see docs/api.md, "Authentication") before exposing it.\n${BANNER}`,
+  );
 }

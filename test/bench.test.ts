@@ -4,7 +4,20 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import t from 'tap';
 import { peakRssOfPid, resetPeakRss, rssOfPid } from '../bench/proc.js';
-import { distinct, fmt, formatTable, mean, misses, parseArgs, peakOverlap, percentile, procStatCpuSeconds, ratio, verdict, type Row } from '../bench/stats.js';
+import {
+  distinct,
+  fmt,
+  formatTable,
+  mean,
+  misses,
+  parseArgs,
+  peakOverlap,
+  percentile,
+  procStatCpuSeconds,
+  ratio,
+  verdict,
+  type Row,
+} from '../bench/stats.js';
 
 t.test('percentile is nearest-rank over unsorted samples', async (t) => {
   const samples = [5, 1, 4, 2, 3, 10, 9, 8, 7, 6];
@@ -18,7 +31,13 @@ t.test('percentile is nearest-rank over unsorted samples', async (t) => {
   t.throws(() => percentile(samples, 101), RangeError);
   t.same(samples, [5, 1, 4, 2, 3, 10, 9, 8, 7, 6], 'the input is not sorted in place');
   // p99 of 1,000 samples is the 990th smallest.
-  t.equal(percentile(Array.from({ length: 1000 }, (_, i) => 1000 - i), 99), 990);
+  t.equal(
+    percentile(
+      Array.from({ length: 1000 }, (_, i) => 1000 - i),
+      99,
+    ),
+    990,
+  );
 });
 
 t.test('ratio and mean refuse meaningless baselines', async (t) => {
@@ -42,7 +61,13 @@ t.test('verdicts: a missing figure misses its target', async (t) => {
 
 t.test('the table lists figure, target and verdict; misses are picked out', async (t) => {
   const rows: Row[] = [
-    { section: '1', figure: 'create throughput, API / raw', value: 0.934, target: { op: '>=', value: 0.9 }, baseline: 'API 93/s vs raw 100/s' },
+    {
+      section: '1',
+      figure: 'create throughput, API / raw',
+      value: 0.934,
+      target: { op: '>=', value: 0.9 },
+      baseline: 'API 93/s vs raw 100/s',
+    },
     { section: '4', figure: 'time to verified p99', value: 1.5, unit: ' s', target: { op: '<=', value: 1 } },
     { section: '5', figure: 'peak active | count', value: 1000 },
   ];
@@ -52,7 +77,10 @@ t.test('the table lists figure, target and verdict; misses are picked out', asyn
   t.equal(table[2], '| 1 | create throughput, API / raw | 0.934 | >= 0.9 | PASS | API 93/s vs raw 100/s |');
   t.equal(table[3], '| 4 | time to verified p99 | 1.50 s | <= 1 s | MISS |  |');
   t.equal(table[4], '| 5 | peak active \\| count | 1000 |  |  |  |', 'a pipe in a cell is escaped');
-  t.same(misses(rows).map((r) => r.figure), ['time to verified p99']);
+  t.same(
+    misses(rows).map((r) => r.figure),
+    ['time to verified p99'],
+  );
   t.equal(fmt(Number.NaN), 'n/a');
   t.equal(fmt(12.345, ' MB'), '12.3 MB');
 });
@@ -81,9 +109,32 @@ t.test('CPU seconds from /proc/<pid>/stat, whatever the command name holds', asy
 
 t.test('peakOverlap counts the most intervals open at once', async (t) => {
   t.equal(peakOverlap([]), 0);
-  t.equal(peakOverlap([[0, 10], [5, 15], [12, 20]]), 2);
-  t.equal(peakOverlap([[0, 10], [10, 20]]), 1, 'an end and a start at the same instant do not overlap');
-  t.equal(peakOverlap([[0, 10], [1, 9], [2, 8], [3, Number.NaN]]), 3, 'an interval without an end is left out');
+  t.equal(
+    peakOverlap([
+      [0, 10],
+      [5, 15],
+      [12, 20],
+    ]),
+    2,
+  );
+  t.equal(
+    peakOverlap([
+      [0, 10],
+      [10, 20],
+    ]),
+    1,
+    'an end and a start at the same instant do not overlap',
+  );
+  t.equal(
+    peakOverlap([
+      [0, 10],
+      [1, 9],
+      [2, 8],
+      [3, Number.NaN],
+    ]),
+    3,
+    'an interval without an end is left out',
+  );
 });
 
 t.test('the kernel peak RSS of a process starts again from its RSS now', async (t) => {

@@ -66,7 +66,10 @@ t.test("WORKER_MAX_CACHED_WORKFLOWS: unset leaves the SDK's default; 0 or at lea
   t.equal(loadConfig({}).worker.maxCachedWorkflows, null);
   t.equal(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '300' }).worker.maxCachedWorkflows, 300);
   t.equal(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).worker.maxCachedWorkflows, 0, '0 = no cache');
-  t.throws(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1' }), /WORKER_MAX_CACHED_WORKFLOWS must be 0 \(no cache\) or at least 2/);
+  t.throws(
+    () => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1' }),
+    /WORKER_MAX_CACHED_WORKFLOWS must be 0 \(no cache\) or at least 2/,
+  );
   t.throws(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: 'many' }), /WORKER_MAX_CACHED_WORKFLOWS/);
 });
 

@@ -35,11 +35,14 @@ function environment(service: ComposeService): Record<string, string> {
 }
 
 /** What compose would pass with none of the referenced shell variables set: `${X:-default}` → default, `${X}` → ''. */
-const interpolate = (value: string) => value.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-([^}]*))?\}/g, (_, def: string | undefined) => def ?? '');
+const interpolate = (value: string) =>
+  value.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-([^}]*))?\}/g, (_, def: string | undefined) => def ?? '');
 
 /** Container ports of a service's `ports` entries ("8080:8080", "127.0.0.1:8080:8080/tcp", 8080, {target}). */
 function containerPorts(service: ComposeService): number[] {
-  return (service.ports ?? []).map((p) => (typeof p === 'object' ? Number(p.target) : Number(String(p).split('/')[0].split(':').at(-1))));
+  return (service.ports ?? []).map((p) =>
+    typeof p === 'object' ? Number(p.target) : Number(String(p).split('/')[0].split(':').at(-1)),
+  );
 }
 
 const compose = parse(read('docker-compose.yml')) as Compose;
@@ -65,7 +68,10 @@ t.test('capacity-scheduler: every environment key is a config variable, and the 
   t.equal(config.http.host, '0.0.0.0', 'HOST=0.0.0.0: the API is reachable through the published port');
   t.equal(env.HOST, '0.0.0.0', 'HOST is set in compose itself, not only by the image');
   if (/EMULATOR_CONTROL_PORT|control plane/i.test(read('docker-compose.yml'))) {
-    t.ok('EMULATOR_CONTROL_PORT' in env, 'compose documents the emulator control plane, so it passes EMULATOR_CONTROL_PORT');
+    t.ok(
+      'EMULATOR_CONTROL_PORT' in env,
+      'compose documents the emulator control plane, so it passes EMULATOR_CONTROL_PORT',
+    );
   }
 });
 
@@ -74,8 +80,15 @@ t.test("capacity-scheduler: TEMPORAL_ADDRESS is the temporal service's host:port
   const [host, port] = (env.TEMPORAL_ADDRESS ?? '').split(':');
   t.equal(host, 'temporal', 'the host is the temporal service');
   const temporalPorts = containerPorts(compose.services.temporal);
-  t.ok((temporalPorts.length ? temporalPorts : [7233]).includes(Number(port)), `port ${port} is the temporal frontend port`);
-  t.equal(environment(compose.services['temporal-ui']).TEMPORAL_ADDRESS, env.TEMPORAL_ADDRESS, 'the Web UI talks to the same frontend');
+  t.ok(
+    (temporalPorts.length ? temporalPorts : [7233]).includes(Number(port)),
+    `port ${port} is the temporal frontend port`,
+  );
+  t.equal(
+    environment(compose.services['temporal-ui']).TEMPORAL_ADDRESS,
+    env.TEMPORAL_ADDRESS,
+    'the Web UI talks to the same frontend',
+  );
 });
 
 t.test('capacity-scheduler: the published port is the port the API listens on', async (t) => {
@@ -138,29 +151,49 @@ t.test('Dockerfile: glibc base image, non-root user, health check on /healthz', 
   const health = final.body.find((i) => i.op === 'HEALTHCHECK');
   t.ok(health, 'HEALTHCHECK is set');
   t.match(health?.args ?? '', /\/healthz/, 'it probes /healthz');
-  t.match(final.body.find((i) => i.op === 'CMD')?.args ?? '', /dist\/src\/main\.js/, 'the image runs the compiled service');
-});
-
-t.test('Dockerfile: the final stage preloads jemalloc, from a path it creates, for the processes it runs', async (t) => {
-  const final = stages.at(-1)!;
-  const install = final.body.find((i) => i.op === 'RUN' && /apt-get install\b.*\blibjemalloc2\b/.test(i.args));
-  t.ok(install, 'the final stage installs libjemalloc2');
-  const linked = /ln -s \S+ (\/\S+libjemalloc\.so\.2)\b/.exec(install?.args ?? '')?.[1];
-  t.ok(linked, `and links the library at one path (${linked})`);
-  t.match(install?.args ?? '', /test -n "\$lib"/, 'failing the build when the library is not found, not linking nothing');
-  const preload = final.body.filter((i) => i.op === 'ENV').flatMap((i) => [.../\bLD_PRELOAD=(\S+)/.exec(i.args)?.slice(1) ?? []]);
-  t.same(preload, [linked], 'LD_PRELOAD names that path');
-  const conf = final.body.filter((i) => i.op === 'ENV').flatMap((i) => [.../\bMALLOC_CONF=(\S+)/.exec(i.args)?.slice(1) ?? []]);
-  t.same(conf, [SERVICE_MALLOC_CONF], "MALLOC_CONF gives jemalloc the options the benchmark's worker runs with");
-  const at = (pred: (i: Instruction) => boolean) => final.body.findIndex(pred);
-  t.ok(
-    at((i) => i.op === 'ENV' && /\bLD_PRELOAD=/.test(i.args)) > at((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args)),
-    'set after the build steps, so that only the service runs with it',
+  t.match(
+    final.body.find((i) => i.op === 'CMD')?.args ?? '',
+    /dist\/src\/main\.js/,
+    'the image runs the compiled service',
   );
 });
 
+t.test(
+  'Dockerfile: the final stage preloads jemalloc, from a path it creates, for the processes it runs',
+  async (t) => {
+    const final = stages.at(-1)!;
+    const install = final.body.find((i) => i.op === 'RUN' && /apt-get install\b.*\blibjemalloc2\b/.test(i.args));
+    t.ok(install, 'the final stage installs libjemalloc2');
+    const linked = /ln -s \S+ (\/\S+libjemalloc\.so\.2)\b/.exec(install?.args ?? '')?.[1];
+    t.ok(linked, `and links the library at one path (${linked})`);
+    t.match(
+      install?.args ?? '',
+      /test -n "\$lib"/,
+      'failing the build when the library is not found, not linking nothing',
+    );
+    const preload = final.body
+      .filter((i) => i.op === 'ENV')
+      .flatMap((i) => [...(/\bLD_PRELOAD=(\S+)/.exec(i.args)?.slice(1) ?? [])]);
+    t.same(preload, [linked], 'LD_PRELOAD names that path');
+    const conf = final.body
+      .filter((i) => i.op === 'ENV')
+      .flatMap((i) => [...(/\bMALLOC_CONF=(\S+)/.exec(i.args)?.slice(1) ?? [])]);
+    t.same(conf, [SERVICE_MALLOC_CONF], "MALLOC_CONF gives jemalloc the options the benchmark's worker runs with");
+    const at = (pred: (i: Instruction) => boolean) => final.body.findIndex(pred);
+    t.ok(
+      at((i) => i.op === 'ENV' && /\bLD_PRELOAD=/.test(i.args)) >
+        at((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args)),
+      'set after the build steps, so that only the service runs with it',
+    );
+  },
+);
+
 t.test("Dockerfile: the service runs with the worker's V8 flags, and this Node accepts them", async (t) => {
-  const cmd = stages.at(-1)!.body.filter((i) => i.op === 'CMD').at(-1)?.args ?? '';
+  const cmd =
+    stages
+      .at(-1)!
+      .body.filter((i) => i.op === 'CMD')
+      .at(-1)?.args ?? '';
   t.same(JSON.parse(cmd), ['node', ...SERVICE_NODE_FLAGS, 'dist/src/main.js']);
   t.ok(SERVICE_NODE_FLAGS.length > 0, SERVICE_NODE_FLAGS.join(' '));
   // A flag a Node release drops makes node refuse to start ("bad option"), which would take the image down.
@@ -172,57 +205,92 @@ t.test("Dockerfile: the service runs with the worker's V8 flags, and this Node a
 function covers(source: string, file: string): boolean {
   const src = source.replace(/^\.\//, '').replace(/\/$/, '');
   if (src === '.' || file === src || file.startsWith(`${src}/`)) return true;
-  const re = new RegExp(`^${src.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  const re = new RegExp(
+    `^${src
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]')}$`,
+  );
   return re.test(file);
 }
 
-t.test('Dockerfile: runs `npm run build` with everything that script needs copied in, then ships its output', async (t) => {
-  const buildScript = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.build;
-  const buildStage = stages.find((s) => s.body.some((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args)));
-  t.ok(buildStage, 'a stage runs `npm run build` (tsc, then the prebuilt workflow bundle)');
-  t.match(buildScript, /bundle-workflows/, 'and that script prebuilds the workflow bundle');
-  if (!buildStage) return;
+t.test(
+  'Dockerfile: runs `npm run build` with everything that script needs copied in, then ships its output',
+  async (t) => {
+    const buildScript = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.build;
+    const buildStage = stages.find((s) => s.body.some((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args)));
+    t.ok(buildStage, 'a stage runs `npm run build` (tsc, then the prebuilt workflow bundle)');
+    t.match(buildScript, /bundle-workflows/, 'and that script prebuilds the workflow bundle');
+    if (!buildStage) return;
 
-  // Files the build script names (tsconfig passed with -p, scripts run with tsx), plus the sources.
-  const needed = ['package.json', 'package-lock.json', 'src/main.ts', ...(buildScript.match(/[\w./-]+\.(?:json|ts)\b/g) ?? [])];
-  const runAt = buildStage.body.findIndex((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args));
-  const copied = buildStage.body
-    .slice(0, runAt)
-    .filter((i) => (i.op === 'COPY' || i.op === 'ADD') && !/--from=/.test(i.args))
-    .flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1));
-  const ignored = read('.dockerignore').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  for (const file of needed) {
-    t.ok(copied.some((c) => covers(c, file)), `${file} is copied into the build stage before \`npm run build\``);
-    t.notOk(ignored.some((pattern) => covers(pattern, file)), `${file} is not excluded by .dockerignore`);
-  }
-  const final = stages.at(-1)!;
-  t.ok(
-    final.body.some((i) => i.op === 'COPY' && i.args.includes(`--from=${buildStage.name}`) && /\bdist\b/.test(i.args)),
-    'the final stage copies dist/ (with the prebuilt bundle) from the build stage',
-  );
-  t.ok(final.body.some((i) => i.op === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args)), 'the final stage installs production dependencies only');
-});
-
-t.test('every package the compiled service imports is a production dependency (the image omits devDependencies)', async (t) => {
-  const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((f) => {
-      const p = path.join(dir, f);
-      return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') ? [p] : [];
-    });
-  const used = new Set<string>();
-  for (const file of walk(path.join(root, 'src'))) {
-    const text = readFileSync(file, 'utf8');
-    // Value imports and re-exports only: `import type` is erased by the compiler.
-    const specifiers = [
-      ...text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm),
-      ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
-    ].map((m) => m[1]);
-    for (const s of specifiers) {
-      if (s.startsWith('.') || s.startsWith('node:')) continue;
-      used.add(s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]);
+    // Files the build script names (tsconfig passed with -p, scripts run with tsx), plus the sources.
+    const needed = [
+      'package.json',
+      'package-lock.json',
+      'src/main.ts',
+      ...(buildScript.match(/[\w./-]+\.(?:json|ts)\b/g) ?? []),
+    ];
+    const runAt = buildStage.body.findIndex((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args));
+    const copied = buildStage.body
+      .slice(0, runAt)
+      .filter((i) => (i.op === 'COPY' || i.op === 'ADD') && !/--from=/.test(i.args))
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1),
+      );
+    const ignored = read('.dockerignore')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    for (const file of needed) {
+      t.ok(
+        copied.some((c) => covers(c, file)),
+        `${file} is copied into the build stage before \`npm run build\``,
+      );
+      t.notOk(
+        ignored.some((pattern) => covers(pattern, file)),
+        `${file} is not excluded by .dockerignore`,
+      );
     }
-  }
-  t.ok(used.size > 0, `src imports ${[...used].sort().join(', ')}`);
-  for (const name of used) t.ok(name in pkg.dependencies, `${name} is in dependencies`);
-});
+    const final = stages.at(-1)!;
+    t.ok(
+      final.body.some(
+        (i) => i.op === 'COPY' && i.args.includes(`--from=${buildStage.name}`) && /\bdist\b/.test(i.args),
+      ),
+      'the final stage copies dist/ (with the prebuilt bundle) from the build stage',
+    );
+    t.ok(
+      final.body.some((i) => i.op === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args)),
+      'the final stage installs production dependencies only',
+    );
+  },
+);
+
+t.test(
+  'every package the compiled service imports is a production dependency (the image omits devDependencies)',
+  async (t) => {
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+    const walk = (dir: string): string[] =>
+      readdirSync(dir).flatMap((f) => {
+        const p = path.join(dir, f);
+        return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') ? [p] : [];
+      });
+    const used = new Set<string>();
+    for (const file of walk(path.join(root, 'src'))) {
+      const text = readFileSync(file, 'utf8');
+      // Value imports and re-exports only: `import type` is erased by the compiler.
+      const specifiers = [
+        ...text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm),
+        ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
+      ].map((m) => m[1]);
+      for (const s of specifiers) {
+        if (s.startsWith('.') || s.startsWith('node:')) continue;
+        used.add(s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]);
+      }
+    }
+    t.ok(used.size > 0, `src imports ${[...used].sort().join(', ')}`);
+    for (const name of used) t.ok(name in pkg.dependencies, `${name} is in dependencies`);
+  },
+);

@@ -17,4 +17,3 @@ t.test('freePort: below the ephemeral range, bindable, never the same port twice
   await new Promise((resolve) => srv.close(resolve));
   t.pass(`port ${ports[0]} could be bound`);
 });
-

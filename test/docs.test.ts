@@ -11,7 +11,10 @@ const read = (file: string) => readFileSync(fileURLToPath(new URL(`../${file}`, 
 
 /** Every variable with its schema default (undefined: none, the variable is optional). */
 const schema = new Map(
-  Object.entries(EnvSchema.properties).map(([name, prop]) => [name, (prop as { default?: unknown }).default as string | undefined]),
+  Object.entries(EnvSchema.properties).map(([name, prop]) => [
+    name,
+    (prop as { default?: unknown }).default as string | undefined,
+  ]),
 );
 const schemaNames = [...schema.keys()].sort();
 
@@ -23,7 +26,10 @@ t.test('docs/deployment.md "Configuration" table: exactly the EnvSchema variable
   const section = /^## Configuration\s*$([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(page)?.[1];
   if (section === undefined) throw new Error('docs/deployment.md has no "## Configuration" section');
   // Rows of the form | `NAME` | default | description |
-  const rows = [...section.matchAll(/^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|([^|]*)\|/gm)].map((m) => ({ name: m[1], def: m[2].trim() }));
+  const rows = [...section.matchAll(/^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|([^|]*)\|/gm)].map((m) => ({
+    name: m[1],
+    def: m[2].trim(),
+  }));
   const names = rows.map((r) => r.name);
   t.ok(rows.length > 0, 'the section has a table of variables');
   t.same(duplicates(names), [], 'no variable is listed twice');
@@ -83,8 +89,15 @@ const prose = (text: string) =>
 function anchors(text: string): Set<string> {
   const seen = new Map<string, number>();
   const result = new Set<string>();
-  for (const [, heading] of text.split(/^```.*$/m).filter((_, i) => i % 2 === 0).join('\n').matchAll(/^#{1,6}\s+(.+?)\s*$/gm)) {
-    const slug = heading.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  for (const [, heading] of text
+    .split(/^```.*$/m)
+    .filter((_, i) => i % 2 === 0)
+    .join('\n')
+    .matchAll(/^#{1,6}\s+(.+?)\s*$/gm)) {
+    const slug = heading
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(slug) ?? 0;
     seen.set(slug, n + 1);
     result.add(n === 0 ? slug : `${slug}-${n}`);
@@ -94,7 +107,12 @@ function anchors(text: string): Set<string> {
 
 t.test('README.md and docs/: every relative link reaches a file, and every #anchor a heading there', async (t) => {
   const repo = fileURLToPath(new URL('..', import.meta.url));
-  const pages = ['README.md', ...readdirSync(join(repo, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const pages = [
+    'README.md',
+    ...readdirSync(join(repo, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   let checked = 0;
   for (const page of pages) {
     for (const [, target] of prose(read(page)).matchAll(/\]\(([^)\s]+)\)/g)) {

@@ -2,7 +2,14 @@ import t from 'tap';
 import { loadConfig } from '../src/config.js';
 import { checkGuardrails, type Guardrails } from '../src/guardrails.js';
 
-const open: Guardrails = { allow: null, deny: [], maxTrus: null, maxTrusByNamespace: {}, maxWindowMs: null, minWindowMs: 3_600_000 };
+const open: Guardrails = {
+  allow: null,
+  deny: [],
+  maxTrus: null,
+  maxTrusByNamespace: {},
+  maxWindowMs: null,
+  minWindowMs: 3_600_000,
+};
 const hour = 3_600_000;
 
 t.test('each rule refuses with its own code', async (t) => {
@@ -12,10 +19,18 @@ t.test('each rule refuses with its own code', async (t) => {
   t.equal(checkGuardrails({ ...open, allow: ['batch.a1b2c'] }, req)?.code, 'NAMESPACE_NOT_ALLOWED');
   t.equal(checkGuardrails({ ...open, allow: ['payments.a1b2c'] }, req), null);
   t.equal(checkGuardrails({ ...open, maxTrus: 3 }, req)?.code, 'TRUS_ABOVE_LIMIT');
-  t.equal(checkGuardrails({ ...open, maxTrus: 3, maxTrusByNamespace: { 'payments.a1b2c': 8 } }, req), null, 'a per-namespace limit overrides');
+  t.equal(
+    checkGuardrails({ ...open, maxTrus: 3, maxTrusByNamespace: { 'payments.a1b2c': 8 } }, req),
+    null,
+    'a per-namespace limit overrides',
+  );
   t.equal(checkGuardrails({ ...open, maxTrusByNamespace: { 'payments.a1b2c': 2 } }, req)?.code, 'TRUS_ABOVE_LIMIT');
   t.equal(checkGuardrails({ ...open, maxWindowMs: hour }, req)?.code, 'WINDOW_TOO_LONG');
-  t.equal(checkGuardrails({ ...open, maxWindowMs: hour }, { ...req, windowMs: null })?.code, 'WINDOW_TOO_LONG', 'a permanent change is longer than any limit');
+  t.equal(
+    checkGuardrails({ ...open, maxWindowMs: hour }, { ...req, windowMs: null })?.code,
+    'WINDOW_TOO_LONG',
+    'a permanent change is longer than any limit',
+  );
   t.equal(checkGuardrails(open, { ...req, windowMs: null }), null, 'permanent changes pass without a limit');
   const short = checkGuardrails(open, { ...req, windowMs: 10 * 60_000 });
   t.equal(short?.code, 'WINDOW_TOO_SHORT');

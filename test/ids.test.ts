@@ -1,5 +1,11 @@
 import t from 'tap';
-import { keyedWindowWorkflowId, parseWindowId, scheduledWindowWorkflowId, windowIdOf, windowWorkflowId } from '../src/shared/ids.js';
+import {
+  keyedWindowWorkflowId,
+  parseWindowId,
+  scheduledWindowWorkflowId,
+  windowIdOf,
+  windowWorkflowId,
+} from '../src/shared/ids.js';
 
 const run = '01a217ae-5854-7474-bfa5-a2668dc74e69';
 

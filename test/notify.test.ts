@@ -42,14 +42,23 @@ async function receiver(behaviour: 'ok' | 'error' | 'hang') {
 
 function logged() {
   const lines: string[] = [];
-  return { lines, logger: createLogger({ level: 'debug', secrets: [], destination: { write: (l: string) => void lines.push(l) } }) };
+  return {
+    lines,
+    logger: createLogger({ level: 'debug', secrets: [], destination: { write: (l: string) => void lines.push(l) } }),
+  };
 }
 
 t.test('posts an incoming-webhook message with text and blocks, and a Web UI link', async (t) => {
   const r = await receiver('ok');
   t.teardown(r.close);
   const { logger } = logged();
-  const n = createSlackNotifier({ webhookUrl: r.url, timeoutMs: 1_000, logger, uiUrl: 'http://ui.local:8233', temporalNamespace: 'default' });
+  const n = createSlackNotifier({
+    webhookUrl: r.url,
+    timeoutMs: 1_000,
+    logger,
+    uiUrl: 'http://ui.local:8233',
+    temporalNamespace: 'default',
+  });
   t.equal(await n.notify(alert), true);
   t.equal(r.bodies.length, 1);
   const msg = r.bodies[0] as { text: string; blocks: unknown[] };
@@ -74,44 +83,49 @@ function texts(blocks: unknown[]): string[] {
   return out;
 }
 
-t.test('the Block Kit message names namespace, TRUs, window, step, reason, requester and links the workflow', async (t) => {
-  const full: AlertInput = {
-    ...alert,
-    requestedBy: 'alice',
-    requestReason: 'Black Friday peak <launch> & more',
-    startAt: '2025-11-28T16:00:00.000Z',
-    endAt: '2025-11-28T18:00:00.000Z',
-  };
-  const link = 'http://ui.local:8233/namespaces/default/workflows/capacity-window-payments.a1b2c';
-  const msg = slackMessage(full, link);
-  const all = texts(msg.blocks);
-  const joined = all.join('\n');
-  t.equal((msg.blocks[0] as { type: string }).type, 'header');
-  t.match(all[0], /CRITICAL: capacity revert failed/);
-  t.ok(all.includes('*Namespace*\npayments.a1b2c'), 'namespace');
-  t.ok(all.includes('*TRUs*\n4'), 'TRUs');
-  t.ok(all.includes('*Step*\nREVERT'), 'step');
-  t.ok(all.includes('*Requested by*\nalice'), 'requester');
-  t.ok(all.includes(`*Reason*\n${alert.reason}`), 'the failure reason');
-  t.match(joined, 'Black Friday peak &lt;launch&gt; &amp; more', "the request's reason, escaped for mrkdwn");
-  const start = Date.parse('2025-11-28T16:00:00Z') / 1000;
-  const end = Date.parse('2025-11-28T18:00:00Z') / 1000;
-  t.match(
-    joined,
-    `*Window*\n<!date^${start}^{date_short_pretty} {time}|2025-11-28T16:00:00.000Z> → <!date^${end}^{date_short_pretty} {time}|2025-11-28T18:00:00.000Z>`,
-    'window start → end, in the reader\'s time zone with an RFC 3339 fallback',
-  );
-  t.match(joined, `<${link}|Open the workflow in the Temporal Web UI>`);
-  t.match(joined, 'payments.a1b2c~x', 'the window id');
+t.test(
+  'the Block Kit message names namespace, TRUs, window, step, reason, requester and links the workflow',
+  async (t) => {
+    const full: AlertInput = {
+      ...alert,
+      requestedBy: 'alice',
+      requestReason: 'Black Friday peak <launch> & more',
+      startAt: '2025-11-28T16:00:00.000Z',
+      endAt: '2025-11-28T18:00:00.000Z',
+    };
+    const link = 'http://ui.local:8233/namespaces/default/workflows/capacity-window-payments.a1b2c';
+    const msg = slackMessage(full, link);
+    const all = texts(msg.blocks);
+    const joined = all.join('\n');
+    t.equal((msg.blocks[0] as { type: string }).type, 'header');
+    t.match(all[0], /CRITICAL: capacity revert failed/);
+    t.ok(all.includes('*Namespace*\npayments.a1b2c'), 'namespace');
+    t.ok(all.includes('*TRUs*\n4'), 'TRUs');
+    t.ok(all.includes('*Step*\nREVERT'), 'step');
+    t.ok(all.includes('*Requested by*\nalice'), 'requester');
+    t.ok(all.includes(`*Reason*\n${alert.reason}`), 'the failure reason');
+    t.match(joined, 'Black Friday peak &lt;launch&gt; &amp; more', "the request's reason, escaped for mrkdwn");
+    const start = Date.parse('2025-11-28T16:00:00Z') / 1000;
+    const end = Date.parse('2025-11-28T18:00:00Z') / 1000;
+    t.match(
+      joined,
+      `*Window*\n<!date^${start}^{date_short_pretty} {time}|2025-11-28T16:00:00.000Z> → <!date^${end}^{date_short_pretty} {time}|2025-11-28T18:00:00.000Z>`,
+      "window start → end, in the reader's time zone with an RFC 3339 fallback",
+    );
+    t.match(joined, `<${link}|Open the workflow in the Temporal Web UI>`);
+    t.match(joined, 'payments.a1b2c~x', 'the window id');
 
-  const permanent = texts(slackMessage({ ...alert, startAt: '2025-11-28T16:00:00.000Z', endAt: null }, null).blocks).join('\n');
-  t.match(permanent, /\*Window\*\n.* → permanent \(no revert\)/);
-  t.notMatch(permanent, 'Open the workflow', 'no link without a Web UI base URL');
+    const permanent = texts(
+      slackMessage({ ...alert, startAt: '2025-11-28T16:00:00.000Z', endAt: null }, null).blocks,
+    ).join('\n');
+    t.match(permanent, /\*Window\*\n.* → permanent \(no revert\)/);
+    t.notMatch(permanent, 'Open the workflow', 'no link without a Web UI base URL');
 
-  const bare = texts(slackMessage(alert, null).blocks).join('\n');
-  t.notMatch(bare, '*Window*', 'no window field when the alert does not carry one');
-  t.notMatch(bare, '*Requested by*');
-});
+    const bare = texts(slackMessage(alert, null).blocks).join('\n');
+    t.notMatch(bare, '*Window*', 'no window field when the alert does not carry one');
+    t.notMatch(bare, '*Requested by*');
+  },
+);
 
 t.test('sends are counted by outcome: sent, failed, disabled', async (t) => {
   const metrics = createMetrics();
@@ -156,7 +170,11 @@ t.test('nothing is sent when no webhook is configured', async (t) => {
 
 t.test('the logger redacts secrets wherever they appear', async (t) => {
   const lines: string[] = [];
-  const logger = createLogger({ level: 'info', secrets: ['s3cr3t-key'], destination: { write: (l: string) => void lines.push(l) } });
+  const logger = createLogger({
+    level: 'info',
+    secrets: ['s3cr3t-key'],
+    destination: { write: (l: string) => void lines.push(l) },
+  });
   logger.info({ apiKey: 'other-value', nested: { text: 'token=s3cr3t-key' } }, 'message with s3cr3t-key inside');
   logger.flush();
   const out = lines.join('');

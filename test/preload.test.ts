@@ -18,7 +18,10 @@ function readonlyTyped(decl: ts.VariableDeclaration): boolean {
 }
 
 function isStatic(member: ts.ClassElement): boolean {
-  return ts.isClassStaticBlockDeclaration(member) || (ts.canHaveModifiers(member) && (ts.getModifiers(member) ?? []).some((m) => m.kind === ts.SyntaxKind.StaticKeyword));
+  return (
+    ts.isClassStaticBlockDeclaration(member) ||
+    (ts.canHaveModifiers(member) && (ts.getModifiers(member) ?? []).some((m) => m.kind === ts.SyntaxKind.StaticKeyword))
+  );
 }
 
 function mutableByNature(init: ts.Expression): string | undefined {
@@ -81,12 +84,20 @@ t.test('the check itself catches what it must', async (t) => {
   t.same(moduleStateProblems(f, 'let count = 0;'), [`${f}: \`count\` is not const`]);
   t.same(moduleStateProblems(f, 'const seen = new Set<string>();'), [`${f}: \`seen\` is a Set not typed readonly`]);
   t.same(moduleStateProblems(f, 'const seen: ReadonlySet<string> = new Set(["a"]);'), []);
-  t.same(moduleStateProblems(f, 'const cfg = { retries: 1 };'), [`${f}: \`cfg\` is an object literal not typed readonly`]);
+  t.same(moduleStateProblems(f, 'const cfg = { retries: 1 };'), [
+    `${f}: \`cfg\` is an object literal not typed readonly`,
+  ]);
   t.same(moduleStateProblems(f, 'const cfg = { retries: 1 } as const;'), []);
-  t.same(moduleStateProblems(f, 'const list: string[] = [];'), [`${f}: \`list\` is an array literal not typed readonly`]);
+  t.same(moduleStateProblems(f, 'const list: string[] = [];'), [
+    `${f}: \`list\` is an array literal not typed readonly`,
+  ]);
   t.same(moduleStateProblems(f, 'globalThis.x = 1;'), [`${f}: runs \`globalThis.x = 1;\` at its top level`]);
-  t.same(moduleStateProblems(f, 'class Cache { static entries = []; }'), [`${f}: declares class Cache with static members (they would be shared)`]);
-  t.same(moduleStateProblems(f, 'class Cache { static { globalThis.x = 1; } }'), [`${f}: declares class Cache with static members (they would be shared)`]);
+  t.same(moduleStateProblems(f, 'class Cache { static entries = []; }'), [
+    `${f}: declares class Cache with static members (they would be shared)`,
+  ]);
+  t.same(moduleStateProblems(f, 'class Cache { static { globalThis.x = 1; } }'), [
+    `${f}: declares class Cache with static members (they would be shared)`,
+  ]);
   t.same(moduleStateProblems(f, 'export class Window { private steps: string[] = []; }'), []);
   t.same(moduleStateProblems(f, 'export function f() { let n = 0; return ++n; }'), []);
 });

@@ -11,7 +11,9 @@ import { workflowBundle } from '../src/worker/index.js';
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const DIR = path.resolve('test/fixtures/histories');
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 t.test('every recorded history replays with the workflows of today', async (t) => {
   t.ok(files.length >= 4, `${files.length} histories`);
@@ -21,6 +23,9 @@ t.test('every recorded history replays with the workflows of today', async (t) =
     // Under the workflow id it ran with: a window's claims and releases carry it.
     const workflowId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId ?? undefined;
     t.ok(workflowId, `${file} names its workflow`);
-    await t.resolves(Worker.runReplayHistory({ workflowBundle: bundle, replayName: file }, history, workflowId), `${file} replays`);
+    await t.resolves(
+      Worker.runReplayHistory({ workflowBundle: bundle, replayName: file }, history, workflowId),
+      `${file} replays`,
+    );
   }
 });

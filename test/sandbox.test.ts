@@ -20,7 +20,8 @@ export function forbiddenImports(file: string, source: string): string[] {
     if (typeOnly) continue;
     if (spec.startsWith('.')) {
       const target = path.normalize(path.join(path.dirname(file), spec));
-      if (!SANDBOXED.some((dir) => target.startsWith(dir))) problems.push(`${file}: imports ${spec} (outside the sandbox)`);
+      if (!SANDBOXED.some((dir) => target.startsWith(dir)))
+        problems.push(`${file}: imports ${spec} (outside the sandbox)`);
     } else if (!ALLOWED_PACKAGES.has(spec)) {
       problems.push(`${file}: imports ${spec}`);
     }
@@ -31,21 +32,28 @@ export function forbiddenImports(file: string, source: string): string[] {
 t.test('workflow and shared code import nothing outside the sandbox', async (t) => {
   const all = SANDBOXED.flatMap(files);
   t.ok(all.length >= 5, `checked ${all.length} files`);
-  t.same(all.flatMap((f) => forbiddenImports(f, readFileSync(f, 'utf8'))), []);
+  t.same(
+    all.flatMap((f) => forbiddenImports(f, readFileSync(f, 'utf8'))),
+    [],
+  );
 });
 
 // Decisions are pure functions, unit-tested in plain Node: the workflow API (which needs a workflow context) stays out.
 t.test('decisions import nothing of the workflow API', async (t) => {
   const decisions = files('src/workflows/decisions');
   t.ok(decisions.length >= 5, `checked ${decisions.length} files`);
-  const offenders = decisions.filter((f) => /from\s+'@temporalio\/workflow'|from\s+'\.\.\/(?!\.\.\/shared\/)/.test(readFileSync(f, 'utf8')));
+  const offenders = decisions.filter((f) =>
+    /from\s+'@temporalio\/workflow'|from\s+'\.\.\/(?!\.\.\/shared\/)/.test(readFileSync(f, 'utf8')),
+  );
   t.same(offenders, []);
 });
 
 t.test('the check itself catches what it must', async (t) => {
   const f = 'src/workflows/x.ts';
   t.same(forbiddenImports(f, "import fs from 'node:fs';"), [`${f}: imports node:fs`]);
-  t.same(forbiddenImports(f, "import { createActivities } from '../activities/index.js';"), [`${f}: imports ../activities/index.js (outside the sandbox)`]);
+  t.same(forbiddenImports(f, "import { createActivities } from '../activities/index.js';"), [
+    `${f}: imports ../activities/index.js (outside the sandbox)`,
+  ]);
   t.same(forbiddenImports(f, "import type { Activities } from '../activities/index.js';"), []);
   t.same(forbiddenImports(f, "import { x } from '../shared/index.js';"), []);
 });

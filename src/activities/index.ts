@@ -64,7 +64,8 @@ export function createActivities(deps: ActivityDeps) {
     async validateCapacity(input: ValidateCapacityInput): Promise<ValidateCapacityResult> {
       // Config may have changed since the request (and a schedule runs long after it was made): check again.
       const violation = checkGuardrails(deps.guardrails, input);
-      if (violation) throw ApplicationFailure.nonRetryable(`${violation.code}: ${violation.message}`, FailureType.Guardrail);
+      if (violation)
+        throw ApplicationFailure.nonRetryable(`${violation.code}: ${violation.message}`, FailureType.Guardrail);
       try {
         const view = await deps.capacity.readCapacity(input.namespace);
         const check = deps.capacity.checkTrus(view, input.trus);
@@ -81,7 +82,9 @@ export function createActivities(deps: ActivityDeps) {
      * out by retries. `requested` is what the spec asks for: something else than `current` after a change that
      * never showed up.
      */
-    async readBaseline(input: { namespace: string }): Promise<{ current: CapacityTarget; requested: CapacityTarget | null }> {
+    async readBaseline(input: {
+      namespace: string;
+    }): Promise<{ current: CapacityTarget; requested: CapacityTarget | null }> {
       try {
         const view = await deps.capacity.readCapacity(input.namespace);
         if (view.latestRequest?.state === 'IN_PROGRESS') {
@@ -95,7 +98,11 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Delivers a window's claim or release to its namespace's controller, starting the controller if none runs. */
-    async tellController(input: { namespace: string; policy: WindowPolicy; message: ControllerMessage }): Promise<void> {
+    async tellController(input: {
+      namespace: string;
+      policy: WindowPolicy;
+      message: ControllerMessage;
+    }): Promise<void> {
       const { client, info } = Context.current();
       await client.workflow.signalWithStart(NAMESPACE_CONTROLLER_WORKFLOW, {
         workflowId: controllerWorkflowId(input.namespace),

@@ -33,7 +33,8 @@ export function resolveBaseUrl(flag: string | undefined, env: Record<string, str
   return raw.replace(/\/+$/, '');
 }
 
-const isWindow = (b: unknown): b is WindowView => typeof b === 'object' && b !== null && Array.isArray((b as WindowView).steps);
+const isWindow = (b: unknown): b is WindowView =>
+  typeof b === 'object' && b !== null && Array.isArray((b as WindowView).steps);
 
 /** Polls the window until verdict() decides; prints progress unless json. Returns the exit code and the last view. */
 async function watchWindow(
@@ -61,7 +62,8 @@ async function watchWindow(
     }
   } catch (err) {
     // The window goes on without us; say how to pick it up again.
-    if (err instanceof Error) err.message += `\nthe window goes on; follow it again with: capacityctl window watch '${id}'`;
+    if (err instanceof Error)
+      err.message += `\nthe window goes on; follow it again with: capacityctl window watch '${id}'`;
     throw err;
   }
 }
@@ -107,7 +109,11 @@ export async function run(argv: readonly string[], deps: Deps): Promise<number> 
     return EXIT.usage;
   }
   const send = (deps.send ?? httpSender)(baseUrl, env.CAPACITY_SCHEDULER_TOKEN || undefined);
-  const loop = { io, sleep: deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))), pollMs: deps.pollMs ?? 1_000 };
+  const loop = {
+    io,
+    sleep: deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+    pollMs: deps.pollMs ?? 1_000,
+  };
   try {
     return await execute(command, input, request, send, json, loop);
   } catch (err) {

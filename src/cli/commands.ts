@@ -1,10 +1,23 @@
 // The command table of capacityctl. Each command names its positional arguments and options, turns them into one
 // API request, and renders the answer for people. A new subcommand (window cancel, window extend) is one entry.
 import type { CapacityChange, CapacityChangeAccepted } from '../api/routes/capacity-changes/schema.js';
-import type { CapacitySchedule, CapacityScheduleCreated, CapacityScheduleList, ScheduleTriggered } from '../api/routes/capacity-schedules/schema.js';
+import type {
+  CapacitySchedule,
+  CapacityScheduleCreated,
+  CapacityScheduleList,
+  ScheduleTriggered,
+} from '../api/routes/capacity-schedules/schema.js';
 import type { NamespaceCapacity } from '../api/routes/namespaces/schema.js';
 import type { Request } from './http.js';
-import { acceptedLines, capacityLines, listLines, scheduleCreatedLines, scheduleLines, triggeredLines, windowLines } from './output.js';
+import {
+  acceptedLines,
+  capacityLines,
+  listLines,
+  scheduleCreatedLines,
+  scheduleLines,
+  triggeredLines,
+  windowLines,
+} from './output.js';
 
 /** Every option any command takes; one type per name across commands. */
 export const OPTIONS = {
@@ -90,7 +103,8 @@ export function createWindowRequest({ opts: o }: Input): Request | { error: stri
 }
 
 function createScheduleRequest({ opts: v }: Input): Request | { error: string } {
-  if (positiveInteger(str(v.trus)) === undefined) return { error: `--trus must be a positive integer (got "${v.trus}")` };
+  if (positiveInteger(str(v.trus)) === undefined)
+    return { error: `--trus must be a positive integer (got "${v.trus}")` };
   if (v.offset !== undefined && v.every === undefined) return { error: '--offset goes with --every' };
   return {
     method: 'POST',
@@ -101,7 +115,9 @@ function createScheduleRequest({ opts: v }: Input): Request | { error: string } 
       trus: Number(v.trus),
       duration: v.duration,
       ...(v.cron !== undefined && { cron: v.cron }),
-      ...(v.every !== undefined && { interval: { every: v.every, ...(v.offset !== undefined && { offset: v.offset }) } }),
+      ...(v.every !== undefined && {
+        interval: { every: v.every, ...(v.offset !== undefined && { offset: v.offset }) },
+      }),
       ...(v.at !== undefined && { at: v.at }),
       ...(v.timezone !== undefined && { timezone: v.timezone }),
       ...(v.note !== undefined && { note: v.note }),
@@ -121,7 +137,10 @@ export const COMMANDS: readonly Command[] = [
     options: ['namespace', 'trus', 'duration', 'end-at', 'minutes', 'start-at', 'reason', 'requested-by', 'wait'],
     required: ['namespace', 'trus'],
     request: createWindowRequest,
-    render: (b) => [...acceptedLines(b as CapacityChangeAccepted), `follow it: capacityctl window watch '${(b as CapacityChangeAccepted).id}'`],
+    render: (b) => [
+      ...acceptedLines(b as CapacityChangeAccepted),
+      `follow it: capacityctl window watch '${(b as CapacityChangeAccepted).id}'`,
+    ],
     watch: (i) => i.opts.wait === true,
   },
   {
@@ -156,7 +175,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'window extend',
-    summary: 'move a window\'s end (exactly one of --end-at, --duration counted from its start)',
+    summary: "move a window's end (exactly one of --end-at, --duration counted from its start)",
     args: ['id'],
     options: ['end-at', 'duration'],
     request: (i) => ({
@@ -176,7 +195,20 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'schedule create',
     summary: 'create a recurring or one-off schedule (exactly one of --cron, --every, --at)',
-    options: ['namespace', 'trus', 'duration', 'cron', 'timezone', 'every', 'offset', 'at', 'id', 'note', 'reason', 'paused'],
+    options: [
+      'namespace',
+      'trus',
+      'duration',
+      'cron',
+      'timezone',
+      'every',
+      'offset',
+      'at',
+      'id',
+      'note',
+      'reason',
+      'paused',
+    ],
     required: ['namespace', 'trus', 'duration'],
     request: createScheduleRequest,
     render: (b) => scheduleCreatedLines(b as CapacityScheduleCreated),
@@ -194,16 +226,14 @@ export const COMMANDS: readonly Command[] = [
     request: (i) => ({ method: 'GET', path: schedulePath(i) }),
     render: (b) => scheduleLines(b as CapacitySchedule),
   },
-  ...(['pause', 'unpause'] as const).map(
-    (verb): Command => ({
-      name: `schedule ${verb}`,
-      summary: verb === 'pause' ? 'stop new runs (missed runs are not made up)' : 'resume new runs',
-      args: ['id'],
-      options: ['note'],
-      request: (i) => ({ method: 'POST', path: `${schedulePath(i)}/${verb}`, ...noteBody(i) }),
-      render: (b) => scheduleLines(b as CapacitySchedule),
-    }),
-  ),
+  ...(['pause', 'unpause'] as const).map((verb): Command => ({
+    name: `schedule ${verb}`,
+    summary: verb === 'pause' ? 'stop new runs (missed runs are not made up)' : 'resume new runs',
+    args: ['id'],
+    options: ['note'],
+    request: (i) => ({ method: 'POST', path: `${schedulePath(i)}/${verb}`, ...noteBody(i) }),
+    render: (b) => scheduleLines(b as CapacitySchedule),
+  })),
   {
     name: 'schedule trigger',
     summary: 'start one window of the schedule now',
@@ -216,11 +246,18 @@ export const COMMANDS: readonly Command[] = [
     summary: 'delete a schedule; running windows continue unless --cancel-running',
     args: ['id'],
     options: ['cancel-running'],
-    request: (i) => ({ method: 'DELETE', path: `${schedulePath(i)}?cancelRunning=${i.opts['cancel-running'] === true}` }),
+    request: (i) => ({
+      method: 'DELETE',
+      path: `${schedulePath(i)}?cancelRunning=${i.opts['cancel-running'] === true}`,
+    }),
     render: () => ['deleted'],
     emptyAnswer: (i) => ({ id: i.args.id, deleted: true, cancelRunning: i.opts['cancel-running'] === true }),
   },
 ];
 
 /** The shortcut `capacityctl <namespace> <trus> <minutes>`: window create --minutes, then watch until verified. */
-export const SHORTCUT = { name: 'window create', args: ['namespace', 'trus', 'minutes'] as const, options: ['reason', 'requested-by'] as const };
+export const SHORTCUT = {
+  name: 'window create',
+  args: ['namespace', 'trus', 'minutes'] as const,
+  options: ['reason', 'requested-by'] as const,
+};

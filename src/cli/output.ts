@@ -10,7 +10,8 @@ import type { NamespaceCapacity } from '../api/routes/namespaces/schema.js';
 import { EXIT } from './http.js';
 
 /** The part of GET /v1/capacity-changes/{id} that progress and verdict read. */
-export type WindowView = Pick<CapacityChange, 'id' | 'status' | 'phase' | 'steps'> & Partial<Pick<CapacityChange, 'revertBlocked'>>;
+export type WindowView = Pick<CapacityChange, 'id' | 'status' | 'phase' | 'steps'> &
+  Partial<Pick<CapacityChange, 'revertBlocked'>>;
 type Step = CapacityChange['steps'][number];
 
 function stepLine(s: Step): string {
@@ -44,7 +45,8 @@ export function verdict(view: WindowView): number | undefined {
 
 /** The last line of a watch: what the runbook can rely on now. */
 export function verdictLine(view: WindowView, code: number): string {
-  if (code === EXIT.ok) return view.phase === 'ACTIVE' ? `verified: ${view.id} is ACTIVE` : `done: ${view.id} is ${view.phase}`;
+  if (code === EXIT.ok)
+    return view.phase === 'ACTIVE' ? `verified: ${view.id} is ACTIVE` : `done: ${view.id} is ${view.phase}`;
   return `failed: ${view.id} is ${view.phase} (workflow ${view.status})`;
 }
 
@@ -52,7 +54,21 @@ export function acceptedLines(a: CapacityChangeAccepted): string[] {
   return [a.id, `phase ${a.phase} (workflow ${a.status})`];
 }
 
-type WindowDetail = Pick<CapacityChange, 'id' | 'namespace' | 'trus' | 'startAt' | 'endAt' | 'reason' | 'requestedBy' | 'scheduleId' | 'status' | 'phase' | 'steps' | 'revertBlocked'> & {
+type WindowDetail = Pick<
+  CapacityChange,
+  | 'id'
+  | 'namespace'
+  | 'trus'
+  | 'startAt'
+  | 'endAt'
+  | 'reason'
+  | 'requestedBy'
+  | 'scheduleId'
+  | 'status'
+  | 'phase'
+  | 'steps'
+  | 'revertBlocked'
+> & {
   result: Pick<NonNullable<CapacityChange['result']>, 'errors'> | null;
 };
 
@@ -72,29 +88,51 @@ export function windowLines(w: WindowDetail): string[] {
 }
 
 /** The recommendation is optional here: an older API does not send one. */
-export function capacityLines(c: Omit<NamespaceCapacity, 'recommendation'> & Partial<Pick<NamespaceCapacity, 'recommendation'>>): string[] {
+export function capacityLines(
+  c: Omit<NamespaceCapacity, 'recommendation'> & Partial<Pick<NamespaceCapacity, 'recommendation'>>,
+): string[] {
   const rec = c.recommendation;
   const r = c.latestRequest;
   return [
     `${c.namespace}: ${c.mode === 'PROVISIONED' ? `PROVISIONED ${c.trus ?? '?'} TRUs` : 'ON_DEMAND'}`,
-    ...(r ? [`  latest request ${r.state}${r.asyncOperationId ? ` [${r.asyncOperationId}]` : ''} ${r.startTime ?? '-'} → ${r.endTime ?? '-'}`] : []),
+    ...(r
+      ? [
+          `  latest request ${r.state}${r.asyncOperationId ? ` [${r.asyncOperationId}]` : ''} ${r.startTime ?? '-'} → ${r.endTime ?? '-'}`,
+        ]
+      : []),
     `  valid TRU values: ${c.validTruValues.join(', ') || '-'}`,
     ...(c.maxAvailableTruValue !== null ? [`  max available now: ${c.maxAvailableTruValue}`] : []),
     ...(c.apsStats ? [`  actions/s: mean ${c.apsStats.mean}, p90 ${c.apsStats.p90}, p99 ${c.apsStats.p99}`] : []),
     ...(rec && rec.trus !== null
-      ? [`  recommended: ${rec.trus} TRUs (p99 ${rec.basis.apsP99} APS / ${rec.basis.apsPerTru} per TRU${rec.cappedAt !== null ? `, capped at ${rec.cappedAt}` : ''})`]
+      ? [
+          `  recommended: ${rec.trus} TRUs (p99 ${rec.basis.apsP99} APS / ${rec.basis.apsPerTru} per TRU${rec.cappedAt !== null ? `, capped at ${rec.cappedAt}` : ''})`,
+        ]
       : []),
   ];
 }
 
 type ScheduleView = Pick<
   CapacitySchedule,
-  'id' | 'namespace' | 'trus' | 'duration' | 'cron' | 'interval' | 'at' | 'timezone' | 'paused' | 'note' | 'nextActionTimes' | 'runningChangeIds' | 'actionsTaken' | 'actionsSkipped'
+  | 'id'
+  | 'namespace'
+  | 'trus'
+  | 'duration'
+  | 'cron'
+  | 'interval'
+  | 'at'
+  | 'timezone'
+  | 'paused'
+  | 'note'
+  | 'nextActionTimes'
+  | 'runningChangeIds'
+  | 'actionsTaken'
+  | 'actionsSkipped'
 > & { recentActions: Pick<CapacitySchedule['recentActions'][number], 'scheduledAt' | 'changeId'>[] };
 
 function specText(s: Pick<ScheduleView, 'cron' | 'interval' | 'at' | 'timezone'>): string {
   if (s.cron !== undefined) return `cron "${s.cron}" ${s.timezone}`;
-  if (s.interval !== undefined) return `every ${s.interval.every}${s.interval.offset ? ` offset ${s.interval.offset}` : ''}`;
+  if (s.interval !== undefined)
+    return `every ${s.interval.every}${s.interval.offset ? ` offset ${s.interval.offset}` : ''}`;
   return `once at ${s.at}`;
 }
 
@@ -104,13 +142,18 @@ export function scheduleLines(s: ScheduleView): string[] {
     ...(s.note ? [`  note: ${s.note}`] : []),
     `  runs taken ${s.actionsTaken}, skipped ${s.actionsSkipped}`,
     ...s.nextActionTimes.map((t) => `  next ${t}`),
-    ...s.recentActions.map((a) => `  ran  ${a.scheduledAt} ${a.changeId}${s.runningChangeIds.includes(a.changeId) ? ' (running)' : ''}`),
+    ...s.recentActions.map(
+      (a) => `  ran  ${a.scheduledAt} ${a.changeId}${s.runningChangeIds.includes(a.changeId) ? ' (running)' : ''}`,
+    ),
   ];
 }
 
 export function listLines(items: CapacityScheduleList['items']): string[] {
   if (items.length === 0) return ['no capacity schedules'];
-  return items.map((i) => `${i.id}\t${i.namespace}\t${i.trus} TRUs\t${i.duration}\t${i.paused ? 'PAUSED' : `next ${i.nextActionTime ?? '-'}`}`);
+  return items.map(
+    (i) =>
+      `${i.id}\t${i.namespace}\t${i.trus} TRUs\t${i.duration}\t${i.paused ? 'PAUSED' : `next ${i.nextActionTime ?? '-'}`}`,
+  );
 }
 
 export function scheduleCreatedLines(c: Pick<CapacityScheduleCreated, 'id' | 'nextActionTimes'>): string[] {

@@ -27,7 +27,9 @@ function synopsis(c: Pick<Command, 'name' | 'args' | 'options' | 'required'>): s
 
 export function helpText(): string {
   const optionLines = (specs: Record<string, { type: string; value?: string; help: string }>) =>
-    Object.entries(specs).map(([name, s]) => `  --${`${name}${s.type === 'string' ? ` ${s.value}` : ''}`.padEnd(22)} ${s.help}`);
+    Object.entries(specs).map(
+      ([name, s]) => `  --${`${name}${s.type === 'string' ? ` ${s.value}` : ''}`.padEnd(22)} ${s.help}`,
+    );
   return [
     'capacityctl: runbook client of the Capacity Scheduler API',
     '',
@@ -72,12 +74,19 @@ export function parse(argv: readonly string[], defaults: Partial<Record<OptionNa
   const usage = (error: string, command?: Command | 'shortcut'): Parsed => ({
     kind: 'usage',
     error,
-    text: command ? `usage: ${command === 'shortcut' ? SHORTCUT_SYNOPSIS : synopsis(command)}\n(capacityctl --help for more)` : 'see capacityctl --help',
+    text: command
+      ? `usage: ${command === 'shortcut' ? SHORTCUT_SYNOPSIS : synopsis(command)}\n(capacityctl --help for more)`
+      : 'see capacityctl --help',
   });
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: [...argv], options: PARSE_OPTIONS, allowPositionals: true, strict: true }));
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      options: PARSE_OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    }));
   } catch (err) {
     return usage((err as Error).message);
   }
@@ -90,7 +99,9 @@ export function parse(argv: readonly string[], defaults: Partial<Record<OptionNa
   const shortcut = !GROUPS.has(positionals[0]!);
   if (shortcut) {
     if (positionals.length !== SHORTCUT.args.length) {
-      return usage(`unknown command "${positionals[0]}" (or the shortcut <namespace> <trus> <minutes> with ${positionals.length} arguments)`);
+      return usage(
+        `unknown command "${positionals[0]}" (or the shortcut <namespace> <trus> <minutes> with ${positionals.length} arguments)`,
+      );
     }
     command = COMMANDS.find((c) => c.name === SHORTCUT.name)!;
     const allowed: readonly string[] = SHORTCUT.options;
@@ -102,12 +113,15 @@ export function parse(argv: readonly string[], defaults: Partial<Record<OptionNa
     command = COMMANDS.find((c) => c.name === positionals.slice(0, 2).join(' '));
     if (!command) {
       const names = COMMANDS.filter((c) => c.name.startsWith(`${positionals[0]} `)).map((c) => c.name.split(' ')[1]);
-      return usage(`${positionals[1] === undefined ? `${positionals[0]} needs a subcommand` : `unknown command "${positionals.slice(0, 2).join(' ')}"`}: one of ${names.join(', ')}`);
+      return usage(
+        `${positionals[1] === undefined ? `${positionals[0]} needs a subcommand` : `unknown command "${positionals.slice(0, 2).join(' ')}"`}: one of ${names.join(', ')}`,
+      );
     }
     const rest = positionals.slice(2);
     const names = command.args ?? [];
     if (rest.length < names.length) return usage(`${command.name} needs <${names[rest.length]}>`, command);
-    if (rest.length > names.length) return usage(`unexpected arguments: ${rest.slice(names.length).join(' ')}`, command);
+    if (rest.length > names.length)
+      return usage(`unexpected arguments: ${rest.slice(names.length).join(' ')}`, command);
     const allowed: readonly string[] = command.options ?? [];
     const extra = Object.keys(opts).filter((o) => !allowed.includes(o));
     if (extra.length > 0) return usage(`${command.name} does not take --${extra[0]}`, command);

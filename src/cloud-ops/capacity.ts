@@ -18,7 +18,12 @@ type CapacitySpecMsg = temporal.api.cloud.namespace.v1.CapacitySpec.$Properties;
 // Proto enum values, spelled out: the client decodes enums as numbers.
 const OP_STATE = { PENDING: 1, IN_PROGRESS: 2, FAILED: 3, CANCELLED: 4, FULFILLED: 5, REJECTED: 6 } as const;
 const OP_STATE_NAME: Record<number, string> = Object.fromEntries(Object.entries(OP_STATE).map(([k, v]) => [v, k]));
-const TERMINAL_OP_STATES = new Set<number>([OP_STATE.FAILED, OP_STATE.CANCELLED, OP_STATE.FULFILLED, OP_STATE.REJECTED]);
+const TERMINAL_OP_STATES = new Set<number>([
+  OP_STATE.FAILED,
+  OP_STATE.CANCELLED,
+  OP_STATE.FULFILLED,
+  OP_STATE.REJECTED,
+]);
 const REQUEST_STATE: Record<number, NonNullable<ObservedCapacity['latestRequest']>['state']> = {
   1: 'COMPLETED',
   2: 'IN_PROGRESS',
@@ -230,7 +235,12 @@ export class CapacityService implements CapacityReader {
    * Verifies a change: the operation fulfilled, then the namespace's latest request COMPLETED with our
    * operation id and its observed mode equal to the target. Polls until the deadline; never a fixed sleep.
    */
-  async verify(namespace: string, target: CapacityTarget, asyncOperationId: string | null, opts: PollOptions): Promise<ObservedCapacity> {
+  async verify(
+    namespace: string,
+    target: CapacityTarget,
+    asyncOperationId: string | null,
+    opts: PollOptions,
+  ): Promise<ObservedCapacity> {
     if (asyncOperationId !== null) {
       const op = await this.awaitOperation(asyncOperationId, opts);
       if (Number(op.state) !== OP_STATE.FULFILLED) {
@@ -257,7 +267,8 @@ export class CapacityService implements CapacityReader {
     const req = observed.latestRequest;
     if (req?.state === 'IN_PROGRESS') return 'a capacity request is still in progress';
     if (asyncOperationId !== null) {
-      if (req?.asyncOperationId !== asyncOperationId) return `latest request is ${req?.asyncOperationId ?? 'none'}, not ${asyncOperationId}`;
+      if (req?.asyncOperationId !== asyncOperationId)
+        return `latest request is ${req?.asyncOperationId ?? 'none'}, not ${asyncOperationId}`;
       if (req.state !== 'COMPLETED') return `latest request is ${req.state}`;
     }
     if (!sameTarget(observed.current, target)) {

@@ -45,7 +45,12 @@ export class CloudOps {
       tls: opts.serverNameOverride ? { serverNameOverride: opts.serverNameOverride } : true,
       connectTimeout: 10_000,
     });
-    return new CloudOps(connection, new CloudOperationsClient({ connection }), opts.callTimeoutMs ?? 15_000, opts.onCall);
+    return new CloudOps(
+      connection,
+      new CloudOperationsClient({ connection }),
+      opts.callTimeoutMs ?? 15_000,
+      opts.onCall,
+    );
   }
 
   /** A client of the Cloud Ops emulator: its own address, and the name in its self-signed certificate. */
@@ -58,7 +63,8 @@ export class CloudOps {
 
   private async call<T>(method: CloudOpsMethod, fn: () => Promise<T>): Promise<T> {
     const started = performance.now();
-    const done = (outcome: 'ok' | CloudOpsErrorKind) => this.onCall?.(method, outcome, (performance.now() - started) / 1000);
+    const done = (outcome: 'ok' | CloudOpsErrorKind) =>
+      this.onCall?.(method, outcome, (performance.now() - started) / 1000);
     try {
       const res = await this.client.withDeadline(Date.now() + this.callTimeoutMs, fn);
       done('ok');
@@ -76,7 +82,9 @@ export class CloudOps {
   }
 
   async getCapacityInfo(namespace: string): Promise<CapacityInfoMsg> {
-    const res = await this.call('GetNamespaceCapacityInfo', () => this.client.cloudService.getNamespaceCapacityInfo({ namespace }));
+    const res = await this.call('GetNamespaceCapacityInfo', () =>
+      this.client.cloudService.getNamespaceCapacityInfo({ namespace }),
+    );
     return res.capacityInfo ?? {};
   }
 
@@ -91,7 +99,9 @@ export class CloudOps {
   }
 
   async getAsyncOperation(asyncOperationId: string): Promise<AsyncOperationMsg> {
-    const res = await this.call('GetAsyncOperation', () => this.client.cloudService.getAsyncOperation({ asyncOperationId }));
+    const res = await this.call('GetAsyncOperation', () =>
+      this.client.cloudService.getAsyncOperation({ asyncOperationId }),
+    );
     return res.asyncOperation ?? {};
   }
 

@@ -12,7 +12,10 @@ export interface RunningControlServer {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -22,7 +25,11 @@ interface Reply {
   body?: unknown;
 }
 
-export async function startControlServer(state: EmulatorState, host: string, port: number): Promise<RunningControlServer> {
+export async function startControlServer(
+  state: EmulatorState,
+  host: string,
+  port: number,
+): Promise<RunningControlServer> {
   const server = http.createServer((req, res) => {
     route(state, req).then(
       (reply) => send(res, reply),

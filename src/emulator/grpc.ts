@@ -3,7 +3,13 @@
 import * as grpc from '@grpc/grpc-js';
 import proto from '@temporalio/proto';
 import type { Type } from 'protobufjs';
-import { EmulatorError, IMPLEMENTED_RPCS, type EmulatorState, type GrpcCodeName, type ImplementedRpc } from './state.js';
+import {
+  EmulatorError,
+  IMPLEMENTED_RPCS,
+  type EmulatorState,
+  type GrpcCodeName,
+  type ImplementedRpc,
+} from './state.js';
 
 const { temporal } = proto;
 const SERVICE_NAME = 'temporal.api.cloud.cloudservice.v1.CloudService';
@@ -64,9 +70,17 @@ function shutdown(server: grpc.Server): Promise<void> {
   });
 }
 
-function buildService(opts: GrpcServerOptions): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+function buildService(opts: GrpcServerOptions): {
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+} {
   const service = temporal.api.cloud.cloudservice.v1.CloudService as unknown as {
-    methodsArray: { name: string; resolve(): void; resolvedRequestType: Type | null; resolvedResponseType: Type | null }[];
+    methodsArray: {
+      name: string;
+      resolve(): void;
+      resolvedRequestType: Type | null;
+      resolvedResponseType: Type | null;
+    }[];
   };
   const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
@@ -81,24 +95,48 @@ function buildService(opts: GrpcServerOptions): { definition: grpc.ServiceDefini
       responseSerialize: (b: Buffer) => b,
       responseDeserialize: (b: Buffer) => b,
     };
-    implementation[method.name] = unaryHandler(opts, method.name, method.resolvedRequestType!, method.resolvedResponseType!);
+    implementation[method.name] = unaryHandler(
+      opts,
+      method.name,
+      method.resolvedRequestType!,
+      method.resolvedResponseType!,
+    );
   }
   return { definition, implementation };
 }
 
-function unaryHandler(opts: GrpcServerOptions, name: string, requestType: Type, responseType: Type): grpc.handleUnaryCall<Buffer, Buffer> {
+function unaryHandler(
+  opts: GrpcServerOptions,
+  name: string,
+  requestType: Type,
+  responseType: Type,
+): grpc.handleUnaryCall<Buffer, Buffer> {
   return (call, callback) => {
     try {
-      const request = requestType.toObject(requestType.decode(call.request), { longs: Number, enums: Number, defaults: false });
+      const request = requestType.toObject(requestType.decode(call.request), {
+        longs: Number,
+        enums: Number,
+        defaults: false,
+      });
       const response = handle(opts, name, call.metadata, request);
-      callback(null, Buffer.from(responseType.encode(responseType.fromObject(toProtoTimestamps(response) as Record<string, unknown>)).finish()));
+      callback(
+        null,
+        Buffer.from(
+          responseType.encode(responseType.fromObject(toProtoTimestamps(response) as Record<string, unknown>)).finish(),
+        ),
+      );
     } catch (err) {
       callback(toServiceError(opts, name, err));
     }
   };
 }
 
-function handle(opts: GrpcServerOptions, name: string, metadata: grpc.Metadata, request: Record<string, unknown>): Record<string, unknown> {
+function handle(
+  opts: GrpcServerOptions,
+  name: string,
+  metadata: grpc.Metadata,
+  request: Record<string, unknown>,
+): Record<string, unknown> {
   const apiVersion = firstValue(metadata, API_VERSION_HEADER);
   opts.state.recordCall(name, apiVersion);
   if (firstValue(metadata, 'authorization') !== `Bearer ${opts.apiKey}`) {

@@ -5,8 +5,24 @@ import { EmulatorState } from './state.js';
 import { EMULATOR_SERVER_NAME, ensureCertificates } from './tls.js';
 
 export { ensureEmulatorTrust } from './tls.js';
-export { EmulatorState, EmulatorError, OperationState, CapacityRequestState, ResourceState, VALID_TRU_VALUES } from './state.js';
-export type { Fault, NamespaceSnapshot, UpdateRecord, CallRecord, Capacity, CapacitySpec, CapacityMode, OperationView } from './state.js';
+export {
+  EmulatorState,
+  EmulatorError,
+  OperationState,
+  CapacityRequestState,
+  ResourceState,
+  VALID_TRU_VALUES,
+} from './state.js';
+export type {
+  Fault,
+  NamespaceSnapshot,
+  UpdateRecord,
+  CallRecord,
+  Capacity,
+  CapacitySpec,
+  CapacityMode,
+  OperationView,
+} from './state.js';
 
 export interface EmulatorOptions {
   apiKey: string;
@@ -61,7 +77,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     throw err;
   }
   const grpcAddress = `${host}:${grpcServer.port}`;
-  opts.logger?.info({ grpcAddress, controlUrl: control?.url ?? null, namespaces: opts.namespaces }, 'Cloud Ops emulator started');
+  opts.logger?.info(
+    { grpcAddress, controlUrl: control?.url ?? null, namespaces: opts.namespaces },
+    'Cloud Ops emulator started',
+  );
   return {
     grpcAddress,
     controlUrl: control?.url ?? null,

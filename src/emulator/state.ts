@@ -15,26 +15,55 @@ const CHECK_DURATION_MS = 250;
 const MAX_PENDING_MS = 100;
 const CALL_LOG_LIMIT = 1000;
 
-export const IMPLEMENTED_RPCS = ['GetNamespace', 'UpdateNamespace', 'GetAsyncOperation', 'GetNamespaceCapacityInfo'] as const;
+export const IMPLEMENTED_RPCS = [
+  'GetNamespace',
+  'UpdateNamespace',
+  'GetAsyncOperation',
+  'GetNamespaceCapacityInfo',
+] as const;
 export type ImplementedRpc = (typeof IMPLEMENTED_RPCS)[number];
 
 // Listed here rather than taken from grpc-js: loading grpc-js early would freeze its default TLS roots
 // before ensureEmulatorTrust can point GRPC_DEFAULT_SSL_ROOTS_FILE_PATH at the emulator's CA.
 export const GRPC_CODE_NAMES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
-  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
-  'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
 ] as const;
 export type GrpcCodeName = (typeof GRPC_CODE_NAMES)[number];
 
 /** Numeric values of the proto enums, as the wire and the control plane carry them. */
-export const OperationState = { PENDING: 1, IN_PROGRESS: 2, FAILED: 3, CANCELLED: 4, FULFILLED: 5, REJECTED: 6 } as const;
+export const OperationState = {
+  PENDING: 1,
+  IN_PROGRESS: 2,
+  FAILED: 3,
+  CANCELLED: 4,
+  FULFILLED: 5,
+  REJECTED: 6,
+} as const;
 export const CapacityRequestState = { COMPLETED: 1, IN_PROGRESS: 2, FAILED: 3 } as const;
 export const ResourceState = { ACTIVE: 3, UPDATING: 4 } as const;
 
 /** An error the gRPC layer turns into a status with this code. */
 export class EmulatorError extends Error {
-  constructor(readonly code: GrpcCodeName, message: string) {
+  constructor(
+    readonly code: GrpcCodeName,
+    message: string,
+  ) {
     super(message);
     this.name = 'EmulatorError';
   }
@@ -267,7 +296,9 @@ export class EmulatorState {
     const requested = capacitySpecOf(spec);
     const capacityChanged = requested !== undefined && canonical(requested) !== canonical(capacitySpecOf(ns.spec));
     if (capacityChanged) this.checkCapacityChange(ns, requested);
-    return this.viewOperation(this.accept(ns, spec, req.asyncOperationId || randomUUID(), capacityChanged ? requested : undefined));
+    return this.viewOperation(
+      this.accept(ns, spec, req.asyncOperationId || randomUUID(), capacityChanged ? requested : undefined),
+    );
   }
 
   /** Returns the fault code the next call of this RPC must fail with, consuming it. */
@@ -281,7 +312,8 @@ export class EmulatorState {
   injectFault(input: unknown): void {
     const fault = parseFault(input);
     if ('rpc' in fault) this.faults.rpc.set(fault.rpc, { code: fault.code, remaining: fault.count });
-    else if ('nextOperationOutcome' in fault) this.faults.outcomes = { outcome: fault.nextOperationOutcome, remaining: fault.count };
+    else if ('nextOperationOutcome' in fault)
+      this.faults.outcomes = { outcome: fault.nextOperationOutcome, remaining: fault.count };
     else if ('capacityNotApplied' in fault) this.faults.notApplied = fault.count;
     else if ('cooldownSeconds' in fault) this.faults.cooldownMs = fault.cooldownSeconds * 1000;
     else if ('applyDelayMs' in fault) this.faults.applyDelayMs = fault.applyDelayMs;
@@ -379,7 +411,10 @@ export class EmulatorState {
     const cooldownEnd = (ns.lastCapacityFinishAt ?? -Infinity) + this.faults.cooldownMs;
     const remainingMs = cooldownEnd - this.now();
     if (remainingMs > 0) {
-      throw new EmulatorError('FAILED_PRECONDITION', `capacity cool-down: ${Math.ceil(remainingMs / 1000)} s remaining`);
+      throw new EmulatorError(
+        'FAILED_PRECONDITION',
+        `capacity cool-down: ${Math.ceil(remainingMs / 1000)} s remaining`,
+      );
     }
   }
 
@@ -406,14 +441,24 @@ export class EmulatorState {
     };
     if (requested) {
       op.capacityChange = { requested, previous: capacitySpecOf(ns.spec), applies: this.takeCapacityApplies() };
-      ns.latestRequest = { state: CapacityRequestState.IN_PROGRESS, startTime: new Date(now), asyncOperationId: id, spec: requested };
+      ns.latestRequest = {
+        state: CapacityRequestState.IN_PROGRESS,
+        startTime: new Date(now),
+        asyncOperationId: id,
+        spec: requested,
+      };
     }
     ns.spec = spec;
     ns.version += 1;
     ns.modifiedAt = now;
     ns.lastOperationId = id;
     ns.operations.push(op);
-    ns.updates.push({ spec: structuredClone(spec), resourceVersion: resourceVersion(ns), asyncOperationId: id, at: new Date(now) });
+    ns.updates.push({
+      spec: structuredClone(spec),
+      resourceVersion: resourceVersion(ns),
+      asyncOperationId: id,
+      at: new Date(now),
+    });
     this.operations.set(id, op);
     // An operation with no delay finishes at once; settling now keeps reads consistent with that.
     this.settled(ns.id);
@@ -438,7 +483,11 @@ export class EmulatorState {
     const finished = now >= op.finishAt;
     return {
       id: op.id,
-      state: finished ? OperationState[op.outcome] : now >= op.inProgressAt ? OperationState.IN_PROGRESS : OperationState.PENDING,
+      state: finished
+        ? OperationState[op.outcome]
+        : now >= op.inProgressAt
+          ? OperationState.IN_PROGRESS
+          : OperationState.PENDING,
       checkDuration: { seconds: 0, nanos: CHECK_DURATION_MS * 1_000_000 },
       operationType: 'update-namespace',
       ...(finished && op.failureReason ? { failureReason: op.failureReason } : {}),
@@ -503,14 +552,22 @@ function firstRegion(spec: Spec): string {
 }
 
 export function parseFault(input: unknown): Fault {
-  if (!input || typeof input !== 'object' || Array.isArray(input)) throw new FaultShapeError('a fault must be a JSON object');
+  if (!input || typeof input !== 'object' || Array.isArray(input))
+    throw new FaultShapeError('a fault must be a JSON object');
   const f = input as Record<string, unknown>;
   const keys = Object.keys(f).sort().join(',');
   switch (keys) {
     case 'code,count,rpc':
-      return { rpc: oneOf(f.rpc, IMPLEMENTED_RPCS, 'rpc'), code: oneOf(f.code, GRPC_CODE_NAMES, 'code'), count: positive(f.count, 'count') };
+      return {
+        rpc: oneOf(f.rpc, IMPLEMENTED_RPCS, 'rpc'),
+        code: oneOf(f.code, GRPC_CODE_NAMES, 'code'),
+        count: positive(f.count, 'count'),
+      };
     case 'count,nextOperationOutcome':
-      return { nextOperationOutcome: oneOf(f.nextOperationOutcome, ['FAILED', 'REJECTED'] as const, 'nextOperationOutcome'), count: positive(f.count, 'count') };
+      return {
+        nextOperationOutcome: oneOf(f.nextOperationOutcome, ['FAILED', 'REJECTED'] as const, 'nextOperationOutcome'),
+        count: positive(f.count, 'count'),
+      };
     case 'capacityNotApplied,count':
       if (f.capacityNotApplied !== true) throw new FaultShapeError('capacityNotApplied must be true');
       return { capacityNotApplied: true, count: positive(f.count, 'count') };

@@ -91,6 +91,13 @@ async function writeAtomically(file: string, content: string, mode = 0o644): Pro
 }
 
 async function allExist(paths: string[]): Promise<boolean> {
-  const results = await Promise.all(paths.map((p) => access(p).then(() => true, () => false)));
+  const results = await Promise.all(
+    paths.map((p) =>
+      access(p).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return results.every(Boolean);
 }

@@ -40,7 +40,11 @@ export class ReadinessProbe {
   async check(): Promise<Readiness> {
     const [temporal, cloudOps] = await Promise.all([
       this.probe('temporal', () =>
-        withTemporalDeadline(this.temporal, () => this.temporal.connection.workflowService.getSystemInfo({}), PROBE_TIMEOUT_MS),
+        withTemporalDeadline(
+          this.temporal,
+          () => this.temporal.connection.workflowService.getSystemInfo({}),
+          PROBE_TIMEOUT_MS,
+        ),
       ),
       this.probe('cloudOps', () => withTimeout(this.capacity.ping(), PROBE_TIMEOUT_MS)),
     ]);

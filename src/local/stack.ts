@@ -110,7 +110,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await stops.stopAll();
     if (errors.length > 0) {
       const failed = errors.splice(0);
-      throw new AggregateError(failed, `stopping the stack: ${failed.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`);
+      throw new AggregateError(
+        failed,
+        `stopping the stack: ${failed.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`,
+      );
     }
   };
   try {
@@ -131,7 +134,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
 async function startLocalTemporal(config: Config, logger: Logger, stops: StopList): Promise<RunningDevServer> {
   const cli = resolveTemporalCli(config.devServer.cliPath);
-  logger.info({ cli, port: config.devServer.port }, 'TEMPORAL_ADDRESS is unset: starting an embedded Temporal dev server');
+  logger.info(
+    { cli, port: config.devServer.port },
+    'TEMPORAL_ADDRESS is unset: starting an embedded Temporal dev server',
+  );
   const server = await startDevServer({
     cli,
     port: config.devServer.port,
@@ -154,8 +160,14 @@ async function connectCloudOps(
   const onCall = cloudOpsCallObserver(metrics);
   const { apiVersion } = config.cloudOps;
   if (!emulated) {
-    if (config.cloudOps.apiKey === null) throw new Error('TEMPORAL_CLOUD_API_KEY is unset and no emulator was asked for');
-    const ops = CloudOps.create({ address: config.cloudOps.address, apiKey: config.cloudOps.apiKey, apiVersion, onCall });
+    if (config.cloudOps.apiKey === null)
+      throw new Error('TEMPORAL_CLOUD_API_KEY is unset and no emulator was asked for');
+    const ops = CloudOps.create({
+      address: config.cloudOps.address,
+      apiKey: config.cloudOps.apiKey,
+      apiVersion,
+      onCall,
+    });
     stops.push(() => ops.close());
     return { ops, emulator: null };
   }
@@ -217,7 +229,10 @@ function createWorkerHandle(config: Config, { logger, temporalAddress, capacity,
         throw err;
       }
       logger.info(
-        { taskQueue: config.temporal.taskQueue, sdkMetrics: sdkMetricsBindAddress ? `http://${sdkMetricsBindAddress}/metrics` : null },
+        {
+          taskQueue: config.temporal.taskQueue,
+          sdkMetrics: sdkMetricsBindAddress ? `http://${sdkMetricsBindAddress}/metrics` : null,
+        },
         'worker running',
       );
     },
@@ -239,7 +254,11 @@ function createWorkerHandle(config: Config, { logger, temporalAddress, capacity,
   return handle;
 }
 
-async function startApi(config: Config, listen: boolean, { logger, temporalAddress, capacity, metrics, stops }: Parts): Promise<StackApi> {
+async function startApi(
+  config: Config,
+  listen: boolean,
+  { logger, temporalAddress, capacity, metrics, stops }: Parts,
+): Promise<StackApi> {
   const connection = Connection.lazy({
     ...temporalConnectionOptions(config, temporalAddress),
     // grpc-js backs off reconnects up to 120 s: after an outage the API would answer 503 long after Temporal is back.

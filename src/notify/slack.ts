@@ -41,7 +41,11 @@ function windowText(alert: AlertInput): string | null {
 }
 
 /** Link to the window's workflow in the Temporal Web UI, when both the base URL and the workflow id are known. */
-export function workflowLink(uiUrl: string | null | undefined, temporalNamespace: string | undefined, workflowId: string | undefined): string | null {
+export function workflowLink(
+  uiUrl: string | null | undefined,
+  temporalNamespace: string | undefined,
+  workflowId: string | undefined,
+): string | null {
   if (!uiUrl || !workflowId) return null;
   return `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(temporalNamespace ?? 'default')}/workflows/${encodeURIComponent(workflowId)}`;
 }
@@ -61,7 +65,14 @@ export function slackMessage(alert: AlertInput, link: string | null): { text: st
     .filter((t): t is string => t !== null)
     .map((t) => ({ type: 'mrkdwn', text: t }));
   const blocks: unknown[] = [
-    { type: 'header', text: { type: 'plain_text', text: `${EMOJI[alert.severity]} ${alert.severity}: capacity ${alert.step.toLowerCase()} failed`, emoji: true } },
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: `${EMOJI[alert.severity]} ${alert.severity}: capacity ${alert.step.toLowerCase()} failed`,
+        emoji: true,
+      },
+    },
     { type: 'section', fields },
     { type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${escape(alert.reason)}` } },
   ];
@@ -101,7 +112,10 @@ export function createSlackNotifier(opts: SlackOptions): Notifier {
       } catch (err) {
         opts.metrics?.slackSends.inc({ outcome: 'failed' });
         // The error text of fetch can carry the URL, which is a secret: log its name only.
-        log.warn({ error: (err as Error).name, namespace: alert.namespace, step: alert.step }, 'Slack alert could not be sent');
+        log.warn(
+          { error: (err as Error).name, namespace: alert.namespace, step: alert.step },
+          'Slack alert could not be sent',
+        );
         return false;
       }
     },

@@ -49,7 +49,8 @@ export function patchedDefinition(prev: ScheduleDefinition, body: PatchCapacityS
 export function readDefinition(desc: ScheduleDescription): ScheduleDefinition {
   const input = desc.action.args?.[0] as CapacityWindowInput | undefined;
   const memo = desc.action.memo as ScheduleActionMemo | undefined;
-  if (!input?.duration || !memo?.schedule) throw new Error(`schedule ${desc.scheduleId} does not start a capacity window`);
+  if (!input?.duration || !memo?.schedule)
+    throw new Error(`schedule ${desc.scheduleId} does not start a capacity window`);
   const { cron, interval, at, timezone } = memo.schedule;
   return {
     namespace: input.namespace,

@@ -16,7 +16,14 @@ import type { Config } from '../config.js';
 import { checkGuardrails } from '../guardrails.js';
 import { isScheduleId, parseIsoDuration, scheduleTemporalId } from '../shared/index.js';
 import { definitionOf, patchedDefinition, readDefinition } from './definition.js';
-import { generateScheduleId, scheduleAction, schedulePolicies, scheduleSpec, validateDefinition, type ScheduleDefinition } from './spec.js';
+import {
+  generateScheduleId,
+  scheduleAction,
+  schedulePolicies,
+  scheduleSpec,
+  validateDefinition,
+  type ScheduleDefinition,
+} from './spec.js';
 import { nextActionTimes, scheduleLink, scheduleSummary, scheduleView } from './view.js';
 
 const TEMPORAL_ID_PREFIX = scheduleTemporalId('');
@@ -62,7 +69,10 @@ export class SchedulesService {
         },
       }),
     );
-    this.logger.info({ scheduleId: handle.scheduleId, namespace: def.namespace, trus: def.trus }, 'capacity schedule created');
+    this.logger.info(
+      { scheduleId: handle.scheduleId, namespace: def.namespace, trus: def.trus },
+      'capacity schedule created',
+    );
     const desc = await this.describe(handle);
     return { id, nextActionTimes: nextActionTimes(desc), links: { self: scheduleLink(id) } };
   }
@@ -151,7 +161,10 @@ export class SchedulesService {
       await this.deadline(() => handle.pause('deleting'));
       const { info } = await this.describe(handle);
       await this.deadline(() => Promise.all(info.runningActions.map(({ workflow }) => this.cancelWindow(workflow))));
-      this.logger.info({ scheduleId: handle.scheduleId, cancelled: info.runningActions.length }, 'running windows cancelled');
+      this.logger.info(
+        { scheduleId: handle.scheduleId, cancelled: info.runningActions.length },
+        'running windows cancelled',
+      );
     }
     await this.deadline(() => handle.delete());
     this.logger.info({ scheduleId: handle.scheduleId }, 'capacity schedule deleted');

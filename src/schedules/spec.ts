@@ -53,7 +53,11 @@ export function generateScheduleId(namespace: string): string {
 function positiveDuration(field: string, text: string): number {
   const ms = parseIsoDuration(text);
   if (ms === undefined || ms <= 0) {
-    throw new ApiError(400, 'INVALID_DURATION', `${field} "${text}" is not a positive ISO 8601 duration such as "PT2H" or "P1DT30M"`);
+    throw new ApiError(
+      400,
+      'INVALID_DURATION',
+      `${field} "${text}" is not a positive ISO 8601 duration such as "PT2H" or "P1DT30M"`,
+    );
   }
   return ms;
 }
@@ -73,9 +77,11 @@ export function checkCron(cron: string, timezone: string): void {
   const bad = (why: string) => new ApiError(400, 'INVALID_CRON', `cron "${cron}" ${why}`);
   if (fields.length !== 5) throw bad(`has ${fields.length} fields; give 5: minute hour day-of-month month day-of-week`);
   // cron-parser accepts extensions (L, #, H, ?) that Temporal's parser does not: allow only what both read alike.
-  if (!fields.every((f) => f.split(',').every((part) => CRON_FIELD_PART.test(part)))) throw bad('uses syntax other than numbers, names, *, ranges, steps and lists');
+  if (!fields.every((f) => f.split(',').every((part) => CRON_FIELD_PART.test(part))))
+    throw bad('uses syntax other than numbers, names, *, ranges, steps and lists');
   // Classic cron fires when day-of-month OR day-of-week matches; Temporal requires both, so refuse the ambiguous form.
-  if (fields[2] !== '*' && fields[4] !== '*') throw bad('restricts both day-of-month and day-of-week; leave one of them as *');
+  if (fields[2] !== '*' && fields[4] !== '*')
+    throw bad('restricts both day-of-month and day-of-week; leave one of them as *');
   try {
     CronExpressionParser.parse(cron, { tz: timezone });
   } catch (err) {
@@ -126,7 +132,11 @@ export function validateDefinition(def: ScheduleDefinition, now: number, atMustB
   }
   const durationMs = positiveDuration('duration', def.duration);
   if (!isTimeZone(def.timezone)) {
-    throw new ApiError(400, 'INVALID_TIME_ZONE', `timezone "${def.timezone}" is not an IANA time zone such as "Europe/Berlin"`);
+    throw new ApiError(
+      400,
+      'INVALID_TIME_ZONE',
+      `timezone "${def.timezone}" is not an IANA time zone such as "Europe/Berlin"`,
+    );
   }
   if (def.startAt !== undefined && def.endAt !== undefined && Date.parse(def.endAt) <= Date.parse(def.startAt)) {
     throw new ApiError(400, 'INVALID_SCHEDULE_BOUNDS', `endAt ${def.endAt} is not after startAt ${def.startAt}`);
@@ -148,8 +158,14 @@ export function validateDefinition(def: ScheduleDefinition, now: number, atMustB
     if (every < 1000) throw new ApiError(400, 'INVALID_SCHEDULE_SPEC', 'interval.every must be at least 1 second');
     if (def.interval.offset !== undefined) {
       const offset = parseIsoDuration(def.interval.offset);
-      if (offset === undefined) throw new ApiError(400, 'INVALID_DURATION', `interval.offset "${def.interval.offset}" is not an ISO 8601 duration`);
-      if (offset >= every) throw new ApiError(400, 'INVALID_SCHEDULE_SPEC', 'interval.offset must be shorter than interval.every');
+      if (offset === undefined)
+        throw new ApiError(
+          400,
+          'INVALID_DURATION',
+          `interval.offset "${def.interval.offset}" is not an ISO 8601 duration`,
+        );
+      if (offset >= every)
+        throw new ApiError(400, 'INVALID_SCHEDULE_SPEC', 'interval.offset must be shorter than interval.every');
     }
     if (durationMs >= every) throw overlaps(`interval.every (${def.interval.every})`);
   } else if (def.at !== undefined && atMustBeFuture && Date.parse(def.at) <= now) {
@@ -200,7 +216,13 @@ export function scheduleAction(id: string, def: ScheduleDefinition, config: Conf
     policy: config.policy,
   };
   const memo: ScheduleActionMemo = {
-    window: { namespace: def.namespace, trus: def.trus, requestedBy: def.requestedBy ?? null, reason: def.reason ?? null, scheduleId: id },
+    window: {
+      namespace: def.namespace,
+      trus: def.trus,
+      requestedBy: def.requestedBy ?? null,
+      reason: def.reason ?? null,
+      scheduleId: id,
+    },
     schedule: {
       id,
       ...(def.cron !== undefined && { cron: def.cron }),

@@ -34,7 +34,9 @@ export function scheduleView(id: string, desc: ScheduleDescription): CapacitySch
       startedAt: a.takenAt.toISOString(),
       changeId: windowIdOf(a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId),
     })),
-    runningChangeIds: desc.info.runningActions.map((a) => windowIdOf(a.workflow.workflowId, a.workflow.firstExecutionRunId)),
+    runningChangeIds: desc.info.runningActions.map((a) =>
+      windowIdOf(a.workflow.workflowId, a.workflow.firstExecutionRunId),
+    ),
     actionsTaken: desc.info.numActionsTaken,
     actionsSkipped: desc.info.numActionsSkippedOverlap + desc.info.numActionsMissedCatchupWindow,
     links: { self: scheduleLink(id) },

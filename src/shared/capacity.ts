@@ -19,7 +19,10 @@ export function sameTarget(a: CapacityTarget, b: CapacityTarget): boolean {
 }
 
 /** Where a namespace goes back to when no window is left: what it had before (the default), or On-Demand. */
-export function revertTarget(baseline: CapacityTarget | null, revertTo: 'BASELINE' | 'ON_DEMAND' = 'BASELINE'): CapacityTarget {
+export function revertTarget(
+  baseline: CapacityTarget | null,
+  revertTo: 'BASELINE' | 'ON_DEMAND' = 'BASELINE',
+): CapacityTarget {
   return revertTo === 'ON_DEMAND' || baseline === null ? ON_DEMAND : baseline;
 }
 

@@ -11,7 +11,9 @@ import { windowLink } from './read-model.js';
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -23,7 +25,9 @@ export const bodyHash = (body: unknown) => sha256(canonicalJson(body));
 
 /** A keyed window's id comes from its key; any other gets its namespace and a random nonce. */
 export function workflowIdFor(namespace: string, key: string | undefined): string {
-  return key === undefined ? windowWorkflowId(namespace, randomBytes(8).toString('hex')) : keyedWindowWorkflowId(sha256(key));
+  return key === undefined
+    ? windowWorkflowId(namespace, randomBytes(8).toString('hex'))
+    : keyedWindowWorkflowId(sha256(key));
 }
 
 /** The window an Idempotency-Key already made; 422 when it came with another body. */
@@ -33,5 +37,10 @@ export function replayOf(desc: WorkflowExecutionDescription, hash: string): Capa
     throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
   }
   const id = windowIdOf(desc.workflowId, desc.runId);
-  return { id, status: 'RUNNING', phase: memo.progress?.phase === 'SCHEDULED' ? 'SCHEDULED' : 'PENDING', links: { self: windowLink(id) } };
+  return {
+    id,
+    status: 'RUNNING',
+    phase: memo.progress?.phase === 'SCHEDULED' ? 'SCHEDULED' : 'PENDING',
+    links: { self: windowLink(id) },
+  };
 }

@@ -6,8 +6,19 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { temporal as proto } from '@temporalio/proto';
 import { ApiError } from '../api/plugins/errors.js';
 import { PhaseSchema } from '../api/routes/capacity-changes/schema.js';
-import type { CapacityChangeSummary, ListCapacityChangesQuery, ListableStatus } from '../api/routes/capacity-changes/list-schema.js';
-import { CAPACITY_WINDOW_WORKFLOW, SA, WINDOW_PREFIX, windowIdOf, type Phase, type WindowMemo } from '../shared/index.js';
+import type {
+  CapacityChangeSummary,
+  ListCapacityChangesQuery,
+  ListableStatus,
+} from '../api/routes/capacity-changes/list-schema.js';
+import {
+  CAPACITY_WINDOW_WORKFLOW,
+  SA,
+  WINDOW_PREFIX,
+  windowIdOf,
+  type Phase,
+  type WindowMemo,
+} from '../shared/index.js';
 import { effectivePhase, windowLink } from './read-model.js';
 
 /**
@@ -32,7 +43,10 @@ const VISIBILITY_STATUS: Record<ListableStatus, string> = {
 // A workflow that died without finishing cannot have published its last phase: the API shows it FAILED (as GET by id does).
 const DEAD_VISIBILITY_STATUSES = ['Failed', 'Canceled', 'Terminated', 'TimedOut'].map(visibilityString).join(', ');
 
-export type ListFilters = Pick<ListCapacityChangesQuery, 'namespace' | 'status' | 'phase' | 'requestedBy' | 'scheduleId' | 'from' | 'to'>;
+export type ListFilters = Pick<
+  ListCapacityChangesQuery,
+  'namespace' | 'status' | 'phase' | 'requestedBy' | 'scheduleId' | 'from' | 'to'
+>;
 
 /** The visibility query for a listing: every literal through visibilityString, every name from our own constants. */
 export function buildListQuery(f: ListFilters): string {
@@ -45,7 +59,9 @@ export function buildListQuery(f: ListFilters): string {
   if (f.phase !== undefined) {
     const phase = `${SA.phase.name} = ${visibilityString(f.phase)}`;
     if (f.phase === 'FAILED') {
-      clauses.push(`(${phase} OR (ExecutionStatus IN (${DEAD_VISIBILITY_STATUSES}) AND ${SA.phase.name} != ${visibilityString('COMPLETED')}))`);
+      clauses.push(
+        `(${phase} OR (ExecutionStatus IN (${DEAD_VISIBILITY_STATUSES}) AND ${SA.phase.name} != ${visibilityString('COMPLETED')}))`,
+      );
     } else if (f.phase === 'COMPLETED') {
       clauses.push(phase);
     } else {
@@ -81,7 +97,8 @@ export function decodePageToken(query: string, text: string): Buffer | undefined
   return bytes.subarray(DIGEST_BYTES);
 }
 
-export const invalidPageToken = () => new ApiError(400, 'INVALID_PAGE_TOKEN', 'pageToken is not a nextPageToken of this listing with these filters');
+export const invalidPageToken = () =>
+  new ApiError(400, 'INVALID_PAGE_TOKEN', 'pageToken is not a nextPageToken of this listing with these filters');
 
 const STATUS_NAME: Record<number, WorkflowExecutionStatusName> = {
   0: 'UNSPECIFIED',
@@ -113,7 +130,8 @@ function timestampIso(ts: { seconds?: unknown; nanos?: number | null } | null | 
   return ms > 0 ? new Date(ms).toISOString() : undefined;
 }
 
-const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined);
+const asString = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined;
 const asIso = (v: unknown): string | undefined => {
   const s = asString(v);
   return s !== undefined && !Number.isNaN(Date.parse(s)) ? new Date(s).toISOString() : undefined;
@@ -129,8 +147,10 @@ export function summaryOf(raw: RawExecution): CapacityChangeSummary | undefined 
   if (!workflowId.startsWith(WINDOW_PREFIX) || !runId) return undefined;
   const fields = (raw.searchAttributes?.indexedFields ?? {}) as Record<string, Payload>;
   const sa = (name: string) => decodePayload(fields[name]);
-  const memo = (decodePayload(raw.memo?.fields?.window as Payload | undefined) ?? undefined) as WindowMemo['window'] | undefined;
-  const progress = decodePayload(raw.memo?.fields?.progress as Payload | undefined) as WindowMemo['progress'] | undefined;
+  const memo = (decodePayload(raw.memo?.fields?.window as Payload | undefined) ?? undefined) as
+    WindowMemo['window'] | undefined;
+  const progress = decodePayload(raw.memo?.fields?.progress as Payload | undefined) as
+    WindowMemo['progress'] | undefined;
 
   const namespace = asString(sa(SA.namespace.name)) ?? memo?.namespace;
   const trusValue = sa(SA.trus.name);
@@ -141,7 +161,11 @@ export function summaryOf(raw: RawExecution): CapacityChangeSummary | undefined 
   const phaseValue = asString(sa(SA.phase.name)) ?? progress?.phase;
   const memoPhase: Phase = phaseValue !== undefined && PHASES.has(phaseValue) ? (phaseValue as Phase) : 'PENDING';
   const startAt =
-    asIso(sa(SA.startAt.name)) ?? progress?.startAt ?? timestampIso(raw.executionTime) ?? timestampIso(raw.startTime) ?? new Date(0).toISOString();
+    asIso(sa(SA.startAt.name)) ??
+    progress?.startAt ??
+    timestampIso(raw.executionTime) ??
+    timestampIso(raw.startTime) ??
+    new Date(0).toISOString();
   const endAt = asIso(sa(SA.endAt.name)) ?? progress?.endAt ?? null;
   const id = windowIdOf(workflowId, runId);
   return {

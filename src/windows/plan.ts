@@ -1,6 +1,13 @@
 // A dry run: what a window would change and when, given the claims the namespace's controller holds now.
 import type { CreateCapacityChange, DryRunPlan } from '../api/routes/capacity-changes/schema.js';
-import { describeTarget, provisioned, revertTarget, type CapacityTarget, type Claim, type ControllerState } from '../shared/index.js';
+import {
+  describeTarget,
+  provisioned,
+  revertTarget,
+  type CapacityTarget,
+  type Claim,
+  type ControllerState,
+} from '../shared/index.js';
 import type { WindowTimes } from './times.js';
 
 export interface PlanInput {
@@ -19,7 +26,8 @@ export function dryRunPlan({ body, window, current, controller, problems }: Plan
   const changes: DryRunPlan['changes'] = [];
   if (window) {
     // The namespace follows the largest claim: count the windows active now that are still active then.
-    const activeAt = (ms: number) => (controller?.claims ?? []).filter((c) => c.endAt === null || Date.parse(c.endAt) > ms);
+    const activeAt = (ms: number) =>
+      (controller?.claims ?? []).filter((c) => c.endAt === null || Date.parse(c.endAt) > ms);
     const holders = (claims: Claim[]) => claims.map((c) => c.windowId).join(', ');
     const atStart = activeAt(window.start);
     const highest = Math.max(body.trus, ...atStart.map((c) => c.trus));
@@ -32,8 +40,14 @@ export function dryRunPlan({ body, window, current, controller, problems }: Plan
     });
     if (window.endAt !== null) {
       const left = activeAt(Date.parse(window.endAt));
-      const back = left.length ? provisioned(Math.max(...left.map((c) => c.trus))) : revertTarget(controller?.baseline ?? current, body.revertTo);
-      changes.push({ at: window.endAt, to: back, why: left.length ? `follow ${holders(left)}` : `revert to ${describeTarget(back)}` });
+      const back = left.length
+        ? provisioned(Math.max(...left.map((c) => c.trus)))
+        : revertTarget(controller?.baseline ?? current, body.revertTo);
+      changes.push({
+        at: window.endAt,
+        to: back,
+        why: left.length ? `follow ${holders(left)}` : `revert to ${describeTarget(back)}`,
+      });
     }
   }
   const hours = window?.endAt ? Math.ceil((Date.parse(window.endAt) - window.start) / 3_600_000) : null;

@@ -9,7 +9,12 @@ export const windowLink = (id: string) => `${WINDOWS_PATH}/${encodeURIComponent(
 
 const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(['COMPLETED', 'FAILED']);
 // CONTINUED_AS_NEW is left out: the window goes on in the next run, so its memo phase still holds.
-const DEAD_STATUSES: ReadonlySet<WorkflowExecutionStatusName> = new Set(['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT']);
+const DEAD_STATUSES: ReadonlySet<WorkflowExecutionStatusName> = new Set([
+  'FAILED',
+  'CANCELLED',
+  'TERMINATED',
+  'TIMED_OUT',
+]);
 
 /** A window whose workflow died (terminated, timed out...) cannot have updated its memo: say FAILED, not a stale phase. */
 export function effectivePhase(memoPhase: Phase, status: WorkflowExecutionStatusName): Phase {
@@ -17,11 +22,21 @@ export function effectivePhase(memoPhase: Phase, status: WorkflowExecutionStatus
 }
 
 /** The window from one describe of its workflow, plus the result once it completed. */
-export function windowView(id: string, desc: WorkflowExecutionDescription, result: CapacityWindowResult | null): CapacityChange {
+export function windowView(
+  id: string,
+  desc: WorkflowExecutionDescription,
+  result: CapacityWindowResult | null,
+): CapacityChange {
   const memo = desc.memo as WindowMemo | undefined;
   if (!memo?.window) throw new Error(`workflow ${desc.workflowId} run ${desc.runId} has no window memo`);
   // A schedule's run has no progress until its first workflow task.
-  const progress = memo.progress ?? { phase: 'PENDING', startAt: desc.startTime.toISOString(), endAt: null, steps: [], revertBlocked: null };
+  const progress = memo.progress ?? {
+    phase: 'PENDING',
+    startAt: desc.startTime.toISOString(),
+    endAt: null,
+    steps: [],
+    revertBlocked: null,
+  };
   return {
     id,
     namespace: memo.window.namespace,

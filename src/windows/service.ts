@@ -1,10 +1,19 @@
 // Capacity windows: starting one (or replaying it for a retried Idempotency-Key), planning one without
 // starting it, reading, cancelling, moving its end and listing. Every Temporal call of the windows API is here.
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, isGrpcServiceError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  isGrpcServiceError,
+  type Client,
+} from '@temporalio/client';
 import type { Logger } from 'pino';
 import { ApiError, toApiError, withTemporalDeadline } from '../api/plugins/errors.js';
-import type { CapacityChangeList, CapacityChangeSummary, ListCapacityChangesQuery } from '../api/routes/capacity-changes/list-schema.js';
+import type {
+  CapacityChangeList,
+  CapacityChangeSummary,
+  ListCapacityChangesQuery,
+} from '../api/routes/capacity-changes/list-schema.js';
 import type {
   CapacityChange,
   CapacityChangeAccepted,
@@ -56,7 +65,10 @@ export class WindowsService {
   }
 
   /** Starts a window; `replayed` when its Idempotency-Key had already started it (with the same body). */
-  async create(body: CreateCapacityChange, key: string | undefined): Promise<{ window: CapacityChangeAccepted; replayed: boolean }> {
+  async create(
+    body: CreateCapacityChange,
+    key: string | undefined,
+  ): Promise<{ window: CapacityChangeAccepted; replayed: boolean }> {
     const hash = bodyHash(body);
     const workflowId = workflowIdFor(body.namespace, key);
     const now = Date.now();
@@ -81,7 +93,10 @@ export class WindowsService {
       return { window: replayOf(original, hash), replayed: true };
     }
     const id = windowIdOf(handle.workflowId, handle.firstExecutionRunId);
-    this.logger.info({ workflowId, namespace: body.namespace, trus: body.trus, endAt: times.endAt }, 'capacity window started');
+    this.logger.info(
+      { workflowId, namespace: body.namespace, trus: body.trus, endAt: times.endAt },
+      'capacity window started',
+    );
     return { window: { id, status: 'RUNNING', phase, links: { self: windowLink(id) } }, replayed: false };
   }
 
@@ -109,7 +124,9 @@ export class WindowsService {
     const handle = this.handleOf(id);
     const desc = await this.deadline(() => handle.describe());
     const result =
-      desc.status.name === 'COMPLETED' ? await this.deadline(() => handle.result() as Promise<CapacityWindowResult>) : null;
+      desc.status.name === 'COMPLETED'
+        ? await this.deadline(() => handle.result() as Promise<CapacityWindowResult>)
+        : null;
     return windowView(id, desc, result);
   }
 
@@ -131,7 +148,11 @@ export class WindowsService {
       await this.deadline(() => this.handleOf(id).executeUpdate(setEndUpdate, { args: [{ endAt, maxEndAt }] }));
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
-        throw new ApiError(422, 'END_REJECTED', err.cause instanceof Error ? err.cause.message : 'the window refused the new end');
+        throw new ApiError(
+          422,
+          'END_REJECTED',
+          err.cause instanceof Error ? err.cause.message : 'the window refused the new end',
+        );
       }
       throw err;
     }
@@ -159,7 +180,8 @@ export class WindowsService {
       );
     } catch (err) {
       // Our query is built from validated values; what Temporal can still refuse is a token it cannot read.
-      if (q.pageToken !== undefined && isGrpcServiceError(err) && err.code === GrpcStatus.INVALID_ARGUMENT) throw invalidPageToken();
+      if (q.pageToken !== undefined && isGrpcServiceError(err) && err.code === GrpcStatus.INVALID_ARGUMENT)
+        throw invalidPageToken();
       throw err;
     }
     const items = (response.executions ?? []).map(summaryOf).filter((s): s is CapacityChangeSummary => s !== undefined);
@@ -179,7 +201,8 @@ export class WindowsService {
 
   private async requireRunning(id: string): Promise<CapacityChange> {
     const window = await this.get(id);
-    if (window.status !== 'RUNNING') throw new ApiError(409, 'WINDOW_CLOSED', `the window has already ended (${window.status})`);
+    if (window.status !== 'RUNNING')
+      throw new ApiError(409, 'WINDOW_CLOSED', `the window has already ended (${window.status})`);
     return window;
   }
 

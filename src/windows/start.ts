@@ -15,7 +15,10 @@ export interface WindowStart {
   idempotency?: { key: string; bodySha256: string };
 }
 
-export function windowStartOptions({ body, workflowId, times, phase, idempotency }: WindowStart, config: Config): WorkflowStartOptions {
+export function windowStartOptions(
+  { body, workflowId, times, phase, idempotency }: WindowStart,
+  config: Config,
+): WorkflowStartOptions {
   const input: CapacityWindowInput = {
     namespace: body.namespace,
     trus: body.trus,
@@ -30,9 +33,16 @@ export function windowStartOptions({ body, workflowId, times, phase, idempotency
   };
   const { start, endAt } = times;
   const memo = {
-    window: { namespace: body.namespace, trus: body.trus, requestedBy: body.requestedBy ?? null, reason: body.reason ?? null },
+    window: {
+      namespace: body.namespace,
+      trus: body.trus,
+      requestedBy: body.requestedBy ?? null,
+      reason: body.reason ?? null,
+    },
     progress: { phase, startAt: new Date(start).toISOString(), endAt, steps: [], revertBlocked: null },
-    ...(idempotency !== undefined && { request: { idempotencyKey: idempotency.key, bodySha256: idempotency.bodySha256 } }),
+    ...(idempotency !== undefined && {
+      request: { idempotencyKey: idempotency.key, bodySha256: idempotency.bodySha256 },
+    }),
   } satisfies WindowMemo;
   return {
     taskQueue: config.temporal.taskQueue,

@@ -11,7 +11,10 @@ export interface WindowTimes {
 }
 
 /** Throws ApiError for times that cannot be honoured. */
-export function resolveWindow(body: Pick<CreateCapacityChange, 'duration' | 'endAt' | 'startAt'>, now: number): WindowTimes {
+export function resolveWindow(
+  body: Pick<CreateCapacityChange, 'duration' | 'endAt' | 'startAt'>,
+  now: number,
+): WindowTimes {
   let start = now;
   if (body.startAt !== undefined) {
     start = Date.parse(body.startAt);
@@ -23,14 +26,19 @@ export function resolveWindow(body: Pick<CreateCapacityChange, 'duration' | 'end
   if (body.duration !== undefined) {
     const ms = parseIsoDuration(body.duration);
     if (ms === undefined || ms <= 0) {
-      throw new ApiError(400, 'INVALID_DURATION', `duration "${body.duration}" is not a positive ISO 8601 duration such as "PT2H" or "P1DT30M"`);
+      throw new ApiError(
+        400,
+        'INVALID_DURATION',
+        `duration "${body.duration}" is not a positive ISO 8601 duration such as "PT2H" or "P1DT30M"`,
+      );
     }
     return { start, endAt: new Date(start + ms).toISOString() };
   }
   if (body.endAt !== undefined) {
     const end = Date.parse(body.endAt);
     if (end <= now) throw new ApiError(422, 'END_NOT_IN_FUTURE', `endAt ${body.endAt} is not in the future`);
-    if (end <= start) throw new ApiError(422, 'END_NOT_AFTER_START', `endAt ${body.endAt} is not after startAt ${body.startAt}`);
+    if (end <= start)
+      throw new ApiError(422, 'END_NOT_AFTER_START', `endAt ${body.endAt} is not after startAt ${body.startAt}`);
     return { start, endAt: new Date(end).toISOString() };
   }
   return { start, endAt: null };
@@ -57,6 +65,7 @@ export function checkOneEnd({ endAt, duration }: MoveEnd): void {
 export function requestedEnd(startAt: string, { endAt, duration }: MoveEnd): string {
   if (duration === undefined) return endAt as string;
   const ms = parseIsoDuration(duration);
-  if (ms === undefined || ms <= 0) throw new ApiError(400, 'INVALID_DURATION', `duration "${duration}" is not a positive ISO 8601 duration`);
+  if (ms === undefined || ms <= 0)
+    throw new ApiError(400, 'INVALID_DURATION', `duration "${duration}" is not a positive ISO 8601 duration`);
   return new Date(Date.parse(startAt) + ms).toISOString();
 }

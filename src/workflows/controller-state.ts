@@ -18,7 +18,15 @@ import {
 import { emptyState, heldBy, retirePermanent, take } from './decisions/claims.js';
 import { consistent, covered, desiredTarget, lowering, settled } from './decisions/capacity.js';
 import { claimGraceMs, expiredClaims, wakeUpAt } from './decisions/expiry.js';
-import { AGAIN, IDLE, afterFailedChange, blockedAgain, revertStep, unchangedAfter, type Next } from './decisions/failed-change.js';
+import {
+  AGAIN,
+  IDLE,
+  afterFailedChange,
+  blockedAgain,
+  revertStep,
+  unchangedAfter,
+  type Next,
+} from './decisions/failed-change.js';
 import { failureType, reasonOf } from './failures.js';
 import { WakeUpAlarm } from './timers.js';
 
@@ -136,7 +144,14 @@ export class NamespaceController {
       } catch (err) {
         const failed = state.claims.filter((c) => !c.answered);
         state.claims = state.claims.filter((c) => c.answered);
-        void this.tellAll(failed, { about: 'claim', step: 'APPLY', outcome: 'FAILED', detail: reasonOf(err), unchanged: true, final: true });
+        void this.tellAll(failed, {
+          about: 'claim',
+          step: 'APPLY',
+          outcome: 'FAILED',
+          detail: reasonOf(err),
+          unchanged: true,
+          final: true,
+        });
         return AGAIN;
       }
     }
@@ -156,7 +171,10 @@ export class NamespaceController {
         isCovered = covered(read, to);
         observed = read.current;
       } catch (err) {
-        log.warn('could not read the namespace after a failed change', { namespace: this.namespace, reason: reasonOf(err) });
+        log.warn('could not read the namespace after a failed change', {
+          namespace: this.namespace,
+          reason: reasonOf(err),
+        });
       }
     }
     if (isSettled || knownToFail) {
@@ -165,34 +183,72 @@ export class NamespaceController {
     }
     // Windows that released hear only what was verified: they wait for this change whichever way it goes (to is
     // set: a null one is settled).
-    return this.change(to as CapacityTarget, state.claims.filter((c) => !c.answered), [...state.releasing]);
+    return this.change(
+      to as CapacityTarget,
+      state.claims.filter((c) => !c.answered),
+      [...state.releasing],
+    );
   }
 
   /** The namespace is where the claims ask, or a change there already failed: every waiting window hears so. */
-  private answerWithoutChange(to: CapacityTarget | null, isSettled: boolean, isCovered: boolean, observed: CapacityTarget | null): void {
+  private answerWithoutChange(
+    to: CapacityTarget | null,
+    isSettled: boolean,
+    isCovered: boolean,
+    observed: CapacityTarget | null,
+  ): void {
     const state = this.state;
     const has = state.known;
     const unanswered = state.claims.filter((c) => !c.answered);
     for (const c of unanswered) c.answered = true;
     retirePermanent(this.state, unanswered, isSettled);
-    void this.tellAll(unanswered, isSettled
-      ? { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', detail: `nothing to change: the namespace has ${describe(has)}`, final: true }
-      : { about: 'claim', step: 'VERIFY', outcome: 'FAILED', detail: `a change to ${describe(to)} failed earlier; the namespace has ${describe(has)}`, unchanged: false, final: true });
+    void this.tellAll(
+      unanswered,
+      isSettled
+        ? {
+            about: 'claim',
+            step: 'VERIFY',
+            outcome: 'SUCCEEDED',
+            detail: `nothing to change: the namespace has ${describe(has)}`,
+            final: true,
+          }
+        : {
+            about: 'claim',
+            step: 'VERIFY',
+            outcome: 'FAILED',
+            detail: `a change to ${describe(to)} failed earlier; the namespace has ${describe(has)}`,
+            unchanged: false,
+            final: true,
+          },
+    );
     // A window that released is done when the namespace has no more than the windows still active ask for.
     const released = state.releasing.splice(0);
     const done = isCovered || (isSettled && has !== null);
     const seen = observed ?? has;
-    void this.tellAll(released, done
-      ? { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: heldBy(this.state.claims, `nothing to change: the namespace has ${describe(seen)}`), namespaceHas: seen, final: true }
-      : {
-          about: 'release',
-          step: 'REVERT_VERIFY',
-          outcome: 'FAILED',
-          detail: heldBy(this.state.claims, to === null
-            ? 'the namespace controller has no verified record of the namespace\'s capacity (it was restarted): check it by hand'
-            : `the namespace's capacity is unknown: a change to ${describeTarget(to)} was not verified`),
-          final: true,
-        });
+    void this.tellAll(
+      released,
+      done
+        ? {
+            about: 'release',
+            step: 'REVERT_VERIFY',
+            outcome: 'SUCCEEDED',
+            detail: heldBy(this.state.claims, `nothing to change: the namespace has ${describe(seen)}`),
+            namespaceHas: seen,
+            final: true,
+          }
+        : {
+            about: 'release',
+            step: 'REVERT_VERIFY',
+            outcome: 'FAILED',
+            detail: heldBy(
+              this.state.claims,
+              to === null
+                ? "the namespace controller has no verified record of the namespace's capacity (it was restarted): check it by hand"
+                : `the namespace's capacity is unknown: a change to ${describeTarget(to)} was not verified`,
+            ),
+            final: true,
+          },
+    );
     state.blocked = null;
     if (state.claims.length === 0 && state.releasing.length === 0 && isSettled) {
       // Idle at the baseline: forget it, so the next window reads it afresh (someone may change it by hand).
@@ -212,25 +268,70 @@ export class NamespaceController {
     try {
       applied = (await apply({ namespace: this.namespace, target: to, asyncOperationId })).asyncOperationId;
     } catch (err) {
-      return this.fail({ ...failed, phase: 'APPLY', err, unchanged: unchangedAfter(failureType(err)), nothingWasSent: false });
+      return this.fail({
+        ...failed,
+        phase: 'APPLY',
+        err,
+        unchanged: unchangedAfter(failureType(err)),
+        nothingWasSent: false,
+      });
     }
-    const detail = applied === null ? `nothing to change: Cloud Ops already has ${describeTarget(to)} in the namespace's spec` : describeTarget(to);
-    void this.tellAll(claimants, { about: 'claim', step: 'APPLY', outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false });
-    void this.tellAll(waiters, { about: 'release', step: 'REVERT', outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false });
+    const detail =
+      applied === null
+        ? `nothing to change: Cloud Ops already has ${describeTarget(to)} in the namespace's spec`
+        : describeTarget(to);
+    void this.tellAll(claimants, {
+      about: 'claim',
+      step: 'APPLY',
+      outcome: 'SUCCEEDED',
+      detail,
+      asyncOperationId: applied,
+      final: false,
+    });
+    void this.tellAll(waiters, {
+      about: 'release',
+      step: 'REVERT',
+      outcome: 'SUCCEEDED',
+      detail,
+      asyncOperationId: applied,
+      final: false,
+    });
     try {
-      await this.verify({ namespace: this.namespace, target: to, asyncOperationId: applied, timeoutMs: this.policy.verifyTimeoutMs });
+      await this.verify({
+        namespace: this.namespace,
+        target: to,
+        asyncOperationId: applied,
+        timeoutMs: this.policy.verifyTimeoutMs,
+      });
     } catch (err) {
       return this.fail({ ...failed, phase: 'VERIFY', err, unchanged: false, nothingWasSent: applied === null });
     }
     state.known = to;
     state.failedTarget = null;
-    if (state.blocked) log.info('capacity change succeeded after being blocked', { namespace: this.namespace, rounds: state.blocked.attempts + 1 });
+    if (state.blocked)
+      log.info('capacity change succeeded after being blocked', {
+        namespace: this.namespace,
+        rounds: state.blocked.attempts + 1,
+      });
     state.blocked = null;
     for (const c of claimants) c.answered = true;
     retirePermanent(this.state, claimants, true);
-    void this.tellAll(claimants, { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, final: true });
+    void this.tellAll(claimants, {
+      about: 'claim',
+      step: 'VERIFY',
+      outcome: 'SUCCEEDED',
+      asyncOperationId: applied,
+      final: true,
+    });
     state.releasing = state.releasing.filter((w) => !waiters.includes(w));
-    void this.tellAll(waiters, { about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', asyncOperationId: applied, detail: heldBy(this.state.claims, `the namespace has ${describeTarget(to)}`), final: true });
+    void this.tellAll(waiters, {
+      about: 'release',
+      step: 'REVERT_VERIFY',
+      outcome: 'SUCCEEDED',
+      asyncOperationId: applied,
+      detail: heldBy(this.state.claims, `the namespace has ${describeTarget(to)}`),
+      final: true,
+    });
     this.tellOthers(claimants);
     return AGAIN;
   }
@@ -256,7 +357,14 @@ export class NamespaceController {
     if (f.unchanged) state.claims = state.claims.filter((c) => !f.claimants.includes(c));
     else for (const c of f.claimants) c.answered = true;
     retirePermanent(this.state, f.claimants, false);
-    void this.tellAll(f.claimants, { about: 'claim', step: f.phase, outcome: 'FAILED', detail: reason, unchanged: f.unchanged, final: true });
+    void this.tellAll(f.claimants, {
+      about: 'claim',
+      step: f.phase,
+      outcome: 'FAILED',
+      detail: reason,
+      unchanged: f.unchanged,
+      final: true,
+    });
     if (!f.unchanged) this.tellOthers(f.claimants);
     if (!after.blocks) {
       if (after.rememberTarget) state.failedTarget = f.to;
@@ -264,14 +372,24 @@ export class NamespaceController {
     }
     const step = revertStep(f.phase);
     state.blocked = blockedAgain(state.blocked, reason, new Date().toISOString());
-    const told = await this.tellAll(f.waiters, { about: 'release', step, outcome: 'FAILED', detail: reason, revertBlocked: state.blocked, final: false });
+    const told = await this.tellAll(f.waiters, {
+      about: 'release',
+      step,
+      outcome: 'FAILED',
+      detail: reason,
+      revertBlocked: state.blocked,
+      final: false,
+    });
     if (!told) await this.alertNobodyLeft(f.waiters[0], step, reason);
     return after.next;
   }
 
   private expireClaims(): void {
     for (const claim of expiredClaims(this.state.claims, this.graceMs, Date.now())) {
-      log.warn('a window did not release its claim after its end; releasing it', { namespace: this.namespace, windowId: claim.windowId });
+      log.warn('a window did not release its claim after its end; releasing it', {
+        namespace: this.namespace,
+        windowId: claim.windowId,
+      });
       take(this.state, { kind: 'release', workflowId: claim.workflowId }, new Date().toISOString());
     }
   }
@@ -288,7 +406,11 @@ export class NamespaceController {
           await getExternalWorkflowHandle(w.workflowId).signal(controllerReportSignal, full);
           return true;
         } catch (err) {
-          log.warn('a window could not be told; dropping its claim', { namespace: this.namespace, windowId: w.windowId, reason: reasonOf(err) });
+          log.warn('a window could not be told; dropping its claim', {
+            namespace: this.namespace,
+            windowId: w.windowId,
+            reason: reasonOf(err),
+          });
           this.state.claims = this.state.claims.filter((c) => c.workflowId !== w.workflowId);
           this.state.releasing = this.state.releasing.filter((r) => r.workflowId !== w.workflowId);
           this.dropped++;

@@ -50,6 +50,11 @@ export class WakeUpAlarm {
     const armed = { at, scope, rang: false };
     this.armed = armed;
     // Cancelled when moved earlier (or with the workflow): nothing waits for it then.
-    scope.run(() => sleep(at - Date.now())).then(() => void (armed.rang = true), () => undefined);
+    scope
+      .run(() => sleep(at - Date.now()))
+      .then(
+        () => void (armed.rang = true),
+        () => undefined,
+      );
   }
 }

@@ -1,5 +1,12 @@
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { condition, isCancellation, log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import {
   describeTarget,
@@ -73,7 +80,11 @@ export class CapacityWindow {
     const info = workflowInfo();
     this.workflowId = info.workflowId;
     this.windowId = windowIdOf(info.workflowId, info.firstExecutionRunId);
-    this.startMs = windowStartMs(input.startAt, info.typedSearchAttributes.get(SCHEDULED_START_TIME), info.runStartTime);
+    this.startMs = windowStartMs(
+      input.startAt,
+      info.typedSearchAttributes.get(SCHEDULED_START_TIME),
+      info.runStartTime,
+    );
     const endMs = windowEndMs(input, this.startMs);
     this.end = endMs === null ? null : new MovableDeadline(endMs);
     this.progress = {
@@ -213,7 +224,10 @@ export class CapacityWindow {
     this.record('APPLY', 'STARTED', { detail: `claims ${this.input.trus} TRUs from the namespace controller` });
     this.claimed = true;
     await this.tell(this.claimMessage());
-    await this.untilAnswered(() => this.claimAnswered, () => this.tell(this.claimMessage()));
+    await this.untilAnswered(
+      () => this.claimAnswered,
+      () => this.tell(this.claimMessage()),
+    );
   }
 
   /** Holds the capacity until the end, which may move, or until the window is cancelled. */
@@ -224,7 +238,10 @@ export class CapacityWindow {
     // Checked here, not only in the wait: an end already past goes on to the release in this same task.
     if (!this.cancelled && end.ms > Date.now()) {
       // The controller drops claims long past their end: tell it about a moved one.
-      await end.wait(() => this.cancelled, () => this.tell(this.claimMessage()));
+      await end.wait(
+        () => this.cancelled,
+        () => this.tell(this.claimMessage()),
+      );
     }
     if (!this.cancelled) this.record('WAIT', 'SUCCEEDED');
     this.publisher.handOver();

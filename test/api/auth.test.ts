@@ -34,7 +34,13 @@ const running = {
   status: 'RUNNING',
   memo: {
     window: { namespace: 'payments.a1b2c', trus: 4, requestedBy: 'alice', reason: null },
-    progress: { phase: 'ACTIVE', startAt: '2030-01-01T00:00:00.000Z', endAt: '2030-01-01T02:00:00.000Z', steps: [], revertBlocked: null },
+    progress: {
+      phase: 'ACTIVE',
+      startAt: '2030-01-01T00:00:00.000Z',
+      endAt: '2030-01-01T02:00:00.000Z',
+      steps: [],
+      revertBlocked: null,
+    },
   },
 };
 
@@ -83,16 +89,38 @@ t.test('401 UNAUTHENTICATED without a valid bearer token, with WWW-Authenticate'
 
 t.test('403 FORBIDDEN_SCOPE: capacity:read for GET, capacity:write for the rest', async (t) => {
   const { app, starts, signals } = await stubbedApp(t);
-  const post = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: create, headers: bearer(TOKENS.reader) });
+  const post = await app.inject({
+    method: 'POST',
+    url: '/v1/capacity-changes',
+    payload: create,
+    headers: bearer(TOKENS.reader),
+  });
   assertError(t, post, 403, 'FORBIDDEN_SCOPE');
   t.match(JSON.parse(post.body).message, /capacity:write/);
-  const cancel = await app.inject({ method: 'POST', url: `/v1/capacity-changes/${WINDOW_ID}/cancel`, headers: bearer(TOKENS.reader) });
+  const cancel = await app.inject({
+    method: 'POST',
+    url: `/v1/capacity-changes/${WINDOW_ID}/cancel`,
+    headers: bearer(TOKENS.reader),
+  });
   assertError(t, cancel, 403, 'FORBIDDEN_SCOPE');
-  const patch = await app.inject({ method: 'PATCH', url: `/v1/capacity-changes/${WINDOW_ID}`, payload: { duration: 'PT3H' }, headers: bearer(TOKENS.reader) });
+  const patch = await app.inject({
+    method: 'PATCH',
+    url: `/v1/capacity-changes/${WINDOW_ID}`,
+    payload: { duration: 'PT3H' },
+    headers: bearer(TOKENS.reader),
+  });
   assertError(t, patch, 403, 'FORBIDDEN_SCOPE');
-  const del = await app.inject({ method: 'DELETE', url: '/v1/capacity-schedules/payments-abcdef', headers: bearer(TOKENS.reader) });
+  const del = await app.inject({
+    method: 'DELETE',
+    url: '/v1/capacity-schedules/payments-abcdef',
+    headers: bearer(TOKENS.reader),
+  });
   assertError(t, del, 403, 'FORBIDDEN_SCOPE');
-  const get = await app.inject({ method: 'GET', url: `/v1/capacity-changes/${WINDOW_ID}`, headers: bearer(TOKENS.writer) });
+  const get = await app.inject({
+    method: 'GET',
+    url: `/v1/capacity-changes/${WINDOW_ID}`,
+    headers: bearer(TOKENS.writer),
+  });
   assertError(t, get, 403, 'FORBIDDEN_SCOPE');
   t.match(JSON.parse(get.body).message, /capacity:read/);
   t.equal(starts.length + signals.length, 0, 'nothing was started or signalled');
@@ -100,14 +128,27 @@ t.test('403 FORBIDDEN_SCOPE: capacity:read for GET, capacity:write for the rest'
 
 t.test('the right scope passes: 200 for a GET, 202 for a POST', async (t) => {
   const { app, starts } = await stubbedApp(t);
-  const get = await app.inject({ method: 'GET', url: `/v1/capacity-changes/${WINDOW_ID}`, headers: bearer(TOKENS.reader) });
+  const get = await app.inject({
+    method: 'GET',
+    url: `/v1/capacity-changes/${WINDOW_ID}`,
+    headers: bearer(TOKENS.reader),
+  });
   t.equal(get.statusCode, 200, get.body);
   t.equal(get.json().requestedBy, 'alice');
-  const post = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: create, headers: bearer(TOKENS.writer) });
+  const post = await app.inject({
+    method: 'POST',
+    url: '/v1/capacity-changes',
+    payload: create,
+    headers: bearer(TOKENS.writer),
+  });
   t.equal(post.statusCode, 202, post.body);
   t.equal(starts.length, 1);
   // "bearer" in any case, as RFC 7235 allows.
-  const lower = await app.inject({ method: 'GET', url: `/v1/capacity-changes/${WINDOW_ID}`, headers: { authorization: `bearer ${TOKENS.alice}` } });
+  const lower = await app.inject({
+    method: 'GET',
+    url: `/v1/capacity-changes/${WINDOW_ID}`,
+    headers: { authorization: `bearer ${TOKENS.alice}` },
+  });
   t.equal(lower.statusCode, 200, 'the scheme is case-insensitive');
 });
 
@@ -121,21 +162,33 @@ t.test('/healthz, /readyz, /docs, /openapi.json stay open; /readyz says auth: to
   t.equal((await app.inject({ method: 'GET', url: '/readyz' })).json().auth, 'tokens');
 });
 
-t.test('the OpenAPI document: a bearer security scheme, required by every /v1 operation, with 401/403/429', async (t) => {
-  const { app } = await stubbedApp(t);
-  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
-  t.same(doc.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', description: doc.components.securitySchemes.bearerAuth.description });
-  for (const [p, ops] of Object.entries(doc.paths as Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>)) {
-    for (const [method, op] of Object.entries(ops)) {
-      if (p.startsWith('/v1/')) {
-        t.same(op.security, [{ bearerAuth: [] }], `${method} ${p} needs the bearer token`);
-        t.ok(op.responses['401'] && op.responses['403'] && op.responses['429'], `${method} ${p} documents 401, 403, 429`);
-      } else {
-        t.equal(op.security, undefined, `${method} ${p} is open`);
+t.test(
+  'the OpenAPI document: a bearer security scheme, required by every /v1 operation, with 401/403/429',
+  async (t) => {
+    const { app } = await stubbedApp(t);
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    t.same(doc.components.securitySchemes.bearerAuth, {
+      type: 'http',
+      scheme: 'bearer',
+      description: doc.components.securitySchemes.bearerAuth.description,
+    });
+    for (const [p, ops] of Object.entries(
+      doc.paths as Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>,
+    )) {
+      for (const [method, op] of Object.entries(ops)) {
+        if (p.startsWith('/v1/')) {
+          t.same(op.security, [{ bearerAuth: [] }], `${method} ${p} needs the bearer token`);
+          t.ok(
+            op.responses['401'] && op.responses['403'] && op.responses['429'],
+            `${method} ${p} documents 401, 403, 429`,
+          );
+        } else {
+          t.equal(op.security, undefined, `${method} ${p} is open`);
+        }
       }
     }
-  }
-});
+  },
+);
 
 t.test("requestedBy is the token's name; a different body value is refused", async (t) => {
   const { app, starts, signals, schedules } = await stubbedApp(t);
@@ -145,19 +198,43 @@ t.test("requestedBy is the token's name; a different body value is refused", asy
   t.equal(post.statusCode, 202, post.body);
   t.equal(starts[0].options.args[0].requestedBy, 'alice', 'the workflow input says alice');
   t.equal(starts[0].options.memo.window.requestedBy, 'alice', 'the memo (status, listings) says alice');
-  t.match(JSON.stringify(starts[0].options.typedSearchAttributes), /"alice"/, 'the search attribute (listing filter) says alice');
+  t.match(
+    JSON.stringify(starts[0].options.typedSearchAttributes),
+    /"alice"/,
+    'the search attribute (listing filter) says alice',
+  );
 
-  const same = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { ...create, requestedBy: 'alice' }, headers: auth });
+  const same = await app.inject({
+    method: 'POST',
+    url: '/v1/capacity-changes',
+    payload: { ...create, requestedBy: 'alice' },
+    headers: auth,
+  });
   t.equal(same.statusCode, 202, 'the same name in the body is accepted');
 
-  const other = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { ...create, requestedBy: 'mallory' }, headers: auth });
+  const other = await app.inject({
+    method: 'POST',
+    url: '/v1/capacity-changes',
+    payload: { ...create, requestedBy: 'mallory' },
+    headers: auth,
+  });
   assertError(t, other, 400, 'REQUESTED_BY_FROM_TOKEN');
   t.equal(starts.length, 2, 'the refused request started nothing');
 
-  const cancel = await app.inject({ method: 'POST', url: `/v1/capacity-changes/${WINDOW_ID}/cancel`, payload: { reason: 'done' }, headers: auth });
+  const cancel = await app.inject({
+    method: 'POST',
+    url: `/v1/capacity-changes/${WINDOW_ID}/cancel`,
+    payload: { reason: 'done' },
+    headers: auth,
+  });
   t.equal(cancel.statusCode, 202, cancel.body);
   t.match(signals[0], { by: 'alice', reason: 'done' }, 'the cancel is by alice');
-  const cancelOther = await app.inject({ method: 'POST', url: `/v1/capacity-changes/${WINDOW_ID}/cancel`, payload: { requestedBy: 'bob' }, headers: auth });
+  const cancelOther = await app.inject({
+    method: 'POST',
+    url: `/v1/capacity-changes/${WINDOW_ID}/cancel`,
+    payload: { requestedBy: 'bob' },
+    headers: auth,
+  });
   assertError(t, cancelOther, 400, 'REQUESTED_BY_FROM_TOKEN');
 
   const schedule = await app.inject({
@@ -171,29 +248,39 @@ t.test("requestedBy is the token's name; a different body value is refused", asy
   t.equal(schedules[0].action.memo.window.requestedBy, 'alice', "and every run's memo");
 });
 
-t.test('open mode (local, no tokens file): no token needed, the body requestedBy is kept, /readyz says open', async (t) => {
-  const { app, starts } = await stubbedApp(t, { RATE_LIMIT_PER_MINUTE: '0' });
-  const post = await app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: { ...create, requestedBy: 'carol' } });
-  t.equal(post.statusCode, 202, post.body);
-  t.equal(starts[0].options.memo.window.requestedBy, 'carol');
-  t.equal((await app.inject({ method: 'GET', url: '/readyz' })).json().auth, 'open');
-  const disabled = await stubbedApp(t, { TEMPORAL_ADDRESS: 'temporal:7233', AUTH_DISABLED: 'true' });
-  t.equal((await disabled.app.inject({ method: 'GET', url: '/readyz' })).json().auth, 'disabled');
-});
+t.test(
+  'open mode (local, no tokens file): no token needed, the body requestedBy is kept, /readyz says open',
+  async (t) => {
+    const { app, starts } = await stubbedApp(t, { RATE_LIMIT_PER_MINUTE: '0' });
+    const post = await app.inject({
+      method: 'POST',
+      url: '/v1/capacity-changes',
+      payload: { ...create, requestedBy: 'carol' },
+    });
+    t.equal(post.statusCode, 202, post.body);
+    t.equal(starts[0].options.memo.window.requestedBy, 'carol');
+    t.equal((await app.inject({ method: 'GET', url: '/readyz' })).json().auth, 'open');
+    const disabled = await stubbedApp(t, { TEMPORAL_ADDRESS: 'temporal:7233', AUTH_DISABLED: 'true' });
+    t.equal((await disabled.app.inject({ method: 'GET', url: '/readyz' })).json().auth, 'disabled');
+  },
+);
 
 t.test('429 RATE_LIMITED per token after RATE_LIMIT_PER_MINUTE, with Retry-After', async (t) => {
   const { app } = await stubbedApp(t, { API_TOKENS_FILE: tokensFile, RATE_LIMIT_PER_MINUTE: '3' });
-  const get = (token: string) => app.inject({ method: 'GET', url: `/v1/capacity-changes/${WINDOW_ID}`, headers: bearer(token) });
+  const get = (token: string) =>
+    app.inject({ method: 'GET', url: `/v1/capacity-changes/${WINDOW_ID}`, headers: bearer(token) });
   for (let i = 0; i < 3; i++) t.equal((await get(TOKENS.alice)).statusCode, 200, `request ${i + 1} passes`);
   const limited = await get(TOKENS.alice);
   assertError(t, limited, 429, 'RATE_LIMITED');
   t.ok(Number(limited.headers['retry-after']) > 0, `Retry-After: ${limited.headers['retry-after']}`);
   t.equal((await get(TOKENS.reader)).statusCode, 200, 'another token has its own budget (same IP)');
-  for (let i = 0; i < 5; i++) t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'probes are not limited');
+  for (let i = 0; i < 5; i++)
+    t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'probes are not limited');
 
   // Without authentication, per client IP.
   const open = await stubbedApp(t, { RATE_LIMIT_PER_MINUTE: '2' });
-  const anon = (ip: string) => open.app.inject({ method: 'GET', url: `/v1/capacity-changes/${WINDOW_ID}`, remoteAddress: ip });
+  const anon = (ip: string) =>
+    open.app.inject({ method: 'GET', url: `/v1/capacity-changes/${WINDOW_ID}`, remoteAddress: ip });
   t.equal((await anon('10.0.0.1')).statusCode, 200);
   t.equal((await anon('10.0.0.1')).statusCode, 200);
   assertError(t, await anon('10.0.0.1'), 429, 'RATE_LIMITED');
@@ -205,14 +292,22 @@ t.test('start-up refusals: no tokens outside local mode, or a bad tokens file, i
   t.throws(() => loadConfig(remote), ConfigError);
   t.throws(() => loadConfig(remote), /API_TOKENS_FILE must be set outside local mode/);
   t.equal(loadConfig({ ...remote, AUTH_DISABLED: 'true' }).auth.mode, 'disabled', 'unless AUTH_DISABLED=true');
-  t.equal(loadConfig({ ...remote, ROLE: 'worker', TEMPORAL_CLOUD_API_KEY: 'k' }).auth.mode, 'open', 'a worker serves no API');
+  t.equal(
+    loadConfig({ ...remote, ROLE: 'worker', TEMPORAL_CLOUD_API_KEY: 'k' }).auth.mode,
+    'open',
+    'a worker serves no API',
+  );
   t.equal(loadConfig({ ...remote, API_TOKENS_FILE: tokensFile }).auth.mode, 'tokens');
   t.equal(loadConfig({}).auth.mode, 'open', 'local mode without tokens: open');
   t.equal(loadConfig({}).auth.rateLimitPerMinute, 600, 'default rate limit');
   t.equal(loadConfig({ RATE_LIMIT_PER_MINUTE: '0' }).auth.rateLimitPerMinute, null, '0 = no limit');
   t.throws(() => loadConfig({ RATE_LIMIT_PER_MINUTE: 'lots' }), /RATE_LIMIT_PER_MINUTE/);
   t.throws(() => loadConfig({ AUTH_DISABLED: 'yes' }), /AUTH_DISABLED must be one of: true, false/);
-  t.throws(() => loadConfig({ API_TOKENS_FILE: tokensFile, AUTH_DISABLED: 'true' }), /AUTH_DISABLED/, 'both: a contradiction');
+  t.throws(
+    () => loadConfig({ API_TOKENS_FILE: tokensFile, AUTH_DISABLED: 'true' }),
+    /AUTH_DISABLED/,
+    'both: a contradiction',
+  );
 
   const good = { name: 'ok', scopes: ['capacity:read'], sha256: sha256('x') };
   const bad: Array<[string, unknown]> = [
@@ -229,8 +324,15 @@ t.test('start-up refusals: no tokens outside local mode, or a bad tokens file, i
     ['duplicate hash', [good, { ...good, name: 'other' }]],
   ];
   for (const [what, content] of bad) {
-    const file = content === null ? path.join(dir, 'does-not-exist.json') : writeTokensFile(`bad-${what.replace(/\W/g, '-')}.json`, content);
-    t.throws(() => loadConfig({ API_TOKENS_FILE: file }), /^Invalid configuration: API_TOKENS_FILE /, `${what}: names API_TOKENS_FILE`);
+    const file =
+      content === null
+        ? path.join(dir, 'does-not-exist.json')
+        : writeTokensFile(`bad-${what.replace(/\W/g, '-')}.json`, content);
+    t.throws(
+      () => loadConfig({ API_TOKENS_FILE: file }),
+      /^Invalid configuration: API_TOKENS_FILE /,
+      `${what}: names API_TOKENS_FILE`,
+    );
     try {
       loadConfig({ API_TOKENS_FILE: file });
     } catch (err) {
@@ -246,7 +348,13 @@ t.test('the token never reaches a log line; the Authorization header is redacted
   await app.inject({ method: 'GET', url: `/v1/capacity-changes/${WINDOW_ID}`, headers: bearer(TOKENS.writer) });
   await app.inject({ method: 'GET', url: '/v1/capacity-changes/x', headers: bearer('an-unknown-token-value-123') });
   // A handler that logs the request's headers (as a careless debug line would) still leaks nothing.
-  app.log.info({ req: { headers: { authorization: `Bearer ${TOKENS.alice}` } }, headers: { authorization: `Bearer ${TOKENS.alice}` } }, 'headers');
+  app.log.info(
+    {
+      req: { headers: { authorization: `Bearer ${TOKENS.alice}` } },
+      headers: { authorization: `Bearer ${TOKENS.alice}` },
+    },
+    'headers',
+  );
   app.log.info({ authorization: `Bearer ${TOKENS.reader}` }, 'header');
   t.ok(logLines.length > 3, `${logLines.length} log lines written`);
   const all = logLines.join('');

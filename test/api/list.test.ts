@@ -32,9 +32,16 @@ t.test('buildListQuery: every filter, each value a quoted literal', async (t) =>
       "CapacityScheduleId = 'office-hours' AND CapacityStartAt >= '2027-03-02T13:00:00.000Z' AND " +
       "CapacityStartAt <= '2027-03-03T00:00:00.000Z' AND ExecutionStatus = 'Canceled'",
   );
-  t.match(buildListQuery({ phase: 'ACTIVE' }), "CapacityPhase = 'ACTIVE' AND ExecutionStatus NOT IN ('Failed', 'Canceled', 'Terminated', 'TimedOut')");
+  t.match(
+    buildListQuery({ phase: 'ACTIVE' }),
+    "CapacityPhase = 'ACTIVE' AND ExecutionStatus NOT IN ('Failed', 'Canceled', 'Terminated', 'TimedOut')",
+  );
   t.match(buildListQuery({ phase: 'FAILED' }), "(CapacityPhase = 'FAILED' OR (ExecutionStatus IN (");
-  t.match(buildListQuery({ requestedBy: "o'brien\\" }), "CapacityRequestedBy = 'o\\'brien\\\\'", 'even text the schema would refuse is escaped');
+  t.match(
+    buildListQuery({ requestedBy: "o'brien\\" }),
+    "CapacityRequestedBy = 'o\\'brien\\\\'",
+    'even text the schema would refuse is escaped',
+  );
 });
 
 t.test('page tokens belong to one query', async (t) => {
@@ -83,7 +90,10 @@ t.test('a request with no filters: every window, 20 a page', async (t) => {
   const res = await app.inject({ method: 'GET', url: '/v1/capacity-changes' });
   t.equal(res.statusCode, 200, res.body);
   t.same(res.json(), { items: [], nextPageToken: null });
-  t.same(requests.map((r) => [r.namespace, r.query, r.pageSize]), [['default', buildListQuery({}), 20]]);
+  t.same(
+    requests.map((r) => [r.namespace, r.query, r.pageSize]),
+    [['default', buildListQuery({}), 20]],
+  );
 });
 
 t.test('summaries from search attributes and execution info; the page token goes round', async (t) => {
@@ -107,7 +117,14 @@ t.test('summaries from search attributes and execution info; the page token goes
     execution: { workflowId: 'capacity-window-batch.a1b2c@nightly-2030-03-17T00:00:00Z', runId: RUN_ID },
     status: 1,
     startTime: { seconds: 1_900_000_000, nanos: 0 },
-    searchAttributes: { indexedFields: { CapacityNamespace: p('batch.a1b2c'), CapacityTrus: p(2), CapacityPhase: p('PENDING'), CapacityScheduleId: p('nightly') } },
+    searchAttributes: {
+      indexedFields: {
+        CapacityNamespace: p('batch.a1b2c'),
+        CapacityTrus: p(2),
+        CapacityPhase: p('PENDING'),
+        CapacityScheduleId: p('nightly'),
+      },
+    },
   };
   const stranger = { execution: { workflowId: 'someone-else', runId: RUN_ID }, status: 1 };
   const { app, lists: requests } = await buildTestApp(t, {
@@ -138,12 +155,26 @@ t.test('summaries from search attributes and execution info; the page token goes
   const second = await app.inject({ method: 'GET', url: `/v1/capacity-changes?pageSize=1&pageToken=${token}` });
   t.equal(second.statusCode, 200, second.body);
   t.match(second.json(), {
-    items: [{ namespace: 'batch.a1b2c', trus: 2, status: 'RUNNING', phase: 'PENDING', scheduleId: 'nightly', requestedBy: null, endAt: null, startAt: '2030-03-17T17:46:40.000Z' }],
+    items: [
+      {
+        namespace: 'batch.a1b2c',
+        trus: 2,
+        status: 'RUNNING',
+        phase: 'PENDING',
+        scheduleId: 'nightly',
+        requestedBy: null,
+        endAt: null,
+        startAt: '2030-03-17T17:46:40.000Z',
+      },
+    ],
     nextPageToken: null,
   });
   t.equal(Buffer.from(requests[1]!.nextPageToken).toString(), 'server-token', "Temporal's own token went back to it");
 
-  const otherFilters = await app.inject({ method: 'GET', url: `/v1/capacity-changes?pageSize=1&status=RUNNING&pageToken=${token}` });
+  const otherFilters = await app.inject({
+    method: 'GET',
+    url: `/v1/capacity-changes?pageSize=1&status=RUNNING&pageToken=${token}`,
+  });
   t.equal(otherFilters.statusCode, 400);
   t.equal(otherFilters.json().code, 'INVALID_PAGE_TOKEN', 'a token is only good for the filters that made it');
   const garbage = await app.inject({ method: 'GET', url: '/v1/capacity-changes?pageToken=%27%20OR%201%3D1' });
@@ -154,7 +185,11 @@ t.test('summaries from search attributes and execution info; the page token goes
 t.test('a token Temporal cannot read: 400 INVALID_PAGE_TOKEN', async (t) => {
   const { app } = await buildTestApp(t, {
     list: () => {
-      throw Object.assign(new Error('unable to deserialize page token'), { code: GrpcStatus.INVALID_ARGUMENT, details: 'bad token', metadata: {} });
+      throw Object.assign(new Error('unable to deserialize page token'), {
+        code: GrpcStatus.INVALID_ARGUMENT,
+        details: 'bad token',
+        metadata: {},
+      });
     },
   });
   const token = encodePageToken(buildListQuery({}), Buffer.from('junk'));
@@ -163,9 +198,12 @@ t.test('a token Temporal cannot read: 400 INVALID_PAGE_TOKEN', async (t) => {
   t.equal(res.json().code, 'INVALID_PAGE_TOKEN');
 });
 
-t.test('docs/deployment.md: the tcld command for Temporal Cloud adds exactly the search attributes windows carry', async (t) => {
-  const deployment = readFileSync(new URL('../../docs/deployment.md', import.meta.url), 'utf8');
-  const command = /tcld namespace search-attributes add[\s\S]*?```/.exec(deployment)?.[0] ?? '';
-  const documented = Object.fromEntries([...command.matchAll(/--sa "(\w+)=(\w+)"/g)].map((m) => [m[1], m[2]]));
-  t.same(documented, searchAttributeRegistrations());
-});
+t.test(
+  'docs/deployment.md: the tcld command for Temporal Cloud adds exactly the search attributes windows carry',
+  async (t) => {
+    const deployment = readFileSync(new URL('../../docs/deployment.md', import.meta.url), 'utf8');
+    const command = /tcld namespace search-attributes add[\s\S]*?```/.exec(deployment)?.[0] ?? '';
+    const documented = Object.fromEntries([...command.matchAll(/--sa "(\w+)=(\w+)"/g)].map((m) => [m[1], m[2]]));
+    t.same(documented, searchAttributeRegistrations());
+  },
+);

@@ -32,14 +32,21 @@ t.test('requests are counted by route pattern and status; /metrics answers Prome
     3,
     'three namespaces, one route label: the pattern',
   );
-  t.equal(sample(text, 'capacity_scheduler_http_requests_total', { method: 'GET', route: '/healthz', status_code: '200' }), 1);
+  t.equal(
+    sample(text, 'capacity_scheduler_http_requests_total', { method: 'GET', route: '/healthz', status_code: '200' }),
+    1,
+  );
   t.equal(
     sample(text, 'capacity_scheduler_http_requests_total', { method: 'GET', route: 'unmatched', status_code: '404' }),
     2,
     'unknown URLs share one label value',
   );
   t.equal(
-    sample(text, 'capacity_scheduler_http_requests_total', { method: 'POST', route: '/v1/capacity-changes', status_code: '400' }),
+    sample(text, 'capacity_scheduler_http_requests_total', {
+      method: 'POST',
+      route: '/v1/capacity-changes',
+      status_code: '400',
+    }),
     1,
   );
   t.equal(

@@ -10,7 +10,10 @@ t.test('the committed openapi/openapi.json is what the routes generate', async (
 t.test('every operation documents itself and its errors', async (t) => {
   const doc = JSON.parse(await generateOpenApi()) as {
     info: { title: string };
-    paths: Record<string, Record<string, { summary?: string; description?: string; tags?: string[]; responses: Record<string, unknown> }>>;
+    paths: Record<
+      string,
+      Record<string, { summary?: string; description?: string; tags?: string[]; responses: Record<string, unknown> }>
+    >;
   };
   t.equal(doc.info.title, 'Capacity Scheduler API');
   t.notOk(doc.paths['/openapi.json'], 'the document itself is hidden');

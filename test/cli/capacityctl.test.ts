@@ -3,8 +3,25 @@
 import t from 'tap';
 import { run, resolveBaseUrl, type Deps } from '../../src/cli/capacityctl.js';
 import { COMMANDS } from '../../src/cli/commands.js';
-import { ApiError, EXIT, UnreachableError, formatHttpError, httpSender, requestHeaders, type Answer, type Request } from '../../src/cli/http.js';
-import { capacityLines, listLines, progressLines, scheduleLines, verdict, windowLines, type WindowView } from '../../src/cli/output.js';
+import {
+  ApiError,
+  EXIT,
+  UnreachableError,
+  formatHttpError,
+  httpSender,
+  requestHeaders,
+  type Answer,
+  type Request,
+} from '../../src/cli/http.js';
+import {
+  capacityLines,
+  listLines,
+  progressLines,
+  scheduleLines,
+  verdict,
+  windowLines,
+  type WindowView,
+} from '../../src/cli/output.js';
 import { helpText, parse } from '../../src/cli/parse.js';
 
 /** The request a command line turns into, or its usage error. */
@@ -37,14 +54,29 @@ t.test('the shortcut <namespace> <trus> <minutes>: create and watch', async (t) 
 
 t.test('window create', async (t) => {
   const base = ['window', 'create', '--namespace', 'payments.a1b2c', '--trus', '8'];
-  t.same(requestOf([...base, '--duration', 'PT4H', '--start-at', '2027-03-02T14:00:00+01:00', '--reason', 'launch'], { 'requested-by': 'alice' }), {
-    method: 'POST',
-    path: '/v1/capacity-changes',
-    body: { namespace: 'payments.a1b2c', trus: 8, startAt: '2027-03-02T14:00:00+01:00', duration: 'PT4H', reason: 'launch', requestedBy: 'alice' },
-  });
-  t.match(requestOf([...base, '--end-at', '2027-03-02T18:00:00Z', '--requested-by', 'bob'], { 'requested-by': 'alice' }), {
-    body: { endAt: '2027-03-02T18:00:00Z', requestedBy: 'bob' },
-  });
+  t.same(
+    requestOf([...base, '--duration', 'PT4H', '--start-at', '2027-03-02T14:00:00+01:00', '--reason', 'launch'], {
+      'requested-by': 'alice',
+    }),
+    {
+      method: 'POST',
+      path: '/v1/capacity-changes',
+      body: {
+        namespace: 'payments.a1b2c',
+        trus: 8,
+        startAt: '2027-03-02T14:00:00+01:00',
+        duration: 'PT4H',
+        reason: 'launch',
+        requestedBy: 'alice',
+      },
+    },
+  );
+  t.match(
+    requestOf([...base, '--end-at', '2027-03-02T18:00:00Z', '--requested-by', 'bob'], { 'requested-by': 'alice' }),
+    {
+      body: { endAt: '2027-03-02T18:00:00Z', requestedBy: 'bob' },
+    },
+  );
   t.match(requestOf([...base, '--minutes', '90']), { body: { duration: 'PT90M' } });
   t.match(requestOf(base), { error: /exactly one of --duration, --end-at and --minutes/ });
   t.match(requestOf([...base, '--minutes', '5', '--duration', 'PT1H']), { error: /exactly one/ });
@@ -57,19 +89,40 @@ t.test('window create', async (t) => {
 });
 
 t.test('window, namespace and schedule commands map to their routes', async (t) => {
-  t.same(requestOf(['window', 'show', 'payments.a1b2c~run 1']), { method: 'GET', path: '/v1/capacity-changes/payments.a1b2c~run%201' });
-  t.same(requestOf(['window', 'watch', 'payments.a1b2c~r']), { method: 'GET', path: '/v1/capacity-changes/payments.a1b2c~r' });
-  t.same(requestOf(['namespace', 'capacity', 'payments.a1b2c']), { method: 'GET', path: '/v1/namespaces/payments.a1b2c/capacity' });
+  t.same(requestOf(['window', 'show', 'payments.a1b2c~run 1']), {
+    method: 'GET',
+    path: '/v1/capacity-changes/payments.a1b2c~run%201',
+  });
+  t.same(requestOf(['window', 'watch', 'payments.a1b2c~r']), {
+    method: 'GET',
+    path: '/v1/capacity-changes/payments.a1b2c~r',
+  });
+  t.same(requestOf(['namespace', 'capacity', 'payments.a1b2c']), {
+    method: 'GET',
+    path: '/v1/namespaces/payments.a1b2c/capacity',
+  });
   t.same(requestOf(['schedule', 'list']), { method: 'GET', path: '/v1/capacity-schedules' });
-  t.same(requestOf(['schedule', 'show', 'office-hours']), { method: 'GET', path: '/v1/capacity-schedules/office-hours' });
+  t.same(requestOf(['schedule', 'show', 'office-hours']), {
+    method: 'GET',
+    path: '/v1/capacity-schedules/office-hours',
+  });
   t.same(requestOf(['schedule', 'pause', 'office-hours', '--note', 'holidays']), {
     method: 'POST',
     path: '/v1/capacity-schedules/office-hours/pause',
     body: { note: 'holidays' },
   });
-  t.same(requestOf(['schedule', 'unpause', 'office-hours']), { method: 'POST', path: '/v1/capacity-schedules/office-hours/unpause' });
-  t.same(requestOf(['schedule', 'trigger', 'office-hours']), { method: 'POST', path: '/v1/capacity-schedules/office-hours/trigger' });
-  t.same(requestOf(['schedule', 'delete', 'office-hours']), { method: 'DELETE', path: '/v1/capacity-schedules/office-hours?cancelRunning=false' });
+  t.same(requestOf(['schedule', 'unpause', 'office-hours']), {
+    method: 'POST',
+    path: '/v1/capacity-schedules/office-hours/unpause',
+  });
+  t.same(requestOf(['schedule', 'trigger', 'office-hours']), {
+    method: 'POST',
+    path: '/v1/capacity-schedules/office-hours/trigger',
+  });
+  t.same(requestOf(['schedule', 'delete', 'office-hours']), {
+    method: 'DELETE',
+    path: '/v1/capacity-schedules/office-hours?cancelRunning=false',
+  });
   t.same(requestOf(['schedule', 'delete', 'office-hours', '--cancel-running']), {
     method: 'DELETE',
     path: '/v1/capacity-schedules/office-hours?cancelRunning=true',
@@ -81,26 +134,91 @@ t.test('window, namespace and schedule commands map to their routes', async (t) 
 
 t.test('schedule create builds the POST body from flags', async (t) => {
   t.same(
-    requestOf(['schedule', 'create', '--namespace', 'payments.a1b2c', '--trus', '4', '--duration', 'PT10H', '--cron', '0 8 * * 1-5', '--timezone', 'Europe/Berlin', '--id', 'office-hours', '--note', 'weekdays']),
+    requestOf([
+      'schedule',
+      'create',
+      '--namespace',
+      'payments.a1b2c',
+      '--trus',
+      '4',
+      '--duration',
+      'PT10H',
+      '--cron',
+      '0 8 * * 1-5',
+      '--timezone',
+      'Europe/Berlin',
+      '--id',
+      'office-hours',
+      '--note',
+      'weekdays',
+    ]),
     {
       method: 'POST',
       path: '/v1/capacity-schedules',
-      body: { id: 'office-hours', namespace: 'payments.a1b2c', trus: 4, duration: 'PT10H', cron: '0 8 * * 1-5', timezone: 'Europe/Berlin', note: 'weekdays' },
+      body: {
+        id: 'office-hours',
+        namespace: 'payments.a1b2c',
+        trus: 4,
+        duration: 'PT10H',
+        cron: '0 8 * * 1-5',
+        timezone: 'Europe/Berlin',
+        note: 'weekdays',
+      },
     },
   );
-  t.same(requestOf(['schedule', 'create', '--namespace', 'n.a1', '--trus', '2', '--duration', 'PT1H', '--every', 'PT6H', '--offset', 'PT1H', '--paused']), {
-    method: 'POST',
-    path: '/v1/capacity-schedules',
-    body: { namespace: 'n.a1', trus: 2, duration: 'PT1H', interval: { every: 'PT6H', offset: 'PT1H' }, paused: true },
-  });
-  t.same(requestOf(['schedule', 'create', '--namespace', 'n.a1', '--trus', '8', '--duration', 'PT4H', '--at', '2027-04-13T12:00:00Z'], { 'requested-by': 'alice' }), {
-    method: 'POST',
-    path: '/v1/capacity-schedules',
-    body: { namespace: 'n.a1', trus: 8, duration: 'PT4H', at: '2027-04-13T12:00:00Z' },
-  }, 'requested-by only goes to commands that take it');
+  t.same(
+    requestOf([
+      'schedule',
+      'create',
+      '--namespace',
+      'n.a1',
+      '--trus',
+      '2',
+      '--duration',
+      'PT1H',
+      '--every',
+      'PT6H',
+      '--offset',
+      'PT1H',
+      '--paused',
+    ]),
+    {
+      method: 'POST',
+      path: '/v1/capacity-schedules',
+      body: { namespace: 'n.a1', trus: 2, duration: 'PT1H', interval: { every: 'PT6H', offset: 'PT1H' }, paused: true },
+    },
+  );
+  t.same(
+    requestOf(
+      [
+        'schedule',
+        'create',
+        '--namespace',
+        'n.a1',
+        '--trus',
+        '8',
+        '--duration',
+        'PT4H',
+        '--at',
+        '2027-04-13T12:00:00Z',
+      ],
+      { 'requested-by': 'alice' },
+    ),
+    {
+      method: 'POST',
+      path: '/v1/capacity-schedules',
+      body: { namespace: 'n.a1', trus: 8, duration: 'PT4H', at: '2027-04-13T12:00:00Z' },
+    },
+    'requested-by only goes to commands that take it',
+  );
   t.match(requestOf(['schedule', 'create', '--namespace', 'n.a1', '--trus', '4']), { error: /--duration/ });
-  t.match(requestOf(['schedule', 'create', '--namespace', 'n.a1', '--trus', 'four', '--duration', 'PT1H']), { error: /--trus/ });
-  t.match(requestOf(['schedule', 'create', '--namespace', 'n.a1', '--trus', '4', '--duration', 'PT1H', '--offset', 'PT1M']), { error: /--every/ });
+  t.match(requestOf(['schedule', 'create', '--namespace', 'n.a1', '--trus', 'four', '--duration', 'PT1H']), {
+    error: /--trus/,
+  });
+  t.match(
+    requestOf(['schedule', 'create', '--namespace', 'n.a1', '--trus', '4', '--duration', 'PT1H', '--offset', 'PT1M']),
+    { error: /--every/ },
+  );
   t.match(requestOf(['schedule', 'create', '--bogus']), { error: /bogus/ });
 });
 
@@ -124,7 +242,9 @@ t.test('window cancel and extend', async (t) => {
 
 t.test('usage errors', async (t) => {
   t.match(requestOf([]), { error: /no command/ });
-  t.match(requestOf(['schedule']), { error: /schedule needs a subcommand: one of create, list, show, pause, unpause, trigger, delete/ });
+  t.match(requestOf(['schedule']), {
+    error: /schedule needs a subcommand: one of create, list, show, pause, unpause, trigger, delete/,
+  });
   t.match(requestOf(['schedule', 'explode']), { error: /unknown command "schedule explode"/ });
   t.match(requestOf(['schedule', 'show']), { error: /needs <id>/ });
   t.match(requestOf(['schedule', 'show', 'a', 'b']), { error: /unexpected arguments: b/ });
@@ -140,8 +260,19 @@ t.test('usage errors', async (t) => {
 t.test('the command table', async (t) => {
   const names = COMMANDS.map((c) => c.name);
   t.same(names, [
-    'window create', 'window show', 'window watch', 'window cancel', 'window extend', 'namespace capacity',
-    'schedule create', 'schedule list', 'schedule show', 'schedule pause', 'schedule unpause', 'schedule trigger', 'schedule delete',
+    'window create',
+    'window show',
+    'window watch',
+    'window cancel',
+    'window extend',
+    'namespace capacity',
+    'schedule create',
+    'schedule list',
+    'schedule show',
+    'schedule pause',
+    'schedule unpause',
+    'schedule trigger',
+    'schedule delete',
   ]);
   t.equal(new Set(names).size, names.length, 'names are unique');
   for (const c of COMMANDS) {
@@ -150,13 +281,23 @@ t.test('the command table', async (t) => {
   }
   const help = helpText();
   for (const c of COMMANDS) t.match(help, `capacityctl ${c.name}`, `help lists ${c.name}`);
-  for (const [code, text] of [[0, 'success'], [1, 'failed'], [2, 'HTTP/API error'], [3, 'could not be reached'], [64, 'usage error']] as const) {
+  for (const [code, text] of [
+    [0, 'success'],
+    [1, 'failed'],
+    [2, 'HTTP/API error'],
+    [3, 'could not be reached'],
+    [64, 'usage error'],
+  ] as const) {
     t.match(help, new RegExp(`\\n  ${code} +.*${text}`), `help documents exit code ${code}`);
   }
   t.match(help, 'CAPACITY_SCHEDULER_TOKEN');
 });
 
-const view = (phase: WindowView['phase'], status: WindowView['status'] = 'RUNNING', steps: WindowView['steps'] = []): WindowView => ({ id: 'x', phase, status, steps });
+const view = (
+  phase: WindowView['phase'],
+  status: WindowView['status'] = 'RUNNING',
+  steps: WindowView['steps'] = [],
+): WindowView => ({ id: 'x', phase, status, steps });
 
 t.test('progressLines prints new steps, phase changes and a blocked revert once per attempt', async (t) => {
   const apply = { step: 'APPLY', outcome: 'SUCCEEDED', at: '2025-01-01T00:00:00Z', asyncOperationId: 'op-1' } as const;
@@ -166,11 +307,17 @@ t.test('progressLines prints new steps, phase changes and a blocked revert once 
     '  2025-01-01T00:00:00Z APPLY SUCCEEDED [op-1]',
     'phase VERIFYING (workflow RUNNING)',
   ]);
-  t.same(progressLines(view('VERIFYING', 'RUNNING', [apply]), view('VERIFYING', 'RUNNING', [apply, { step: 'VERIFY', outcome: 'FAILED', at: 't', detail: 'timeout' }])), [
-    '  t VERIFY FAILED: timeout',
-  ]);
+  t.same(
+    progressLines(
+      view('VERIFYING', 'RUNNING', [apply]),
+      view('VERIFYING', 'RUNNING', [apply, { step: 'VERIFY', outcome: 'FAILED', at: 't', detail: 'timeout' }]),
+    ),
+    ['  t VERIFY FAILED: timeout'],
+  );
   const blocked = { ...view('REVERTING'), revertBlocked: { since: 's', attempts: 2, lastError: 'cool-down' } };
-  t.same(progressLines(view('REVERTING'), blocked), ['  REVERT BLOCKED since s, 2 attempt(s): cool-down (the namespace may still be provisioned)']);
+  t.same(progressLines(view('REVERTING'), blocked), [
+    '  REVERT BLOCKED since s, 2 attempt(s): cool-down (the namespace may still be provisioned)',
+  ]);
   t.same(progressLines(blocked, blocked), []);
 });
 
@@ -190,7 +337,10 @@ t.test('verdict', async (t) => {
 });
 
 t.test('formatHttpError, headers, base URL', async (t) => {
-  t.equal(formatHttpError(409, { statusCode: 409, code: 'WINDOW_ALREADY_RUNNING', error: 'Conflict', message: 'busy' }), 'WINDOW_ALREADY_RUNNING: busy');
+  t.equal(
+    formatHttpError(409, { statusCode: 409, code: 'WINDOW_ALREADY_RUNNING', error: 'Conflict', message: 'busy' }),
+    'WINDOW_ALREADY_RUNNING: busy',
+  );
   t.equal(formatHttpError(502, null), 'HTTP_502: unexpected answer from the Capacity Scheduler');
   t.same(requestHeaders({ method: 'GET', path: '/' }, undefined), { accept: 'application/json' });
   t.same(requestHeaders({ method: 'POST', path: '/', body: {} }, 's3cret'), {
@@ -200,7 +350,11 @@ t.test('formatHttpError, headers, base URL', async (t) => {
   });
   t.equal(resolveBaseUrl(undefined, {}), 'http://127.0.0.1:8080');
   t.equal(resolveBaseUrl(undefined, { CAPACITY_SCHEDULER_URL: 'https://cap.example/' }), 'https://cap.example');
-  t.equal(resolveBaseUrl('http://h:1//', { CAPACITY_SCHEDULER_URL: 'https://cap.example' }), 'http://h:1', '--url wins');
+  t.equal(
+    resolveBaseUrl('http://h:1//', { CAPACITY_SCHEDULER_URL: 'https://cap.example' }),
+    'http://h:1',
+    '--url wins',
+  );
   t.equal(resolveBaseUrl('ftp://h', {}), undefined);
   t.equal(resolveBaseUrl('not a url', {}), undefined);
 });
@@ -212,20 +366,42 @@ t.test('httpSender: answers, API errors, unreachable', async (t) => {
       seen.push({ url, init });
       return new Response(status === 204 ? null : text, { status });
     }) as unknown as typeof fetch;
-  t.same(await httpSender('http://h', 'tok', fake(200, '{"a":1}'))({ method: 'GET', path: '/x' }), { status: 200, body: { a: 1 } });
+  t.same(await httpSender('http://h', 'tok', fake(200, '{"a":1}'))({ method: 'GET', path: '/x' }), {
+    status: 200,
+    body: { a: 1 },
+  });
   t.equal(seen[0]!.url, 'http://h/x');
   t.match(seen[0]!.init.headers, { authorization: 'Bearer tok' });
-  t.same(await httpSender('http://h', undefined, fake(204, ''))({ method: 'DELETE', path: '/x' }), { status: 204, body: null });
-  await t.rejects(httpSender('http://h', undefined, fake(422, '{"statusCode":422,"code":"TRU_VALUE_NOT_ALLOWED","error":"x","message":"use 4"}'))({ method: 'GET', path: '/' }), {
-    constructor: ApiError,
-    message: 'TRU_VALUE_NOT_ALLOWED: use 4',
+  t.same(await httpSender('http://h', undefined, fake(204, ''))({ method: 'DELETE', path: '/x' }), {
+    status: 204,
+    body: null,
   });
-  await t.rejects(httpSender('http://h', undefined, fake(200, '<html>'))({ method: 'GET', path: '/' }), { constructor: ApiError, message: /HTTP_200/ });
-  await t.rejects(httpSender('http://h', undefined, fake(502, 'Bad Gateway'))({ method: 'GET', path: '/' }), { constructor: ApiError, message: /HTTP_502/ });
+  await t.rejects(
+    httpSender(
+      'http://h',
+      undefined,
+      fake(422, '{"statusCode":422,"code":"TRU_VALUE_NOT_ALLOWED","error":"x","message":"use 4"}'),
+    )({ method: 'GET', path: '/' }),
+    {
+      constructor: ApiError,
+      message: 'TRU_VALUE_NOT_ALLOWED: use 4',
+    },
+  );
+  await t.rejects(httpSender('http://h', undefined, fake(200, '<html>'))({ method: 'GET', path: '/' }), {
+    constructor: ApiError,
+    message: /HTTP_200/,
+  });
+  await t.rejects(httpSender('http://h', undefined, fake(502, 'Bad Gateway'))({ method: 'GET', path: '/' }), {
+    constructor: ApiError,
+    message: /HTTP_502/,
+  });
   const refused = (async () => {
     throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
   }) as unknown as typeof fetch;
-  await t.rejects(httpSender('http://h', undefined, refused)({ method: 'GET', path: '/' }), { constructor: UnreachableError, message: 'UNREACHABLE: http://h: ECONNREFUSED' });
+  await t.rejects(httpSender('http://h', undefined, refused)({ method: 'GET', path: '/' }), {
+    constructor: UnreachableError,
+    message: 'UNREACHABLE: http://h: ECONNREFUSED',
+  });
 });
 
 t.test('output', async (t) => {
@@ -251,24 +427,54 @@ t.test('output', async (t) => {
     '  next 2027-03-24T07:00:00.000Z',
     '  ran  2027-03-23T07:00:00.000Z c1 (running)',
   ]);
-  t.match(scheduleLines({ ...schedule, cron: undefined, interval: { every: 'PT6H' }, paused: false, note: null })[0], /every PT6H$/);
+  t.match(
+    scheduleLines({ ...schedule, cron: undefined, interval: { every: 'PT6H' }, paused: false, note: null })[0],
+    /every PT6H$/,
+  );
   t.same(listLines([]), ['no capacity schedules']);
-  t.same(listLines([{ id: 'a', namespace: 'n.a1', trus: 2, duration: 'PT1H', paused: false, nextActionTime: null }]), ['a\tn.a1\t2 TRUs\tPT1H\tnext -']);
-  t.same(capacityLines({
-    namespace: 'n.a1',
-    mode: 'PROVISIONED',
-    trus: 4,
-    latestRequest: { state: 'COMPLETED', asyncOperationId: 'op-1', startTime: 's', endTime: 'e' },
-    validTruValues: [2, 4],
-    maxAvailableTruValue: 4,
-    apsStats: null,
-  }), ['n.a1: PROVISIONED 4 TRUs', '  latest request COMPLETED [op-1] s → e', '  valid TRU values: 2, 4', '  max available now: 4']);
+  t.same(listLines([{ id: 'a', namespace: 'n.a1', trus: 2, duration: 'PT1H', paused: false, nextActionTime: null }]), [
+    'a\tn.a1\t2 TRUs\tPT1H\tnext -',
+  ]);
+  t.same(
+    capacityLines({
+      namespace: 'n.a1',
+      mode: 'PROVISIONED',
+      trus: 4,
+      latestRequest: { state: 'COMPLETED', asyncOperationId: 'op-1', startTime: 's', endTime: 'e' },
+      validTruValues: [2, 4],
+      maxAvailableTruValue: 4,
+      apsStats: null,
+    }),
+    [
+      'n.a1: PROVISIONED 4 TRUs',
+      '  latest request COMPLETED [op-1] s → e',
+      '  valid TRU values: 2, 4',
+      '  max available now: 4',
+    ],
+  );
   const w = windowLines({
-    id: 'n.a1~r', namespace: 'n.a1', trus: 4, startAt: 's', endAt: null, requestedBy: 'alice', reason: null, scheduleId: null,
-    status: 'COMPLETED', phase: 'FAILED', steps: [{ step: 'APPLY', outcome: 'FAILED', at: 't', detail: 'denied' }], revertBlocked: null,
+    id: 'n.a1~r',
+    namespace: 'n.a1',
+    trus: 4,
+    startAt: 's',
+    endAt: null,
+    requestedBy: 'alice',
+    reason: null,
+    scheduleId: null,
+    status: 'COMPLETED',
+    phase: 'FAILED',
+    steps: [{ step: 'APPLY', outcome: 'FAILED', at: 't', detail: 'denied' }],
+    revertBlocked: null,
     result: { errors: ['denied'] },
   });
-  t.same(w, ['n.a1~r', '  n.a1: 4 TRUs from s permanent', '  phase FAILED (workflow COMPLETED)', '  requested by: alice', '  t APPLY FAILED: denied', '  error: denied']);
+  t.same(w, [
+    'n.a1~r',
+    '  n.a1: 4 TRUs from s permanent',
+    '  phase FAILED (workflow COMPLETED)',
+    '  requested by: alice',
+    '  t APPLY FAILED: denied',
+    '  error: denied',
+  ]);
 });
 
 // Whole runs against a fake API.
@@ -296,7 +502,11 @@ function harness(routes: Record<string, Array<Answer | Error>>, env: Record<stri
 const ID = 'payments.a1b2c~run1';
 const SELF = `/v1/capacity-changes/${ID}`;
 const accepted: Answer = { status: 202, body: { id: ID, status: 'RUNNING', phase: 'PENDING', links: { self: SELF } } };
-const windowAt = (phase: WindowView['phase'], steps: WindowView['steps'] = [], status: WindowView['status'] = 'RUNNING'): Answer => ({
+const windowAt = (
+  phase: WindowView['phase'],
+  steps: WindowView['steps'] = [],
+  status: WindowView['status'] = 'RUNNING',
+): Answer => ({
   status: 200,
   body: { id: ID, phase, status, steps, revertBlocked: null, links: { self: SELF } },
 });
@@ -305,7 +515,10 @@ const verified = { step: 'VERIFY', outcome: 'SUCCEEDED', at: 't2' } as const;
 
 t.test('run: the shortcut follows the window until verified, exit 0', async (t) => {
   const h = harness(
-    { 'POST /v1/capacity-changes': [accepted], [`GET ${SELF}`]: [windowAt('PENDING'), windowAt('VERIFYING', [applied]), windowAt('ACTIVE', [applied, verified])] },
+    {
+      'POST /v1/capacity-changes': [accepted],
+      [`GET ${SELF}`]: [windowAt('PENDING'), windowAt('VERIFYING', [applied]), windowAt('ACTIVE', [applied, verified])],
+    },
     { CAPACITY_SCHEDULER_URL: 'http://api:1/', CAPACITY_SCHEDULER_TOKEN: 'tok', USER: 'alice' },
   );
   t.equal(await run(['payments.a1b2c', '4', '90'], h.deps), EXIT.ok);
@@ -324,48 +537,97 @@ t.test('run: the shortcut follows the window until verified, exit 0', async (t) 
 });
 
 t.test('run --json: exactly one JSON document on stdout', async (t) => {
-  const h = harness({ 'POST /v1/capacity-changes': [accepted], [`GET ${SELF}`]: [windowAt('PENDING'), windowAt('ACTIVE', [applied, verified])] });
+  const h = harness({
+    'POST /v1/capacity-changes': [accepted],
+    [`GET ${SELF}`]: [windowAt('PENDING'), windowAt('ACTIVE', [applied, verified])],
+  });
   t.equal(await run(['--json', 'payments.a1b2c', '4', '90'], h.deps), EXIT.ok);
   t.equal(h.out.length, 1);
   t.match(JSON.parse(h.out[0]!), { id: ID, phase: 'ACTIVE' }, 'the window at the end of the watch');
 
   const show = harness({ [`GET ${SELF}`]: [windowAt('ACTIVE')] });
   t.equal(await run(['window', 'show', ID, '--json'], show.deps), EXIT.ok);
-  t.same(show.out.map((s) => JSON.parse(s)), [windowAt('ACTIVE').body]);
+  t.same(
+    show.out.map((s) => JSON.parse(s)),
+    [windowAt('ACTIVE').body],
+  );
 
   const created = harness({ 'POST /v1/capacity-changes': [accepted] });
-  t.equal(await run(['window', 'create', '--json', '--namespace', 'payments.a1b2c', '--trus', '4', '--duration', 'PT1H'], created.deps), EXIT.ok);
-  t.same(created.out.map((s) => JSON.parse(s)), [accepted.body], 'without --wait: the 202 answer');
+  t.equal(
+    await run(
+      ['window', 'create', '--json', '--namespace', 'payments.a1b2c', '--trus', '4', '--duration', 'PT1H'],
+      created.deps,
+    ),
+    EXIT.ok,
+  );
+  t.same(
+    created.out.map((s) => JSON.parse(s)),
+    [accepted.body],
+    'without --wait: the 202 answer',
+  );
 
   const deleted = harness({ 'DELETE /v1/capacity-schedules/a?cancelRunning=true': [{ status: 204, body: null }] });
   t.equal(await run(['schedule', 'delete', 'a', '--cancel-running', '--json'], deleted.deps), EXIT.ok);
-  t.same(deleted.out.map((s) => JSON.parse(s)), [{ id: 'a', deleted: true, cancelRunning: true }]);
-  const deletedHuman = harness({ 'DELETE /v1/capacity-schedules/a?cancelRunning=false': [{ status: 204, body: null }] });
+  t.same(
+    deleted.out.map((s) => JSON.parse(s)),
+    [{ id: 'a', deleted: true, cancelRunning: true }],
+  );
+  const deletedHuman = harness({
+    'DELETE /v1/capacity-schedules/a?cancelRunning=false': [{ status: 204, body: null }],
+  });
   t.equal(await run(['schedule', 'delete', 'a'], deletedHuman.deps), EXIT.ok);
   t.same(deletedHuman.out, ['deleted']);
 });
 
 t.test('run: exit codes', async (t) => {
-  const failed = harness({ 'POST /v1/capacity-changes': [accepted], [`GET ${SELF}`]: [windowAt('APPLYING'), windowAt('FAILED', [{ step: 'APPLY', outcome: 'FAILED', at: 't', detail: 'denied' }], 'COMPLETED')] });
+  const failed = harness({
+    'POST /v1/capacity-changes': [accepted],
+    [`GET ${SELF}`]: [
+      windowAt('APPLYING'),
+      windowAt('FAILED', [{ step: 'APPLY', outcome: 'FAILED', at: 't', detail: 'denied' }], 'COMPLETED'),
+    ],
+  });
   t.equal(await run(['payments.a1b2c', '4', '90'], failed.deps), EXIT.failed, 'a failed window exits 1');
   t.match(failed.out.at(-1), /^failed: .* is FAILED \(workflow COMPLETED\)$/);
 
-  const refusal = { statusCode: 422, code: 'TRU_VALUE_NOT_ALLOWED', error: 'Unprocessable Entity', message: 'accepts 2, 4' };
+  const refusal = {
+    statusCode: 422,
+    code: 'TRU_VALUE_NOT_ALLOWED',
+    error: 'Unprocessable Entity',
+    message: 'accepts 2, 4',
+  };
   const refused = harness({ 'POST /v1/capacity-changes': [new ApiError(422, refusal)] });
   t.equal(await run(['payments.a1b2c', '5', '90'], refused.deps), EXIT.http, 'an API refusal exits 2');
   t.same(refused.err, ['TRU_VALUE_NOT_ALLOWED: accepts 2, 4']);
   t.same(refused.out, []);
   const refusedJson = harness({ 'POST /v1/capacity-changes': [new ApiError(422, refusal)] });
   t.equal(await run(['payments.a1b2c', '5', '90', '--json'], refusedJson.deps), EXIT.http);
-  t.same(refusedJson.out.map((s) => JSON.parse(s)), [refusal], '--json: the error body is the one document');
+  t.same(
+    refusedJson.out.map((s) => JSON.parse(s)),
+    [refusal],
+    '--json: the error body is the one document',
+  );
 
-  const down = harness({ 'GET /v1/namespaces/n.a1/capacity': [new UnreachableError('UNREACHABLE: http://x: ECONNREFUSED')] });
-  t.equal(await run(['namespace', 'capacity', 'n.a1', '--json'], down.deps), EXIT.unreachable, 'an unreachable service exits 3');
+  const down = harness({
+    'GET /v1/namespaces/n.a1/capacity': [new UnreachableError('UNREACHABLE: http://x: ECONNREFUSED')],
+  });
+  t.equal(
+    await run(['namespace', 'capacity', 'n.a1', '--json'], down.deps),
+    EXIT.unreachable,
+    'an unreachable service exits 3',
+  );
   t.same(down.out, [], 'nothing on stdout');
   t.match(down.err[0], /UNREACHABLE/);
 
-  const lost = harness({ 'POST /v1/capacity-changes': [accepted], [`GET ${SELF}`]: [windowAt('PENDING'), new UnreachableError('UNREACHABLE: x')] });
-  t.equal(await run(['payments.a1b2c', '4', '90'], lost.deps), EXIT.unreachable, 'losing the service while watching exits 3');
+  const lost = harness({
+    'POST /v1/capacity-changes': [accepted],
+    [`GET ${SELF}`]: [windowAt('PENDING'), new UnreachableError('UNREACHABLE: x')],
+  });
+  t.equal(
+    await run(['payments.a1b2c', '4', '90'], lost.deps),
+    EXIT.unreachable,
+    'losing the service while watching exits 3',
+  );
   t.match(lost.err[0], `follow it again with: capacityctl window watch '${ID}'`);
 
   const usage = harness({});

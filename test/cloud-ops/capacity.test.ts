@@ -130,7 +130,10 @@ t.test('reading a namespace: current capacity, latest request and its times', as
   const states = [REQUEST.IN_PROGRESS, REQUEST.FAILED, 0, 9].map(
     (state) => observedFrom(NS, { capacity: { latestRequest: { state } } }).latestRequest,
   );
-  t.strictSame(states.map((r) => r?.state), ['IN_PROGRESS', 'FAILED', 'UNSPECIFIED', 'UNSPECIFIED']);
+  t.strictSame(
+    states.map((r) => r?.state),
+    ['IN_PROGRESS', 'FAILED', 'UNSPECIFIED', 'UNSPECIFIED'],
+  );
   const none = { state: 'UNSPECIFIED', asyncOperationId: null, startTime: null, endTime: null };
   t.strictSame(states[0], { ...none, state: 'IN_PROGRESS' }, 'absent id and times are null');
   const blank = observedFrom(NS, {
@@ -183,11 +186,15 @@ t.test('the capacity view: observed state, spec, TRU options sorted, APS statist
     apsStats: null,
     hasLegacyLimits: false,
   });
-  const partial = viewFrom(NS, {}, {
-    stats: { aps: {} },
-    modeOptions: { provisioned: { maxAvailableTruValue: 0 } },
-    hasLegacyLimits: false,
-  });
+  const partial = viewFrom(
+    NS,
+    {},
+    {
+      stats: { aps: {} },
+      modeOptions: { provisioned: { maxAvailableTruValue: 0 } },
+      hasLegacyLimits: false,
+    },
+  );
   t.strictSame(partial.apsStats, { mean: 0, p90: 0, p99: 0 }, 'missing statistics read as 0');
   t.equal(partial.maxAvailableTruValue, 0, 'a cap of 0 is a cap, not "no cap"');
   t.equal(partial.hasLegacyLimits, false);
@@ -203,9 +210,17 @@ t.test('the TRU rule: a listed value, no higher than what is available now', asy
   });
   t.strictSame(checkTrus(options, 4), { ok: true });
   t.strictSame(checkTrus(options, 6), { ok: true }, 'the most available is allowed');
-  t.strictSame(checkTrus({ ...options, maxAvailableTruValue: null }, 8), { ok: true }, 'no cap known: any listed value');
+  t.strictSame(
+    checkTrus({ ...options, maxAvailableTruValue: null }, 8),
+    { ok: true },
+    'no cap known: any listed value',
+  );
   t.strictSame(checkTrus(options, 5), notAllowed(5));
-  t.strictSame(checkTrus({ ...options, maxAvailableTruValue: 1 }, 3), notAllowed(3), 'unlisted is unlisted, cap or not');
+  t.strictSame(
+    checkTrus({ ...options, maxAvailableTruValue: 1 }, 3),
+    notAllowed(3),
+    'unlisted is unlisted, cap or not',
+  );
   t.strictSame(checkTrus(options, 8), {
     ok: false,
     code: 'TRU_VALUE_UNAVAILABLE',
@@ -285,12 +300,19 @@ t.test('setCapacity: nothing to change, and errors that are not retried here', a
   t.equal(await service(nothing).setCapacity(NS, provisioned(4), 'op-1'), null);
 
   const down = new FakeCloudOps({ namespace: [nsWith(4)], update: [gone('UNAVAILABLE')] });
-  await t.rejects(service(down).setCapacity(NS, provisioned(6), 'op-1'), { name: 'CloudOpsError', kind: 'UNAVAILABLE' });
+  await t.rejects(service(down).setCapacity(NS, provisioned(6), 'op-1'), {
+    name: 'CloudOpsError',
+    kind: 'UNAVAILABLE',
+  });
   t.equal(down.count('getNamespace'), 1, 'no re-read for an error other than a failed precondition');
 
   const lookalike = Object.assign(new Error('proxy said nothing to change'), { kind: 'NOTHING_TO_CHANGE' });
   const unclassified = new FakeCloudOps({ namespace: [nsWith(4)], update: [lookalike] });
-  await t.rejects(service(unclassified).setCapacity(NS, provisioned(6), 'op-1'), lookalike, 'only a classified one counts');
+  await t.rejects(
+    service(unclassified).setCapacity(NS, provisioned(6), 'op-1'),
+    lookalike,
+    'only a classified one counts',
+  );
 });
 
 t.test('setCapacity: a stale resource version is re-read and retried at most three times', async (t) => {
@@ -330,15 +352,25 @@ t.test('awaitOperation: polls at the pace checkDuration asks, bounded above and 
       { id: 'op-1', state: OP.FULFILLED },
     ],
   });
-  const op = await service(ops, clock).awaitOperation('op-1', { deadline: clock.t + 60_000, onPoll: (w) => polls.push(w) });
+  const op = await service(ops, clock).awaitOperation('op-1', {
+    deadline: clock.t + 60_000,
+    onPoll: (w) => polls.push(w),
+  });
   t.strictSame(op, { id: 'op-1', state: OP.FULFILLED });
   t.strictSame(clock.sleeps, [1500, 2000, 300, 250, 250], 'checkDuration, capped at 2 s; none or zero: 250 ms');
   t.strictSame(polls, ['operation PENDING', ...Array(4).fill('operation IN_PROGRESS'), 'operation FULFILLED']);
-  t.strictSame(ops.calls.map((c) => c.arg), Array(6).fill('op-1'));
+  t.strictSame(
+    ops.calls.map((c) => c.arg),
+    Array(6).fill('op-1'),
+  );
 
   for (const state of [OP.FAILED, OP.CANCELLED, OP.REJECTED]) {
     const terminal = new FakeCloudOps({ operation: [{ state }] });
-    t.strictSame(await service(terminal).awaitOperation('op-1', { deadline: 0 }), { state }, `state ${state} is terminal`);
+    t.strictSame(
+      await service(terminal).awaitOperation('op-1', { deadline: 0 }),
+      { state },
+      `state ${state} is terminal`,
+    );
   }
 
   const capped = new FakeClock();
@@ -364,7 +396,10 @@ t.test('awaitOperation: still running at the deadline is a verification timeout'
   const clock = new FakeClock();
   const polls: string[] = [];
   const ops = new FakeCloudOps({ operation: [{ state: OP.PENDING }] });
-  const timedOut = service(ops, clock).awaitOperation('op-1', { deadline: clock.t + 500, onPoll: (w) => polls.push(w) });
+  const timedOut = service(ops, clock).awaitOperation('op-1', {
+    deadline: clock.t + 500,
+    onPoll: (w) => polls.push(w),
+  });
   await t.rejects(timedOut, CapacityRuleError);
   t.strictSame(await failure(timedOut), [
     'CapacityRuleError',
@@ -388,7 +423,10 @@ t.test('reads during verification: transient failures retried until the deadline
   const clock = new FakeClock();
   const polls: string[] = [];
   const ops = new FakeCloudOps({ operation: [gone('UNAVAILABLE'), gone('UNAVAILABLE'), { state: OP.FULFILLED }] });
-  const op = await service(ops, clock).awaitOperation('op-1', { deadline: clock.t + 10_000, onPoll: (w) => polls.push(w) });
+  const op = await service(ops, clock).awaitOperation('op-1', {
+    deadline: clock.t + 10_000,
+    onPoll: (w) => polls.push(w),
+  });
   t.strictSame(op, { state: OP.FULFILLED });
   t.strictSame(clock.sleeps, [250, 250]);
   t.strictSame(polls, [...Array(2).fill('read failed, retrying: UNAVAILABLE: test'), 'operation FULFILLED']);
@@ -459,14 +497,26 @@ t.test('verify: our request COMPLETED and the namespace at the target, polled un
     'verified',
   ]);
   t.strictSame(clock.sleeps, Array(5).fill(250));
-  t.strictSame(ops.calls.filter((c) => c.method === 'getNamespace').map((c) => c.arg), Array(6).fill(NS));
+  t.strictSame(
+    ops.calls.filter((c) => c.method === 'getNamespace').map((c) => c.arg),
+    Array(6).fill(NS),
+  );
 });
 
 t.test('verify: the TRU value counts, not only the mode, from a provisioned baseline', async (t) => {
   const verifyOnce = (has: number, target: CapacityTarget) =>
-    failure(service(new FakeCloudOps({ operation: [{ state: OP.FULFILLED }], namespace: [done(has)] }))
-      .verify(NS, target, 'op-1', { deadline: 0 }));
-  for (const [has, want] of [[4, 6], [6, 4]] as const) {
+    failure(
+      service(new FakeCloudOps({ operation: [{ state: OP.FULFILLED }], namespace: [done(has)] })).verify(
+        NS,
+        target,
+        'op-1',
+        { deadline: 0 },
+      ),
+    );
+  for (const [has, want] of [
+    [4, 6],
+    [6, 4],
+  ] as const) {
     t.strictSame(await verifyOnce(has, provisioned(want)), [
       'CapacityRuleError',
       'VerificationTimeout',
@@ -507,10 +557,13 @@ t.test('the default clock really waits between polls', async (t) => {
   await new CapacityService(ops).verify(NS, provisioned(4), null, { deadline: Date.now() + 10_000 });
   t.ok(performance.now() - started >= 240, 'one 250 ms wait before the second read');
   const late = new FakeCloudOps({ namespace: [nsWith(null)] });
-  t.strictSame(await failure(new CapacityService(late).verify(NS, provisioned(4), null, { deadline: Date.now() - 1 })), [
-    'CapacityRuleError',
-    'VerificationTimeout',
-    'not verified before the deadline: namespace has On-Demand, expected 4 TRUs',
-  ]);
+  t.strictSame(
+    await failure(new CapacityService(late).verify(NS, provisioned(4), null, { deadline: Date.now() - 1 })),
+    [
+      'CapacityRuleError',
+      'VerificationTimeout',
+      'not verified before the deadline: namespace has On-Demand, expected 4 TRUs',
+    ],
+  );
   t.equal(late.count('getNamespace'), 1, 'a deadline already past: one look, then the timeout');
 });

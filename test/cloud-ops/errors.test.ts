@@ -27,8 +27,11 @@ t.test('each gRPC code maps to its kind, with the code name and the server text'
     t.equal(err.name, 'CloudOpsError');
     t.strictSame(fields(err), { kind, message: `${name}: server says no`, grpcCode: code }, name);
   }
-  t.strictSame(fields(toCloudOpsError(grpcError(99, 'new code'))), { kind: 'OTHER', message: '99: new code', grpcCode: 99 },
-    'an unknown code keeps its number');
+  t.strictSame(
+    fields(toCloudOpsError(grpcError(99, 'new code'))),
+    { kind: 'OTHER', message: '99: new code', grpcCode: 99 },
+    'an unknown code keeps its number',
+  );
 });
 
 t.test('"nothing to change" is its own kind, only as an invalid argument', async (t) => {
@@ -42,7 +45,11 @@ t.test('"nothing to change" is its own kind, only as an invalid argument', async
 t.test('without a numeric code: OTHER, with the best text there is', async (t) => {
   const other = (message: string) => ({ kind: 'OTHER', message, grpcCode: null });
   t.strictSame(fields(toCloudOpsError(new Error('socket hang up'))), other('ERROR: socket hang up'));
-  t.strictSame(fields(toCloudOpsError(grpcError('5', 'stringly'))), other('ERROR: stringly'), 'a code that is not a number');
+  t.strictSame(
+    fields(toCloudOpsError(grpcError('5', 'stringly'))),
+    other('ERROR: stringly'),
+    'a code that is not a number',
+  );
   t.strictSame(fields(toCloudOpsError('plain string')), other('ERROR: plain string'));
   t.strictSame(fields(toCloudOpsError(null)), other('ERROR: null'));
   t.strictSame(fields(toCloudOpsError(undefined)), other('ERROR: undefined'));

@@ -29,7 +29,12 @@ t.test('bad input: a 4xx with a stable code, nothing started, nothing changed in
     ['trus as a string', { namespace: ns, trus: '4', duration: 'PT1H' }, 400, 'VALIDATION_FAILED'],
     ['namespace as a number', { namespace: 42, trus: 4 }, 400, 'VALIDATION_FAILED'],
     ['an unknown field', { namespace: ns, trus: 4, duration: 'PT1H', extra: 1 }, 400, 'VALIDATION_FAILED'],
-    ['both duration and endAt', { namespace: ns, trus: 4, duration: 'PT1H', endAt: new Date(Date.now() + 3_600_000).toISOString() }, 400, 'CONFLICTING_END'],
+    [
+      'both duration and endAt',
+      { namespace: ns, trus: 4, duration: 'PT1H', endAt: new Date(Date.now() + 3_600_000).toISOString() },
+      400,
+      'CONFLICTING_END',
+    ],
     ['endAt in the past', { namespace: ns, trus: 4, endAt: past }, 422, 'END_NOT_IN_FUTURE'],
     ['a malformed duration', { namespace: ns, trus: 4, duration: 'two hours' }, 400, 'INVALID_DURATION'],
     ['an empty namespace', { namespace: '', trus: 4 }, 400, 'VALIDATION_FAILED'],
@@ -50,7 +55,11 @@ t.test('bad input: a 4xx with a stable code, nothing started, nothing changed in
   const trus5 = (await post({ namespace: ns, trus: 5, duration: 'PT1H' })).json();
   t.match(trus5.message, /2, 3, 4, 6, 8, 10, 12/, 'the message lists the valid values');
   t.equal(h.emulator.state.snapshot(ns).updates.length, 0, 'the emulator saw no change');
-  t.equal(h.emulator.state.callLog.filter((c) => c.method === 'UpdateNamespace').length, 0, 'no UpdateNamespace call at all');
+  t.equal(
+    h.emulator.state.callLog.filter((c) => c.method === 'UpdateNamespace').length,
+    0,
+    'no UpdateNamespace call at all',
+  );
   t.equal(await workflowsOnQueue(), 0, 'no workflow was started');
 });
 
@@ -64,7 +73,11 @@ t.test('a second window on a busy namespace is accepted as an overlap; unknown i
 
   const { id } = first.json();
   await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');
-  await h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${encodeURIComponent(second.json().id)}/cancel`, payload: {} });
+  await h.app.inject({
+    method: 'POST',
+    url: `/v1/capacity-changes/${encodeURIComponent(second.json().id)}/cancel`,
+    payload: {},
+  });
   await h.waitForWindow(second.json().id, 'COMPLETED', (s) => s.status === 'COMPLETED');
   t.equal((await h.windowStatus(id)).status, 'COMPLETED', 'the first window stays readable by its id');
 

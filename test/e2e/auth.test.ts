@@ -29,7 +29,12 @@ t.test('no token, or a read-only token, changes nothing', async (t) => {
   const anonymous = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: body });
   t.equal(anonymous.statusCode, 401);
   t.equal(anonymous.json().code, 'UNAUTHENTICATED');
-  const reader = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', payload: body, headers: auth(READ_TOKEN) });
+  const reader = await h.app.inject({
+    method: 'POST',
+    url: '/v1/capacity-changes',
+    payload: body,
+    headers: auth(READ_TOKEN),
+  });
   t.equal(reader.statusCode, 403);
   t.equal(reader.json().code, 'FORBIDDEN_SCOPE');
   t.equal(h.emulator.state.snapshot(ns).updates.length, 0, 'the namespace was not touched');
@@ -42,7 +47,11 @@ t.test("a window created with a write token shows the token's name as requestedB
   const id = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT2S' });
   const status = await h.windowStatus(id);
   t.equal(status.requestedBy, 'ops-bot', 'GET says ops-bot');
-  const read = await h.app.inject({ method: 'GET', url: `/v1/capacity-changes/${encodeURIComponent(id)}`, headers: auth(READ_TOKEN) });
+  const read = await h.app.inject({
+    method: 'GET',
+    url: `/v1/capacity-changes/${encodeURIComponent(id)}`,
+    headers: auth(READ_TOKEN),
+  });
   t.equal(read.statusCode, 200, 'a read-only token reads it');
   t.equal(read.json().requestedBy, 'ops-bot');
   const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED', 60_000);

@@ -34,7 +34,14 @@ t.before(async () => {
   baseUrl = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
   browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 });
 t.teardown(async () => {
@@ -44,7 +51,9 @@ t.teardown(async () => {
 
 /** The operation block of Swagger UI for `method path`, expanded, with "Try it out" switched on. */
 async function openOperation(page: Page, method: 'get' | 'post', path: string): Promise<Locator> {
-  const block = page.locator(`.opblock.opblock-${method}`).filter({ has: page.locator(`.opblock-summary-path[data-path="${path}"]`) });
+  const block = page
+    .locator(`.opblock.opblock-${method}`)
+    .filter({ has: page.locator(`.opblock-summary-path[data-path="${path}"]`) });
   await block.locator('.opblock-summary').first().click();
   await block.getByRole('button', { name: 'Try it out' }).click();
   return block;
@@ -56,58 +65,72 @@ async function execute(block: Locator): Promise<{ status: number; body: string; 
   const live = block.locator('.live-responses-table');
   const status = live.locator('tbody .response-col_status').first();
   await status.waitFor({ timeout: UI_TIMEOUT });
-  const body = await live.locator('.response-col_description .microlight, .response-col_description pre').first().innerText();
+  const body = await live
+    .locator('.response-col_description .microlight, .response-col_description pre')
+    .first()
+    .innerText();
   return { status: Number((await status.innerText()).trim()), body, live };
 }
 
-t.test('Swagger UI: create a window with "Try it out", see the 202 and its id, then follow it to COMPLETED', async (t) => {
-  const ns = h.newNamespace();
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  t.teardown(() => page.close());
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+t.test(
+  'Swagger UI: create a window with "Try it out", see the 202 and its id, then follow it to COMPLETED',
+  async (t) => {
+    const ns = h.newNamespace();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    t.teardown(() => page.close());
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
 
-  await page.goto(`${baseUrl}/docs`);
-  await page.locator('.swagger-ui .info .title').waitFor({ timeout: UI_TIMEOUT });
-  t.match(await page.locator('.swagger-ui .info .title').innerText(), /Capacity Scheduler API/, 'Swagger UI rendered the API document');
+    await page.goto(`${baseUrl}/docs`);
+    await page.locator('.swagger-ui .info .title').waitFor({ timeout: UI_TIMEOUT });
+    t.match(
+      await page.locator('.swagger-ui .info .title').innerText(),
+      /Capacity Scheduler API/,
+      'Swagger UI rendered the API document',
+    );
 
-  // Authorize: the bearerAuth scheme of the document, with the token pasted into Swagger UI's dialog.
-  await page.locator('.swagger-ui .auth-wrapper .btn.authorize').click();
-  const dialog = page.locator('.swagger-ui .dialog-ux .modal-ux');
-  await dialog.locator('input[type="text"], input[type="password"]').first().fill(TOKEN);
-  await dialog.locator('button.modal-btn.authorize').click();
-  await dialog.locator('button.btn-done').click();
+    // Authorize: the bearerAuth scheme of the document, with the token pasted into Swagger UI's dialog.
+    await page.locator('.swagger-ui .auth-wrapper .btn.authorize').click();
+    const dialog = page.locator('.swagger-ui .dialog-ux .modal-ux');
+    await dialog.locator('input[type="text"], input[type="password"]').first().fill(TOKEN);
+    await dialog.locator('button.modal-btn.authorize').click();
+    await dialog.locator('button.btn-done').click();
 
-  // POST /v1/capacity-changes through the UI.
-  const post = await openOperation(page, 'post', '/v1/capacity-changes');
-  const bodyInput = post.locator('textarea.body-param__text');
-  await bodyInput.fill(JSON.stringify({ namespace: ns, trus: 4, duration: 'PT2S' }));
-  const created = await execute(post);
-  t.equal(created.status, 202, `the response panel shows 202 (${created.body})`);
-  const body = JSON.parse(created.body) as { id: string; links?: { self?: string } };
-  t.match(body.id, new RegExp(`^${ns.replace('.', '\\.')}_[0-9a-f]{16}~`), 'and the new window id');
-  t.equal(body.links?.self, `/v1/capacity-changes/${body.id}`, 'with a self link');
+    // POST /v1/capacity-changes through the UI.
+    const post = await openOperation(page, 'post', '/v1/capacity-changes');
+    const bodyInput = post.locator('textarea.body-param__text');
+    await bodyInput.fill(JSON.stringify({ namespace: ns, trus: 4, duration: 'PT2S' }));
+    const created = await execute(post);
+    t.equal(created.status, 202, `the response panel shows 202 (${created.body})`);
+    const body = JSON.parse(created.body) as { id: string; links?: { self?: string } };
+    t.match(body.id, new RegExp(`^${ns.replace('.', '\\.')}_[0-9a-f]{16}~`), 'and the new window id');
+    t.equal(body.links?.self, `/v1/capacity-changes/${body.id}`, 'with a self link');
 
-  // Scroll so that the request URL sits at the top, followed by the server response (code 202 and body).
-  const requestUrl = await post.locator('.request-url').boundingBox();
-  if (requestUrl) await page.evaluate(`window.scrollBy(0, ${Math.round(requestUrl.y) - 40})`);
-  mkdirSync(ARTIFACTS_DIR, { recursive: true });
-  await page.screenshot({ path: SCREENSHOT });
-  t.comment(`screenshot of the 202 in Swagger UI: ${SCREENSHOT}`);
+    // Scroll so that the request URL sits at the top, followed by the server response (code 202 and body).
+    const requestUrl = await post.locator('.request-url').boundingBox();
+    if (requestUrl) await page.evaluate(`window.scrollBy(0, ${Math.round(requestUrl.y) - 40})`);
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    await page.screenshot({ path: SCREENSHOT });
+    t.comment(`screenshot of the 202 in Swagger UI: ${SCREENSHOT}`);
 
-  // The same window through the API.
-  const status = await h.windowStatus(body.id);
-  t.match(status, { id: body.id, namespace: ns, trus: 4 }, 'the API knows the window');
+    // The same window through the API.
+    const status = await h.windowStatus(body.id);
+    t.match(status, { id: body.id, namespace: ns, trus: 4 }, 'the API knows the window');
 
-  // GET /v1/capacity-changes/{id} through the UI.
-  const get = await openOperation(page, 'get', '/v1/capacity-changes/{id}');
-  await get.locator('tr[data-param-name="id"] input').fill(body.id);
-  const read = await execute(get);
-  t.equal(read.status, 200, 'Swagger UI reads the window back with 200');
-  t.match(JSON.parse(read.body), { id: body.id, namespace: ns, trus: 4, requestedBy: 'swagger-user' }, "and shows it, requested by the token's name");
+    // GET /v1/capacity-changes/{id} through the UI.
+    const get = await openOperation(page, 'get', '/v1/capacity-changes/{id}');
+    await get.locator('tr[data-param-name="id"] input').fill(body.id);
+    const read = await execute(get);
+    t.equal(read.status, 200, 'Swagger UI reads the window back with 200');
+    t.match(
+      JSON.parse(read.body),
+      { id: body.id, namespace: ns, trus: 4, requestedBy: 'swagger-user' },
+      "and shows it, requested by the token's name",
+    );
 
-  const done = await h.waitForWindow(body.id, 'COMPLETED', (s) => s.status === 'COMPLETED', 60_000);
-  t.equal(done.phase, 'COMPLETED', 'the window completed: applied, verified, held and reverted');
-  t.ok(h.emulator.state.snapshot(ns).updates.length >= 1, 'the emulated namespace was provisioned');
-  t.same(pageErrors, [], 'no JavaScript error on the page');
-});
+    const done = await h.waitForWindow(body.id, 'COMPLETED', (s) => s.status === 'COMPLETED', 60_000);
+    t.equal(done.phase, 'COMPLETED', 'the window completed: applied, verified, held and reverted');
+    t.ok(h.emulator.state.snapshot(ns).updates.length >= 1, 'the emulated namespace was provisioned');
+    t.same(pageErrors, [], 'no JavaScript error on the page');
+  },
+);

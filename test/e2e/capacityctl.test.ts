@@ -81,7 +81,14 @@ t.test('an unreachable service exits 3, a usage error 64', async (t) => {
       srv.close(() => resolve(port));
     });
   });
-  const unreachable = await capacityctl(['namespace', 'capacity', 'payments.a1b2c', '--json', '--url', `http://127.0.0.1:${port}`]);
+  const unreachable = await capacityctl([
+    'namespace',
+    'capacity',
+    'payments.a1b2c',
+    '--json',
+    '--url',
+    `http://127.0.0.1:${port}`,
+  ]);
   t.equal(unreachable.code, 3, 'exits 3', show(unreachable));
   t.match(unreachable.stderr, `UNREACHABLE: http://127.0.0.1:${port}: ECONNREFUSED`);
   t.equal(unreachable.stdout, '', 'nothing on stdout');
@@ -95,13 +102,37 @@ t.test('an unreachable service exits 3, a usage error 64', async (t) => {
 t.test('schedule create, show --json, delete', async (t) => {
   const ns = h.newNamespace();
   const id = `cli-${randomBytes(4).toString('hex')}`;
-  const created = await capacityctl(['schedule', 'create', '--namespace', ns, '--trus', '4', '--duration', 'PT1H', '--cron', '0 8 * * 1-5', '--timezone', 'Europe/Berlin', '--id', id, '--paused']);
+  const created = await capacityctl([
+    'schedule',
+    'create',
+    '--namespace',
+    ns,
+    '--trus',
+    '4',
+    '--duration',
+    'PT1H',
+    '--cron',
+    '0 8 * * 1-5',
+    '--timezone',
+    'Europe/Berlin',
+    '--id',
+    id,
+    '--paused',
+  ]);
   t.equal(created.code, 0, 'exits 0', show(created));
   t.match(created.stdout, new RegExp(`^${id}\\n  next `));
 
   const shown = await capacityctl(['schedule', 'show', id, '--json']);
   t.equal(shown.code, 0, 'exits 0', show(shown));
-  t.match(JSON.parse(shown.stdout), { id, namespace: ns, trus: 4, duration: 'PT1H', cron: '0 8 * * 1-5', timezone: 'Europe/Berlin', paused: true });
+  t.match(JSON.parse(shown.stdout), {
+    id,
+    namespace: ns,
+    trus: 4,
+    duration: 'PT1H',
+    cron: '0 8 * * 1-5',
+    timezone: 'Europe/Berlin',
+    paused: true,
+  });
 
   const deleted = await capacityctl(['schedule', 'delete', id]);
   t.equal(deleted.code, 0, 'exits 0', show(deleted));

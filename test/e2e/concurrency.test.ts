@@ -25,9 +25,15 @@ async function windowsOnQueue(): Promise<Array<{ workflowId: string; runId: stri
 t.test(`${N} concurrent POSTs for ${N} namespaces: ${N} windows, each answer names one of them`, async (t) => {
   const namespaces = Array.from({ length: N }, () => h.newNamespace());
   const startAt = future();
-  const res = await Promise.all(namespaces.map((namespace) => post({ namespace, trus: 4, startAt, duration: 'PT1H', reason: 'load' })));
+  const res = await Promise.all(
+    namespaces.map((namespace) => post({ namespace, trus: 4, startAt, duration: 'PT1H', reason: 'load' })),
+  );
   const statuses = res.map((r) => r.statusCode);
-  t.same([...new Set(statuses)], [202], `every POST answered 202 (${JSON.stringify(statuses.filter((s) => s !== 202))})`);
+  t.same(
+    [...new Set(statuses)],
+    [202],
+    `every POST answered 202 (${JSON.stringify(statuses.filter((s) => s !== 202))})`,
+  );
   const ids = res.map((r) => r.json().id as string);
   t.equal(new Set(ids).size, N, 'distinct ids');
   for (const [i, id] of ids.entries()) t.ok(id.startsWith(`${namespaces[i]}_`), `id ${i} is its namespace's`);
@@ -39,12 +45,24 @@ t.test(`${N} concurrent POSTs for ${N} namespaces: ${N} windows, each answer nam
   }
   t.equal(seen.length, N, `${N} workflows on the task queue`);
   const statusesRead = await Promise.all(ids.map((id) => h.windowStatus(id)));
-  t.ok(statusesRead.every((s) => s.phase === 'SCHEDULED' || s.phase === 'PENDING'), 'every window is readable and waiting for its start');
-  const cancelled = await Promise.all(
-    ids.map((id) => h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${encodeURIComponent(id)}/cancel`, payload: {} })),
+  t.ok(
+    statusesRead.every((s) => s.phase === 'SCHEDULED' || s.phase === 'PENDING'),
+    'every window is readable and waiting for its start',
   );
-  t.ok(cancelled.every((r) => r.statusCode === 202), 'all cancelled');
-  t.equal(h.emulator.state.callLog.filter((c) => c.method === 'UpdateNamespace').length, 0, 'no change reached Cloud Ops');
+  const cancelled = await Promise.all(
+    ids.map((id) =>
+      h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${encodeURIComponent(id)}/cancel`, payload: {} }),
+    ),
+  );
+  t.ok(
+    cancelled.every((r) => r.statusCode === 202),
+    'all cancelled',
+  );
+  t.equal(
+    h.emulator.state.callLog.filter((c) => c.method === 'UpdateNamespace').length,
+    0,
+    'no change reached Cloud Ops',
+  );
 });
 
 t.test(`${N} concurrent POSTs with one Idempotency-Key: one window, every answer names it`, async (t) => {
@@ -68,6 +86,10 @@ t.test(`${N} concurrent POSTs with one Idempotency-Key: one window, every answer
   t.equal(seen.length, before + 1, 'one new workflow');
   const mine = seen.filter((w) => `${w.workflowId.replace(/^capacity-window-/, '')}~${w.runId}` === id);
   t.equal(mine.length, 1, 'and it is the one every answer named');
-  const c = await h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${encodeURIComponent(id!)}/cancel`, payload: {} });
+  const c = await h.app.inject({
+    method: 'POST',
+    url: `/v1/capacity-changes/${encodeURIComponent(id!)}/cancel`,
+    payload: {},
+  });
   t.equal(c.statusCode, 202);
 });

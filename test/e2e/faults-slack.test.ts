@@ -12,7 +12,13 @@ let webhookUrl: string;
 t.before(async () => {
   port = await freePort();
   webhookUrl = `http://127.0.0.1:${port}/services/T0/B0/${Math.random().toString(36).slice(2)}`;
-  h = await startHarness({ applyDelayMs: 200, verifyTimeout: '5s', revertAlertAfter: '1s', slackWebhookUrl: webhookUrl, slackTimeoutMs: 300 });
+  h = await startHarness({
+    applyDelayMs: 200,
+    verifyTimeout: '5s',
+    revertAlertAfter: '1s',
+    slackWebhookUrl: webhookUrl,
+    slackTimeoutMs: 300,
+  });
 });
 t.teardown(() => h?.close());
 t.afterEach(() => h.emulator.state.clearFaults());
@@ -32,7 +38,11 @@ async function windowWithAlerts(t: Test, what: string) {
   const done = await h.waitForWindow(id, 'closed', (s) => s.status !== 'RUNNING', 40_000);
   t.equal(done.phase, 'COMPLETED', `the window is unaffected by ${what}`);
   t.match(done.result, { verificationSuccess: true, revertedToOnDemand: true, revertVerificationSuccess: true });
-  t.match(done.result!.errors.join('\n'), /REVERT: .*cool-down/, 'the blocked revert is on the record (so alerts were due)');
+  t.match(
+    done.result!.errors.join('\n'),
+    /REVERT: .*cool-down/,
+    'the blocked revert is on the record (so alerts were due)',
+  );
   const snap = h.emulator.state.snapshot(ns);
   t.ok('onDemand' in snap.capacity, 'reverted');
   t.equal(snap.updates.length, 2, 'apply and revert, once each');
@@ -47,15 +57,18 @@ t.test('Slack unreachable (connection refused): windows unaffected, failures log
   windowWithAlerts(t, 'Slack being down'),
 );
 
-t.test('Slack slow (accepts, never answers): each send times out, windows unaffected, failures logged and counted', async (t) => {
-  const hung: http.ServerResponse[] = [];
-  const server = http.createServer((_req, res) => void hung.push(res));
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  try {
-    await windowWithAlerts(t, 'a slow Slack');
-    t.ok(hung.length >= 1, `the slow receiver got the alerts (${hung.length})`);
-  } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
+t.test(
+  'Slack slow (accepts, never answers): each send times out, windows unaffected, failures logged and counted',
+  async (t) => {
+    const hung: http.ServerResponse[] = [];
+    const server = http.createServer((_req, res) => void hung.push(res));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      await windowWithAlerts(t, 'a slow Slack');
+      t.ok(hung.length >= 1, `the slow receiver got the alerts (${hung.length})`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  },
+);

@@ -21,7 +21,8 @@ t.before(async () => {
 });
 t.teardown(() => h.close());
 
-const post = (payload: Record<string, unknown>, query = '') => h.app.inject({ method: 'POST', url: `/v1/capacity-changes${query}`, payload });
+const post = (payload: Record<string, unknown>, query = '') =>
+  h.app.inject({ method: 'POST', url: `/v1/capacity-changes${query}`, payload });
 const updateCalls = () => h.emulator.state.callLog.filter((c) => c.method === 'UpdateNamespace').length;
 
 t.test('each guardrail refuses with its code, and nothing starts', async (t) => {
@@ -53,7 +54,11 @@ t.test('each guardrail refuses with its code, and nothing starts', async (t) => 
   t.equal(acknowledged.statusCode, 202, 'a short window goes ahead when acknowledged');
   await h.waitForWindow(acknowledged.json().id, 'COMPLETED', (s) => s.status === 'COMPLETED');
 
-  const extended = await h.app.inject({ method: 'PATCH', url: `/v1/capacity-changes/${acknowledged.json().id}`, payload: { duration: 'PT5H' } });
+  const extended = await h.app.inject({
+    method: 'PATCH',
+    url: `/v1/capacity-changes/${acknowledged.json().id}`,
+    payload: { duration: 'PT5H' },
+  });
   t.equal(extended.statusCode, 409, 'a closed window cannot be extended');
 });
 
@@ -62,7 +67,11 @@ t.test('an extension past the longest window is refused by the window itself', a
   const res = await post({ namespace: ns, trus: 4, duration: 'PT1H' });
   const id = res.json().id;
   await h.waitForWindow(id, 'ACTIVE', (s) => s.phase === 'ACTIVE');
-  const tooLong = await h.app.inject({ method: 'PATCH', url: `/v1/capacity-changes/${id}`, payload: { duration: 'PT5H' } });
+  const tooLong = await h.app.inject({
+    method: 'PATCH',
+    url: `/v1/capacity-changes/${id}`,
+    payload: { duration: 'PT5H' },
+  });
   t.equal(tooLong.statusCode, 422);
   t.equal(tooLong.json().code, 'END_REJECTED');
   t.match(tooLong.json().message, /longest window/);
@@ -71,7 +80,12 @@ t.test('an extension past the longest window is refused by the window itself', a
 });
 
 t.test('guardrails are checked again when a window starts', async (t) => {
-  const res = await post({ namespace: 'late.acct1', trus: 4, duration: 'PT2H', startAt: new Date(Date.now() + 1_500).toISOString() });
+  const res = await post({
+    namespace: 'late.acct1',
+    trus: 4,
+    duration: 'PT2H',
+    startAt: new Date(Date.now() + 1_500).toISOString(),
+  });
   t.equal(res.statusCode, 202, 'the API still allowed it');
   const done = await h.waitForWindow(res.json().id, 'closed', (s) => s.status !== 'RUNNING');
   t.equal(done.phase, 'FAILED');
@@ -92,7 +106,10 @@ t.test('dry run: starts nothing, lists every problem, and its plan is what a rea
     validation: { ok: true, problems: [] },
     estimatedTruHours: 12,
   });
-  t.same(plan.changes.map((c: { to: unknown }) => c.to), [{ mode: 'PROVISIONED', trus: 6 }, { mode: 'ON_DEMAND' }]);
+  t.same(
+    plan.changes.map((c: { to: unknown }) => c.to),
+    [{ mode: 'PROVISIONED', trus: 6 }, { mode: 'ON_DEMAND' }],
+  );
   t.equal(Date.parse(plan.changes[1].at) - Date.parse(plan.changes[0].at), 2 * 3_600_000);
   t.equal(updateCalls(), before, 'no Cloud Ops change');
   t.equal((await h.capacity.readCapacity(ns)).current.mode, 'ON_DEMAND');
@@ -102,7 +119,10 @@ t.test('dry run: starts nothing, lists every problem, and its plan is what a rea
 
   const bad = await post({ namespace: ns, trus: 5, duration: 'PT10M' }, '?dryRun=true');
   t.equal(bad.statusCode, 200);
-  t.same(bad.json().validation.problems.map((p: { code: string }) => p.code), ['TRU_VALUE_NOT_ALLOWED', 'WINDOW_TOO_SHORT']);
+  t.same(
+    bad.json().validation.problems.map((p: { code: string }) => p.code),
+    ['TRU_VALUE_NOT_ALLOWED', 'WINDOW_TOO_SHORT'],
+  );
 
   const real = await post({ namespace: ns, trus: 6, duration: 'PT2H', reason: 'plan' });
   t.equal(real.statusCode, 202);
@@ -110,11 +130,21 @@ t.test('dry run: starts nothing, lists every problem, and its plan is what a rea
   const active = await h.waitForWindow(id, 'ACTIVE', (s) => s.phase === 'ACTIVE');
   const overlapping = (await post({ namespace: ns, trus: 4, duration: 'PT1H' }, '?dryRun=true')).json();
   t.equal(overlapping.validation.ok, true, 'an overlapping window is no problem');
-  t.same(overlapping.changes.map((c: { to: unknown }) => c.to), [{ mode: 'PROVISIONED', trus: 6 }, { mode: 'PROVISIONED', trus: 6 }], 'the running 6 covers it, start to end');
+  t.same(
+    overlapping.changes.map((c: { to: unknown }) => c.to),
+    [
+      { mode: 'PROVISIONED', trus: 6 },
+      { mode: 'PROVISIONED', trus: 6 },
+    ],
+    'the running 6 covers it, start to end',
+  );
   t.match(overlapping.changes[0].why, `held by ${id}`, 'the plan names the window that holds the namespace');
   await h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${id}/cancel`, payload: {} });
   const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');
   t.same(done.result?.baseline, plan.current, 'the baseline the plan showed');
   t.same(done.result?.revertedTo, plan.changes[1].to, 'the revert the plan showed');
-  t.ok(active.steps.some((s) => s.step === 'APPLY' && s.detail === '6 TRUs'), 'the raise the plan showed');
+  t.ok(
+    active.steps.some((s) => s.step === 'APPLY' && s.detail === '6 TRUs'),
+    'the raise the plan showed',
+  );
 });

@@ -10,14 +10,24 @@ t.before(async () => {
 t.teardown(() => h.close());
 
 const cancel = (id: string, body?: Record<string, unknown>) =>
-  h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${encodeURIComponent(id)}/cancel`, ...(body && { payload: body }) });
+  h.app.inject({
+    method: 'POST',
+    url: `/v1/capacity-changes/${encodeURIComponent(id)}/cancel`,
+    ...(body && { payload: body }),
+  });
 const patch = (id: string, body: Record<string, unknown>) =>
   h.app.inject({ method: 'PATCH', url: `/v1/capacity-changes/${encodeURIComponent(id)}`, payload: body });
-const capacityOf = (ns: string) => h.emulator.state.snapshot(ns).capacity as { onDemand?: unknown; provisioned?: { currentValue: number } };
+const capacityOf = (ns: string) =>
+  h.emulator.state.snapshot(ns).capacity as { onDemand?: unknown; provisioned?: { currentValue: number } };
 
 t.test('cancel before the start: the window ends without touching capacity', async (t) => {
   const ns = h.newNamespace();
-  const id = await h.startWindow({ namespace: ns, trus: 4, startAt: new Date(Date.now() + 60_000).toISOString(), duration: 'PT1H' });
+  const id = await h.startWindow({
+    namespace: ns,
+    trus: 4,
+    startAt: new Date(Date.now() + 60_000).toISOString(),
+    duration: 'PT1H',
+  });
   t.equal((await h.windowStatus(id)).phase, 'SCHEDULED');
   const res = await cancel(id, { reason: 'launch moved', requestedBy: 'alice' });
   t.equal(res.statusCode, 202, res.body);
@@ -40,7 +50,10 @@ t.test('cancel while active: capacity goes back now, verified; the result says w
   const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED', 20_000);
   t.equal(done.phase, 'COMPLETED');
   t.match(done.result, { reverted: true, revertVerificationSuccess: true, cancelled: { by: null, reason: null } });
-  t.ok(done.steps.some((s) => s.step === 'CANCEL'), 'the cancel is a step in the history');
+  t.ok(
+    done.steps.some((s) => s.step === 'CANCEL'),
+    'the cancel is a step in the history',
+  );
   t.ok('onDemand' in capacityOf(ns), 'back to On-Demand long before the hour is up');
 
   const again = await cancel(id, { reason: 'twice' });
@@ -48,53 +61,68 @@ t.test('cancel while active: capacity goes back now, verified; the result says w
   t.equal(again.json().code, 'WINDOW_CLOSED');
 });
 
-t.test('extend and shorten: the timer moves, the status shows the new end at once, a past end is refused', async (t) => {
-  const ns = h.newNamespace();
-  const id = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT3S' });
-  const active = await h.waitForWindow(id, 'ACTIVE', (s) => s.phase === 'ACTIVE');
+t.test(
+  'extend and shorten: the timer moves, the status shows the new end at once, a past end is refused',
+  async (t) => {
+    const ns = h.newNamespace();
+    const id = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT3S' });
+    const active = await h.waitForWindow(id, 'ACTIVE', (s) => s.phase === 'ACTIVE');
 
-  const extended = await patch(id, { duration: 'PT1H' });
-  t.equal(extended.statusCode, 200, extended.body);
-  const hourLater = new Date(Date.parse(active.startAt) + 3_600_000).toISOString();
-  t.equal(extended.json().endAt, hourLater, 'the new end is visible in the answer');
-  t.equal((await h.windowStatus(id)).endAt, hourLater, 'and in the status');
+    const extended = await patch(id, { duration: 'PT1H' });
+    t.equal(extended.statusCode, 200, extended.body);
+    const hourLater = new Date(Date.parse(active.startAt) + 3_600_000).toISOString();
+    t.equal(extended.json().endAt, hourLater, 'the new end is visible in the answer');
+    t.equal((await h.windowStatus(id)).endAt, hourLater, 'and in the status');
 
-  const rejected = await patch(id, { endAt: new Date(Date.now() - 1_000).toISOString() });
-  t.equal(rejected.statusCode, 422);
-  t.equal(rejected.json().code, 'END_REJECTED');
-  t.match(rejected.json().message, /not in the future/);
-  t.equal((await h.windowStatus(id)).endAt, hourLater, 'a rejected change changes nothing');
-  t.equal((await patch(id, { endAt: hourLater, duration: 'PT1H' })).json().code, 'CONFLICTING_END');
+    const rejected = await patch(id, { endAt: new Date(Date.now() - 1_000).toISOString() });
+    t.equal(rejected.statusCode, 422);
+    t.equal(rejected.json().code, 'END_REJECTED');
+    t.match(rejected.json().message, /not in the future/);
+    t.equal((await h.windowStatus(id)).endAt, hourLater, 'a rejected change changes nothing');
+    t.equal((await patch(id, { endAt: hourLater, duration: 'PT1H' })).json().code, 'CONFLICTING_END');
 
-  await new Promise((r) => setTimeout(r, 3_500));
-  t.equal((await h.windowStatus(id)).phase, 'ACTIVE', 'still active past the original end');
+    await new Promise((r) => setTimeout(r, 3_500));
+    t.equal((await h.windowStatus(id)).phase, 'ACTIVE', 'still active past the original end');
 
-  const shortEnd = new Date(Date.now() + 1_000).toISOString();
-  t.equal((await patch(id, { endAt: shortEnd })).statusCode, 200);
-  const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED', 20_000);
-  t.equal(done.phase, 'COMPLETED');
-  const late = h.emulator.state.snapshot(ns).updates[1].at.getTime() - Date.parse(shortEnd);
-  // Never early; late by at most what a busy machine adds (timing.test.ts measures punctuality).
-  t.ok(late >= 0 && late < 5_000, `the revert reached Cloud Ops ${late} ms after the shortened end`);
-  t.equal(h.emulator.state.snapshot(ns).updates.length, 2, 'apply and revert: moving the end changed nothing at Cloud Ops');
-  t.equal((await patch(id, { duration: 'PT2H' })).json().code, 'WINDOW_CLOSED');
-});
+    const shortEnd = new Date(Date.now() + 1_000).toISOString();
+    t.equal((await patch(id, { endAt: shortEnd })).statusCode, 200);
+    const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED', 20_000);
+    t.equal(done.phase, 'COMPLETED');
+    const late = h.emulator.state.snapshot(ns).updates[1].at.getTime() - Date.parse(shortEnd);
+    // Never early; late by at most what a busy machine adds (timing.test.ts measures punctuality).
+    t.ok(late >= 0 && late < 5_000, `the revert reached Cloud Ops ${late} ms after the shortened end`);
+    t.equal(
+      h.emulator.state.snapshot(ns).updates.length,
+      2,
+      'apply and revert: moving the end changed nothing at Cloud Ops',
+    );
+    t.equal((await patch(id, { duration: 'PT2H' })).json().code, 'WINDOW_CLOSED');
+  },
+);
 
-t.test('baseline: a namespace provisioned at 2 before the window returns to 2; revertTo ON_DEMAND overrides', async (t) => {
-  const ns = h.newNamespace();
-  const op = await h.capacity.setCapacity(ns, provisioned(2), `test-baseline-${ns}`);
-  await h.capacity.verify(ns, provisioned(2), op, { deadline: Date.now() + 10_000 });
+t.test(
+  'baseline: a namespace provisioned at 2 before the window returns to 2; revertTo ON_DEMAND overrides',
+  async (t) => {
+    const ns = h.newNamespace();
+    const op = await h.capacity.setCapacity(ns, provisioned(2), `test-baseline-${ns}`);
+    await h.capacity.verify(ns, provisioned(2), op, { deadline: Date.now() + 10_000 });
 
-  const id = await h.startWindow({ namespace: ns, trus: 6, duration: 'PT1S' });
-  const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');
-  t.match(done.result, { baseline: { mode: 'PROVISIONED', trus: 2 }, revertedTo: { mode: 'PROVISIONED', trus: 2 }, reverted: true, revertedToOnDemand: false });
-  t.same(capacityOf(ns).provisioned, { currentValue: 2 }, 'back to its baseline of 2, not On-Demand');
+    const id = await h.startWindow({ namespace: ns, trus: 6, duration: 'PT1S' });
+    const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');
+    t.match(done.result, {
+      baseline: { mode: 'PROVISIONED', trus: 2 },
+      revertedTo: { mode: 'PROVISIONED', trus: 2 },
+      reverted: true,
+      revertedToOnDemand: false,
+    });
+    t.same(capacityOf(ns).provisioned, { currentValue: 2 }, 'back to its baseline of 2, not On-Demand');
 
-  const id2 = await h.startWindow({ namespace: ns, trus: 6, duration: 'PT1S', revertTo: 'ON_DEMAND' });
-  const done2 = await h.waitForWindow(id2, 'COMPLETED', (s) => s.status === 'COMPLETED');
-  t.match(done2.result, { revertedTo: { mode: 'ON_DEMAND' }, revertedToOnDemand: true });
-  t.ok('onDemand' in capacityOf(ns));
-});
+    const id2 = await h.startWindow({ namespace: ns, trus: 6, duration: 'PT1S', revertTo: 'ON_DEMAND' });
+    const done2 = await h.waitForWindow(id2, 'COMPLETED', (s) => s.status === 'COMPLETED');
+    t.match(done2.result, { revertedTo: { mode: 'ON_DEMAND' }, revertedToOnDemand: true });
+    t.ok('onDemand' in capacityOf(ns));
+  },
+);
 
 t.test('50 concurrent POSTs with one Idempotency-Key make exactly one window; another body is refused', async (t) => {
   const ns = h.newNamespace();
@@ -112,19 +140,43 @@ t.test('50 concurrent POSTs with one Idempotency-Key make exactly one window; an
   t.equal(ids.size, 1, 'all answers name the same window');
 
   const reordered = { reason: 'retry storm', duration: 'PT2S', trus: 4, namespace: ns };
-  const replay = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', headers: { 'idempotency-key': key }, payload: reordered });
+  const replay = await h.app.inject({
+    method: 'POST',
+    url: '/v1/capacity-changes',
+    headers: { 'idempotency-key': key },
+    payload: reordered,
+  });
   t.equal(replay.statusCode, 200, 'the same body in another key order is the same request');
-  const other = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', headers: { 'idempotency-key': key }, payload: { ...body, trus: 6 } });
+  const other = await h.app.inject({
+    method: 'POST',
+    url: '/v1/capacity-changes',
+    headers: { 'idempotency-key': key },
+    payload: { ...body, trus: 6 },
+  });
   t.equal(other.statusCode, 422);
   t.equal(other.json().code, 'IDEMPOTENCY_KEY_REUSED');
   const elsewhere = h.newNamespace();
-  const otherNamespace = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', headers: { 'idempotency-key': key }, payload: { ...body, namespace: elsewhere } });
-  t.equal(otherNamespace.json().code, 'IDEMPOTENCY_KEY_REUSED', 'a key is caught when reused for another namespace too');
+  const otherNamespace = await h.app.inject({
+    method: 'POST',
+    url: '/v1/capacity-changes',
+    headers: { 'idempotency-key': key },
+    payload: { ...body, namespace: elsewhere },
+  });
+  t.equal(
+    otherNamespace.json().code,
+    'IDEMPOTENCY_KEY_REUSED',
+    'a key is caught when reused for another namespace too',
+  );
   t.equal(h.emulator.state.snapshot(elsewhere).updates.length, 0, 'and that namespace is left alone');
 
   const [id] = ids;
   await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');
-  const afterClose = await h.app.inject({ method: 'POST', url: '/v1/capacity-changes', headers: { 'idempotency-key': key }, payload: body });
+  const afterClose = await h.app.inject({
+    method: 'POST',
+    url: '/v1/capacity-changes',
+    headers: { 'idempotency-key': key },
+    payload: body,
+  });
   t.equal(afterClose.statusCode, 200, 'a retry after the window closed still finds it');
   t.equal(afterClose.json().id, id);
   t.equal(h.emulator.state.snapshot(ns).updates.length, 2, 'one window: one apply, one revert');

@@ -19,14 +19,19 @@ t.teardown(async () => {
 
 async function list(params: Record<string, string>): Promise<CapacityChangeList> {
   const res = await h.app.inject({ method: 'GET', url: '/v1/capacity-changes', query: params });
-  if (res.statusCode !== 200) throw new Error(`GET /v1/capacity-changes?${new URLSearchParams(params)}: ${res.statusCode} ${res.body}`);
+  if (res.statusCode !== 200)
+    throw new Error(`GET /v1/capacity-changes?${new URLSearchParams(params)}: ${res.statusCode} ${res.body}`);
   return res.json();
 }
 
 const ids = (items: CapacityChangeSummary[]) => items.map((i) => i.id).sort();
 
 /** Polls the listing until it holds exactly `expected` (ids, in any order), and every item passes `ok`. */
-function listUntil(params: Record<string, string>, expected: string[], ok: (i: CapacityChangeSummary) => boolean = () => true) {
+function listUntil(
+  params: Record<string, string>,
+  expected: string[],
+  ok: (i: CapacityChangeSummary) => boolean = () => true,
+) {
   const want = [...expected].sort();
   let last: CapacityChangeSummary[] = [];
   return waitFor(
@@ -55,7 +60,13 @@ t.test('setup: windows over two fresh namespaces', async (t) => {
   nsB = h.newNamespace();
   w1 = await h.startWindow({ namespace: nsA, trus: 4, duration: 'PT1S', requestedBy: alice, reason: 'listing' });
   await h.waitForWindow(w1, 'COMPLETED', (s) => s.status === 'COMPLETED');
-  w2 = await h.startWindow({ namespace: nsA, trus: 2, startAt: new Date(Date.now() + 3_600_000).toISOString(), duration: 'PT1H', requestedBy: bob });
+  w2 = await h.startWindow({
+    namespace: nsA,
+    trus: 2,
+    startAt: new Date(Date.now() + 3_600_000).toISOString(),
+    duration: 'PT1H',
+    requestedBy: bob,
+  });
   w3 = await h.startWindow({ namespace: nsB, trus: 6, duration: 'PT1H', requestedBy: alice });
   await h.waitForWindow(w3, 'ACTIVE', (s) => s.phase === 'ACTIVE');
   t.pass('three windows');
@@ -65,19 +76,26 @@ t.test('listing by namespace returns exactly the windows of that namespace, as s
   const a = await listUntil({ namespace: nsA }, [w1, w2], (i) => i.phase === (i.id === w1 ? 'COMPLETED' : 'SCHEDULED'));
   const item1 = a.find((i) => i.id === w1)!;
   const full1 = await h.windowStatus(w1);
-  t.same(item1, {
-    id: w1,
-    namespace: nsA,
-    trus: 4,
-    status: 'COMPLETED',
-    phase: 'COMPLETED',
-    startAt: full1.startAt,
-    endAt: full1.endAt,
-    requestedBy: alice,
-    scheduleId: null,
-    links: { self: `/v1/capacity-changes/${encodeURIComponent(w1)}` },
-  }, 'the summary agrees with GET by id');
-  t.match(a.find((i) => i.id === w2), { namespace: nsA, trus: 2, status: 'RUNNING', phase: 'SCHEDULED', requestedBy: bob, scheduleId: null });
+  t.same(
+    item1,
+    {
+      id: w1,
+      namespace: nsA,
+      trus: 4,
+      status: 'COMPLETED',
+      phase: 'COMPLETED',
+      startAt: full1.startAt,
+      endAt: full1.endAt,
+      requestedBy: alice,
+      scheduleId: null,
+      links: { self: `/v1/capacity-changes/${encodeURIComponent(w1)}` },
+    },
+    'the summary agrees with GET by id',
+  );
+  t.match(
+    a.find((i) => i.id === w2),
+    { namespace: nsA, trus: 2, status: 'RUNNING', phase: 'SCHEDULED', requestedBy: bob, scheduleId: null },
+  );
   await listUntil({ namespace: nsB }, [w3], (i) => i.phase === 'ACTIVE');
 });
 
@@ -89,8 +107,16 @@ t.test('filters: status, phase, requestedBy, start range, and their combinations
   t.same(ids(await listUntil({ namespace: nsB, phase: 'ACTIVE', status: 'RUNNING' }, [w3])), [w3]);
   t.same(ids(await listUntil({ requestedBy: alice }, [w1, w3])), [w1, w3].sort(), 'across namespaces');
   t.same(ids(await listUntil({ requestedBy: alice, namespace: nsB }, [w3])), [w3]);
-  t.same(ids(await listUntil({ namespace: nsA, from: new Date(Date.now() + 30 * 60_000).toISOString() }, [w2])), [w2], 'from');
-  t.same(ids(await listUntil({ namespace: nsA, to: new Date(Date.now() + 30 * 60_000).toISOString() }, [w1])), [w1], 'to');
+  t.same(
+    ids(await listUntil({ namespace: nsA, from: new Date(Date.now() + 30 * 60_000).toISOString() }, [w2])),
+    [w2],
+    'from',
+  );
+  t.same(
+    ids(await listUntil({ namespace: nsA, to: new Date(Date.now() + 30 * 60_000).toISOString() }, [w1])),
+    [w1],
+    'to',
+  );
   t.same((await list({ namespace: nsA, status: 'FAILED' })).items, [], 'nothing failed');
 });
 
@@ -101,22 +127,38 @@ t.test('paging with pageSize=1 walks every item once via nextPageToken', async (
     let pageToken: string | null = null;
     let pages = 0;
     do {
-      const page: CapacityChangeList = await list({ ...params, pageSize: '1', ...(pageToken !== null && { pageToken }) });
+      const page: CapacityChangeList = await list({
+        ...params,
+        pageSize: '1',
+        ...(pageToken !== null && { pageToken }),
+      });
       t.ok(page.items.length <= 1, 'at most pageSize items');
       seen.push(...page.items.map((i) => i.id));
       pageToken = page.nextPageToken;
       pages++;
     } while (pageToken !== null && pages < 10);
     t.equal(pageToken, null, 'the walk ends');
-    t.same([...seen].sort(), params.namespace !== undefined ? [w1, w2].sort() : [w1, w3].sort(), `every item once (${JSON.stringify(params)})`);
+    t.same(
+      [...seen].sort(),
+      params.namespace !== undefined ? [w1, w2].sort() : [w1, w3].sort(),
+      `every item once (${JSON.stringify(params)})`,
+    );
     t.ok(pages >= 2, `${pages} pages`);
   }
   const first = await list({ namespace: nsA, pageSize: '1' });
   t.type(first.nextPageToken, 'string');
-  const other = await h.app.inject({ method: 'GET', url: '/v1/capacity-changes', query: { namespace: nsB, pageSize: '1', pageToken: first.nextPageToken! } });
+  const other = await h.app.inject({
+    method: 'GET',
+    url: '/v1/capacity-changes',
+    query: { namespace: nsB, pageSize: '1', pageToken: first.nextPageToken! },
+  });
   t.equal(other.statusCode, 400);
   t.equal(other.json().code, 'INVALID_PAGE_TOKEN', "a token of another listing's filters");
-  const bad = await h.app.inject({ method: 'GET', url: '/v1/capacity-changes', query: { pageToken: 'AAAAAAAAAAAAAAAAAAAA' } });
+  const bad = await h.app.inject({
+    method: 'GET',
+    url: '/v1/capacity-changes',
+    query: { pageToken: 'AAAAAAAAAAAAAAAAAAAA' },
+  });
   t.equal(bad.json().code, 'INVALID_PAGE_TOKEN');
 });
 
@@ -141,14 +183,26 @@ t.test('query syntax in a filter is refused or matched literally, never executed
 
   // The escaping on its own, against the real visibility parser: quotes and backslashes the schema would refuse
   // stay inside one literal (no error, no match), where unescaped they would have matched every window.
-  for (const requestedBy of ["x' OR CapacityNamespace != '", "x\\' OR CapacityNamespace != '", `${alice}' OR CapacityRequestedBy = '${bob}`]) {
+  for (const requestedBy of [
+    "x' OR CapacityNamespace != '",
+    "x\\' OR CapacityNamespace != '",
+    `${alice}' OR CapacityRequestedBy = '${bob}`,
+  ]) {
     const query = buildListQuery({ requestedBy, namespace: nsA });
-    const res = await h.client.workflowService.listWorkflowExecutions({ namespace: h.config.temporal.namespace, query, pageSize: 100 });
+    const res = await h.client.workflowService.listWorkflowExecutions({
+      namespace: h.config.temporal.namespace,
+      query,
+      pageSize: 100,
+    });
     t.same(res.executions, [], `literal: ${requestedBy}`);
   }
   const control = buildListQuery({ requestedBy: bob, namespace: nsA });
   const found = await waitFor('control query', async () => {
-    const res = await h.client.workflowService.listWorkflowExecutions({ namespace: h.config.temporal.namespace, query: control, pageSize: 100 });
+    const res = await h.client.workflowService.listWorkflowExecutions({
+      namespace: h.config.temporal.namespace,
+      query: control,
+      pageSize: 100,
+    });
     return res.executions.length > 0 ? res.executions : undefined;
   });
   t.equal(found.length, 1, 'the same query shape with a plain value does match');
@@ -199,5 +253,9 @@ t.test('the namespace capacity recommends TRUs from the APS statistics, capped b
   h.emulator.state.injectFault({ maxAvailableTruValue: 1 });
   t.teardown(() => h.emulator.state.clearFaults());
   const capped = await h.app.inject({ method: 'GET', url: `/v1/namespaces/${nsA}/capacity` });
-  t.same(capped.json().recommendation, { trus: null, basis: { apsP99: 480, apsPerTru: 500, rawTrus: 0.96 }, cappedAt: 1 }, 'nothing available');
+  t.same(
+    capped.json().recommendation,
+    { trus: null, basis: { apsP99: 480, apsPerTru: 500, rawTrus: 0.96 }, cappedAt: 1 },
+    'nothing available',
+  );
 });

@@ -35,30 +35,67 @@ t.test('a window shows up in /metrics: HTTP 202, Cloud Ops calls, verifications,
 
   const text = await scrape();
   t.equal(
-    sample(text, 'capacity_scheduler_http_requests_total', { method: 'POST', route: '/v1/capacity-changes', status_code: '202' }),
+    sample(text, 'capacity_scheduler_http_requests_total', {
+      method: 'POST',
+      route: '/v1/capacity-changes',
+      status_code: '202',
+    }),
     1,
     'one 202 for POST /v1/capacity-changes',
   );
   t.ok(
-    (sample(text, 'capacity_scheduler_http_requests_total', { method: 'GET', route: '/v1/capacity-changes/:id', status_code: '200' }) ?? 0) > 0,
+    (sample(text, 'capacity_scheduler_http_requests_total', {
+      method: 'GET',
+      route: '/v1/capacity-changes/:id',
+      status_code: '200',
+    }) ?? 0) > 0,
     'status reads are labelled with the route pattern',
   );
   for (const method of ['GetNamespace', 'UpdateNamespace', 'GetAsyncOperation', 'GetNamespaceCapacityInfo']) {
-    t.ok((sample(text, 'capacity_scheduler_cloud_ops_calls_total', { method, outcome: 'ok' }) ?? 0) > 0, `${method} ok`);
+    t.ok(
+      (sample(text, 'capacity_scheduler_cloud_ops_calls_total', { method, outcome: 'ok' }) ?? 0) > 0,
+      `${method} ok`,
+    );
     t.ok(
       (sample(text, 'capacity_scheduler_cloud_ops_call_duration_seconds_count', { method, outcome: 'ok' }) ?? 0) > 0,
       `${method} latency observed`,
     );
   }
-  t.equal(sample(text, 'capacity_scheduler_cloud_ops_calls_total', { method: 'UpdateNamespace', outcome: 'ok' }), 2, 'apply and revert');
-  t.equal(sample(text, 'capacity_scheduler_cloud_ops_calls_total', { method: 'UpdateNamespace', outcome: 'FAILED_PRECONDITION' }), 1);
-  t.equal(sample(text, 'capacity_scheduler_verifications_total', { change: 'apply', outcome: 'verified', reason: '' }), 1);
-  t.equal(sample(text, 'capacity_scheduler_verifications_total', { change: 'revert', outcome: 'verified', reason: '' }), 1);
+  t.equal(
+    sample(text, 'capacity_scheduler_cloud_ops_calls_total', { method: 'UpdateNamespace', outcome: 'ok' }),
+    2,
+    'apply and revert',
+  );
+  t.equal(
+    sample(text, 'capacity_scheduler_cloud_ops_calls_total', {
+      method: 'UpdateNamespace',
+      outcome: 'FAILED_PRECONDITION',
+    }),
+    1,
+  );
+  t.equal(
+    sample(text, 'capacity_scheduler_verifications_total', { change: 'apply', outcome: 'verified', reason: '' }),
+    1,
+  );
+  t.equal(
+    sample(text, 'capacity_scheduler_verifications_total', { change: 'revert', outcome: 'verified', reason: '' }),
+    1,
+  );
   t.equal(sample(text, 'capacity_scheduler_capacity_change_attempts_total', { change: 'apply', outcome: 'ok' }), 1);
-  t.equal(sample(text, 'capacity_scheduler_capacity_change_attempts_total', { change: 'revert', outcome: 'CloudOpsFAILED_PRECONDITION' }), 1);
+  t.equal(
+    sample(text, 'capacity_scheduler_capacity_change_attempts_total', {
+      change: 'revert',
+      outcome: 'CloudOpsFAILED_PRECONDITION',
+    }),
+    1,
+  );
   t.equal(sample(text, 'capacity_scheduler_capacity_change_attempts_total', { change: 'revert', outcome: 'ok' }), 1);
   t.equal(sample(text, 'capacity_scheduler_revert_retries_total'), 1, 'the revert went through on its second attempt');
-  t.equal(sample(text, 'capacity_scheduler_slack_sends_total', { outcome: 'sent' }), undefined, 'no alert for a clean window');
+  t.equal(
+    sample(text, 'capacity_scheduler_slack_sends_total', { outcome: 'sent' }),
+    undefined,
+    'no alert for a clean window',
+  );
 });
 
 t.test('a failed operation counts a failed verification by reason and a Slack send', async (t) => {
@@ -69,9 +106,17 @@ t.test('a failed operation counts a failed verification by reason and a Slack se
 
   const text = await scrape();
   t.equal(
-    sample(text, 'capacity_scheduler_verifications_total', { change: 'apply', outcome: 'failed', reason: 'OperationUnsuccessful' }),
+    sample(text, 'capacity_scheduler_verifications_total', {
+      change: 'apply',
+      outcome: 'failed',
+      reason: 'OperationUnsuccessful',
+    }),
     1,
   );
   t.ok((sample(text, 'capacity_scheduler_slack_sends_total', { outcome: 'sent' }) ?? 0) >= 1, 'the alert was sent');
-  t.equal(h.slack.messages.length, sample(text, 'capacity_scheduler_slack_sends_total', { outcome: 'sent' }), 'one count per message received');
+  t.equal(
+    h.slack.messages.length,
+    sample(text, 'capacity_scheduler_slack_sends_total', { outcome: 'sent' }),
+    'one count per message received',
+  );
 });

@@ -40,33 +40,46 @@ const active = (id: string) => h.waitForWindow(id, 'ACTIVE', (s) => s.phase === 
 const completed = (id: string) => h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED', 40_000);
 const has = (s: CapacityChange) => s.namespaceCapacity?.has;
 
-t.test('A 4 TRUs, then B 8 TRUs ending first: 8 while B is active, 4 when only A is, On-Demand after both', async (t) => {
-  const ns = h.newNamespace();
-  const a = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT14S', reason: 'window A' });
-  await active(a);
-  t.equal(trusOf(ns), 4);
+t.test(
+  'A 4 TRUs, then B 8 TRUs ending first: 8 while B is active, 4 when only A is, On-Demand after both',
+  async (t) => {
+    const ns = h.newNamespace();
+    const a = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT14S', reason: 'window A' });
+    await active(a);
+    t.equal(trusOf(ns), 4);
 
-  const b = await h.startWindow({ namespace: ns, trus: 8, duration: 'PT4S', reason: 'window B' });
-  const bActive = await active(b);
-  t.equal(trusOf(ns), 8, 'the larger claim wins');
-  t.same(has(bActive), provisioned(8), 'B sees what the namespace has');
-  const aNow = await waitFor('A hears of the raise', async () => {
-    const s = await h.windowStatus(a);
-    return has(s)?.trus === 8 ? s : undefined;
-  });
-  t.match(aNow, { phase: 'ACTIVE', trus: 4 }, 'A asked for 4 and is told the namespace has 8');
+    const b = await h.startWindow({ namespace: ns, trus: 8, duration: 'PT4S', reason: 'window B' });
+    const bActive = await active(b);
+    t.equal(trusOf(ns), 8, 'the larger claim wins');
+    t.same(has(bActive), provisioned(8), 'B sees what the namespace has');
+    const aNow = await waitFor('A hears of the raise', async () => {
+      const s = await h.windowStatus(a);
+      return has(s)?.trus === 8 ? s : undefined;
+    });
+    t.match(aNow, { phase: 'ACTIVE', trus: 4 }, 'A asked for 4 and is told the namespace has 8');
 
-  const bDone = await completed(b);
-  t.equal(trusOf(ns), 4, 'B ended: down to A’s 4, not to the baseline');
-  t.match(bDone.result, { reverted: true, revertVerificationSuccess: true, revertedTo: provisioned(4), revertedToOnDemand: false });
-  t.equal((await h.windowStatus(a)).phase, 'ACTIVE', 'A goes on');
+    const bDone = await completed(b);
+    t.equal(trusOf(ns), 4, 'B ended: down to A’s 4, not to the baseline');
+    t.match(bDone.result, {
+      reverted: true,
+      revertVerificationSuccess: true,
+      revertedTo: provisioned(4),
+      revertedToOnDemand: false,
+    });
+    t.equal((await h.windowStatus(a)).phase, 'ACTIVE', 'A goes on');
 
-  const aDone = await completed(a);
-  t.ok('onDemand' in capacityOf(ns), 'both ended: back to the baseline');
-  t.match(aDone.result, { reverted: true, revertVerificationSuccess: true, revertedTo: { mode: 'ON_DEMAND' }, baseline: { mode: 'ON_DEMAND' } });
-  t.same(requested(ns), [4, 8, 4, 'On-Demand'], 'exactly these changes, in this order');
-  assertOneAtATime(t, ns);
-});
+    const aDone = await completed(a);
+    t.ok('onDemand' in capacityOf(ns), 'both ended: back to the baseline');
+    t.match(aDone.result, {
+      reverted: true,
+      revertVerificationSuccess: true,
+      revertedTo: { mode: 'ON_DEMAND' },
+      baseline: { mode: 'ON_DEMAND' },
+    });
+    t.same(requested(ns), [4, 8, 4, 'On-Demand'], 'exactly these changes, in this order');
+    assertOneAtATime(t, ns);
+  },
+);
 
 t.test('A 4 TRUs ending first under B 8 TRUs, over a baseline of 2: 8 stays until B ends, then 2', async (t) => {
   const ns = h.newNamespace();
@@ -81,7 +94,12 @@ t.test('A 4 TRUs ending first under B 8 TRUs, over a baseline of 2: 8 stays unti
 
   const aDone = await completed(a);
   t.equal(trusOf(ns), 8, 'A ended while B holds 8: nothing changes');
-  t.match(aDone.result, { reverted: true, revertVerificationSuccess: true, revertedTo: provisioned(8), baseline: provisioned(2) });
+  t.match(aDone.result, {
+    reverted: true,
+    revertVerificationSuccess: true,
+    revertedTo: provisioned(8),
+    baseline: provisioned(2),
+  });
   t.equal((await h.windowStatus(b)).phase, 'ACTIVE');
 
   const bDone = await completed(b);
@@ -99,7 +117,10 @@ t.test('three windows asked at once: changes stay one at a time and the namespac
     h.startWindow({ namespace: ns, trus: 4, duration: 'PT5S' }),
   ]);
   const done = await Promise.all(ids.map(completed));
-  t.ok(done.every((d) => d.result?.verificationSuccess && d.result.revertVerificationSuccess), 'every window verified both ways');
+  t.ok(
+    done.every((d) => d.result?.verificationSuccess && d.result.revertVerificationSuccess),
+    'every window verified both ways',
+  );
   t.ok('onDemand' in capacityOf(ns));
   t.equal(requested(ns).at(-1), 'On-Demand');
   t.ok(requested(ns).includes(6), 'the largest claim was applied');

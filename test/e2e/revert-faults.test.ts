@@ -6,7 +6,18 @@ import t from 'tap';
 import type { Fault } from '../../src/emulator/index.js';
 import { provisioned } from '../../src/shared/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
-import { alertsFor, capacityOf, changes, history, isActive, moveEnd, specOf, updateCallsSince, waitClosed, waitForAlerts } from '../helpers/record.js';
+import {
+  alertsFor,
+  capacityOf,
+  changes,
+  history,
+  isActive,
+  moveEnd,
+  specOf,
+  updateCallsSince,
+  waitClosed,
+  waitForAlerts,
+} from '../helpers/record.js';
 
 const VERIFY_TIMEOUT_MS = 2_000;
 let h: Harness;
@@ -32,99 +43,155 @@ async function faultTheRevert(id: string, fault: Fault): Promise<number> {
 }
 
 for (const outcome of ['FAILED', 'REJECTED'] as const) {
-  t.test(`the revert's operation ends ${outcome} twice: retried at once, each round CRITICAL, then reverted`, async (t) => {
-    const ns = h.newNamespace();
-    const id = await activeWindow(ns);
-    await faultTheRevert(id, { nextOperationOutcome: outcome, count: 2 });
-    const done = await waitClosed(h, id, ns);
-    t.same(history(h, ns), ['4 FULFILLED', `On-Demand ${outcome}`, `On-Demand ${outcome}`, 'On-Demand FULFILLED'], 'two refused reverts, then one that took');
-    t.equal(capacityOf(h, ns), 'On-Demand', 'the namespace is back at its baseline');
-    t.equal(done.result?.revertOperationId, changes(h, ns)[3].opId, 'the window names the revert that took');
-    t.match(done, { phase: 'COMPLETED', revertBlocked: null, result: { verificationSuccess: true, revertVerificationSuccess: true, revertedToOnDemand: true } });
-    t.same(done.result?.errors.map((e) => e.replace(/:.*/, '')), ['REVERT_VERIFY', 'REVERT_VERIFY'], 'both failed rounds are on the record');
-    const critical = alertsFor(h, ns, 'CRITICAL');
-    t.equal(critical.length, 2, 'one CRITICAL alert per failed round');
-    t.match(critical[0], new RegExp(`REVERT_VERIFY failed .*ended ${outcome}`));
-    t.equal(alertsFor(h, ns).length, 2, 'no other alert');
-  });
+  t.test(
+    `the revert's operation ends ${outcome} twice: retried at once, each round CRITICAL, then reverted`,
+    async (t) => {
+      const ns = h.newNamespace();
+      const id = await activeWindow(ns);
+      await faultTheRevert(id, { nextOperationOutcome: outcome, count: 2 });
+      const done = await waitClosed(h, id, ns);
+      t.same(
+        history(h, ns),
+        ['4 FULFILLED', `On-Demand ${outcome}`, `On-Demand ${outcome}`, 'On-Demand FULFILLED'],
+        'two refused reverts, then one that took',
+      );
+      t.equal(capacityOf(h, ns), 'On-Demand', 'the namespace is back at its baseline');
+      t.equal(done.result?.revertOperationId, changes(h, ns)[3].opId, 'the window names the revert that took');
+      t.match(done, {
+        phase: 'COMPLETED',
+        revertBlocked: null,
+        result: { verificationSuccess: true, revertVerificationSuccess: true, revertedToOnDemand: true },
+      });
+      t.same(
+        done.result?.errors.map((e) => e.replace(/:.*/, '')),
+        ['REVERT_VERIFY', 'REVERT_VERIFY'],
+        'both failed rounds are on the record',
+      );
+      const critical = alertsFor(h, ns, 'CRITICAL');
+      t.equal(critical.length, 2, 'one CRITICAL alert per failed round');
+      t.match(critical[0], new RegExp(`REVERT_VERIFY failed .*ended ${outcome}`));
+      t.equal(alertsFor(h, ns).length, 2, 'no other alert');
+    },
+  );
 }
 
-t.test('the revert is slower than the verification deadline: CRITICAL while it runs, verified once it is done', async (t) => {
-  const ns = h.newNamespace();
-  const id = await activeWindow(ns);
-  // 4 s more than the deadline, which counts from the verification's scheduling a moment after the update.
-  const slowMs = VERIFY_TIMEOUT_MS + 4_000;
-  await faultTheRevert(id, { applyDelayMs: slowMs });
-  const done = await waitClosed(h, id, ns);
-  const [apply, revert] = changes(h, ns);
-  t.same(history(h, ns), ['4 FULFILLED', 'On-Demand FULFILLED'], 'one revert: the retries found it under way and sent nothing');
-  t.equal(revert.finishedAt! - revert.at, slowMs, 'the emulator took longer than the deadline over it');
-  t.equal(apply.requested, 4);
-  t.equal(capacityOf(h, ns), 'On-Demand');
-  t.match(done, { phase: 'COMPLETED', revertBlocked: null, result: { revertVerificationSuccess: true } });
-  // The round that verified it may be a later one that found the change already made and sent nothing.
-  t.ok([revert.opId, null].includes(done.result!.revertOperationId), `revertOperationId ${done.result!.revertOperationId}`);
-  const errors = done.result!.errors;
-  t.match(errors[0], /^REVERT_VERIFY: operation \S+ still (IN_PROGRESS|PENDING) at the verification deadline/);
-  t.ok(errors.length >= 1 && errors.every((e) => e.startsWith('REVERT')), JSON.stringify(errors));
-  t.equal(alertsFor(h, ns, 'CRITICAL').length, errors.length, 'a CRITICAL alert per failed round');
-  const verified = Date.parse(done.result!.revertedAt!);
-  t.ok(verified >= revert.finishedAt!, 'verified only after the emulator finished the operation');
-});
+t.test(
+  'the revert is slower than the verification deadline: CRITICAL while it runs, verified once it is done',
+  async (t) => {
+    const ns = h.newNamespace();
+    const id = await activeWindow(ns);
+    // 4 s more than the deadline, which counts from the verification's scheduling a moment after the update.
+    const slowMs = VERIFY_TIMEOUT_MS + 4_000;
+    await faultTheRevert(id, { applyDelayMs: slowMs });
+    const done = await waitClosed(h, id, ns);
+    const [apply, revert] = changes(h, ns);
+    t.same(
+      history(h, ns),
+      ['4 FULFILLED', 'On-Demand FULFILLED'],
+      'one revert: the retries found it under way and sent nothing',
+    );
+    t.equal(revert.finishedAt! - revert.at, slowMs, 'the emulator took longer than the deadline over it');
+    t.equal(apply.requested, 4);
+    t.equal(capacityOf(h, ns), 'On-Demand');
+    t.match(done, { phase: 'COMPLETED', revertBlocked: null, result: { revertVerificationSuccess: true } });
+    // The round that verified it may be a later one that found the change already made and sent nothing.
+    t.ok(
+      [revert.opId, null].includes(done.result!.revertOperationId),
+      `revertOperationId ${done.result!.revertOperationId}`,
+    );
+    const errors = done.result!.errors;
+    t.match(errors[0], /^REVERT_VERIFY: operation \S+ still (IN_PROGRESS|PENDING) at the verification deadline/);
+    t.ok(errors.length >= 1 && errors.every((e) => e.startsWith('REVERT')), JSON.stringify(errors));
+    t.equal(alertsFor(h, ns, 'CRITICAL').length, errors.length, 'a CRITICAL alert per failed round');
+    const verified = Date.parse(done.result!.revertedAt!);
+    t.ok(verified >= revert.finishedAt!, 'verified only after the emulator finished the operation');
+  },
+);
 
-t.test('the revert fulfils but never shows up: blocked loudly until a human puts the spec back, then reverted', async (t) => {
-  const ns = h.newNamespace();
-  const id = await activeWindow(ns);
-  await faultTheRevert(id, { capacityNotApplied: true, count: 1 });
-  await waitForAlerts(h, ns, 'CRITICAL', 2);
-  const blocked = await h.windowStatus(id);
-  t.match(blocked, { status: 'RUNNING', phase: 'REVERTING' }, 'the window stays open');
-  t.ok(blocked.revertBlocked && blocked.revertBlocked.attempts >= 2, `revertBlocked: ${JSON.stringify(blocked.revertBlocked)}`);
-  t.same(history(h, ns), ['4 FULFILLED', 'On-Demand FULFILLED'], 'the emulator fulfilled the revert');
-  t.equal(capacityOf(h, ns), 4, 'but the namespace kept 4 TRUs');
-  t.equal(specOf(h, ns), 'On-Demand', 'while its spec asks for On-Demand: Cloud Ops answers "nothing to change"');
-  t.match(alertsFor(h, ns, 'CRITICAL')[0], /REVERT_VERIFY failed .*namespace has 4 TRUs, expected On-Demand/);
+t.test(
+  'the revert fulfils but never shows up: blocked loudly until a human puts the spec back, then reverted',
+  async (t) => {
+    const ns = h.newNamespace();
+    const id = await activeWindow(ns);
+    await faultTheRevert(id, { capacityNotApplied: true, count: 1 });
+    await waitForAlerts(h, ns, 'CRITICAL', 2);
+    const blocked = await h.windowStatus(id);
+    t.match(blocked, { status: 'RUNNING', phase: 'REVERTING' }, 'the window stays open');
+    t.ok(
+      blocked.revertBlocked && blocked.revertBlocked.attempts >= 2,
+      `revertBlocked: ${JSON.stringify(blocked.revertBlocked)}`,
+    );
+    t.same(history(h, ns), ['4 FULFILLED', 'On-Demand FULFILLED'], 'the emulator fulfilled the revert');
+    t.equal(capacityOf(h, ns), 4, 'but the namespace kept 4 TRUs');
+    t.equal(specOf(h, ns), 'On-Demand', 'while its spec asks for On-Demand: Cloud Ops answers "nothing to change"');
+    t.match(alertsFor(h, ns, 'CRITICAL')[0], /REVERT_VERIFY failed .*namespace has 4 TRUs, expected On-Demand/);
 
-  // Clearing the fault changes nothing here (the emulator's state is the mismatch): a human sets the spec back to
-  // what the namespace has, as docs/runbook.md says, and the controller's next round goes through.
-  h.emulator.state.clearFaults();
-  await h.capacity.setCapacity(ns, provisioned(4), `hand-fix-${ns}`);
-  const done = await waitClosed(h, id, ns);
-  t.same(history(h, ns), ['4 FULFILLED', 'On-Demand FULFILLED', '4 FULFILLED', 'On-Demand FULFILLED'], 'then one real revert');
-  t.equal(capacityOf(h, ns), 'On-Demand');
-  t.match(done, { phase: 'COMPLETED', revertBlocked: null, result: { revertVerificationSuccess: true, revertOperationId: changes(h, ns)[3].opId } });
-  t.equal(alertsFor(h, ns, 'CRITICAL').length, done.result!.errors.length, 'a CRITICAL alert per failed round');
-});
+    // Clearing the fault changes nothing here (the emulator's state is the mismatch): a human sets the spec back to
+    // what the namespace has, as docs/runbook.md says, and the controller's next round goes through.
+    h.emulator.state.clearFaults();
+    await h.capacity.setCapacity(ns, provisioned(4), `hand-fix-${ns}`);
+    const done = await waitClosed(h, id, ns);
+    t.same(
+      history(h, ns),
+      ['4 FULFILLED', 'On-Demand FULFILLED', '4 FULFILLED', 'On-Demand FULFILLED'],
+      'then one real revert',
+    );
+    t.equal(capacityOf(h, ns), 'On-Demand');
+    t.match(done, {
+      phase: 'COMPLETED',
+      revertBlocked: null,
+      result: { revertVerificationSuccess: true, revertOperationId: changes(h, ns)[3].opId },
+    });
+    t.equal(alertsFor(h, ns, 'CRITICAL').length, done.result!.errors.length, 'a CRITICAL alert per failed round');
+  },
+);
 
 // Refusals that leave nothing behind: the revert is blocked while they last (CRITICAL every round), and goes through
 // once the fault is cleared.
 for (const [name, fault, lastError] of [
   ['a cool-down', { cooldownSeconds: 3_600 }, /cool-down/],
-  ['a stale resource version on every update', { concurrentSpecChange: true, count: 1_000 }, /resource_version mismatch/],
+  [
+    'a stale resource version on every update',
+    { concurrentSpecChange: true, count: 1_000 },
+    /resource_version mismatch/,
+  ],
   ['PERMISSION_DENIED', { rpc: 'UpdateNamespace', code: 'PERMISSION_DENIED', count: 1_000 }, /PERMISSION_DENIED/],
 ] as const) {
-  t.test(`the revert is refused by ${name}: revertBlocked and repeating CRITICAL alerts, reverted once it clears`, async (t) => {
-    const ns = h.newNamespace();
-    const id = await activeWindow(ns);
-    const end = await faultTheRevert(id, fault);
-    await waitForAlerts(h, ns, 'CRITICAL', 2);
-    const blocked = await h.windowStatus(id);
-    t.match(blocked, { status: 'RUNNING', phase: 'REVERTING' });
-    t.ok(blocked.revertBlocked && blocked.revertBlocked.attempts >= 2, `revertBlocked: ${JSON.stringify(blocked.revertBlocked)}`);
-    t.match(blocked.revertBlocked?.lastError, lastError);
-    t.same(history(h, ns), ['4 FULFILLED'], 'no revert reached the namespace');
-    t.equal(capacityOf(h, ns), 4, 'still provisioned while blocked');
-    t.ok(updateCallsSince(h, end) >= 2, 'the revert was tried again and again');
-    t.ok(alertsFor(h, ns, 'CRITICAL').every((a) => /REVERT failed/.test(a)), 'each alert names the revert');
+  t.test(
+    `the revert is refused by ${name}: revertBlocked and repeating CRITICAL alerts, reverted once it clears`,
+    async (t) => {
+      const ns = h.newNamespace();
+      const id = await activeWindow(ns);
+      const end = await faultTheRevert(id, fault);
+      await waitForAlerts(h, ns, 'CRITICAL', 2);
+      const blocked = await h.windowStatus(id);
+      t.match(blocked, { status: 'RUNNING', phase: 'REVERTING' });
+      t.ok(
+        blocked.revertBlocked && blocked.revertBlocked.attempts >= 2,
+        `revertBlocked: ${JSON.stringify(blocked.revertBlocked)}`,
+      );
+      t.match(blocked.revertBlocked?.lastError, lastError);
+      t.same(history(h, ns), ['4 FULFILLED'], 'no revert reached the namespace');
+      t.equal(capacityOf(h, ns), 4, 'still provisioned while blocked');
+      t.ok(updateCallsSince(h, end) >= 2, 'the revert was tried again and again');
+      t.ok(
+        alertsFor(h, ns, 'CRITICAL').every((a) => /REVERT failed/.test(a)),
+        'each alert names the revert',
+      );
 
-    h.emulator.state.clearFaults();
-    const done = await waitClosed(h, id, ns);
-    t.same(history(h, ns), ['4 FULFILLED', 'On-Demand FULFILLED'], 'one revert, once the fault cleared');
-    t.equal(capacityOf(h, ns), 'On-Demand');
-    t.match(done, { phase: 'COMPLETED', revertBlocked: null, result: { revertVerificationSuccess: true, revertedToOnDemand: true } });
-    t.equal(alertsFor(h, ns, 'CRITICAL').length, done.result!.errors.length, 'a CRITICAL alert per failed round');
-    t.equal(alertsFor(h, ns, 'WARNING').length, 0);
-  });
+      h.emulator.state.clearFaults();
+      const done = await waitClosed(h, id, ns);
+      t.same(history(h, ns), ['4 FULFILLED', 'On-Demand FULFILLED'], 'one revert, once the fault cleared');
+      t.equal(capacityOf(h, ns), 'On-Demand');
+      t.match(done, {
+        phase: 'COMPLETED',
+        revertBlocked: null,
+        result: { revertVerificationSuccess: true, revertedToOnDemand: true },
+      });
+      t.equal(alertsFor(h, ns, 'CRITICAL').length, done.result!.errors.length, 'a CRITICAL alert per failed round');
+      t.equal(alertsFor(h, ns, 'WARNING').length, 0);
+    },
+  );
 }
 
 t.test('a stale resource version twice on the revert: re-read and retried at once, no alert', async (t) => {

@@ -44,10 +44,14 @@ async function exists(id: string): Promise<boolean> {
 }
 
 const waitForSchedule = (id: string, what: string, done: (s: CapacitySchedule) => boolean, timeoutMs = 30_000) =>
-  waitFor(`schedule ${id}: ${what}`, async () => {
-    const s = await show(id);
-    return done(s) ? s : undefined;
-  }, timeoutMs);
+  waitFor(
+    `schedule ${id}: ${what}`,
+    async () => {
+      const s = await show(id);
+      return done(s) ? s : undefined;
+    },
+    timeoutMs,
+  );
 
 t.test('bad input: a 4xx with a stable code, no schedule created, nothing changed', async (t) => {
   const ns = h.newNamespace();
@@ -62,9 +66,24 @@ t.test('bad input: a 4xx with a stable code, no schedule created, nothing change
     ['two spec kinds at once', { ...base, cron: '0 8 * * *', at: inAnHour }, 400, 'INVALID_SCHEDULE_SPEC'],
     ['no spec at all', { ...base }, 400, 'INVALID_SCHEDULE_SPEC'],
     ['a past at', { ...base, at: new Date(Date.now() - 60_000).toISOString() }, 422, 'AT_NOT_IN_FUTURE'],
-    ['a duration as long as the interval', { ...base, duration: 'PT20S', interval: { every: 'PT10S' } }, 422, 'DURATION_OVERLAPS_NEXT_RUN'],
-    ['a duration longer than the cron gap', { ...base, duration: 'PT6M', cron: '*/5 * * * *' }, 422, 'DURATION_OVERLAPS_NEXT_RUN'],
-    ['endAt before startAt', { ...base, cron: '0 8 * * *', startAt: inAnHour, endAt: new Date().toISOString() }, 400, 'INVALID_SCHEDULE_BOUNDS'],
+    [
+      'a duration as long as the interval',
+      { ...base, duration: 'PT20S', interval: { every: 'PT10S' } },
+      422,
+      'DURATION_OVERLAPS_NEXT_RUN',
+    ],
+    [
+      'a duration longer than the cron gap',
+      { ...base, duration: 'PT6M', cron: '*/5 * * * *' },
+      422,
+      'DURATION_OVERLAPS_NEXT_RUN',
+    ],
+    [
+      'endAt before startAt',
+      { ...base, cron: '0 8 * * *', startAt: inAnHour, endAt: new Date().toISOString() },
+      400,
+      'INVALID_SCHEDULE_BOUNDS',
+    ],
     ['an unknown namespace', { ...base, namespace: 'nosuch.acct1', cron: '0 8 * * *' }, 404, 'NAMESPACE_NOT_FOUND'],
     ['TRU 5 (not a valid tier)', { ...base, trus: 5, cron: '0 8 * * *' }, 422, 'TRU_VALUE_NOT_ALLOWED'],
   ];
@@ -85,7 +104,11 @@ t.test('an existing id is 409; an unknown one 404', async (t) => {
   const again = await call('POST', BASE, body);
   t.equal(again.statusCode, 409);
   t.equal(again.json().code, 'SCHEDULE_ALREADY_EXISTS');
-  for (const [method, url] of [['GET', `${BASE}/no-such-schedule`], ['DELETE', `${BASE}/no-such-schedule`], ['GET', `${BASE}/Not%20A%20Slug`]] as const) {
+  for (const [method, url] of [
+    ['GET', `${BASE}/no-such-schedule`],
+    ['DELETE', `${BASE}/no-such-schedule`],
+    ['GET', `${BASE}/Not%20A%20Slug`],
+  ] as const) {
     const res = await call(method, url);
     t.equal(res.statusCode, 404, `${method} ${url}`);
     t.equal(res.json().code, 'SCHEDULE_NOT_FOUND');
@@ -105,8 +128,18 @@ t.test('cron + time zone: 08:00 Berlin on weekdays, across the daylight-saving c
     note: 'office hours',
   });
   t.match(id, new RegExp(`^${ns.split('.')[0]}-[0-9a-f]{6}$`), 'a generated id');
-  const expected = ['2027-03-24T07:00:00Z', '2027-03-25T07:00:00Z', '2027-03-26T07:00:00Z', '2027-03-29T06:00:00Z', '2027-03-30T06:00:00Z'];
-  t.same(nextActionTimes.map((d) => Date.parse(d)), expected.map((d) => Date.parse(d)), 'CET before 28 March, CEST after');
+  const expected = [
+    '2027-03-24T07:00:00Z',
+    '2027-03-25T07:00:00Z',
+    '2027-03-26T07:00:00Z',
+    '2027-03-29T06:00:00Z',
+    '2027-03-30T06:00:00Z',
+  ];
+  t.same(
+    nextActionTimes.map((d) => Date.parse(d)),
+    expected.map((d) => Date.parse(d)),
+    'CET before 28 March, CEST after',
+  );
 
   const s = await show(id);
   t.match(s, {
@@ -161,7 +194,13 @@ t.test('pause stops new runs, unpause resumes them', async (t) => {
 
 t.test('trigger starts a window now; delete leaves it running, cancelRunning ends and reverts it', async (t) => {
   const ns = h.newNamespace();
-  const { id } = await createSchedule({ namespace: ns, trus: 4, duration: 'PT6S', interval: { every: 'PT1H' }, paused: true });
+  const { id } = await createSchedule({
+    namespace: ns,
+    trus: 4,
+    duration: 'PT6S',
+    interval: { every: 'PT1H' },
+    paused: true,
+  });
 
   const trig = await call('POST', `${BASE}/${id}/trigger`);
   t.equal(trig.statusCode, 202, trig.body);
@@ -170,7 +209,11 @@ t.test('trigger starts a window now; delete leaves it running, cancelRunning end
   const changeId = s.recentActions[0].changeId;
   await h.waitForWindow(changeId, 'ACTIVE', (w) => w.phase === 'ACTIVE');
   t.same((await show(id)).runningChangeIds, [changeId]);
-  t.equal((await call('POST', `${BASE}/${id}/trigger`)).json().code, 'WINDOW_ALREADY_RUNNING', 'no manual run on top of a running one');
+  t.equal(
+    (await call('POST', `${BASE}/${id}/trigger`)).json().code,
+    'WINDOW_ALREADY_RUNNING',
+    'no manual run on top of a running one',
+  );
 
   t.equal((await call('DELETE', `${BASE}/${id}`)).statusCode, 204);
   t.equal((await call('GET', `${BASE}/${id}`)).statusCode, 404, 'the schedule is gone');
@@ -179,7 +222,13 @@ t.test('trigger starts a window now; delete leaves it running, cancelRunning end
   t.equal(done.phase, 'COMPLETED');
   t.ok('onDemand' in h.emulator.state.snapshot(ns).capacity, 'reverted at its end');
 
-  const second = await createSchedule({ namespace: ns, trus: 6, duration: 'PT30M', interval: { every: 'PT1H' }, paused: true });
+  const second = await createSchedule({
+    namespace: ns,
+    trus: 6,
+    duration: 'PT30M',
+    interval: { every: 'PT1H' },
+    paused: true,
+  });
   await call('POST', `${BASE}/${second.id}/trigger`);
   const s2 = await waitForSchedule(second.id, 'the triggered run', (s) => s.recentActions.length === 1);
   const running = s2.recentActions[0].changeId;
@@ -210,11 +259,16 @@ t.test('an interval schedule: each run reverts at ITS OWN start + duration', asy
   await call('POST', `${BASE}/${id}/pause`);
   for (const run of s.recentActions.slice(0, 2)) {
     const w = await h.waitForWindow(run.changeId, 'COMPLETED', (w) => w.status === 'COMPLETED', 20_000);
-    const revert = h.emulator.state.snapshot(ns).updates.find((u) => u.asyncOperationId === w.result?.revertOperationId);
+    const revert = h.emulator.state
+      .snapshot(ns)
+      .updates.find((u) => u.asyncOperationId === w.result?.revertOperationId);
     t.ok(revert, `${run.changeId}: its revert reached Cloud Ops`);
     const heldMs = revert!.at.getTime() - Date.parse(run.scheduledAt);
     // Never before its own start + 3 s; late by at most what a busy machine adds (timing.test.ts measures punctuality).
-    t.ok(heldMs >= 3_000 && heldMs < 8_000, `${run.changeId}: the revert reached Cloud Ops ${heldMs} ms after its own scheduled start`);
+    t.ok(
+      heldMs >= 3_000 && heldMs < 8_000,
+      `${run.changeId}: the revert reached Cloud Ops ${heldMs} ms after its own scheduled start`,
+    );
   }
   t.equal((await call('DELETE', `${BASE}/${id}?cancelRunning=true`)).statusCode, 204);
 });

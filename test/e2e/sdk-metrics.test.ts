@@ -11,7 +11,6 @@ import type { CapacityService } from '../../src/cloud-ops/capacity.js';
 import { freePort } from '../helpers/process.js';
 import { requireEnv, waitFor } from '../helpers/harness.js';
 
-
 t.test('a running worker exports the SDK metrics in Prometheus text', async (t) => {
   const address = requireEnv('TEST_TEMPORAL_ADDRESS');
   const port = await freePort();

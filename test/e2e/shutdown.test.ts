@@ -43,7 +43,13 @@ t.test('SIGTERM: the in-flight POST is answered, exit code 0, the window complet
   // The request is in flight: headers sent and half the body, the rest only after SIGTERM.
   const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/v1/capacity-changes', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/capacity-changes',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -63,8 +69,14 @@ t.test('SIGTERM: the in-flight POST is answered, exit code 0, the window complet
   const { code, signal } = await service.exited;
   t.equal(signal, null, 'not killed by a signal');
   t.equal(code, 0, 'exit code 0');
-  t.ok(service.lines.some((l) => l.includes('shutting down')), 'the shutdown was logged');
-  t.ok(service.lines.some((l) => l.includes('"stopped"')), 'and its end');
+  t.ok(
+    service.lines.some((l) => l.includes('shutting down')),
+    'the shutdown was logged',
+  );
+  t.ok(
+    service.lines.some((l) => l.includes('"stopped"')),
+    'and its end',
+  );
   t.same(errorLines(service.lines), [], 'no error was logged');
 
   const id = JSON.parse(res.body).id as string;
@@ -92,7 +104,10 @@ t.test('Ctrl-C on the local stack, a window in flight: exit code 0, no error log
   );
   t.teardown(() => service.kill());
   await service.waitForLine(/"capacity scheduler started"/);
-  t.ok(service.lines.some((l) => l.includes('CLOUD OPS EMULATOR MODE')), 'local mode: the emulator banner');
+  t.ok(
+    service.lines.some((l) => l.includes('CLOUD OPS EMULATOR MODE')),
+    'local mode: the emulator banner',
+  );
 
   const res = await fetch(`http://127.0.0.1:${port}/v1/capacity-changes`, {
     method: 'POST',
@@ -102,14 +117,23 @@ t.test('Ctrl-C on the local stack, a window in flight: exit code 0, no error log
   t.equal(res.status, 202, 'a window started');
   const { id } = (await res.json()) as { id: string };
   // Ctrl-C once the change is applied and being verified: the verification activity is running then.
-  await waitFor('the change applied', async () => {
-    const window = (await (await fetch(`http://127.0.0.1:${port}/v1/capacity-changes/${encodeURIComponent(id)}`)).json()) as CapacityChange;
-    return window.steps.some((s) => s.step === 'APPLY') ? true : undefined;
-  }, 60_000);
+  await waitFor(
+    'the change applied',
+    async () => {
+      const window = (await (
+        await fetch(`http://127.0.0.1:${port}/v1/capacity-changes/${encodeURIComponent(id)}`)
+      ).json()) as CapacityChange;
+      return window.steps.some((s) => s.step === 'APPLY') ? true : undefined;
+    },
+    60_000,
+  );
   service.interrupt();
   const { code, signal } = await service.exited;
   t.equal(signal, null, 'not killed by a signal');
   t.equal(code, 0, 'exit code 0');
-  t.ok(service.lines.some((l) => l.includes('"stopped"')), 'it stopped in order');
+  t.ok(
+    service.lines.some((l) => l.includes('"stopped"')),
+    'it stopped in order',
+  );
   t.same(errorLines(service.lines), [], 'no error was logged');
 });

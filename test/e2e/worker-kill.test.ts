@@ -16,7 +16,13 @@ t.before(async () => {
   // Long verify/revert deadlines: an activity retry must survive a worker restart (which bundles the workflows).
   // Operations take 15 s: longer than the 10 s a workflow task waits on a dead worker's sticky queue, so a window
   // is still VERIFYING when its controller, held up there, has sent the apply report and started verifying.
-  h = await startHarness({ startWorker: false, applyDelayMs: 15_000, verifyTimeout: '40s', revertAlertAfter: '40s', env: { AUTH_DISABLED: 'true' } });
+  h = await startHarness({
+    startWorker: false,
+    applyDelayMs: 15_000,
+    verifyTimeout: '40s',
+    revertAlertAfter: '40s',
+    env: { AUTH_DISABLED: 'true' },
+  });
 });
 t.teardown(async () => {
   await current?.kill();
@@ -48,20 +54,28 @@ const updateCalls = () => h.emulator.state.callLog.filter((c) => c.method === 'U
  */
 async function betweenApplyAttempts(ns: string): Promise<void> {
   const handle = h.client.workflow.getHandle(controllerWorkflowId(ns));
-  await waitFor('an apply attempt failed, its retry not yet due', async () => {
-    const { raw } = await handle.describe();
-    const pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'applyCapacity');
-    const next = pending?.nextAttemptScheduleTime;
-    if (!pending || !next || pending.state !== SCHEDULED) return undefined;
-    const dueInMs = Number(next.seconds) * 1000 + (next.nanos ?? 0) / 1e6 - Date.now();
-    return (pending.attempt ?? 0) >= 2 && dueInMs > 300 ? true : undefined;
-  }, 20_000);
+  await waitFor(
+    'an apply attempt failed, its retry not yet due',
+    async () => {
+      const { raw } = await handle.describe();
+      const pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'applyCapacity');
+      const next = pending?.nextAttemptScheduleTime;
+      if (!pending || !next || pending.state !== SCHEDULED) return undefined;
+      const dueInMs = Number(next.seconds) * 1000 + (next.nanos ?? 0) / 1e6 - Date.now();
+      return (pending.attempt ?? 0) >= 2 && dueInMs > 300 ? true : undefined;
+    },
+    20_000,
+  );
 }
 
 t.test('SIGKILL of the worker process while applying, verifying, sleeping and reverting', async (t) => {
   const ns = h.newNamespace();
   const killed: string[] = [];
-  const killWhen = async (id: string, what: string, done: (s: Awaited<ReturnType<Harness['windowStatus']>>) => boolean) => {
+  const killWhen = async (
+    id: string,
+    what: string,
+    done: (s: Awaited<ReturnType<Harness['windowStatus']>>) => boolean,
+  ) => {
     const s = await h.waitForWindow(id, what, done, 40_000);
     await current!.kill();
     current = null;
@@ -79,11 +93,13 @@ t.test('SIGKILL of the worker process while applying, verifying, sleeping and re
   h.emulator.state.injectFault({ concurrentSpecChange: true, count: 3 });
   const before = updateCalls();
   const id = await h.startWindow({ namespace: ns, trus: 6, duration: 'PT10M', reason: 'worker-kill test' });
-  await waitFor('the first apply attempt', () => (updateCalls() >= before + 3 ? true : undefined)).catch(async (err) => {
-    t.comment(JSON.stringify(await h.windowStatus(id)));
-    t.comment(worker.lines.slice(-30).join('\n'));
-    throw err;
-  });
+  await waitFor('the first apply attempt', () => (updateCalls() >= before + 3 ? true : undefined)).catch(
+    async (err) => {
+      t.comment(JSON.stringify(await h.windowStatus(id)));
+      t.comment(worker.lines.slice(-30).join('\n'));
+      throw err;
+    },
+  );
   await betweenApplyAttempts(ns);
   await killWhen(id, 'APPLYING', (s) => s.phase === 'APPLYING');
   t.equal(h.emulator.state.snapshot(ns).updates.length, 0, 'nothing applied yet');
@@ -104,18 +120,27 @@ t.test('SIGKILL of the worker process while applying, verifying, sleeping and re
   h.emulator.state.injectFault({ concurrentSpecChange: true, count: 3 });
   const beforeRevert = updateCalls();
   // The Update may first go to the dead worker's sticky queue and time out in the API: a client retries it.
-  const patched = await waitFor('the end moved', async () => {
-    const res = await h.app.inject({
-      method: 'PATCH',
-      url: `/v1/capacity-changes/${encodeURIComponent(id)}`,
-      payload: { endAt: new Date(Date.now() + 2_000).toISOString() },
-    });
-    if (res.statusCode !== 200) {
-      t.comment(`PATCH answered ${res.statusCode} ${res.body.slice(0, 300)}; retrying`);
-      t.comment(`last error logged: ${h.logLines.filter((l) => /"level":50/.test(l)).at(-1)?.slice(0, 1500)}`);
-    }
-    return res.statusCode === 200 ? res : undefined;
-  }, 30_000);
+  const patched = await waitFor(
+    'the end moved',
+    async () => {
+      const res = await h.app.inject({
+        method: 'PATCH',
+        url: `/v1/capacity-changes/${encodeURIComponent(id)}`,
+        payload: { endAt: new Date(Date.now() + 2_000).toISOString() },
+      });
+      if (res.statusCode !== 200) {
+        t.comment(`PATCH answered ${res.statusCode} ${res.body.slice(0, 300)}; retrying`);
+        t.comment(
+          `last error logged: ${h.logLines
+            .filter((l) => /"level":50/.test(l))
+            .at(-1)
+            ?.slice(0, 1500)}`,
+        );
+      }
+      return res.statusCode === 200 ? res : undefined;
+    },
+    30_000,
+  );
   t.equal(patched.statusCode, 200, 'the end moved');
   await waitFor('the first revert attempt', () => (updateCalls() >= beforeRevert + 3 ? true : undefined), 20_000);
   await betweenApplyAttempts(ns);
@@ -137,7 +162,10 @@ t.test('SIGKILL of the worker process while applying, verifying, sleeping and re
   t.ok('onDemand' in snap.capacity, 'the namespace is back On-Demand');
   const updates = snap.updates;
   t.equal(updates.length, 2, 'exactly two changes reached Cloud Ops: apply and revert');
-  t.same(updates.map((u) => u.spec.capacitySpec), [{ provisioned: { value: 6 } }, { onDemand: {} }]);
+  t.same(
+    updates.map((u) => u.spec.capacitySpec),
+    [{ provisioned: { value: 6 } }, { onDemand: {} }],
+  );
   t.equal(updates[0].asyncOperationId, done.result!.applyOperationId, 'the apply is the window’s operation');
   t.equal(updates[1].asyncOperationId, done.result!.revertOperationId, 'the revert is the window’s operation');
   t.equal(h.slack.messages.filter((m) => m.text.includes(ns)).length, 0, 'no alert: every fault was recovered');

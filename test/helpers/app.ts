@@ -72,7 +72,12 @@ export function capacityView(namespace: string): NamespaceCapacityView {
 
 /** The app, closed when `t` ends. */
 export async function buildTestApp(t: Test, options: TestAppOptions = {}): Promise<TestApp> {
-  const calls = { starts: [] as StartCall[], signals: [] as unknown[], schedules: [] as ScheduleCall[], lists: [] as ListRequest[] };
+  const calls = {
+    starts: [] as StartCall[],
+    signals: [] as unknown[],
+    schedules: [] as ScheduleCall[],
+    lists: [] as ListRequest[],
+  };
   const reads: string[] = [];
   const logLines: string[] = [];
   const destination = { write: (line: string) => void logLines.push(line) };
@@ -114,7 +119,10 @@ function stubCapacity(options: TestAppOptions, reads: string[]): CapacityReader 
 }
 
 /** Only the parts of the client the routes call; anything else is a TypeError, which the test would show. */
-function stubTemporal(options: TestAppOptions, calls: Pick<TestApp, 'starts' | 'signals' | 'schedules' | 'lists'>): Client {
+function stubTemporal(
+  options: TestAppOptions,
+  calls: Pick<TestApp, 'starts' | 'signals' | 'schedules' | 'lists'>,
+): Client {
   const { execution } = options;
   const stub = {
     withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn(),

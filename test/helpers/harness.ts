@@ -69,7 +69,12 @@ export interface Harness {
   /** GET /v1/capacity-changes/{id}. */
   windowStatus(id: string): Promise<CapacityChange>;
   /** Polls the window's status until `done` holds. */
-  waitForWindow(id: string, what: string, done: (s: CapacityChange) => boolean, timeoutMs?: number): Promise<CapacityChange>;
+  waitForWindow(
+    id: string,
+    what: string,
+    done: (s: CapacityChange) => boolean,
+    timeoutMs?: number,
+  ): Promise<CapacityChange>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -77,7 +82,10 @@ export interface Harness {
 
 export function requireEnv(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is unset: run the tests through \`npm test\` (scripts/run-tests.ts starts the dev server)`);
+  if (!value)
+    throw new Error(
+      `${name} is unset: run the tests through \`npm test\` (scripts/run-tests.ts starts the dev server)`,
+    );
   return value;
 }
 
@@ -125,7 +133,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   if (opts.tokens) {
     tokensDir = mkdtempSync(path.join(tmpdir(), 'capacity-tokens-'));
     const file = path.join(tokensDir, 'tokens.json');
-    const entries = opts.tokens.map(({ name, scopes, token }) => ({ name, scopes, sha256: createHash('sha256').update(token).digest('hex') }));
+    const entries = opts.tokens.map(({ name, scopes, token }) => ({
+      name,
+      scopes,
+      sha256: createHash('sha256').update(token).digest('hex'),
+    }));
     writeFileSync(file, JSON.stringify(entries), { mode: 0o600 });
     baseEnv.API_TOKENS_FILE = file;
   } else if (opts.env?.API_TOKENS_FILE === undefined) {
@@ -145,7 +157,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     config,
     logger,
     emulator: { apiKey: cloudApiKey, tlsDir, namespaces: [] },
-    worker: { start: opts.startWorker !== false, config: loadConfig({ ...baseEnv, ...opts.env, ...opts.workerGuardrailEnv }) },
+    worker: {
+      start: opts.startWorker !== false,
+      config: loadConfig({ ...baseEnv, ...opts.env, ...opts.workerGuardrailEnv }),
+    },
     api: { listen: false },
   }).catch(async (err: unknown) => {
     await slack.close();
@@ -176,13 +191,19 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       return res.json().id;
     },
     async windowStatus(id) {
-      return (await app.inject({ method: 'GET', url: `/v1/capacity-changes/${encodeURIComponent(id)}`, headers })).json();
+      return (
+        await app.inject({ method: 'GET', url: `/v1/capacity-changes/${encodeURIComponent(id)}`, headers })
+      ).json();
     },
     async waitForWindow(id, what, done, timeoutMs = 30_000) {
-      return waitFor(`window ${id}: ${what}`, async () => {
-        const s = await h.windowStatus(id);
-        return done(s) ? s : undefined;
-      }, timeoutMs);
+      return waitFor(
+        `window ${id}: ${what}`,
+        async () => {
+          const s = await h.windowStatus(id);
+          return done(s) ? s : undefined;
+        },
+        timeoutMs,
+      );
     },
     startWorker: () => stack.worker!.start(),
     stopWorker: () => stack.worker!.stop(),
@@ -199,7 +220,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       stops.push(() => stack.close());
       await stops.stopAll();
       if (errors.length > 0) {
-        throw new AggregateError(errors, `closing the harness: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`);
+        throw new AggregateError(
+          errors,
+          `closing the harness: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`,
+        );
       }
     },
   };
@@ -221,7 +245,11 @@ export async function deleteSchedules(h: Harness, ids: Iterable<string>): Promis
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until check returns a value (not undefined) or the timeout passes. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

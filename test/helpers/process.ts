@@ -50,12 +50,16 @@ export function spawnService(env: Record<string, string>, opts: { ownGroup?: boo
     lines,
     exited,
     waitForLine: (re, timeoutMs = 60_000) =>
-      waitFor(`a log line ${re}`, () => {
-        const line = lines.find((l) => re.test(l));
-        if (line !== undefined) return line;
-        if (done) throw new Error(`the process exited before logging ${re}:\n${lines.slice(-20).join('\n')}`);
-        return undefined;
-      }, timeoutMs),
+      waitFor(
+        `a log line ${re}`,
+        () => {
+          const line = lines.find((l) => re.test(l));
+          if (line !== undefined) return line;
+          if (done) throw new Error(`the process exited before logging ${re}:\n${lines.slice(-20).join('\n')}`);
+          return undefined;
+        },
+        timeoutMs,
+      ),
     interrupt() {
       process.kill(-child.pid!, 'SIGINT');
     },

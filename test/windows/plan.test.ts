@@ -13,11 +13,32 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function claim(windowId: string, trus: number, endAt: string | null): HeldClaim {
   const who = { startAt: null, requestedBy: null, reason: null };
-  return { workflowId: `capacity-window-${windowId}`, windowId, trus, revertTo: 'BASELINE', endAt, ...who, answered: true, since: iso(START) };
+  return {
+    workflowId: `capacity-window-${windowId}`,
+    windowId,
+    trus,
+    revertTo: 'BASELINE',
+    endAt,
+    ...who,
+    answered: true,
+    since: iso(START),
+  };
 }
 
-function controller(claims: HeldClaim[], baseline: ControllerState['baseline'] = { mode: 'ON_DEMAND' }): ControllerState {
-  return { claims, releasing: [], baseline, known: null, failedTarget: null, lastRevertTo: 'BASELINE', seq: 0, blocked: null };
+function controller(
+  claims: HeldClaim[],
+  baseline: ControllerState['baseline'] = { mode: 'ON_DEMAND' },
+): ControllerState {
+  return {
+    claims,
+    releasing: [],
+    baseline,
+    known: null,
+    failedTarget: null,
+    lastRevertTo: 'BASELINE',
+    seq: 0,
+    blocked: null,
+  };
 }
 
 const twoHours = { start: START, endAt: iso(START + 2 * HOUR) };
@@ -36,24 +57,50 @@ t.test('an idle namespace: raise at the start, back to what it has at the end', 
 });
 
 t.test('the namespace follows the largest claim active at each change', async (t) => {
-  const covering = plan({ body: { ...body, trus: 4 }, controller: controller([claim('w-6', 6, iso(START + 3 * HOUR))]) });
-  t.same(covering.changes.map((c) => c.to), [{ mode: 'PROVISIONED', trus: 6 }, { mode: 'PROVISIONED', trus: 6 }], 'a larger claim covers it');
-  t.same(covering.changes.map((c) => c.why), ['nothing to change: 6 TRUs, held by w-6', 'follow w-6']);
+  const covering = plan({
+    body: { ...body, trus: 4 },
+    controller: controller([claim('w-6', 6, iso(START + 3 * HOUR))]),
+  });
+  t.same(
+    covering.changes.map((c) => c.to),
+    [
+      { mode: 'PROVISIONED', trus: 6 },
+      { mode: 'PROVISIONED', trus: 6 },
+    ],
+    'a larger claim covers it',
+  );
+  t.same(
+    covering.changes.map((c) => c.why),
+    ['nothing to change: 6 TRUs, held by w-6', 'follow w-6'],
+  );
 
   const ending = plan({ body, controller: controller([claim('w-8', 8, iso(START + HOUR)), claim('w-2', 2, null)]) });
-  t.same(ending.changes.map((c) => c.to), [{ mode: 'PROVISIONED', trus: 8 }, { mode: 'PROVISIONED', trus: 2 }], 'a claim over by then does not count');
+  t.same(
+    ending.changes.map((c) => c.to),
+    [
+      { mode: 'PROVISIONED', trus: 8 },
+      { mode: 'PROVISIONED', trus: 2 },
+    ],
+    'a claim over by then does not count',
+  );
   t.equal(ending.changes[1].why, 'follow w-2', 'the permanent claim is what is left');
 });
 
 t.test('the end goes back to the baseline the controller keeps, or On-Demand when asked', async (t) => {
   const baseline = { mode: 'PROVISIONED' as const, trus: 2 };
   t.same(plan({ body, controller: controller([], baseline) }).changes[1].to, baseline);
-  t.same(plan({ body: { ...body, revertTo: 'ON_DEMAND' }, controller: controller([], baseline) }).changes[1].to, { mode: 'ON_DEMAND' });
+  t.same(plan({ body: { ...body, revertTo: 'ON_DEMAND' }, controller: controller([], baseline) }).changes[1].to, {
+    mode: 'ON_DEMAND',
+  });
 });
 
 t.test('refused times: no changes, no estimate, and the problems listed', async (t) => {
   const problems = [{ code: 'START_NOT_IN_FUTURE', message: 'startAt is not in the future' }];
-  t.match(plan({ body, window: null, problems }), { changes: [], estimatedTruHours: null, validation: { ok: false, problems } });
+  t.match(plan({ body, window: null, problems }), {
+    changes: [],
+    estimatedTruHours: null,
+    validation: { ok: false, problems },
+  });
   const permanent = plan({ body: { namespace: 'payments.a1b2c', trus: 6 }, window: { start: START, endAt: null } });
   t.equal(permanent.changes.length, 1, 'a permanent change never reverts');
 });
@@ -68,7 +115,15 @@ t.test('an Idempotency-Key retry is the same request whatever the key order; ano
     return { workflowId: 'capacity-window-key-abc', runId: 'run-1', memo } as unknown as WorkflowExecutionDescription;
   };
   const self = '/v1/capacity-changes/key-abc~run-1';
-  t.same(replayOf(desc('SCHEDULED'), hash), { id: 'key-abc~run-1', status: 'RUNNING', phase: 'SCHEDULED', links: { self } });
+  t.same(replayOf(desc('SCHEDULED'), hash), {
+    id: 'key-abc~run-1',
+    status: 'RUNNING',
+    phase: 'SCHEDULED',
+    links: { self },
+  });
   t.equal(replayOf(desc('ACTIVE'), hash).phase, 'PENDING', 'a window past its start answers as when it was accepted');
-  t.throws(() => replayOf(desc('ACTIVE'), bodyHash({ ...body, trus: 8 })), { statusCode: 422, code: 'IDEMPOTENCY_KEY_REUSED' });
+  t.throws(() => replayOf(desc('ACTIVE'), bodyHash({ ...body, trus: 8 })), {
+    statusCode: 422,
+    code: 'IDEMPOTENCY_KEY_REUSED',
+  });
 });

@@ -15,7 +15,11 @@ t.test('rank puts On-Demand below any provisioned value', async (t) => {
 t.test('the namespace should have the largest claim', async (t) => {
   t.same(desiredTarget(claims(2, 5, 3), null, 'BASELINE'), provisioned(5));
   t.same(desiredTarget(claims(4), provisioned(9), 'BASELINE'), provisioned(4), 'a claim below the baseline still wins');
-  t.same(desiredTarget(claims(4), ON_DEMAND, 'ON_DEMAND'), provisioned(4), 'claims win over where the last window asked to go');
+  t.same(
+    desiredTarget(claims(4), ON_DEMAND, 'ON_DEMAND'),
+    provisioned(4),
+    'claims win over where the last window asked to go',
+  );
 });
 
 t.test('with no claim, the baseline, or On-Demand when the last window asked for it', async (t) => {
@@ -49,9 +53,18 @@ t.test('covered: the namespace holds no more than the target, in capacity and in
   t.ok(covered({ current: provisioned(2), requested: null }, provisioned(2)), 'equal capacity is covered');
   t.ok(covered({ current: provisioned(1), requested: null }, provisioned(2)));
   t.notOk(covered({ current: provisioned(3), requested: null }, provisioned(2)));
-  t.ok(covered({ current: provisioned(1), requested: provisioned(2) }, provisioned(2)), 'a spec equal to the target is covered');
-  t.notOk(covered({ current: provisioned(1), requested: provisioned(3) }, provisioned(2)), 'a spec above the target is not');
-  t.ok(covered({ current: ON_DEMAND, requested: ON_DEMAND }, provisioned(2)), 'On-Demand is below any provisioned target');
+  t.ok(
+    covered({ current: provisioned(1), requested: provisioned(2) }, provisioned(2)),
+    'a spec equal to the target is covered',
+  );
+  t.notOk(
+    covered({ current: provisioned(1), requested: provisioned(3) }, provisioned(2)),
+    'a spec above the target is not',
+  );
+  t.ok(
+    covered({ current: ON_DEMAND, requested: ON_DEMAND }, provisioned(2)),
+    'On-Demand is below any provisioned target',
+  );
   t.notOk(covered({ current: provisioned(1), requested: null }, ON_DEMAND), 'any provisioned value is above On-Demand');
   t.ok(covered({ current: ON_DEMAND, requested: null }, ON_DEMAND));
 });

@@ -7,12 +7,35 @@ import { emptyState, heldBy, retirePermanent, take } from '../../src/workflows/d
 const AT = '2026-12-06T10:00:00.000Z';
 const LATER = '2026-12-06T11:00:00.000Z';
 
-function claim(id: string, trus: number, endAt: string | null = LATER, revertTo: Claim['revertTo'] = 'BASELINE'): Claim {
-  return { workflowId: id, windowId: `w-${id}`, trus, revertTo, endAt, startAt: AT, requestedBy: 'ops', reason: 'peak' };
+function claim(
+  id: string,
+  trus: number,
+  endAt: string | null = LATER,
+  revertTo: Claim['revertTo'] = 'BASELINE',
+): Claim {
+  return {
+    workflowId: id,
+    windowId: `w-${id}`,
+    trus,
+    revertTo,
+    endAt,
+    startAt: AT,
+    requestedBy: 'ops',
+    reason: 'peak',
+  };
 }
 
 t.test('a new state holds nothing', async (t) => {
-  t.same(emptyState(), { claims: [], releasing: [], baseline: null, known: null, failedTarget: null, lastRevertTo: 'BASELINE', seq: 0, blocked: null });
+  t.same(emptyState(), {
+    claims: [],
+    releasing: [],
+    baseline: null,
+    known: null,
+    failedTarget: null,
+    lastRevertTo: 'BASELINE',
+    seq: 0,
+    blocked: null,
+  });
   t.not(emptyState().claims, emptyState().claims, 'a fresh state each time');
 });
 
@@ -37,8 +60,14 @@ t.test('a release moves the claim to the windows waiting to hear where the names
   take(state, { kind: 'claim', claim: claim('a', 2, LATER, 'ON_DEMAND') }, AT);
   take(state, { kind: 'claim', claim: claim('b', 3) }, AT);
   take(state, { kind: 'release', workflowId: 'a' }, LATER);
-  t.same(state.claims.map((c) => c.workflowId), ['b']);
-  t.same(state.releasing.map((c) => c.workflowId), ['a']);
+  t.same(
+    state.claims.map((c) => c.workflowId),
+    ['b'],
+  );
+  t.same(
+    state.releasing.map((c) => c.workflowId),
+    ['a'],
+  );
   t.equal(state.lastRevertTo, 'ON_DEMAND', 'the last window to end chooses where the namespace goes');
 });
 
@@ -55,7 +84,16 @@ t.test('a release without a claim is answered all the same, and chooses nothing'
   state.lastRevertTo = 'ON_DEMAND';
   take(state, { kind: 'release', workflowId: 'gone' }, AT);
   t.same(state.releasing, [
-    { workflowId: 'gone', windowId: 'gone', trus: 0, revertTo: 'BASELINE', endAt: null, requestedBy: null, reason: null, startAt: null },
+    {
+      workflowId: 'gone',
+      windowId: 'gone',
+      trus: 0,
+      revertTo: 'BASELINE',
+      endAt: null,
+      requestedBy: null,
+      reason: null,
+      startAt: null,
+    },
   ]);
   t.equal(state.lastRevertTo, 'ON_DEMAND');
 });
@@ -67,7 +105,11 @@ t.test('a permanent change applied becomes the baseline and holds no claim', asy
   take(state, { kind: 'claim', claim: claim('p', 6, null) }, AT);
   take(state, { kind: 'claim', claim: claim('w', 3) }, AT);
   retirePermanent(state, [...state.claims], true);
-  t.same(state.claims.map((c) => c.workflowId), ['w'], 'a window with an end keeps its claim');
+  t.same(
+    state.claims.map((c) => c.workflowId),
+    ['w'],
+    'a window with an end keeps its claim',
+  );
   t.same(state.baseline, provisioned(6));
   t.equal(state.lastRevertTo, 'BASELINE');
 });
@@ -88,7 +130,10 @@ t.test('only the answered claims given retire', async (t) => {
   take(state, { kind: 'claim', claim: claim('p', 6, null) }, AT);
   take(state, { kind: 'claim', claim: claim('q', 7, null) }, AT);
   retirePermanent(state, [state.claims[1]], true);
-  t.same(state.claims.map((c) => c.workflowId), ['p']);
+  t.same(
+    state.claims.map((c) => c.workflowId),
+    ['p'],
+  );
   t.same(state.baseline, provisioned(7));
 });
 

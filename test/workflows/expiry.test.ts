@@ -28,8 +28,11 @@ t.test('the grace period is two alert intervals', async (t) => {
 
 t.test('the next expiry is the earliest end of an answered claim, plus the grace period', async (t) => {
   t.equal(nextExpiry([], GRACE), undefined);
-  t.equal(nextExpiry([claim('a', T0 + 5_000), claim('b', T0 + 1_000), claim('c', T0 + 9_000)], GRACE), T0 + 1_000 + GRACE);
-  t.equal(nextExpiry([claim('a', T0, false)], GRACE), undefined, 'an unanswered claim is the controller\'s own backlog');
+  t.equal(
+    nextExpiry([claim('a', T0 + 5_000), claim('b', T0 + 1_000), claim('c', T0 + 9_000)], GRACE),
+    T0 + 1_000 + GRACE,
+  );
+  t.equal(nextExpiry([claim('a', T0, false)], GRACE), undefined, "an unanswered claim is the controller's own backlog");
   t.equal(nextExpiry([claim('p', null)], GRACE), undefined, 'a permanent claim never expires');
   t.equal(nextExpiry([claim('u', T0, false), claim('p', null), claim('a', T0 + 7)], GRACE), T0 + 7 + GRACE);
 });

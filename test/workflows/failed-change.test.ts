@@ -40,8 +40,16 @@ t.test('refusals before any change leave the namespace unchanged', async (t) => 
 
 t.test('a failed raise is remembered, not retried, and blocks nobody', async (t) => {
   t.same(afterFailedChange(raise), { blocks: false, rememberTarget: true, next: AGAIN });
-  t.same(afterFailedChange({ ...raise, waiters: 2 }), { blocks: false, rememberTarget: true, next: AGAIN }, 'waiters alone do not block a raise');
-  t.same(afterFailedChange({ ...raise, unchanged: true }), { blocks: false, rememberTarget: false, next: AGAIN }, 'an unchanged namespace: nothing to remember');
+  t.same(
+    afterFailedChange({ ...raise, waiters: 2 }),
+    { blocks: false, rememberTarget: true, next: AGAIN },
+    'waiters alone do not block a raise',
+  );
+  t.same(
+    afterFailedChange({ ...raise, unchanged: true }),
+    { blocks: false, rememberTarget: false, next: AGAIN },
+    'an unchanged namespace: nothing to remember',
+  );
   t.same(
     afterFailedChange({ ...raise, failureType: FailureType.NonRetryable }),
     { blocks: false, rememberTarget: true, next: AGAIN },
@@ -51,11 +59,19 @@ t.test('a failed raise is remembered, not retried, and blocks nobody', async (t)
 
 t.test('a failed lowering nobody waits for blocks nobody', async (t) => {
   t.same(afterFailedChange({ ...revert, waiters: 0 }), { blocks: false, rememberTarget: true, next: AGAIN });
-  t.same(afterFailedChange({ ...revert, waiters: 0, nothingWasSent: true }), { blocks: false, rememberTarget: true, next: AGAIN });
+  t.same(afterFailedChange({ ...revert, waiters: 0, nothingWasSent: true }), {
+    blocks: false,
+    rememberTarget: true,
+    next: AGAIN,
+  });
 });
 
 t.test('a failed lowering that windows wait for blocks them and is retried', async (t) => {
-  t.same(afterFailedChange(revert), { blocks: true, rememberTarget: false, next: AGAIN }, 'a transient failure: at once');
+  t.same(
+    afterFailedChange(revert),
+    { blocks: true, rememberTarget: false, next: AGAIN },
+    'a transient failure: at once',
+  );
   t.same(
     afterFailedChange({ ...revert, failureType: FailureType.NonRetryable }),
     { blocks: true, rememberTarget: false, next: { kind: 'retryIn', ms: ALERT_MS } },
@@ -66,10 +82,11 @@ t.test('a failed lowering that windows wait for blocks them and is retried', asy
     { blocks: true, rememberTarget: false, next: { kind: 'retryIn', ms: ALERT_MS } },
     'Cloud Ops had nothing to change: at the alert cadence, not in a hot loop',
   );
-  t.same(
-    afterFailedChange({ ...revert, unchanged: true, failureType: FailureType.Guardrail }),
-    { blocks: true, rememberTarget: false, next: AGAIN },
-  );
+  t.same(afterFailedChange({ ...revert, unchanged: true, failureType: FailureType.Guardrail }), {
+    blocks: true,
+    rememberTarget: false,
+    next: AGAIN,
+  });
 });
 
 t.test('each blocked round counts, from the first one', async (t) => {
@@ -77,7 +94,11 @@ t.test('each blocked round counts, from the first one', async (t) => {
   t.same(first, { since: '2026-12-06T10:00:00.000Z', attempts: 1, lastError: 'boom' });
   const second = blockedAgain(first, 'bang', '2026-12-06T10:05:00.000Z');
   t.same(second, { since: '2026-12-06T10:00:00.000Z', attempts: 2, lastError: 'bang' });
-  t.same(first, { since: '2026-12-06T10:00:00.000Z', attempts: 1, lastError: 'boom' }, 'the previous record is left as it was');
+  t.same(
+    first,
+    { since: '2026-12-06T10:00:00.000Z', attempts: 1, lastError: 'boom' },
+    'the previous record is left as it was',
+  );
 });
 
 t.test('a released window hears a failed apply as its revert, a failed verification as its check', async (t) => {

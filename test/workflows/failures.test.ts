@@ -4,7 +4,14 @@ import t from 'tap';
 import { failureType, reasonOf } from '../../src/workflows/failures.js';
 
 const activity = (cause?: Error) =>
-  new ActivityFailure('Activity task failed', 'applyCapacity', '1', RetryState.NON_RETRYABLE_FAILURE, 'worker@host', cause);
+  new ActivityFailure(
+    'Activity task failed',
+    'applyCapacity',
+    '1',
+    RetryState.NON_RETRYABLE_FAILURE,
+    'worker@host',
+    cause,
+  );
 
 t.test('failureType: the type of the first ApplicationFailure in the chain', async (t) => {
   const rule = ApplicationFailure.nonRetryable('5 TRUs is not a valid value', 'InvalidTruValue');
@@ -25,11 +32,19 @@ t.test('reasonOf: the Cloud Ops or rule text, not "Activity task failed"', async
   t.equal(reasonOf(activity(rule)), 'PERMISSION_DENIED: no role');
   t.equal(reasonOf(activity(new Error('socket closed'))), 'socket closed');
   t.equal(reasonOf(activity()), 'Activity task failed', 'nothing more specific: its own message');
-  t.equal(reasonOf(new Error('could not apply', { cause: activity() })), 'could not apply', 'never the activity wrapper text');
+  t.equal(
+    reasonOf(new Error('could not apply', { cause: activity() })),
+    'could not apply',
+    'never the activity wrapper text',
+  );
   t.equal(reasonOf(new Error('wrapped', { cause: activity(rule) })), 'PERMISSION_DENIED: no role');
   const deeper = ApplicationFailure.create({ message: 'rule text', cause: new Error('transport detail') });
   t.equal(reasonOf(activity(deeper)), 'rule text', 'stops at the ApplicationFailure');
-  t.equal(reasonOf(new Error('outer', { cause: new Error('') })), 'outer', 'an empty message does not erase a better one');
+  t.equal(
+    reasonOf(new Error('outer', { cause: new Error('') })),
+    'outer',
+    'an empty message does not erase a better one',
+  );
   t.equal(reasonOf(ApplicationFailure.create({ message: '' })), '', 'an empty message with nothing better');
   t.equal(reasonOf('plain text'), 'plain text');
   t.equal(reasonOf(42), '42');

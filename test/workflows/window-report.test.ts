@@ -41,7 +41,18 @@ function report(r: Partial<ControllerReport> & Pick<ControllerReport, 'about' | 
 }
 
 t.test('a claim applied: APPLY succeeded, VERIFY started, the window verifies', async (t) => {
-  const heard = hearReport(fresh(), report({ about: 'claim', step: 'APPLY', outcome: 'SUCCEEDED', detail: '4 TRUs', asyncOperationId: 'op-1', baseline: ON_DEMAND }), AT);
+  const heard = hearReport(
+    fresh(),
+    report({
+      about: 'claim',
+      step: 'APPLY',
+      outcome: 'SUCCEEDED',
+      detail: '4 TRUs',
+      asyncOperationId: 'op-1',
+      baseline: ON_DEMAND,
+    }),
+    AT,
+  );
   t.same(heard.steps, [
     { step: 'APPLY', outcome: 'SUCCEEDED', at: AT, asyncOperationId: 'op-1', detail: '4 TRUs' },
     { step: 'VERIFY', outcome: 'STARTED', at: AT },
@@ -57,7 +68,11 @@ t.test('a claim applied: APPLY succeeded, VERIFY started, the window verifies', 
 
 t.test('a claim verified after it was applied', async (t) => {
   const applied = fresh('VERIFYING', { initialChangeSuccess: true, applyOperationId: 'op-1', baseline: ON_DEMAND });
-  const heard = hearReport(applied, report({ about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', asyncOperationId: 'op-1', final: true }), AT);
+  const heard = hearReport(
+    applied,
+    report({ about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', asyncOperationId: 'op-1', final: true }),
+    AT,
+  );
   t.same(heard.steps, [{ step: 'VERIFY', outcome: 'SUCCEEDED', at: AT }], 'no detail when the report has none');
   t.equal(heard.state.result.verificationSuccess, true);
   t.equal(heard.state.result.verifiedAt, AT);
@@ -68,7 +83,11 @@ t.test('a claim verified after it was applied', async (t) => {
 });
 
 t.test('a claim with nothing to change is applied and verified in one report', async (t) => {
-  const heard = hearReport(fresh(), report({ about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', detail: 'nothing to change', final: true }), AT);
+  const heard = hearReport(
+    fresh(),
+    report({ about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', detail: 'nothing to change', final: true }),
+    AT,
+  );
   t.same(heard.steps, [
     { step: 'APPLY', outcome: 'SUCCEEDED', at: AT, detail: 'nothing to change' },
     { step: 'VERIFY', outcome: 'STARTED', at: AT },
@@ -81,12 +100,27 @@ t.test('a claim with nothing to change is applied and verified in one report', a
 });
 
 t.test('an apply step carries only what the report has', async (t) => {
-  const heard = hearReport(fresh(), report({ about: 'claim', step: 'APPLY', outcome: 'SUCCEEDED', asyncOperationId: null }), AT);
+  const heard = hearReport(
+    fresh(),
+    report({ about: 'claim', step: 'APPLY', outcome: 'SUCCEEDED', asyncOperationId: null }),
+    AT,
+  );
   t.same(heard.steps[0], { step: 'APPLY', outcome: 'SUCCEEDED', at: AT });
 });
 
 t.test('a claim refused before any change: nothing to revert', async (t) => {
-  const heard = hearReport(fresh(), report({ about: 'claim', step: 'APPLY', outcome: 'FAILED', detail: 'invalid TRU value', unchanged: true, final: true }), AT);
+  const heard = hearReport(
+    fresh(),
+    report({
+      about: 'claim',
+      step: 'APPLY',
+      outcome: 'FAILED',
+      detail: 'invalid TRU value',
+      unchanged: true,
+      final: true,
+    }),
+    AT,
+  );
   t.equal(heard.state.claimRefused, true);
   t.equal(heard.state.claimAnswered, true);
   t.equal(heard.state.result.initialChangeSuccess, false);
@@ -96,7 +130,11 @@ t.test('a claim refused before any change: nothing to revert', async (t) => {
 });
 
 t.test('a claim whose change may have happened is not refused', async (t) => {
-  const heard = hearReport(fresh(), report({ about: 'claim', step: 'APPLY', outcome: 'FAILED', unchanged: false, final: true }), AT);
+  const heard = hearReport(
+    fresh(),
+    report({ about: 'claim', step: 'APPLY', outcome: 'FAILED', unchanged: false, final: true }),
+    AT,
+  );
   t.equal(heard.state.claimRefused, false);
   t.same(heard.state.result.errors, ['APPLY: the capacity change failed'], 'a default reason');
   const silent = hearReport(fresh(), report({ about: 'claim', step: 'APPLY', outcome: 'FAILED', final: true }), AT);
@@ -104,7 +142,11 @@ t.test('a claim whose change may have happened is not refused', async (t) => {
 });
 
 t.test('a failed verification means the change was applied', async (t) => {
-  const heard = hearReport(fresh('VERIFYING'), report({ about: 'claim', step: 'VERIFY', outcome: 'FAILED', detail: 'timed out', final: true }), AT);
+  const heard = hearReport(
+    fresh('VERIFYING'),
+    report({ about: 'claim', step: 'VERIFY', outcome: 'FAILED', detail: 'timed out', final: true }),
+    AT,
+  );
   t.equal(heard.state.result.initialChangeSuccess, true);
   t.equal(heard.state.result.verificationSuccess, false);
   t.same(heard.alerts, [{ severity: 'WARNING', step: 'VERIFY', reason: 'timed out' }]);
@@ -112,18 +154,30 @@ t.test('a failed verification means the change was applied', async (t) => {
 });
 
 t.test('a non-final failure leaves the claim open', async (t) => {
-  const heard = hearReport(fresh(), report({ about: 'claim', step: 'APPLY', outcome: 'FAILED', detail: 'x', final: false }), AT);
+  const heard = hearReport(
+    fresh(),
+    report({ about: 'claim', step: 'APPLY', outcome: 'FAILED', detail: 'x', final: false }),
+    AT,
+  );
   t.equal(heard.state.claimAnswered, false);
 });
 
 t.test('after the last word on a claim, claim reports change nothing', async (t) => {
   const answered = { ...fresh('ACTIVE'), claimAnswered: true };
-  const heard = hearReport(answered, report({ about: 'claim', step: 'APPLY', outcome: 'FAILED', detail: 'late', final: true, baseline: ON_DEMAND }), AT);
+  const heard = hearReport(
+    answered,
+    report({ about: 'claim', step: 'APPLY', outcome: 'FAILED', detail: 'late', final: true, baseline: ON_DEMAND }),
+    AT,
+  );
   t.same(heard, { state: answered, steps: [], alerts: [] });
 });
 
 t.test('a revert applied: REVERT succeeded, REVERT_VERIFY started', async (t) => {
-  const heard = hearReport(fresh('REVERTING'), report({ about: 'release', step: 'REVERT', outcome: 'SUCCEEDED', detail: 'On-Demand', asyncOperationId: 'op-2' }), AT);
+  const heard = hearReport(
+    fresh('REVERTING'),
+    report({ about: 'release', step: 'REVERT', outcome: 'SUCCEEDED', detail: 'On-Demand', asyncOperationId: 'op-2' }),
+    AT,
+  );
   t.same(heard.steps, [
     { step: 'REVERT', outcome: 'SUCCEEDED', at: AT, asyncOperationId: 'op-2', detail: 'On-Demand' },
     { step: 'REVERT_VERIFY', outcome: 'STARTED', at: AT },
@@ -136,7 +190,18 @@ t.test('a revert applied: REVERT succeeded, REVERT_VERIFY started', async (t) =>
 
 t.test('a revert verified after it was applied', async (t) => {
   const applied = { ...fresh('REVERT_VERIFYING', { revertOperationId: 'op-2' }), revertBlocked: BLOCKED };
-  const heard = hearReport(applied, report({ about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', asyncOperationId: 'op-3', namespaceHas: ON_DEMAND, final: true }), AT);
+  const heard = hearReport(
+    applied,
+    report({
+      about: 'release',
+      step: 'REVERT_VERIFY',
+      outcome: 'SUCCEEDED',
+      asyncOperationId: 'op-3',
+      namespaceHas: ON_DEMAND,
+      final: true,
+    }),
+    AT,
+  );
   t.same(heard.steps, [{ step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', at: AT }]);
   const r = heard.state.result;
   t.equal(r.revertOperationId, 'op-3', 'the change that settled it');
@@ -150,7 +215,18 @@ t.test('a revert verified after it was applied', async (t) => {
 });
 
 t.test('a release verified with nothing to change: one report says it all', async (t) => {
-  const heard = hearReport(fresh('REVERTING'), report({ about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: 'held by others', namespaceHas: provisioned(4), final: true }), AT);
+  const heard = hearReport(
+    fresh('REVERTING'),
+    report({
+      about: 'release',
+      step: 'REVERT_VERIFY',
+      outcome: 'SUCCEEDED',
+      detail: 'held by others',
+      namespaceHas: provisioned(4),
+      final: true,
+    }),
+    AT,
+  );
   t.same(heard.steps, [
     { step: 'REVERT', outcome: 'SUCCEEDED', at: AT },
     { step: 'REVERT_VERIFY', outcome: 'STARTED', at: AT },
@@ -162,19 +238,34 @@ t.test('a release verified with nothing to change: one report says it all', asyn
 });
 
 t.test('a release verified to an unknown capacity', async (t) => {
-  const heard = hearReport(fresh('REVERT_VERIFYING'), report({ about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', namespaceHas: null, final: true }), AT);
+  const heard = hearReport(
+    fresh('REVERT_VERIFYING'),
+    report({ about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', namespaceHas: null, final: true }),
+    AT,
+  );
   t.equal(heard.state.result.revertedTo, null);
   t.equal(heard.state.result.revertedToOnDemand, false);
 });
 
 t.test('a retried revert announced again is recorded again', async (t) => {
-  const heard = hearReport(fresh('REVERT_VERIFYING'), report({ about: 'release', step: 'REVERT', outcome: 'SUCCEEDED', asyncOperationId: 'op-4' }), AT);
-  t.same(heard.steps.map((s) => `${s.step} ${s.outcome}`), ['REVERT SUCCEEDED', 'REVERT_VERIFY STARTED']);
+  const heard = hearReport(
+    fresh('REVERT_VERIFYING'),
+    report({ about: 'release', step: 'REVERT', outcome: 'SUCCEEDED', asyncOperationId: 'op-4' }),
+    AT,
+  );
+  t.same(
+    heard.steps.map((s) => `${s.step} ${s.outcome}`),
+    ['REVERT SUCCEEDED', 'REVERT_VERIFY STARTED'],
+  );
   t.equal(heard.state.result.revertOperationId, 'op-4');
 });
 
 t.test('a revert that failed and is retried: CRITICAL, blocked, reverting again', async (t) => {
-  const heard = hearReport(fresh('REVERT_VERIFYING'), report({ about: 'release', step: 'REVERT', outcome: 'FAILED', detail: 'denied', revertBlocked: BLOCKED }), AT);
+  const heard = hearReport(
+    fresh('REVERT_VERIFYING'),
+    report({ about: 'release', step: 'REVERT', outcome: 'FAILED', detail: 'denied', revertBlocked: BLOCKED }),
+    AT,
+  );
   t.equal(heard.state.phase, 'REVERTING');
   t.same(heard.state.revertBlocked, BLOCKED);
   t.equal(heard.state.result.reverted, false, 'a failed apply reverted nothing');
@@ -188,7 +279,11 @@ t.test('a revert that failed and is retried: CRITICAL, blocked, reverting again'
 });
 
 t.test('a revert applied but not verified counts as reverted, and is retried', async (t) => {
-  const heard = hearReport(fresh('REVERT_VERIFYING'), report({ about: 'release', step: 'REVERT_VERIFY', outcome: 'FAILED' }), AT);
+  const heard = hearReport(
+    fresh('REVERT_VERIFYING'),
+    report({ about: 'release', step: 'REVERT_VERIFY', outcome: 'FAILED' }),
+    AT,
+  );
   t.equal(heard.state.result.reverted, true);
   t.equal(heard.state.revertBlocked, null, 'no blocked record in the report: none');
   t.same(heard.state.result.errors, ['REVERT_VERIFY: the revert failed'], 'a default reason');
@@ -196,9 +291,15 @@ t.test('a revert applied but not verified counts as reverted, and is retried', a
 });
 
 t.test('a final failed release: said once as a warning, not retried for this window', async (t) => {
-  const heard = hearReport(fresh('REVERT_VERIFYING'), report({ about: 'release', step: 'REVERT_VERIFY', outcome: 'FAILED', final: true }), AT);
+  const heard = hearReport(
+    fresh('REVERT_VERIFYING'),
+    report({ about: 'release', step: 'REVERT_VERIFY', outcome: 'FAILED', final: true }),
+    AT,
+  );
   t.same(heard.alerts, [{ severity: 'WARNING', step: 'REVERT_VERIFY', reason: 'the revert could not be verified' }]);
-  t.same(heard.steps, [{ step: 'REVERT_VERIFY', outcome: 'FAILED', at: AT, detail: 'the revert could not be verified' }]);
+  t.same(heard.steps, [
+    { step: 'REVERT_VERIFY', outcome: 'FAILED', at: AT, detail: 'the revert could not be verified' },
+  ]);
   t.equal(heard.state.phase, 'REVERT_VERIFYING');
   t.equal(heard.state.result.reverted, false);
   t.equal(heard.state.releaseAnswered, true);
@@ -206,7 +307,11 @@ t.test('a final failed release: said once as a warning, not retried for this win
 
 t.test('after the last word on a release, release reports change nothing', async (t) => {
   const answered = { ...fresh('REVERT_VERIFYING'), releaseAnswered: true };
-  const heard = hearReport(answered, report({ about: 'release', step: 'REVERT', outcome: 'FAILED', detail: 'late' }), AT);
+  const heard = hearReport(
+    answered,
+    report({ about: 'release', step: 'REVERT', outcome: 'FAILED', detail: 'late' }),
+    AT,
+  );
   t.same(heard, { state: answered, steps: [], alerts: [] });
 });
 
@@ -215,7 +320,11 @@ t.test('a claim report and a release report are heard apart', async (t) => {
   const heard = hearReport(claimDone, report({ about: 'release', step: 'REVERT', outcome: 'SUCCEEDED' }), AT);
   t.equal(heard.steps.length, 2, 'a release report is heard after the claim was answered');
   const releaseDone = { ...fresh('ACTIVE'), releaseAnswered: true };
-  t.equal(hearReport(releaseDone, report({ about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', final: true }), AT).state.claimAnswered, true);
+  t.equal(
+    hearReport(releaseDone, report({ about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', final: true }), AT).state
+      .claimAnswered,
+    true,
+  );
 });
 
 t.test('the state given is left as it was', async (t) => {

@@ -1,7 +1,13 @@
 // When a window starts and ends, and whether its end may move: pure decisions, no server.
 import t from 'tap';
 import type { Phase } from '../../src/shared/window.js';
-import { endMoveRefusal, finished, windowEndMs, windowStartMs, type MovableWindow } from '../../src/workflows/decisions/window-times.js';
+import {
+  endMoveRefusal,
+  finished,
+  windowEndMs,
+  windowStartMs,
+  type MovableWindow,
+} from '../../src/workflows/decisions/window-times.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const NOW = Date.parse('2026-12-06T10:00:00.000Z');
@@ -41,20 +47,33 @@ t.test('an end moves to any later instant while the window has not begun reverti
   for (const phase of ['SCHEDULED', 'PENDING', 'APPLYING', 'VERIFYING', 'ACTIVE'] as const) {
     t.equal(endMoveRefusal(move(iso(NOW + 2 * HOUR)), { ...active, phase }), null, phase);
   }
-  t.equal(endMoveRefusal(move(iso(NOW + 2 * HOUR), iso(NOW + 2 * HOUR)), active), null, 'up to the longest window allowed');
+  t.equal(
+    endMoveRefusal(move(iso(NOW + 2 * HOUR), iso(NOW + 2 * HOUR)), active),
+    null,
+    'up to the longest window allowed',
+  );
 });
 
 t.test('what an end cannot move to, and why', async (t) => {
   t.equal(endMoveRefusal(move('tomorrow'), active), 'endAt tomorrow is not an instant');
   t.equal(endMoveRefusal(move(iso(NOW + HOUR)), { ...active, endMs: null }), 'a permanent change has no end to move');
   for (const phase of ['REVERTING', 'REVERT_VERIFYING', 'COMPLETED', 'FAILED'] as const) {
-    t.equal(endMoveRefusal(move(iso(NOW + HOUR)), { ...active, phase }), `the window is ${phase.toLowerCase()}: its end can no longer move`);
+    t.equal(
+      endMoveRefusal(move(iso(NOW + HOUR)), { ...active, phase }),
+      `the window is ${phase.toLowerCase()}: its end can no longer move`,
+    );
   }
-  t.equal(endMoveRefusal(move(iso(NOW + HOUR)), { ...active, cancelled: true }), 'the window is active: its end can no longer move');
+  t.equal(
+    endMoveRefusal(move(iso(NOW + HOUR)), { ...active, cancelled: true }),
+    'the window is active: its end can no longer move',
+  );
   t.equal(endMoveRefusal(move(iso(NOW)), active), `endAt ${iso(NOW)} is not in the future`);
   t.equal(endMoveRefusal(move(iso(NOW - 1)), active), `endAt ${iso(NOW - 1)} is not in the future`);
   const future = { ...active, phase: 'SCHEDULED' as const, startMs: NOW + HOUR };
-  t.equal(endMoveRefusal(move(iso(NOW + HOUR)), future), `endAt ${iso(NOW + HOUR)} is not after the window's start ${iso(NOW + HOUR)}`);
+  t.equal(
+    endMoveRefusal(move(iso(NOW + HOUR)), future),
+    `endAt ${iso(NOW + HOUR)} is not after the window's start ${iso(NOW + HOUR)}`,
+  );
   t.equal(endMoveRefusal(move(iso(NOW + HOUR + 1)), future), null, 'a millisecond after the start');
   t.equal(
     endMoveRefusal(move(iso(NOW + 2 * HOUR + 1), iso(NOW + 2 * HOUR)), active),
@@ -64,6 +83,12 @@ t.test('what an end cannot move to, and why', async (t) => {
 
 t.test('the first reason wins', async (t) => {
   t.equal(endMoveRefusal(move('x'), { ...active, endMs: null, phase: 'FAILED' }), 'endAt x is not an instant');
-  t.equal(endMoveRefusal(move(iso(NOW - 1)), { ...active, endMs: null, phase: 'FAILED' }), 'a permanent change has no end to move');
-  t.equal(endMoveRefusal(move(iso(NOW - 1)), { ...active, phase: 'REVERTING' }), 'the window is reverting: its end can no longer move');
+  t.equal(
+    endMoveRefusal(move(iso(NOW - 1)), { ...active, endMs: null, phase: 'FAILED' }),
+    'a permanent change has no end to move',
+  );
+  t.equal(
+    endMoveRefusal(move(iso(NOW - 1)), { ...active, phase: 'REVERTING' }),
+    'the window is reverting: its end can no longer move',
+  );
 });

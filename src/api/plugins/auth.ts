@@ -72,8 +72,15 @@ export async function registerAuth(app: FastifyInstance, auth: AuthConfig): Prom
       }
       const scope = requiredScope(request.method);
       if (!caller.scopes.includes(scope)) {
-        reply.header('www-authenticate', `Bearer realm="capacity-scheduler", error="insufficient_scope", scope="${scope}"`);
-        throw new ApiError(403, 'FORBIDDEN_SCOPE', `token "${caller.name}" lacks the scope ${scope} that ${request.method} needs`);
+        reply.header(
+          'www-authenticate',
+          `Bearer realm="capacity-scheduler", error="insufficient_scope", scope="${scope}"`,
+        );
+        throw new ApiError(
+          403,
+          'FORBIDDEN_SCOPE',
+          `token "${caller.name}" lacks the scope ${scope} that ${request.method} needs`,
+        );
       }
       request.caller = caller;
     });

@@ -44,7 +44,8 @@ function temporalUnreachable(err: unknown): boolean {
   return causes(err).some(
     (e) =>
       (isGrpcServiceError(e) && UNREACHABLE_GRPC.has(e.code)) ||
-      (e instanceof Error && (e.name === 'TransportError' || CONNECTION_ERRNO.has(String((e as { code?: unknown }).code)))),
+      (e instanceof Error &&
+        (e.name === 'TransportError' || CONNECTION_ERRNO.has(String((e as { code?: unknown }).code)))),
   );
 }
 
@@ -81,7 +82,11 @@ export function toApiError(err: unknown): ApiError | undefined {
   }
   // The window's worker did not take the Update in time (it may be restarting): nothing changed, and a retry is safe.
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-    return new ApiError(503, 'WINDOW_NOT_ANSWERING', 'the window did not answer in time (its worker may be restarting); nothing changed, try again');
+    return new ApiError(
+      503,
+      'WINDOW_NOT_ANSWERING',
+      'the window did not answer in time (its worker may be restarting); nothing changed, try again',
+    );
   }
   if (temporalUnreachable(err)) {
     return new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is unreachable; try again later');

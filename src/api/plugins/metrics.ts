@@ -5,7 +5,15 @@ import type { Metrics } from '../../metrics.js';
 import { CAPACITY_WINDOW_WORKFLOW, type Phase } from '../../shared/index.js';
 import { withTemporalDeadline } from './errors.js';
 
-const OPEN_PHASES: Phase[] = ['SCHEDULED', 'PENDING', 'APPLYING', 'VERIFYING', 'ACTIVE', 'REVERTING', 'REVERT_VERIFYING'];
+const OPEN_PHASES: Phase[] = [
+  'SCHEDULED',
+  'PENDING',
+  'APPLYING',
+  'VERIFYING',
+  'ACTIVE',
+  'REVERTING',
+  'REVERT_VERIFYING',
+];
 
 /** The route label of a request no route matched: one value, whatever URL was asked for. */
 export const UNMATCHED_ROUTE = 'unmatched';

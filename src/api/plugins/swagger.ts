@@ -46,7 +46,10 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
     transform: ({ schema, url }) => {
       if (!url.startsWith('/v1/') || !schema) return { schema, url };
       const response = (schema as { response?: Record<string, unknown> }).response ?? {};
-      return { schema: { ...schema, security: [{ bearerAuth: [] }], response: { ...response, ...AUTH_RESPONSES } }, url };
+      return {
+        schema: { ...schema, security: [{ bearerAuth: [] }], response: { ...response, ...AUTH_RESPONSES } },
+        url,
+      };
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

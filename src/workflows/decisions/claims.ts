@@ -36,7 +36,16 @@ export function take(state: ControllerState, message: ControllerMessage, at: str
 }
 
 function unknownWindow(workflowId: string): Claim {
-  return { workflowId, windowId: workflowId, trus: 0, revertTo: 'BASELINE', endAt: null, requestedBy: null, reason: null, startAt: null };
+  return {
+    workflowId,
+    windowId: workflowId,
+    trus: 0,
+    revertTo: 'BASELINE',
+    endAt: null,
+    requestedBy: null,
+    reason: null,
+    startAt: null,
+  };
 }
 
 /**

@@ -26,7 +26,11 @@ export function expiredClaims(claims: readonly HeldClaim[], graceMs: number, now
 }
 
 /** When the controller must wake with no message: for a retry (`retryAt`) or the first expiry, whichever is first. */
-export function wakeUpAt(retryAt: number | undefined, claims: readonly HeldClaim[], graceMs: number): number | undefined {
+export function wakeUpAt(
+  retryAt: number | undefined,
+  claims: readonly HeldClaim[],
+  graceMs: number,
+): number | undefined {
   const expiry = nextExpiry(claims, graceMs);
   if (retryAt === undefined) return expiry;
   return expiry === undefined ? retryAt : Math.min(retryAt, expiry);

@@ -56,7 +56,11 @@ export function afterFailedChange(f: FailedChange): AfterFailedChange {
 }
 
 /** The blocked record after one more failed round: since the first, counting rounds, with the last error. */
-export function blockedAgain(previous: ControllerState['blocked'], reason: string, at: string): NonNullable<ControllerState['blocked']> {
+export function blockedAgain(
+  previous: ControllerState['blocked'],
+  reason: string,
+  at: string,
+): NonNullable<ControllerState['blocked']> {
   return { since: previous?.since ?? at, attempts: (previous?.attempts ?? 0) + 1, lastError: reason };
 }
 

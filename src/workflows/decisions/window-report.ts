@@ -75,7 +75,11 @@ export function hearReport(state: WindowReportState, report: ControllerReport, a
     } else {
       if (report.step === 'REVERT' || next.phase !== 'REVERT_VERIFYING') {
         result.revertOperationId = report.asyncOperationId ?? null;
-        record('REVERT', 'SUCCEEDED', applied(report.asyncOperationId, report.step === 'REVERT' ? report.detail : undefined));
+        record(
+          'REVERT',
+          'SUCCEEDED',
+          applied(report.asyncOperationId, report.step === 'REVERT' ? report.detail : undefined),
+        );
         next.phase = 'REVERT_VERIFYING';
         record('REVERT_VERIFY', 'STARTED');
       }

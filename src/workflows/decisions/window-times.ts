@@ -51,7 +51,9 @@ export function endMoveRefusal(move: EndMove, window: MovableWindow): string | n
     return `the window is ${window.phase.toLowerCase()}: its end can no longer move`;
   }
   if (end <= window.nowMs) return `endAt ${endAt} is not in the future`;
-  if (end <= window.startMs) return `endAt ${endAt} is not after the window's start ${new Date(window.startMs).toISOString()}`;
-  if (maxEndAt !== null && end > Date.parse(maxEndAt)) return `endAt ${endAt} is past the longest window allowed (${maxEndAt})`;
+  if (end <= window.startMs)
+    return `endAt ${endAt} is not after the window's start ${new Date(window.startMs).toISOString()}`;
+  if (maxEndAt !== null && end > Date.parse(maxEndAt))
+    return `endAt ${endAt} is past the longest window allowed (${maxEndAt})`;
   return null;
 }

@@ -13,7 +13,10 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ windows: WindowsService }> = 
     const body = { ...request.body, ...(requestedBy !== undefined && { requestedBy }) };
     if (request.query.dryRun === 'true') return reply.code(200).send(await windows.plan(body));
     const { window, replayed } = await windows.create(body, request.headers['idempotency-key']);
-    return reply.code(replayed ? 200 : 202).header('location', window.links.self).send(window);
+    return reply
+      .code(replayed ? 200 : 202)
+      .header('location', window.links.self)
+      .send(window);
   });
 
   app.get(`${BASE}/:id`, { schema: getSchema }, async (request) => windows.get(request.params.id));
@@ -24,7 +27,9 @@ const capacityChanges: FastifyPluginAsyncTypebox<{ windows: WindowsService }> = 
     return reply.code(202).send(accepted);
   });
 
-  app.patch(`${BASE}/:id`, { schema: moveEndSchema }, async (request) => windows.moveEnd(request.params.id, request.body));
+  app.patch(`${BASE}/:id`, { schema: moveEndSchema }, async (request) =>
+    windows.moveEnd(request.params.id, request.body),
+  );
 
   app.get(BASE, { schema: listSchema }, async (request) => windows.list(request.query));
 };

@@ -4,7 +4,15 @@ import { CommonErrorResponses, NamespaceIdSchema, Rfc3339Schema, errorResponse, 
 import { PhaseSchema, StatusSchema } from './schema.js';
 
 /** Workflow statuses a listing can filter on (the API's names; Temporal visibility spells them its own way). */
-export const LISTABLE_STATUSES = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT', 'CONTINUED_AS_NEW'] as const;
+export const LISTABLE_STATUSES = [
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TERMINATED',
+  'TIMED_OUT',
+  'CONTINUED_AS_NEW',
+] as const;
 export type ListableStatus = (typeof LISTABLE_STATUSES)[number];
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -21,16 +29,24 @@ export const REQUESTED_BY_FILTER_PATTERN = '^[A-Za-z0-9 ._@+:/-]{1,200}$';
 export const ListCapacityChangesQuerySchema = Type.Object(
   {
     namespace: Type.Optional(NamespaceIdSchema),
-    status: Type.Optional(Type.Enum(LISTABLE_STATUSES, { description: 'Status of the workflow execution behind the window.' })),
+    status: Type.Optional(
+      Type.Enum(LISTABLE_STATUSES, { description: 'Status of the workflow execution behind the window.' }),
+    ),
     phase: Type.Optional(
       Type.Enum(PhaseSchema.enum, {
-        description: 'Phase of the window, as its status shows it (a workflow that died before finishing counts as FAILED).',
+        description:
+          'Phase of the window, as its status shows it (a workflow that died before finishing counts as FAILED).',
       }),
     ),
     requestedBy: Type.Optional(
-      Type.String({ pattern: REQUESTED_BY_FILTER_PATTERN, description: 'Exact requestedBy of the window (letters, digits, space, . _ @ + : / -).' }),
+      Type.String({
+        pattern: REQUESTED_BY_FILTER_PATTERN,
+        description: 'Exact requestedBy of the window (letters, digits, space, . _ @ + : / -).',
+      }),
     ),
-    scheduleId: Type.Optional(Type.String({ pattern: SCHEDULE_ID_PATTERN, description: 'Windows started by this capacity schedule.' })),
+    scheduleId: Type.Optional(
+      Type.String({ pattern: SCHEDULE_ID_PATTERN, description: 'Windows started by this capacity schedule.' }),
+    ),
     from: Type.Optional(rfc3339('Windows starting at or after this RFC 3339 instant.')),
     to: Type.Optional(rfc3339('Windows starting at or before this RFC 3339 instant.')),
     pageSize: Type.String({
@@ -39,7 +55,9 @@ export const ListCapacityChangesQuerySchema = Type.Object(
       description: `Windows per page, 1 to ${MAX_PAGE_SIZE}.`,
       examples: ['20'],
     }),
-    pageToken: Type.Optional(Type.String({ description: 'nextPageToken of the previous page, with the same filters.' })),
+    pageToken: Type.Optional(
+      Type.String({ description: 'nextPageToken of the previous page, with the same filters.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -55,7 +73,9 @@ export const CapacityChangeSummarySchema = Type.Object(
     startAt: Rfc3339Schema,
     endAt: Type.Union([Rfc3339Schema, Type.Null()], { description: 'null: a permanent change.' }),
     requestedBy: Type.Union([Type.String(), Type.Null()]),
-    scheduleId: Type.Union([Type.String(), Type.Null()], { description: 'The capacity schedule that started this window, if any.' }),
+    scheduleId: Type.Union([Type.String(), Type.Null()], {
+      description: 'The capacity schedule that started this window, if any.',
+    }),
     links: Type.Object({ self: Type.String() }, { additionalProperties: false }),
   },
   { additionalProperties: false },
@@ -65,7 +85,9 @@ export type CapacityChangeSummary = Static<typeof CapacityChangeSummarySchema>;
 export const CapacityChangeListSchema = Type.Object(
   {
     items: Type.Array(CapacityChangeSummarySchema),
-    nextPageToken: Type.Union([Type.String(), Type.Null()], { description: 'Pass as pageToken for the next page; null on the last page.' }),
+    nextPageToken: Type.Union([Type.String(), Type.Null()], {
+      description: 'Pass as pageToken for the next page; null on the last page.',
+    }),
   },
   { additionalProperties: false },
 );

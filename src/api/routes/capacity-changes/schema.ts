@@ -1,21 +1,46 @@
 import { Type, type Static } from 'typebox';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import { CommonErrorResponses, NamespaceIdSchema, Rfc3339Schema, TruCountSchema, errorResponse, rfc3339 } from '../../schemas.js';
+import {
+  CommonErrorResponses,
+  NamespaceIdSchema,
+  Rfc3339Schema,
+  TruCountSchema,
+  errorResponse,
+  rfc3339,
+} from '../../schemas.js';
 
-const PHASES = ['SCHEDULED', 'PENDING', 'APPLYING', 'VERIFYING', 'ACTIVE', 'REVERTING', 'REVERT_VERIFYING', 'COMPLETED', 'FAILED'] as const;
+const PHASES = [
+  'SCHEDULED',
+  'PENDING',
+  'APPLYING',
+  'VERIFYING',
+  'ACTIVE',
+  'REVERTING',
+  'REVERT_VERIFYING',
+  'COMPLETED',
+  'FAILED',
+] as const;
 const STATUSES = [
-  'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT', 'CONTINUED_AS_NEW', 'PAUSED', 'UNSPECIFIED', 'UNKNOWN',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TERMINATED',
+  'TIMED_OUT',
+  'CONTINUED_AS_NEW',
+  'PAUSED',
+  'UNSPECIFIED',
+  'UNKNOWN',
 ] as const satisfies readonly WorkflowExecutionStatusName[];
 const STEPS = ['VALIDATE', 'APPLY', 'VERIFY', 'WAIT', 'CANCEL', 'REVERT', 'REVERT_VERIFY'] as const;
 
-export const PhaseSchema = Type.Enum(
-  PHASES,
-  { description: 'Where the window is in its life: SCHEDULED (a future start) → PENDING → APPLYING → VERIFYING → ACTIVE → REVERTING → REVERT_VERIFYING → COMPLETED, or FAILED.' },
-);
-export const StatusSchema = Type.Enum(
-  STATUSES,
-  { description: 'Status of the Temporal workflow execution behind the window.' },
-);
+export const PhaseSchema = Type.Enum(PHASES, {
+  description:
+    'Where the window is in its life: SCHEDULED (a future start) → PENDING → APPLYING → VERIFYING → ACTIVE → REVERTING → REVERT_VERIFYING → COMPLETED, or FAILED.',
+});
+export const StatusSchema = Type.Enum(STATUSES, {
+  description: 'Status of the Temporal workflow execution behind the window.',
+});
 
 export const CreateCapacityChangeSchema = Type.Object(
   {
@@ -29,17 +54,24 @@ export const CreateCapacityChangeSchema = Type.Object(
       }),
     ),
     startAt: Type.Optional(
-      rfc3339('RFC 3339 instant in the future at which the window begins; the window exists (phase SCHEDULED) from the request on. Default: now.'),
+      rfc3339(
+        'RFC 3339 instant in the future at which the window begins; the window exists (phase SCHEDULED) from the request on. Default: now.',
+      ),
     ),
-    endAt: Type.Optional(rfc3339('RFC 3339 instant (with a time zone) at which to revert to On-Demand. Exclusive with duration.')),
+    endAt: Type.Optional(
+      rfc3339('RFC 3339 instant (with a time zone) at which to revert to On-Demand. Exclusive with duration.'),
+    ),
     reason: Type.Optional(Type.String({ maxLength: 500, description: 'Why; shown in alerts and in the window.' })),
     requestedBy: Type.Optional(Type.String({ maxLength: 200, description: 'Who asked, for the audit trail.' })),
     acknowledgeShortWindow: Type.Optional(
-      Type.Boolean({ description: 'Go ahead with a window shorter than the configured minimum (TRUs are billed by the hour).' }),
+      Type.Boolean({
+        description: 'Go ahead with a window shorter than the configured minimum (TRUs are billed by the hour).',
+      }),
     ),
     revertTo: Type.Optional(
       Type.Enum(['BASELINE', 'ON_DEMAND'], {
-        description: 'What the namespace returns to at the end: the capacity it had before the window (default), or On-Demand.',
+        description:
+          'What the namespace returns to at the end: the capacity it had before the window (default), or On-Demand.',
       }),
     ),
   },
@@ -48,7 +80,13 @@ export const CreateCapacityChangeSchema = Type.Object(
     description: 'Without duration and endAt the change is permanent: the namespace stays provisioned.',
     examples: [
       { namespace: 'payments.a1b2c', trus: 4, duration: 'PT2H', reason: 'Black Friday peak' },
-      { namespace: 'payments.a1b2c', trus: 8, startAt: '2027-03-02T14:00:00+01:00', duration: 'PT4H', reason: 'Product launch' },
+      {
+        namespace: 'payments.a1b2c',
+        trus: 8,
+        startAt: '2027-03-02T14:00:00+01:00',
+        duration: 'PT4H',
+        reason: 'Product launch',
+      },
     ],
   },
 );
@@ -58,12 +96,17 @@ const LinksSchema = Type.Object({ self: Type.String() }, { additionalProperties:
 
 export const CapacityChangeAcceptedSchema = Type.Object(
   {
-    id: Type.String({ description: 'Window id: "<namespace>_<nonce>~<run id>", or "key-<key hash>~<run id>" with an Idempotency-Key.' }),
+    id: Type.String({
+      description: 'Window id: "<namespace>_<nonce>~<run id>", or "key-<key hash>~<run id>" with an Idempotency-Key.',
+    }),
     status: Type.Literal('RUNNING'),
     phase: Type.Enum(['PENDING', 'SCHEDULED']),
     links: LinksSchema,
   },
-  { additionalProperties: false, description: 'The window exists (SCHEDULED when it begins later); follow links.self for its progress.' },
+  {
+    additionalProperties: false,
+    description: 'The window exists (SCHEDULED when it begins later); follow links.self for its progress.',
+  },
 );
 export type CapacityChangeAccepted = Static<typeof CapacityChangeAcceptedSchema>;
 
@@ -72,11 +115,15 @@ export const CapacityChangeCancelAcceptedSchema = Type.Object(
     id: Type.String({ description: 'The window id.' }),
     status: Type.Literal('RUNNING'),
     phase: Type.Enum(PHASES, {
-      description: 'The phase the window was in when it took the cancel: not started yet, it ends untouched; later, it reverts now.',
+      description:
+        'The phase the window was in when it took the cancel: not started yet, it ends untouched; later, it reverts now.',
     }),
     links: LinksSchema,
   },
-  { additionalProperties: false, description: 'The window took the cancel; follow links.self for the revert and the result.' },
+  {
+    additionalProperties: false,
+    description: 'The window took the cancel; follow links.self for the revert and the result.',
+  },
 );
 export type CapacityChangeCancelAccepted = Static<typeof CapacityChangeCancelAcceptedSchema>;
 
@@ -117,11 +164,23 @@ const ResultSchema = Type.Object(
     completedAt: Rfc3339Schema,
     applyOperationId: Type.Union([Type.String(), Type.Null()]),
     revertOperationId: Type.Union([Type.String(), Type.Null()]),
-    baseline: Type.Union([CapacityTargetSchema, Type.Null()], { description: 'What the namespace had before the window.' }),
+    baseline: Type.Union([CapacityTargetSchema, Type.Null()], {
+      description: 'What the namespace had before the window.',
+    }),
     reverted: Type.Boolean({ description: 'The namespace went back to revertedTo, verified.' }),
     revertedTo: Type.Union([CapacityTargetSchema, Type.Null()]),
     cancelled: Type.Union(
-      [Type.Object({ by: Type.Union([Type.String(), Type.Null()]), reason: Type.Union([Type.String(), Type.Null()]), at: Rfc3339Schema }, { additionalProperties: false }), Type.Null()],
+      [
+        Type.Object(
+          {
+            by: Type.Union([Type.String(), Type.Null()]),
+            reason: Type.Union([Type.String(), Type.Null()]),
+            at: Rfc3339Schema,
+          },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ],
       { description: 'Who ended the window early, and why.' },
     ),
   },
@@ -137,7 +196,9 @@ export const CapacityChangeSchema = Type.Object(
     endAt: Type.Union([Rfc3339Schema, Type.Null()], { description: 'null: a permanent change.' }),
     requestedBy: Type.Union([Type.String(), Type.Null()]),
     reason: Type.Union([Type.String(), Type.Null()]),
-    scheduleId: Type.Union([Type.String(), Type.Null()], { description: 'The capacity schedule that started this window, if any.' }),
+    scheduleId: Type.Union([Type.String(), Type.Null()], {
+      description: 'The capacity schedule that started this window, if any.',
+    }),
     status: StatusSchema,
     phase: PhaseSchema,
     steps: Type.Array(StepSchema),
@@ -146,7 +207,9 @@ export const CapacityChangeSchema = Type.Object(
       [
         Type.Object(
           {
-            has: Type.Union([CapacityTargetSchema, Type.Null()], { description: 'null: unknown, after a change that could not be verified.' }),
+            has: Type.Union([CapacityTargetSchema, Type.Null()], {
+              description: 'null: unknown, after a change that could not be verified.',
+            }),
             at: Rfc3339Schema,
           },
           { additionalProperties: false },
@@ -166,7 +229,9 @@ export const CapacityChangeSchema = Type.Object(
 );
 export type CapacityChange = Static<typeof CapacityChangeSchema>;
 
-export const WindowIdParamsSchema = Type.Object({ id: Type.String({ description: 'Window id from POST /v1/capacity-changes.' }) });
+export const WindowIdParamsSchema = Type.Object({
+  id: Type.String({ description: 'Window id from POST /v1/capacity-changes.' }),
+});
 export type WindowIdParams = Static<typeof WindowIdParamsSchema>;
 
 export const CancelCapacityChangeSchema = Type.Object(
@@ -181,7 +246,9 @@ export type CancelCapacityChange = Static<typeof CancelCapacityChangeSchema>;
 export const MoveEndSchema = Type.Object(
   {
     endAt: Type.Optional(rfc3339('New end of the window (RFC 3339, in the future). Exclusive with duration.')),
-    duration: Type.Optional(Type.String({ maxLength: 64, description: 'New length of the window, counted from its start (ISO 8601).' })),
+    duration: Type.Optional(
+      Type.String({ maxLength: 64, description: 'New length of the window, counted from its start (ISO 8601).' }),
+    ),
   },
   { additionalProperties: false, examples: [{ endAt: '2027-03-02T20:00:00+01:00' }, { duration: 'PT6H' }] },
 );
@@ -199,17 +266,26 @@ export const DryRunPlanSchema = Type.Object(
     current: TargetSchema,
     changes: Type.Array(
       Type.Object({ at: Rfc3339Schema, to: TargetSchema, why: Type.String() }, { additionalProperties: false }),
-      { description: 'What would change and when: the raise at the start, the revert at the end (none for a permanent change).' },
+      {
+        description:
+          'What would change and when: the raise at the start, the revert at the end (none for a permanent change).',
+      },
     ),
     validation: Type.Object(
       {
         ok: Type.Boolean(),
-        problems: Type.Array(Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false })),
+        problems: Type.Array(
+          Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false }),
+        ),
       },
-      { additionalProperties: false, description: 'What a real request would be refused for; empty when it would start.' },
+      {
+        additionalProperties: false,
+        description: 'What a real request would be refused for; empty when it would start.',
+      },
     ),
     estimatedTruHours: Type.Union([Type.Number(), Type.Null()], {
-      description: 'TRUs × hours, each started hour counted whole (TRUs are billed by the hour); null for a permanent change.',
+      description:
+        'TRUs × hours, each started hour counted whole (TRUs are billed by the hour); null for a permanent change.',
     }),
   },
   { additionalProperties: false, description: 'The plan of a dry run: nothing was started.' },
@@ -217,7 +293,11 @@ export const DryRunPlanSchema = Type.Object(
 export type DryRunPlan = Static<typeof DryRunPlanSchema>;
 
 const DryRunQuerySchema = Type.Object(
-  { dryRun: Type.Optional(Type.Enum(['true', 'false'], { description: 'true: validate and answer the plan; start nothing.' })) },
+  {
+    dryRun: Type.Optional(
+      Type.Enum(['true', 'false'], { description: 'true: validate and answer the plan; start nothing.' }),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -227,7 +307,8 @@ const IdempotencyHeadersSchema = Type.Object({
       minLength: 1,
       maxLength: 200,
       pattern: '^[\\x21-\\x7e]+$',
-      description: 'Makes retries safe: the same key with the same body returns the same window (200), with another body 422.',
+      description:
+        'Makes retries safe: the same key with the same body returns the same window (200), with another body 422.',
     }),
   ),
 });
@@ -248,7 +329,9 @@ export const createSchema = {
       description: 'A dry run: the plan. Or a retry with the same Idempotency-Key and body: the original window.',
     }),
     202: CapacityChangeAcceptedSchema,
-    400: errorResponse('VALIDATION_FAILED, INVALID_JSON, CONFLICTING_END (both duration and endAt) or INVALID_DURATION.'),
+    400: errorResponse(
+      'VALIDATION_FAILED, INVALID_JSON, CONFLICTING_END (both duration and endAt) or INVALID_DURATION.',
+    ),
     404: errorResponse('NAMESPACE_NOT_FOUND: the Cloud Ops API does not know the namespace.'),
     413: errorResponse('PAYLOAD_TOO_LARGE: the body exceeds 64 KiB.'),
     415: errorResponse('UNSUPPORTED_MEDIA_TYPE: send application/json.'),
@@ -298,7 +381,7 @@ export const cancelSchema = {
 export const moveEndSchema = {
   summary: 'Extend or shorten a capacity window',
   description:
-    'Moves the window\'s end, given as `endAt` or as a `duration` from its start. The window checks the new end itself ' +
+    "Moves the window's end, given as `endAt` or as a `duration` from its start. The window checks the new end itself " +
     '(a Temporal Update with a validator): it must be in the future and the window must not be reverting yet; otherwise ' +
     '422 and nothing changes. The durable timer moves, and the status shows the new end at once.',
   tags: ['capacity-changes'],
@@ -310,7 +393,9 @@ export const moveEndSchema = {
     404: errorResponse('WINDOW_NOT_FOUND: no window with this id.'),
     409: errorResponse('WINDOW_CLOSED: the window has already ended.'),
     422: errorResponse('END_REJECTED: the window refused the new end (the message says why).'),
-    503: errorResponse('TEMPORAL_UNAVAILABLE, or WINDOW_NOT_ANSWERING (its worker did not take the change in time; nothing changed): try again.'),
+    503: errorResponse(
+      'TEMPORAL_UNAVAILABLE, or WINDOW_NOT_ANSWERING (its worker did not take the change in time; nothing changed): try again.',
+    ),
     ...CommonErrorResponses,
   },
 };

@@ -3,7 +3,16 @@ import type { SchedulesService } from '../../../schedules/service.js';
 import { SCHEDULES_PATH as BASE } from '../../../schedules/view.js';
 import { optionalBody } from '../../hooks.js';
 import { requestedByOf } from '../../plugins/auth.js';
-import { createSchema, deleteSchema, getSchema, listSchema, patchSchema, pauseSchema, triggerSchema, unpauseSchema } from './schema.js';
+import {
+  createSchema,
+  deleteSchema,
+  getSchema,
+  listSchema,
+  patchSchema,
+  pauseSchema,
+  triggerSchema,
+  unpauseSchema,
+} from './schema.js';
 
 const capacitySchedules: FastifyPluginAsyncTypebox<{ schedules: SchedulesService }> = async (app, { schedules }) => {
   app.post(BASE, { schema: createSchema }, async (request, reply) => {
@@ -15,7 +24,9 @@ const capacitySchedules: FastifyPluginAsyncTypebox<{ schedules: SchedulesService
 
   app.get(`${BASE}/:id`, { schema: getSchema }, async (request) => schedules.get(request.params.id));
 
-  app.patch(`${BASE}/:id`, { schema: patchSchema }, async (request) => schedules.update(request.params.id, request.body));
+  app.patch(`${BASE}/:id`, { schema: patchSchema }, async (request) =>
+    schedules.update(request.params.id, request.body),
+  );
 
   app.post(`${BASE}/:id/pause`, { schema: pauseSchema, preValidation: optionalBody }, async (request) =>
     schedules.setPaused(request.params.id, true, request.body.note),

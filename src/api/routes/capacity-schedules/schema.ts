@@ -1,6 +1,13 @@
 import { Type, type Static } from 'typebox';
 import { SCHEDULE_ID_PATTERN } from '../../../shared/index.js';
-import { CommonErrorResponses, NamespaceIdSchema, Rfc3339Schema, TruCountSchema, errorResponse, rfc3339 } from '../../schemas.js';
+import {
+  CommonErrorResponses,
+  NamespaceIdSchema,
+  Rfc3339Schema,
+  TruCountSchema,
+  errorResponse,
+  rfc3339,
+} from '../../schemas.js';
 
 const OVERLAP_POLICY =
   'Each run is a normal capacity window that ends at its own scheduled start + `duration`, even when it started late. ' +
@@ -10,26 +17,42 @@ const OVERLAP_POLICY =
 
 const DurationSchema = Type.String({
   maxLength: 64,
-  description: 'ISO 8601 duration of each window, counted from its scheduled start (weeks, days, hours, minutes, seconds: "PT10H").',
+  description:
+    'ISO 8601 duration of each window, counted from its scheduled start (weeks, days, hours, minutes, seconds: "PT10H").',
 });
 
 const CronSchema = Type.String({
   maxLength: 200,
-  description: '5-field cron: minute hour day-of-month month day-of-week, read in `timezone`. Exclusive with interval and at.',
+  description:
+    '5-field cron: minute hour day-of-month month day-of-week, read in `timezone`. Exclusive with interval and at.',
   examples: ['0 8 * * 1-5'],
 });
 
 const IntervalSchema = Type.Object(
   {
-    every: Type.String({ maxLength: 64, description: 'ISO 8601 duration between runs, counted from the Unix epoch ("PT6H").' }),
-    offset: Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601 duration added to each multiple of every.' })),
+    every: Type.String({
+      maxLength: 64,
+      description: 'ISO 8601 duration between runs, counted from the Unix epoch ("PT6H").',
+    }),
+    offset: Type.Optional(
+      Type.String({ maxLength: 64, description: 'ISO 8601 duration added to each multiple of every.' }),
+    ),
   },
   { additionalProperties: false, description: 'Runs at epoch + n × every + offset. Exclusive with cron and at.' },
 );
 
-const AtSchema = rfc3339('One-off: the RFC 3339 instant (in the future) of a single window. Exclusive with cron and interval.');
-const TimeZoneSchema = Type.String({ maxLength: 64, description: 'IANA time zone the cron is read in. Default "UTC".', examples: ['Europe/Berlin'] });
-const NoteSchema = Type.String({ maxLength: 500, description: 'Free text shown on the schedule; pause and unpause replace it.' });
+const AtSchema = rfc3339(
+  'One-off: the RFC 3339 instant (in the future) of a single window. Exclusive with cron and interval.',
+);
+const TimeZoneSchema = Type.String({
+  maxLength: 64,
+  description: 'IANA time zone the cron is read in. Default "UTC".',
+  examples: ['Europe/Berlin'],
+});
+const NoteSchema = Type.String({
+  maxLength: 500,
+  description: 'Free text shown on the schedule; pause and unpause replace it.',
+});
 
 const OFFICE_HOURS = {
   id: 'office-hours',
@@ -39,12 +62,22 @@ const OFFICE_HOURS = {
   cron: '0 8 * * 1-5',
   timezone: 'Europe/Berlin',
 };
-const LAUNCH = { id: 'spring-launch', namespace: 'payments.a1b2c', trus: 8, duration: 'PT4H', at: '2027-04-13T12:00:00Z', reason: 'Spring launch' };
+const LAUNCH = {
+  id: 'spring-launch',
+  namespace: 'payments.a1b2c',
+  trus: 8,
+  duration: 'PT4H',
+  at: '2027-04-13T12:00:00Z',
+  reason: 'Spring launch',
+};
 
 export const CreateCapacityScheduleSchema = Type.Object(
   {
     id: Type.Optional(
-      Type.String({ pattern: SCHEDULE_ID_PATTERN, description: 'Slug naming the schedule. Default: "<namespace name>-<6 hex>".' }),
+      Type.String({
+        pattern: SCHEDULE_ID_PATTERN,
+        description: 'Slug naming the schedule. Default: "<namespace name>-<6 hex>".',
+      }),
     ),
     namespace: NamespaceIdSchema,
     trus: TruCountSchema,
@@ -54,12 +87,16 @@ export const CreateCapacityScheduleSchema = Type.Object(
     at: Type.Optional(AtSchema),
     timezone: Type.Optional(TimeZoneSchema),
     startAt: Type.Optional(rfc3339('No run is scheduled before this RFC 3339 instant.')),
-    endAt: Type.Optional(rfc3339('No run is scheduled after this RFC 3339 instant (a running window still ends on time).')),
+    endAt: Type.Optional(
+      rfc3339('No run is scheduled after this RFC 3339 instant (a running window still ends on time).'),
+    ),
     paused: Type.Optional(Type.Boolean({ description: 'Create the schedule paused.' })),
     note: Type.Optional(NoteSchema),
     reason: Type.Optional(Type.String({ maxLength: 500, description: 'Why; shown in alerts and on every window.' })),
     acknowledgeShortWindow: Type.Optional(
-      Type.Boolean({ description: 'Go ahead with runs shorter than the configured minimum window (TRUs are billed by the hour).' }),
+      Type.Boolean({
+        description: 'Go ahead with runs shorter than the configured minimum window (TRUs are billed by the hour).',
+      }),
     ),
   },
   {
@@ -70,7 +107,8 @@ export const CreateCapacityScheduleSchema = Type.Object(
 );
 export type CreateCapacitySchedule = Static<typeof CreateCapacityScheduleSchema>;
 
-const nullable = <T extends ReturnType<typeof rfc3339>>(schema: T, description: string) => Type.Union([schema, Type.Null()], { description });
+const nullable = <T extends ReturnType<typeof rfc3339>>(schema: T, description: string) =>
+  Type.Union([schema, Type.Null()], { description });
 
 export const PatchCapacityScheduleSchema = Type.Object(
   {
@@ -94,7 +132,11 @@ export type PatchCapacitySchedule = Static<typeof PatchCapacityScheduleSchema>;
 
 export const NoteBodySchema = Type.Object(
   { note: Type.Optional(NoteSchema) },
-  { additionalProperties: false, description: 'Optional: the request may have no body.', examples: [{ note: 'holidays' }] },
+  {
+    additionalProperties: false,
+    description: 'Optional: the request may have no body.',
+    examples: [{ note: 'holidays' }],
+  },
 );
 export type NoteBody = Static<typeof NoteBodySchema>;
 
@@ -135,7 +177,9 @@ export const CapacityScheduleSchema = Type.Object(
     recentActions: Type.Array(RecentActionSchema, { description: 'The latest runs, oldest first.' }),
     runningChangeIds: Type.Array(Type.String(), { description: 'Windows of this schedule still running.' }),
     actionsTaken: Type.Integer(),
-    actionsSkipped: Type.Integer({ description: 'Runs skipped because the previous window was still active, or too late to catch up.' }),
+    actionsSkipped: Type.Integer({
+      description: 'Runs skipped because the previous window was still active, or too late to catch up.',
+    }),
     links: LinksSchema,
   },
   { additionalProperties: false },
@@ -154,7 +198,10 @@ const ScheduleSummarySchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const CapacityScheduleListSchema = Type.Object({ items: Type.Array(ScheduleSummarySchema) }, { additionalProperties: false });
+export const CapacityScheduleListSchema = Type.Object(
+  { items: Type.Array(ScheduleSummarySchema) },
+  { additionalProperties: false },
+);
 export type CapacityScheduleList = Static<typeof CapacityScheduleListSchema>;
 
 export const ScheduleTriggeredSchema = Type.Object(
@@ -163,12 +210,16 @@ export const ScheduleTriggeredSchema = Type.Object(
 );
 export type ScheduleTriggered = Static<typeof ScheduleTriggeredSchema>;
 
-export const ScheduleIdParamsSchema = Type.Object({ id: Type.String({ maxLength: 200, description: 'Schedule id (a slug).' }) });
+export const ScheduleIdParamsSchema = Type.Object({
+  id: Type.String({ maxLength: 200, description: 'Schedule id (a slug).' }),
+});
 
 export const DeleteQuerySchema = Type.Object(
   {
     cancelRunning: Type.Optional(
-      Type.Enum(['true', 'false'], { description: 'true: also end the running windows of this schedule (they revert at once).' }),
+      Type.Enum(['true', 'false'], {
+        description: 'true: also end the running windows of this schedule (they revert at once).',
+      }),
     ),
   },
   { additionalProperties: false },

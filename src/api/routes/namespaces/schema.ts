@@ -39,7 +39,10 @@ export const NamespaceCapacitySchema = Type.Object(
         ),
         basis: Type.Object(
           {
-            apsP99: nullable(Type.Number(), 'p99 actions per second of the recent statistics (7 days) used; null without statistics.'),
+            apsP99: nullable(
+              Type.Number(),
+              'p99 actions per second of the recent statistics (7 days) used; null without statistics.',
+            ),
             apsPerTru: Type.Integer({ description: 'Actions per second one TRU carries.', examples: [500] }),
             rawTrus: nullable(Type.Number(), 'apsP99 / apsPerTru, before rounding to a valid value.'),
           },
@@ -51,7 +54,10 @@ export const NamespaceCapacitySchema = Type.Object(
             'below the need. null when nothing capped it.',
         ),
       },
-      { additionalProperties: false, description: 'A recommended TRU value from the APS statistics, with the numbers it used.' },
+      {
+        additionalProperties: false,
+        description: 'A recommended TRU value from the APS statistics, with the numbers it used.',
+      },
     ),
   },
   { additionalProperties: false },
