@@ -71,6 +71,23 @@ t.test('a release moves the claim to the windows waiting to hear where the names
   t.equal(state.lastRevertTo, 'ON_DEMAND', 'the last window to end chooses where the namespace goes');
 });
 
+t.test('a release drops its own claim only, wherever it is in the book', async (t) => {
+  const state = emptyState();
+  take(state, { kind: 'claim', claim: claim('a', 2) }, AT);
+  take(state, { kind: 'claim', claim: claim('b', 3, LATER, 'ON_DEMAND') }, AT);
+  take(state, { kind: 'claim', claim: claim('c', 4) }, AT);
+  take(state, { kind: 'release', workflowId: 'b' }, LATER);
+  t.same(
+    state.claims.map((c) => c.workflowId),
+    ['a', 'c'],
+  );
+  t.same(
+    state.releasing.map((c) => c.workflowId),
+    ['b'],
+  );
+  t.equal(state.lastRevertTo, 'ON_DEMAND', 'chosen by the window released');
+});
+
 t.test('a repeated release is not held twice', async (t) => {
   const state = emptyState();
   take(state, { kind: 'claim', claim: claim('a', 2) }, AT);
@@ -79,10 +96,29 @@ t.test('a repeated release is not held twice', async (t) => {
   t.equal(state.releasing.length, 1);
 });
 
+t.test('each released window waits for its own answer', async (t) => {
+  const state = emptyState();
+  take(state, { kind: 'claim', claim: claim('a', 2) }, AT);
+  take(state, { kind: 'claim', claim: claim('b', 3) }, AT);
+  take(state, { kind: 'release', workflowId: 'a' }, AT);
+  take(state, { kind: 'release', workflowId: 'b' }, LATER);
+  t.same(
+    state.releasing.map((c) => c.workflowId),
+    ['a', 'b'],
+  );
+  t.same(state.claims, []);
+});
+
 t.test('a release without a claim is answered all the same, and chooses nothing', async (t) => {
   const state = emptyState();
   state.lastRevertTo = 'ON_DEMAND';
+  take(state, { kind: 'claim', claim: claim('a', 2) }, AT);
   take(state, { kind: 'release', workflowId: 'gone' }, AT);
+  t.same(
+    state.claims.map((c) => c.workflowId),
+    ['a'],
+    'the claims held are kept',
+  );
   t.same(state.releasing, [
     {
       workflowId: 'gone',

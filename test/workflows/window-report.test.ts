@@ -278,6 +278,17 @@ t.test('a revert that failed and is retried: CRITICAL, blocked, reverting again'
   t.equal(heard.state.releaseAnswered, false);
 });
 
+t.test('an error is added to those the window already had', async (t) => {
+  const state = fresh('REVERTING', { errors: ['VERIFY: timed out'] });
+  const heard = hearReport(
+    state,
+    report({ about: 'release', step: 'REVERT', outcome: 'FAILED', detail: 'denied' }),
+    AT,
+  );
+  t.same(heard.state.result.errors, ['VERIFY: timed out', 'REVERT: denied']);
+  t.same(state.result.errors, ['VERIFY: timed out'], 'the state given keeps its own list');
+});
+
 t.test('a revert applied but not verified counts as reverted, and is retried', async (t) => {
   const heard = hearReport(
     fresh('REVERT_VERIFYING'),
