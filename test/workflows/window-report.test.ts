@@ -237,24 +237,6 @@ t.test('a release verified with nothing to change: one report says it all', asyn
   t.equal(heard.state.result.revertOperationId, null);
 });
 
-t.test('a revert verified by a round that sent nothing names the operation sent before it', async (t) => {
-  const blocked = { ...fresh('REVERTING', { revertOperationId: 'op-2' }), revertBlocked: BLOCKED };
-  const announced = hearReport(
-    blocked,
-    report({ about: 'release', step: 'REVERT', outcome: 'SUCCEEDED', asyncOperationId: null }),
-    AT,
-  );
-  t.equal(announced.state.result.revertOperationId, 'op-2', 'kept when the round announces no operation');
-  t.same(announced.steps[0], { step: 'REVERT', outcome: 'SUCCEEDED', at: AT }, 'the step itself names none');
-  const verified = hearReport(
-    announced.state,
-    report({ about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', asyncOperationId: null, final: true }),
-    AT,
-  );
-  t.equal(verified.state.result.revertOperationId, 'op-2', 'kept when the verifying round sent nothing');
-  t.equal(verified.state.result.revertVerificationSuccess, true);
-});
-
 t.test('a release verified to an unknown capacity', async (t) => {
   const heard = hearReport(
     fresh('REVERT_VERIFYING'),

@@ -74,8 +74,7 @@ export function hearReport(state: WindowReportState, report: ControllerReport, a
       record('REVERT', 'STARTED', { detail: 'the namespace controller tries again' });
     } else {
       if (report.step === 'REVERT' || next.phase !== 'REVERT_VERIFYING') {
-        // A round that found the change already under way sends nothing: the operation sent before made it.
-        result.revertOperationId = report.asyncOperationId ?? result.revertOperationId;
+        result.revertOperationId = report.asyncOperationId ?? null;
         record(
           'REVERT',
           'SUCCEEDED',
@@ -86,7 +85,7 @@ export function hearReport(state: WindowReportState, report: ControllerReport, a
       }
       if (report.step === 'REVERT_VERIFY') {
         // The change that settled it, which may not be the one announced first (that one may have failed).
-        result.revertOperationId = report.asyncOperationId ?? result.revertOperationId;
+        result.revertOperationId = report.asyncOperationId ?? null;
         result.reverted = true;
         result.revertedTo = report.namespaceHas;
         result.revertedToOnDemand = report.namespaceHas?.mode === 'ON_DEMAND';
