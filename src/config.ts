@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import type { Guardrails } from './guardrails.js';
@@ -155,7 +156,41 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_PER_MINUTE: Type.String({
     default: '600',
     pattern: '^[0-9]{1,7}$',
-    description: 'Requests per minute to /v1 per token (per client IP without authentication); 0 = no limit.',
+    description: 'Requests per minute to any route per token or proxy user (per client IP otherwise); 0 = no limit.',
+  }),
+  AUTH_FAILURES_PER_MINUTE: Type.String({
+    default: '20',
+    pattern: '^[0-9]{1,6}$',
+    description: 'Failed authentications a client IP may make per minute before it gets 429; 0 = no limit.',
+  }),
+  TRUSTED_PROXY_ADDRESSES: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Comma-separated IPs or CIDRs of an authenticating proxy (oauth2-proxy...): /v1 then trusts its user header, only from these addresses, and refuses every other client.',
+    }),
+  ),
+  TRUSTED_PROXY_USER_HEADER: Type.String({
+    default: 'X-Forwarded-User',
+    pattern: '^[A-Za-z0-9-]{1,100}$',
+    description: 'Trusted-proxy mode: the header naming the user.',
+  }),
+  TRUSTED_PROXY_GROUPS_HEADER: Type.String({
+    default: 'X-Forwarded-Groups',
+    pattern: '^[A-Za-z0-9-]{1,100}$',
+    description: "Trusted-proxy mode: the header listing the user's groups (comma-separated).",
+  }),
+  TRUSTED_PROXY_ROLES_FILE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Trusted-proxy mode: JSON file [{"user" or "group","scopes","namespaces"?}] granting scopes to proxy users.',
+    }),
+  ),
+  API_ALLOWED_HOSTS: Type.String({
+    default: 'localhost,127.0.0.1,::1',
+    description:
+      'Host names the API answers to (Host header, and Origin of a browser request) unless bearer tokens authenticate; stops DNS rebinding and cross-site requests.',
   }),
 });
 export type Env = Static<typeof EnvSchema>;
@@ -196,23 +231,54 @@ export interface Config {
   auth: AuthConfig;
 }
 
-export const SCOPES = ['capacity:read', 'capacity:write'] as const;
+/** What a caller may do: read, start windows (or move their end), end them early, manage schedules. */
+export const SCOPES = ['capacity:read', 'windows:create', 'windows:cancel', 'schedules:write'] as const;
 export type Scope = (typeof SCOPES)[number];
+/** The one write scope of older token files: every write scope. */
+const LEGACY_WRITE = 'capacity:write';
+const WRITE_SCOPES: Scope[] = ['windows:create', 'windows:cancel', 'schedules:write'];
+
+/** Scopes, on every namespace (null) or on the namespaces matching these globs ("payments.*"). */
+export interface Grant {
+  scopes: Scope[];
+  namespaces: string[] | null;
+}
 
 /** One API token, as its holder is known: the token itself is never stored, only its SHA-256. */
-export interface ApiToken {
+export interface ApiToken extends Grant {
   name: string;
-  scopes: Scope[];
   /** SHA-256 of the token (32 bytes). */
   sha256: Buffer;
 }
 
+/** Trusted-proxy mode: a proxy user or group, and what it grants. */
+export interface ProxyRole extends Grant {
+  user?: string;
+  group?: string;
+}
+
+export interface TrustedProxy {
+  addresses: BlockList;
+  /** Lower-case header names. */
+  userHeader: string;
+  groupsHeader: string;
+  roles: ProxyRole[];
+}
+
 export interface AuthConfig {
-  /** tokens: /v1 needs a bearer token; open: local mode without tokens; disabled: AUTH_DISABLED=true. */
-  mode: 'tokens' | 'open' | 'disabled';
+  /**
+   * tokens: /v1 needs a bearer token; proxy: /v1 trusts the user header of a trusted proxy; open: local mode
+   * without tokens; disabled: AUTH_DISABLED=true.
+   */
+  mode: 'tokens' | 'proxy' | 'open' | 'disabled';
   tokens: ApiToken[];
-  /** Requests per minute to /v1 per token (per IP without one); null: no limit. */
+  proxy: TrustedProxy | null;
+  /** Requests per minute per token or user (per IP without one); null: no limit. */
   rateLimitPerMinute: number | null;
+  /** Failed authentications per client IP per minute; null: no limit. */
+  authFailuresPerMinute: number | null;
+  /** Host names the Host and Origin headers must name when authentication is not by bearer token. */
+  allowedHosts: string[];
 }
 
 export class ConfigError extends Error {
@@ -354,44 +420,78 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   };
 }
 
-/** Token names become requestedBy, so they must be usable as a listing filter (?requestedBy=). */
-const TOKEN_NAME = /^[A-Za-z0-9 ._@+:/-]{1,200}$/;
-
-/** Reads and checks API_TOKENS_FILE; throws ConfigError naming it, never quoting a hash. */
-export function loadTokens(file: string): ApiToken[] {
-  const bad = (what: string) => new ConfigError('API_TOKENS_FILE', `(${file}) ${what}`);
+/** Reads a JSON file of grants; refuses one that others may write (anyone could then grant themselves). */
+function readGrantsFile(variable: string, file: string): { entries: unknown[]; bad: (what: string) => ConfigError } {
+  const bad = (what: string) => new ConfigError(variable, `(${file}) ${what}`);
   let parsed: unknown;
   try {
+    if ((statSync(file).mode & 0o002) !== 0) throw bad('is writable by others: chmod o-w it');
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw bad(
       err instanceof SyntaxError
         ? 'is not valid JSON'
         : `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
     );
   }
-  if (!Array.isArray(parsed) || parsed.length === 0)
-    throw bad('must be a non-empty JSON array of {"name","scopes","sha256"}');
-  const tokens = parsed.map((entry: unknown, i): ApiToken => {
-    const e = entry as { name?: unknown; scopes?: unknown; sha256?: unknown } | null;
-    if (!e || typeof e !== 'object' || Array.isArray(e)) throw bad(`entry ${i} is not an object`);
-    const extra = Object.keys(e).filter((k) => !['name', 'scopes', 'sha256'].includes(k));
-    if (extra.length > 0)
-      throw bad(`entry ${i} has unknown field(s) ${extra.join(', ')} (a token in clear is never accepted)`);
+  if (!Array.isArray(parsed) || parsed.length === 0) throw bad('must be a non-empty JSON array');
+  return { entries: parsed, bad };
+}
+
+const NAMESPACE_GLOB = /^[a-z0-9*][a-z0-9.*-]{0,80}$/;
+
+/** The scopes and namespaces of one entry; capacity:write stands for every write scope. */
+function grantOf(e: Record<string, unknown>, label: string, bad: (what: string) => ConfigError): Grant {
+  const known: readonly unknown[] = [...SCOPES, LEGACY_WRITE];
+  if (!Array.isArray(e.scopes) || e.scopes.length === 0 || !e.scopes.every((s) => known.includes(s))) {
+    throw bad(`${label}: scopes must be a non-empty list of ${[...SCOPES, LEGACY_WRITE].join(', ')}`);
+  }
+  const scopes = (e.scopes as string[]).flatMap((s) => (s === LEGACY_WRITE ? WRITE_SCOPES : [s as Scope]));
+  let namespaces: string[] | null = null;
+  if (e.namespaces !== undefined) {
+    const list = e.namespaces;
+    if (
+      !Array.isArray(list) ||
+      list.length === 0 ||
+      !list.every((n) => typeof n === 'string' && NAMESPACE_GLOB.test(n))
+    ) {
+      throw bad(`${label}: namespaces must be a non-empty list of namespace ids or globs ("payments.*")`);
+    }
+    namespaces = list as string[];
+  }
+  return { scopes: [...new Set(scopes)], namespaces };
+}
+
+function onlyFields(
+  e: unknown,
+  i: number,
+  fields: string[],
+  bad: (what: string) => ConfigError,
+): Record<string, unknown> {
+  if (!e || typeof e !== 'object' || Array.isArray(e)) throw bad(`entry ${i} is not an object`);
+  const extra = Object.keys(e).filter((k) => !fields.includes(k));
+  if (extra.length > 0)
+    throw bad(`entry ${i} has unknown field(s) ${extra.join(', ')} (a token in clear is never accepted)`);
+  return e as Record<string, unknown>;
+}
+
+/** Token names become requestedBy, so they must be usable as a listing filter (?requestedBy=). */
+const TOKEN_NAME = /^[A-Za-z0-9 ._@+:/-]{1,200}$/;
+
+/** Reads and checks API_TOKENS_FILE; throws ConfigError naming it, never quoting a hash. */
+export function loadTokens(file: string): ApiToken[] {
+  const { entries, bad } = readGrantsFile('API_TOKENS_FILE', file);
+  const tokens = entries.map((entry: unknown, i): ApiToken => {
+    const e = onlyFields(entry, i, ['name', 'scopes', 'sha256', 'namespaces'], bad);
     if (typeof e.name !== 'string' || !TOKEN_NAME.test(e.name)) {
       throw bad(`entry ${i}: name must be 1-200 letters, digits, space or . _ @ + : / -`);
     }
-    if (
-      !Array.isArray(e.scopes) ||
-      e.scopes.length === 0 ||
-      !e.scopes.every((s) => (SCOPES as readonly unknown[]).includes(s))
-    ) {
-      throw bad(`entry ${i} (${e.name}): scopes must be a non-empty list of ${SCOPES.join(', ')}`);
-    }
+    const grant = grantOf(e, `entry ${i} (${e.name})`, bad);
     if (typeof e.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(e.sha256)) {
       throw bad(`entry ${i} (${e.name}): sha256 must be 64 hex digits (the SHA-256 of the token)`);
     }
-    return { name: e.name, scopes: [...new Set(e.scopes as Scope[])], sha256: Buffer.from(e.sha256, 'hex') };
+    return { name: e.name, ...grant, sha256: Buffer.from(e.sha256, 'hex') };
   });
   const names = tokens.map((t) => t.name);
   const dupName = names.find((n, i) => names.indexOf(n) !== i);
@@ -401,28 +501,118 @@ export function loadTokens(file: string): ApiToken[] {
   return tokens;
 }
 
+/** Reads and checks TRUSTED_PROXY_ROLES_FILE: each entry names a user or a group, never both. */
+export function loadProxyRoles(file: string): ProxyRole[] {
+  const { entries, bad } = readGrantsFile('TRUSTED_PROXY_ROLES_FILE', file);
+  return entries.map((entry: unknown, i): ProxyRole => {
+    const e = onlyFields(entry, i, ['user', 'group', 'scopes', 'namespaces'], bad);
+    const who = e.user ?? e.group;
+    if ((e.user === undefined) === (e.group === undefined) || typeof who !== 'string' || !TOKEN_NAME.test(who)) {
+      throw bad(`entry ${i}: needs exactly one of "user" or "group" (1-200 letters, digits, space or . _ @ + : / -)`);
+    }
+    const grant = grantOf(e, `entry ${i} (${who})`, bad);
+    return e.user !== undefined ? { user: who, ...grant } : { group: who, ...grant };
+  });
+}
+
 /** The SHA-256 (hex) of a token, as API_TOKENS_FILE stores it. */
 export function tokenSha256(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+function proxyAddresses(text: string): BlockList {
+  const list = new BlockList();
+  for (const entry of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [address, bits] = entry.split('/');
+    const family = isIP(address);
+    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
+    if (family === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) {
+      throw new ConfigError('TRUSTED_PROXY_ADDRESSES', `holds "${entry}", which is not an IP address or CIDR`);
+    }
+    list.addSubnet(address, prefix, family === 6 ? 'ipv6' : 'ipv4');
+  }
+  return list;
+}
+
 function loadAuth(env: Env): AuthConfig {
   const limit = Number(env.RATE_LIMIT_PER_MINUTE);
-  const rateLimitPerMinute = limit === 0 ? null : limit;
+  const failures = Number(env.AUTH_FAILURES_PER_MINUTE);
+  const common = {
+    tokens: [] as ApiToken[],
+    proxy: null,
+    rateLimitPerMinute: limit === 0 ? null : limit,
+    authFailuresPerMinute: failures === 0 ? null : failures,
+    allowedHosts: env.API_ALLOWED_HOSTS.split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  };
   const disabled = env.AUTH_DISABLED === 'true';
+  const proxied = env.TRUSTED_PROXY_ADDRESSES !== undefined;
   if (env.API_TOKENS_FILE !== undefined) {
     if (disabled) throw new ConfigError('AUTH_DISABLED', 'is true while API_TOKENS_FILE is set: choose one');
-    return { mode: 'tokens', tokens: loadTokens(env.API_TOKENS_FILE), rateLimitPerMinute };
+    if (proxied)
+      throw new ConfigError(
+        'TRUSTED_PROXY_ADDRESSES',
+        'is set while API_TOKENS_FILE is set: choose one way to authenticate',
+      );
+    return { ...common, mode: 'tokens', tokens: loadTokens(env.API_TOKENS_FILE) };
   }
-  if (disabled) return { mode: 'disabled', tokens: [], rateLimitPerMinute };
+  if (proxied) {
+    if (disabled) throw new ConfigError('AUTH_DISABLED', 'is true while TRUSTED_PROXY_ADDRESSES is set: choose one');
+    if (env.TRUSTED_PROXY_ROLES_FILE === undefined)
+      throw new ConfigError(
+        'TRUSTED_PROXY_ROLES_FILE',
+        'must be set with TRUSTED_PROXY_ADDRESSES (it grants the scopes)',
+      );
+    const proxy: TrustedProxy = {
+      addresses: proxyAddresses(env.TRUSTED_PROXY_ADDRESSES as string),
+      userHeader: env.TRUSTED_PROXY_USER_HEADER.toLowerCase(),
+      groupsHeader: env.TRUSTED_PROXY_GROUPS_HEADER.toLowerCase(),
+      roles: loadProxyRoles(env.TRUSTED_PROXY_ROLES_FILE),
+    };
+    return { ...common, mode: 'proxy', proxy };
+  }
+  if (disabled) return { ...common, mode: 'disabled' };
   // A worker serves no API: it needs no tokens.
-  if (env.TEMPORAL_ADDRESS === undefined || env.ROLE === 'worker')
-    return { mode: 'open', tokens: [], rateLimitPerMinute };
+  if (env.TEMPORAL_ADDRESS === undefined || env.ROLE === 'worker') return { ...common, mode: 'open' };
   throw new ConfigError(
     'API_TOKENS_FILE',
     'must be set outside local mode (TEMPORAL_ADDRESS is set): without it anyone could change capacity. ' +
-      'Set AUTH_DISABLED=true to run without authentication on purpose.',
+      'Set TRUSTED_PROXY_ADDRESSES to authenticate through a proxy, or AUTH_DISABLED=true to run without authentication on purpose.',
   );
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
+const isLoopback = (host: string) => LOOPBACK.test(host);
+
+/**
+ * Start-up refusals of combinations that open a door, checked by the process entry (exit 78): open
+ * authentication must not face a network, and a real Cloud Ops key must not be spent by anonymous callers.
+ */
+export function checkExposure(config: Config): void {
+  if (config.role === 'worker') return;
+  const open = config.auth.mode === 'open' || config.auth.mode === 'disabled';
+  if (!open) return;
+  const opened =
+    config.auth.mode === 'disabled' ? 'AUTH_DISABLED=true' : 'no API_TOKENS_FILE nor TRUSTED_PROXY_ADDRESSES';
+  const cloudOpsHost = config.cloudOps.address.replace(/:\d+$/, '');
+  if (config.cloudOps.apiKey !== null && !isLoopback(cloudOpsHost)) {
+    throw new ConfigError(
+      'TEMPORAL_CLOUD_API_KEY',
+      `is a real Cloud Ops key (CLOUD_OPS_ADDRESS ${config.cloudOps.address}) while authentication is open (${opened}): ` +
+        'anyone could spend it. Set API_TOKENS_FILE or TRUSTED_PROXY_ADDRESSES.',
+    );
+  }
+  if (!isLoopback(config.http.host)) {
+    throw new ConfigError(
+      'HOST',
+      `is ${config.http.host}, not a loopback interface, while authentication is open (${opened}): ` +
+        'anyone on the network could change capacity. Set API_TOKENS_FILE or TRUSTED_PROXY_ADDRESSES, or HOST=127.0.0.1.',
+    );
+  }
 }
 
 function namespaceList(variable: string, text: string): string[] {

@@ -2,12 +2,13 @@
 // GRPC_DEFAULT_SSL_ROOTS_FILE_PATH once when it is first imported, so nothing that imports it may load first.
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, checkExposure, loadConfig, type Config } from './config.js';
 import { ensureEmulatorTrust } from './emulator/tls.js';
 
 let config: Config;
 try {
   config = loadConfig();
+  checkExposure(config);
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`capacity-scheduler: ${err.message}\n`);

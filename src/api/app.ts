@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -21,6 +22,10 @@ import namespaces from './routes/namespaces/index.js';
 import health from './routes/health/index.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
+/** Receiving a whole request (64 KiB at most) takes far less; the handlers' Temporal calls have their own deadline. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const CONNECTION_TIMEOUT_MS = 60_000;
+const KEEP_ALIVE_TIMEOUT_MS = 10_000;
 
 /**
  * Builds the HTTP app for production and tests alike. It connects nothing: every dependency is passed in,
@@ -34,7 +39,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Fastify's defaults strip unknown fields and coerce "4" to 4; a capacity request must be exactly what was meant.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
     logController: new OneLinePerRequest(),
+    // Our own ids, never a client's: they are what the audit trail links a change to.
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    // A client that sends its request slowly, or holds an idle connection, does not hold a socket for ever.
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
+  });
 
   // Only JSON bodies: without this a text/plain body reaches validation and gets a confusing 400, not a 415.
   app.removeContentTypeParser('text/plain');

@@ -41,6 +41,17 @@ export function errorResponse(description: string) {
 }
 
 /** Errors every route can answer with. */
+/** One change and who made it: the caller's token name or proxy user (null: authentication open), in which request. */
+export const AuditEntrySchema = Type.Object(
+  {
+    action: Type.String({ description: 'create, extend, cancel, patch, pause, unpause, trigger.' }),
+    by: Type.Union([Type.String(), Type.Null()]),
+    at: Rfc3339Schema,
+    requestId: Type.String({ description: 'The X-Request-Id of the API request, also in the audit log line.' }),
+  },
+  { additionalProperties: false },
+);
+
 export const CommonErrorResponses = {
   500: errorResponse('INTERNAL_ERROR: an unexpected failure; details are in the service log only.'),
 };

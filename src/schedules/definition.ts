@@ -3,7 +3,13 @@
 import type { ScheduleDescription } from '@temporalio/client';
 import type { CreateCapacitySchedule, PatchCapacitySchedule } from '../api/routes/capacity-schedules/schema.js';
 import type { CapacityWindowInput } from '../shared/index.js';
-import { DEFAULT_TIME_ZONE, truncateToSecond, type ScheduleActionMemo, type ScheduleDefinition } from './spec.js';
+import {
+  DEFAULT_TIME_ZONE,
+  truncateToSecond,
+  type AuditEntry,
+  type ScheduleActionMemo,
+  type ScheduleDefinition,
+} from './spec.js';
 
 /** `requestedBy` is the caller's token name, when authentication is on. */
 export function definitionOf(body: CreateCapacitySchedule, requestedBy: string | undefined): ScheduleDefinition {
@@ -66,4 +72,9 @@ export function readDefinition(desc: ScheduleDescription): ScheduleDefinition {
     ...(input.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: input.acknowledgeShortWindow }),
     ...(input.requestedBy !== undefined && { requestedBy: input.requestedBy }),
   };
+}
+
+/** The schedule's audit trail, oldest first (empty for a schedule created before it). */
+export function readAudit(desc: ScheduleDescription): AuditEntry[] {
+  return (desc.action.memo as ScheduleActionMemo | undefined)?.schedule?.audit ?? [];
 }

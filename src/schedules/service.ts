@@ -14,19 +14,27 @@ import type {
 import type { CapacityReader } from '../cloud-ops/types.js';
 import type { Config } from '../config.js';
 import { checkGuardrails } from '../guardrails.js';
-import { isScheduleId, parseIsoDuration, scheduleTemporalId } from '../shared/index.js';
-import { definitionOf, patchedDefinition, readDefinition } from './definition.js';
+import { isScheduleId, parseIsoDuration, scheduleTemporalId, type AuditStamp } from '../shared/index.js';
+import type { NamespaceAccess } from '../windows/service.js';
+import { definitionOf, patchedDefinition, readAudit, readDefinition } from './definition.js';
 import {
   generateScheduleId,
   scheduleAction,
   schedulePolicies,
   scheduleSpec,
   validateDefinition,
+  type AuditEntry,
+  type ScheduleActionMemo,
   type ScheduleDefinition,
 } from './spec.js';
 import { nextActionTimes, scheduleLink, scheduleSummary, scheduleView } from './view.js';
 
 const TEMPORAL_ID_PREFIX = scheduleTemporalId('');
+/** The audit trail kept on a schedule; older entries stay in the audit log only (a memo has a size limit). */
+const AUDIT_ENTRIES = 50;
+
+const withEntry = (audit: AuditEntry[], action: string, stamp: AuditStamp): AuditEntry[] =>
+  [...audit, { action, ...stamp }].slice(-AUDIT_ENTRIES);
 
 export interface SchedulesDeps {
   temporal: Client;
@@ -48,8 +56,12 @@ export class SchedulesService {
     this.logger = logger;
   }
 
-  /** `requestedBy`: the caller's token name, shown on every run's window. */
-  async create(body: CreateCapacitySchedule, requestedBy: string | undefined): Promise<CapacityScheduleCreated> {
+  /** `requestedBy`: the caller's token name, shown on every run's window; `stamp`: the audit trail's first entry. */
+  async create(
+    body: CreateCapacitySchedule,
+    requestedBy: string | undefined,
+    stamp: AuditStamp,
+  ): Promise<CapacityScheduleCreated> {
     const id = body.id ?? generateScheduleId(body.namespace);
     const def = definitionOf(body, requestedBy);
     validateDefinition(def, Date.now());
@@ -60,7 +72,7 @@ export class SchedulesService {
       this.temporal.schedule.create({
         scheduleId: scheduleTemporalId(id),
         spec: scheduleSpec(def),
-        action: scheduleAction(id, def, this.config),
+        action: scheduleAction(id, def, this.config, [{ action: 'create', ...stamp }]),
         policies: schedulePolicies(def),
         state: {
           paused: body.paused ?? false,
@@ -77,7 +89,8 @@ export class SchedulesService {
     return { id, nextActionTimes: nextActionTimes(desc), links: { self: scheduleLink(id) } };
   }
 
-  async list(): Promise<CapacityScheduleList> {
+  /** `visible` leaves out the schedules of namespaces the caller may not see. */
+  async list(visible: (namespace: string) => boolean): Promise<CapacityScheduleList> {
     const items = await this.deadline(async () => {
       const ids: string[] = [];
       for await (const s of this.temporal.schedule.list()) {
@@ -98,18 +111,25 @@ export class SchedulesService {
             ),
         ),
       );
-      return described.filter((s) => s !== undefined);
+      return described.filter((s) => s !== undefined).filter((s) => visible(s.namespace));
     });
     return { items: items.sort((a, b) => a.id.localeCompare(b.id)) };
   }
 
-  async get(id: string): Promise<CapacitySchedule> {
-    return scheduleView(id, await this.describe(this.handleOf(id)));
+  /** `access` refuses a caller who may not act on the schedule's namespace, before anything is shown or changed. */
+  async get(id: string, access: NamespaceAccess): Promise<CapacitySchedule> {
+    return scheduleView(id, await this.describeFor(this.handleOf(id), access));
   }
 
-  async update(id: string, body: PatchCapacitySchedule): Promise<CapacitySchedule> {
+  async update(
+    id: string,
+    body: PatchCapacitySchedule,
+    stamp: AuditStamp,
+    access: NamespaceAccess,
+  ): Promise<CapacitySchedule> {
     const handle = this.handleOf(id);
-    const def = patchedDefinition(readDefinition(await this.describe(handle)), body);
+    const desc = await this.describeFor(handle, access);
+    const def = patchedDefinition(readDefinition(desc), body);
     // An `at` left as it was may already have fired; only a new one must lie ahead.
     validateDefinition(def, Date.now(), body.at !== undefined);
     this.checkGuardrails(def);
@@ -118,7 +138,7 @@ export class SchedulesService {
     await this.deadline(() =>
       handle.update((current) => ({
         spec: scheduleSpec(def),
-        action: scheduleAction(id, def, this.config),
+        action: scheduleAction(id, def, this.config, withEntry(readAudit(current), 'patch', stamp)),
         policies: schedulePolicies(def),
         state: {
           paused: current.state.paused,
@@ -131,31 +151,40 @@ export class SchedulesService {
     return scheduleView(id, await this.describe(handle));
   }
 
-  async setPaused(id: string, paused: boolean, note: string | undefined): Promise<CapacitySchedule> {
+  async setPaused(
+    id: string,
+    paused: boolean,
+    note: string | undefined,
+    stamp: AuditStamp,
+    access: NamespaceAccess,
+  ): Promise<CapacitySchedule> {
     const handle = this.handleOf(id);
-    const current = await this.describe(handle);
+    const current = await this.describeFor(handle, access);
     // Temporal needs a non-empty note to pause or unpause: without one given, the current note stays.
     const text = note || current.state.note || (paused ? 'paused' : 'unpaused');
     await this.deadline(() => (paused ? handle.pause(text) : handle.unpause(text)));
+    await this.recordAudit(handle, paused ? 'pause' : 'unpause', stamp);
     return scheduleView(id, await this.describe(handle));
   }
 
-  async trigger(id: string): Promise<ScheduleTriggered> {
+  async trigger(id: string, stamp: AuditStamp, access: NamespaceAccess): Promise<ScheduleTriggered> {
     const handle = this.handleOf(id);
-    const desc = await this.describe(handle);
+    const desc = await this.describeFor(handle, access);
     if (desc.info.runningActions.length > 0) {
       throw new ApiError(409, 'WINDOW_ALREADY_RUNNING', `a window of schedule ${id} is running; wait for it to end`);
     }
     const triggeredAt = new Date().toISOString();
     // SKIP, like the schedule itself: should a scheduled run start meanwhile, the manual one is dropped, not stacked.
     await this.deadline(() => handle.trigger('SKIP'));
+    await this.recordAudit(handle, 'trigger', stamp);
     this.logger.info({ scheduleId: handle.scheduleId }, 'capacity schedule triggered');
     return { id, triggeredAt };
   }
 
   /** Deletes the schedule; with `cancelRunning`, its running windows are cancelled first (they revert at once). */
-  async delete(id: string, cancelRunning: boolean): Promise<void> {
+  async delete(id: string, cancelRunning: boolean, access: NamespaceAccess): Promise<void> {
     const handle = this.handleOf(id);
+    await this.describeFor(handle, access);
     if (cancelRunning) {
       // Paused first, so that no run starts between reading the running windows and deleting the schedule.
       await this.deadline(() => handle.pause('deleting'));
@@ -191,6 +220,23 @@ export class SchedulesService {
 
   private describe(handle: ScheduleHandle) {
     return this.deadline(() => handle.describe());
+  }
+
+  private async describeFor(handle: ScheduleHandle, access: NamespaceAccess) {
+    const desc = await this.describe(handle);
+    access(readDefinition(desc).namespace);
+    return desc;
+  }
+
+  /** Appends an entry to the audit trail the schedule's action memo keeps; everything else stays as it is. */
+  private async recordAudit(handle: ScheduleHandle, action: string, stamp: AuditStamp): Promise<void> {
+    await this.deadline(() =>
+      handle.update((current) => {
+        const memo = current.action.memo as unknown as ScheduleActionMemo;
+        const audit = withEntry(readAudit(current), action, stamp);
+        return { ...current, action: { ...current.action, memo: { ...memo, schedule: { ...memo.schedule, audit } } } };
+      }),
+    );
   }
 
   private async checkTrus(def: ScheduleDefinition): Promise<void> {

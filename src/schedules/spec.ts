@@ -8,6 +8,7 @@ import {
   CAPACITY_WINDOW_WORKFLOW,
   parseIsoDuration,
   scheduledWindowWorkflowId,
+  type AuditStamp,
   type CapacityWindowInput,
   type WindowMemo,
 } from '../shared/index.js';
@@ -37,7 +38,20 @@ export interface ScheduleDefinition {
 
 /** The action's memo: what each run's window shows, plus the user's spec form (a Schedule's own memo is immutable). */
 export interface ScheduleActionMemo extends WindowMemo {
-  schedule: { id: string; cron?: string; interval?: IntervalForm; at?: string; timezone: string };
+  schedule: {
+    id: string;
+    cron?: string;
+    interval?: IntervalForm;
+    at?: string;
+    timezone: string;
+    /** Who changed the schedule through the API (absent on schedules created before the audit trail). */
+    audit?: AuditEntry[];
+  };
+}
+
+/** One change of a schedule, and who made it. */
+export interface AuditEntry extends AuditStamp {
+  action: string;
 }
 
 export const DEFAULT_TIME_ZONE = 'UTC';
@@ -205,7 +219,12 @@ export function scheduleSpec(def: ScheduleDefinition): ScheduleSpec {
  * What every run starts: a normal capacity window carrying a DURATION, never an absolute end, so that each
  * run ends at its own scheduled start + duration.
  */
-export function scheduleAction(id: string, def: ScheduleDefinition, config: Config): ScheduleOptionsAction {
+export function scheduleAction(
+  id: string,
+  def: ScheduleDefinition,
+  config: Config,
+  audit: AuditEntry[],
+): ScheduleOptionsAction {
   const input: CapacityWindowInput = {
     namespace: def.namespace,
     trus: def.trus,
@@ -229,6 +248,7 @@ export function scheduleAction(id: string, def: ScheduleDefinition, config: Conf
       ...(def.interval !== undefined && { interval: def.interval }),
       ...(def.at !== undefined && { at: def.at }),
       timezone: def.timezone,
+      audit,
     },
   };
   return {

@@ -2,7 +2,7 @@
 import type { ScheduleDescription } from '@temporalio/client';
 import type { CapacitySchedule, CapacityScheduleList } from '../api/routes/capacity-schedules/schema.js';
 import { windowIdOf } from '../shared/index.js';
-import { readDefinition } from './definition.js';
+import { readAudit, readDefinition } from './definition.js';
 
 export const SCHEDULES_PATH = '/v1/capacity-schedules';
 const NEXT_ACTION_TIMES = 5;
@@ -39,6 +39,7 @@ export function scheduleView(id: string, desc: ScheduleDescription): CapacitySch
     ),
     actionsTaken: desc.info.numActionsTaken,
     actionsSkipped: desc.info.numActionsSkippedOverlap + desc.info.numActionsMissedCatchupWindow,
+    audit: readAudit(desc),
     links: { self: scheduleLink(id) },
   };
 }

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CancelRequest, WindowProgress } from './window.js';
+import type { CancelRequest, SetEndRequest, WindowProgress } from './window.js';
 
 /** The window's current phase and step history, answered from workflow state. */
 export const progressQuery = defineQuery<WindowProgress>('progress');
@@ -8,4 +8,4 @@ export const progressQuery = defineQuery<WindowProgress>('progress');
 export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
 
 /** Moves the window's end (extend or shorten); the validator refuses an end that is not in the future. */
-export const setEndUpdate = defineUpdate<WindowProgress, [{ endAt: string; maxEndAt: string | null }]>('setEnd');
+export const setEndUpdate = defineUpdate<WindowProgress, [SetEndRequest]>('setEnd');

@@ -52,6 +52,9 @@ export interface Step {
   at: string;
   detail?: string;
   asyncOperationId?: string;
+  /** Set on the steps a caller caused (cancel, end moved): who, and in which API request. */
+  by?: string | null;
+  requestId?: string;
 }
 
 export interface WindowProgress {
@@ -86,9 +89,27 @@ export interface CapacityWindowResult {
   cancelled: { by: string | null; reason: string | null; at: string } | null;
 }
 
+/** Who changed something, when, in which API request: kept on the window or schedule it changed. */
+export interface AuditStamp {
+  by: string | null;
+  at: string;
+  requestId: string;
+}
+
 export interface CancelRequest {
   by: string | null;
   reason: string | null;
+  /** Absent in signals sent before the audit trail. */
+  requestId?: string;
+}
+
+/** The setEnd update's argument; `by` and `requestId` are absent in updates sent before the audit trail. */
+export interface SetEndRequest {
+  endAt: string;
+  /** The latest end the guardrails allow (null: no limit). */
+  maxEndAt: string | null;
+  by?: string | null;
+  requestId?: string;
 }
 
 /** The memo the window keeps up to date, so that status is readable with one describe call, worker or not. */
@@ -98,6 +119,8 @@ export interface WindowMemo {
   progress?: WindowProgress;
   /** The Idempotency-Key the window was created with, and a hash of its request body. */
   request?: { idempotencyKey: string; bodySha256: string };
+  /** Who created the window through the API (absent for a schedule's runs and windows created before it). */
+  created?: AuditStamp;
 }
 
 export interface ValidateCapacityInput {

@@ -1,7 +1,7 @@
 // A window as the API shows it, read from its workflow execution: the memo it keeps, its status and its result.
 import type { WorkflowExecutionDescription, WorkflowExecutionStatusName } from '@temporalio/client';
 import type { CapacityChange } from '../api/routes/capacity-changes/schema.js';
-import type { CapacityWindowResult, Phase, WindowMemo } from '../shared/index.js';
+import type { CapacityWindowResult, Phase, Step, WindowMemo } from '../shared/index.js';
 
 export const WINDOWS_PATH = '/v1/capacity-changes';
 
@@ -49,9 +49,21 @@ export function windowView(
     status: desc.status.name,
     phase: effectivePhase(progress.phase, desc.status.name),
     steps: progress.steps,
+    audit: auditOf(memo, progress.steps),
     revertBlocked: progress.revertBlocked,
     namespaceCapacity: progress.namespaceCapacity ?? null,
     result,
     links: { self: windowLink(id) },
   };
+}
+
+/** Who did what through the API: the create from the memo, then each step a caller caused. */
+function auditOf(memo: WindowMemo, steps: Step[]): CapacityChange['audit'] {
+  const created = memo.created ? [{ action: 'create', ...memo.created }] : [];
+  const changes = steps.flatMap((s) =>
+    s.requestId === undefined
+      ? []
+      : [{ action: s.step === 'CANCEL' ? 'cancel' : 'extend', by: s.by ?? null, at: s.at, requestId: s.requestId }],
+  );
+  return [...created, ...changes];
 }

@@ -33,9 +33,11 @@ import {
   parseWindowId,
   setEndUpdate,
   windowIdOf,
+  type AuditStamp,
   type CancelRequest,
   type CapacityWindowResult,
   type ControllerState,
+  type WindowMemo,
 } from '../shared/index.js';
 import { bodyHash, replayOf, workflowIdFor } from './idempotency.js';
 import { buildListQuery, decodePageToken, encodePageToken, invalidPageToken, summaryOf } from './listing.js';
@@ -43,6 +45,9 @@ import { dryRunPlan } from './plan.js';
 import { windowLink, windowView } from './read-model.js';
 import { windowStartOptions } from './start.js';
 import { checkOneEnd, guardedRequest, requestedEnd, resolveWindow, type WindowTimes } from './times.js';
+
+/** Throws when the caller may not act on this namespace (see checkNamespace in the auth plugin). */
+export type NamespaceAccess = (namespace: string) => void;
 
 export interface WindowsDeps {
   temporal: Client;
@@ -68,6 +73,7 @@ export class WindowsService {
   async create(
     body: CreateCapacityChange,
     key: string | undefined,
+    created: AuditStamp,
   ): Promise<{ window: CapacityChangeAccepted; replayed: boolean }> {
     const hash = bodyHash(body);
     const workflowId = workflowIdFor(body.namespace, key);
@@ -80,7 +86,7 @@ export class WindowsService {
     if (!check.ok) throw new ApiError(422, check.code, check.message);
 
     const options = windowStartOptions(
-      { body, workflowId, times, phase, ...(key !== undefined && { idempotency: { key, bodySha256: hash } }) },
+      { body, workflowId, times, phase, created, ...(key !== undefined && { idempotency: { key, bodySha256: hash } }) },
       this.config,
     );
     let handle;
@@ -119,10 +125,15 @@ export class WindowsService {
     return dryRunPlan({ body, window, current: view.current, controller, problems });
   }
 
-  /** The window as its workflow reports it, from one describe (plus the result once it completed). */
-  async get(id: string): Promise<CapacityChange> {
+  /**
+   * The window as its workflow reports it, from one describe (plus the result once it completed). `access`
+   * refuses a caller who may not see its namespace, before anything of it is shown.
+   */
+  async get(id: string, access: NamespaceAccess): Promise<CapacityChange> {
     const handle = this.handleOf(id);
     const desc = await this.deadline(() => handle.describe());
+    const namespace = (desc.memo as WindowMemo | undefined)?.window?.namespace;
+    if (namespace !== undefined) access(namespace);
     const result =
       desc.status.name === 'COMPLETED'
         ? await this.deadline(() => handle.result() as Promise<CapacityWindowResult>)
@@ -130,22 +141,27 @@ export class WindowsService {
     return windowView(id, desc, result);
   }
 
-  async cancel(id: string, request: CancelRequest): Promise<CapacityChangeCancelAccepted> {
-    const window = await this.requireRunning(id);
+  /** `request.by` and `request.requestId` land in the window's CANCEL step. */
+  async cancel(id: string, request: CancelRequest, access: NamespaceAccess): Promise<CapacityChangeCancelAccepted> {
+    const window = await this.requireRunning(id, access);
     await this.deadline(() => this.handleOf(id).signal(cancelSignal, request));
     this.logger.info({ windowId: id, by: request.by }, 'capacity window cancelled');
     return { id, status: 'RUNNING', phase: window.phase, links: { self: windowLink(id) } };
   }
 
   /** Moves the window's end; the window itself refuses an end it cannot honour (END_REJECTED). */
-  async moveEnd(id: string, change: MoveEnd): Promise<CapacityChange> {
+  async moveEnd(id: string, change: MoveEnd, stamp: AuditStamp, access: NamespaceAccess): Promise<CapacityChange> {
     checkOneEnd(change);
-    const window = await this.requireRunning(id);
+    const window = await this.requireRunning(id, access);
     const endAt = requestedEnd(window.startAt, change);
     const { maxWindowMs } = this.config.guardrails;
     const maxEndAt = maxWindowMs === null ? null : new Date(Date.parse(window.startAt) + maxWindowMs).toISOString();
     try {
-      await this.deadline(() => this.handleOf(id).executeUpdate(setEndUpdate, { args: [{ endAt, maxEndAt }] }));
+      await this.deadline(() =>
+        this.handleOf(id).executeUpdate(setEndUpdate, {
+          args: [{ endAt, maxEndAt, by: stamp.by, requestId: stamp.requestId }],
+        }),
+      );
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         throw new ApiError(
@@ -156,7 +172,7 @@ export class WindowsService {
       }
       throw err;
     }
-    return this.get(id);
+    return this.get(id, access);
   }
 
   /** One page of windows from Temporal visibility. */
@@ -199,8 +215,8 @@ export class WindowsService {
     return this.temporal.workflow.getHandle(parsed.workflowId, parsed.runId);
   }
 
-  private async requireRunning(id: string): Promise<CapacityChange> {
-    const window = await this.get(id);
+  private async requireRunning(id: string, access: NamespaceAccess): Promise<CapacityChange> {
+    const window = await this.get(id, access);
     if (window.status !== 'RUNNING')
       throw new ApiError(409, 'WINDOW_CLOSED', `the window has already ended (${window.status})`);
     return window;

@@ -3,7 +3,7 @@
 import type { WorkflowStartOptions } from '@temporalio/client';
 import type { CreateCapacityChange } from '../api/routes/capacity-changes/schema.js';
 import type { Config } from '../config.js';
-import { SA, type CapacityWindowInput, type WindowMemo } from '../shared/index.js';
+import { SA, type AuditStamp, type CapacityWindowInput, type WindowMemo } from '../shared/index.js';
 import type { WindowTimes } from './times.js';
 
 export interface WindowStart {
@@ -13,10 +13,11 @@ export interface WindowStart {
   phase: 'SCHEDULED' | 'PENDING';
   /** The Idempotency-Key and the hash of the body it came with, kept for replays. */
   idempotency?: { key: string; bodySha256: string };
+  created: AuditStamp;
 }
 
 export function windowStartOptions(
-  { body, workflowId, times, phase, idempotency }: WindowStart,
+  { body, workflowId, times, phase, idempotency, created }: WindowStart,
   config: Config,
 ): WorkflowStartOptions {
   const input: CapacityWindowInput = {
@@ -43,6 +44,7 @@ export function windowStartOptions(
     ...(idempotency !== undefined && {
       request: { idempotencyKey: idempotency.key, bodySha256: idempotency.bodySha256 },
     }),
+    created,
   } satisfies WindowMemo;
   return {
     taskQueue: config.temporal.taskQueue,

@@ -20,7 +20,7 @@ export async function capacityWindowWorkflow(input: CapacityWindowInput): Promis
   const window = new CapacityWindow(input);
   setHandler(progressQuery, () => window.progress);
   setHandler(cancelSignal, (request) => window.cancel(request));
-  setHandler(setEndUpdate, ({ endAt }) => window.moveEnd(endAt), { validator: (move) => window.checkEndMove(move) });
+  setHandler(setEndUpdate, (request) => window.moveEnd(request), { validator: (move) => window.checkEndMove(move) });
   setHandler(controllerReportSignal, (report) => window.hearReport(report));
 
   let cancellation: unknown = null;

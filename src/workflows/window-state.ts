@@ -17,6 +17,7 @@ import {
   type ControllerMessage,
   type ControllerReport,
   type Phase,
+  type SetEndRequest,
   type Step,
   type StepName,
   type WindowProgress,
@@ -145,9 +146,12 @@ export class CapacityWindow {
   cancel(request: CancelRequest): void {
     if (this.cancelRequest || finished(this.progress.phase)) return;
     this.cancelRequest = request;
-    this.result.cancelled = { ...request, at: new Date().toISOString() };
+    this.result.cancelled = { by: request.by, reason: request.reason, at: new Date().toISOString() };
     const why = request.reason ? `: ${request.reason}` : '';
-    this.record('CANCEL', 'SUCCEEDED', { detail: `cancelled by ${request.by ?? 'unknown'}${why}` });
+    this.record('CANCEL', 'SUCCEEDED', {
+      detail: `cancelled by ${request.by ?? 'unknown'}${why}`,
+      ...auditOf(request),
+    });
   }
 
   checkEndMove(move: EndMove): void {
@@ -162,11 +166,11 @@ export class CapacityWindow {
   }
 
   /** Accepted only by checkEndMove, which refuses a permanent change. */
-  moveEnd(endAt: string): WindowProgress {
+  moveEnd(request: SetEndRequest): WindowProgress {
     const end = this.end as MovableDeadline;
-    end.move(Date.parse(endAt));
+    end.move(Date.parse(request.endAt));
     this.progress.endAt = new Date(end.ms).toISOString();
-    this.record('WAIT', 'STARTED', { detail: `until ${this.progress.endAt} (end moved)` });
+    this.record('WAIT', 'STARTED', { detail: `until ${this.progress.endAt} (end moved)`, ...auditOf(request) });
     return this.progress;
   }
 
@@ -360,4 +364,9 @@ export class CapacityWindow {
       log.error('alert could not be delivered', { namespace, step, reason: reasonOf(err) });
     }
   }
+}
+
+/** The caller's name and request id on the step they caused, when the signal or update carried them. */
+function auditOf(request: { by?: string | null; requestId?: string }): Pick<Step, 'by' | 'requestId'> {
+  return request.requestId === undefined ? {} : { by: request.by ?? null, requestId: request.requestId };
 }

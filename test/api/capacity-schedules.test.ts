@@ -103,7 +103,7 @@ t.test('spec and action', async (t) => {
   t.match(generateScheduleId('payments.a1b2c'), /^payments-[0-9a-f]{6}$/);
 
   const config = loadConfig({});
-  const action = scheduleAction('office-hours', { ...base, reason: 'office' }, config);
+  const action = scheduleAction('office-hours', { ...base, reason: 'office' }, config, []);
   t.match(action, {
     workflowType: 'capacityWindowWorkflow',
     taskQueue: config.temporal.taskQueue,

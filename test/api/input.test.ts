@@ -379,6 +379,7 @@ t.test('GET a window reads its memo, and a dead workflow reads FAILED', async (t
     status: 'TERMINATED',
     phase: 'FAILED',
     steps: [],
+    audit: [],
     revertBlocked: null,
     namespaceCapacity: null,
     result: null,

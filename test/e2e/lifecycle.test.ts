@@ -13,7 +13,8 @@ const cancel = (id: string, body?: Record<string, unknown>) =>
   h.app.inject({
     method: 'POST',
     url: `/v1/capacity-changes/${encodeURIComponent(id)}/cancel`,
-    ...(body && { payload: body }),
+    // Without a body, the intent header says the write was meant.
+    ...(body ? { payload: body } : { headers: { 'x-requested-with': 'test' } }),
   });
 const patch = (id: string, body: Record<string, unknown>) =>
   h.app.inject({ method: 'PATCH', url: `/v1/capacity-changes/${encodeURIComponent(id)}`, payload: body });

@@ -227,7 +227,7 @@ t.test('a window started by a schedule appears with its scheduleId', async (t) =
   });
   t.equal(created.statusCode, 201, created.body);
   schedules.push(scheduleId);
-  const trig = await h.app.inject({ method: 'POST', url: `/v1/capacity-schedules/${scheduleId}/trigger` });
+  const trig = await h.app.inject({ method: 'POST', url: `/v1/capacity-schedules/${scheduleId}/trigger`, payload: {} });
   t.equal(trig.statusCode, 202, trig.body);
   const changeId = await waitFor('the triggered run', async () => {
     const s = (await h.app.inject({ method: 'GET', url: `/v1/capacity-schedules/${scheduleId}` })).json();
@@ -238,7 +238,11 @@ t.test('a window started by a schedule appears with its scheduleId', async (t) =
   t.same(ids(await listUntil({ namespace: nsC }, [changeId])), [changeId], 'by namespace too');
   t.same((await list({ scheduleId: `other-${tag}` })).items, [], 'another schedule has none');
 
-  const del = await h.app.inject({ method: 'DELETE', url: `/v1/capacity-schedules/${scheduleId}?cancelRunning=true` });
+  const del = await h.app.inject({
+    method: 'DELETE',
+    url: `/v1/capacity-schedules/${scheduleId}?cancelRunning=true`,
+    headers: { 'x-requested-with': 'test' },
+  });
   t.equal(del.statusCode, 204, del.body);
   await h.waitForWindow(changeId, 'ended', (w) => w.status !== 'RUNNING');
 });

@@ -17,7 +17,12 @@ t.teardown(async () => {
 
 const BASE = '/v1/capacity-schedules';
 const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
-  h.app.inject({ method, url, ...(payload !== undefined && { payload: payload as object }) });
+  h.app.inject({
+    method,
+    url,
+    // A bodiless write says it was meant with the intent header.
+    ...(payload !== undefined ? { payload: payload as object } : { headers: { 'x-requested-with': 'test' } }),
+  });
 
 async function createSchedule(body: Record<string, unknown>): Promise<{ id: string; nextActionTimes: string[] }> {
   const res = await call('POST', BASE, body);

@@ -7,10 +7,25 @@ const API_TITLE = 'Capacity Scheduler API';
 
 /** What every /v1 operation may also answer, from the auth hook and the rate limit (src/api/plugins/auth.ts). */
 const AUTH_RESPONSES = {
-  401: errorResponse('UNAUTHENTICATED: no bearer token, or one that is not known (see the WWW-Authenticate header).'),
-  403: errorResponse('FORBIDDEN_SCOPE: the token lacks the scope (capacity:read for GET, capacity:write otherwise).'),
-  429: errorResponse('RATE_LIMITED: too many requests for this token in the last minute; see the Retry-After header.'),
+  401: errorResponse(
+    'UNAUTHENTICATED: no bearer token, or one that is not known (see the WWW-Authenticate header); in trusted-proxy ' +
+      'mode, a request that did not come through the proxy or named no user.',
+  ),
+  403: errorResponse(
+    'FORBIDDEN_SCOPE: the caller lacks the scope (capacity:read, windows:create, windows:cancel, schedules:write); ' +
+      'FORBIDDEN_NAMESPACE: not on this namespace; HOST_NOT_ALLOWED or ORIGIN_NOT_ALLOWED: a Host or Origin outside ' +
+      'API_ALLOWED_HOSTS (without bearer tokens).',
+  ),
+  429: errorResponse(
+    'RATE_LIMITED: too many requests from this caller in the last minute; AUTH_THROTTLED: too many failed ' +
+      'authentications from this address. See the Retry-After header.',
+  ),
 };
+/** What every write may also answer (src/api/plugins/auth.ts, checkIntent). */
+const INTENT_RESPONSE = errorResponse(
+  'INTENT_REQUIRED: a write needs Content-Type: application/json (send {} when there is no body) or an ' +
+    'X-Requested-With header; UNSUPPORTED_MEDIA_TYPE: a body that is not JSON.',
+);
 
 /** Registered before any route, so that every route lands in the document. */
 export async function registerSwagger(app: FastifyInstance): Promise<void> {
@@ -43,15 +58,32 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
       ],
     },
     // Documentation only: every /v1 operation needs the bearer token and may answer 401, 403 and 429.
-    transform: ({ schema, url }) => {
+    transform: ({ schema, url, route }) => {
       if (!url.startsWith('/v1/') || !schema) return { schema, url };
       const response = (schema as { response?: Record<string, unknown> }).response ?? {};
+      const write = [route.method].flat().some((m) => m !== 'GET' && m !== 'HEAD');
       return {
-        schema: { ...schema, security: [{ bearerAuth: [] }], response: { ...response, ...AUTH_RESPONSES } },
+        schema: {
+          ...schema,
+          security: [{ bearerAuth: [] }],
+          response: { ...response, ...AUTH_RESPONSES, ...(write && { 415: INTENT_RESPONSE }) },
+        },
         url,
       };
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Hashes of Swagger UI's own inline code; no framing (clickjacking of "Try it out"), and no upgrade to https,
+    // which a plain-http loopback listener could not serve.
+    staticCSP: true,
+    transformStaticCSP: (header) =>
+      header.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(' upgrade-insecure-requests;', ''),
+    uiHooks: {
+      onRequest: async (_request, reply) => {
+        reply.header('x-frame-options', 'DENY').header('referrer-policy', 'no-referrer');
+      },
+    },
+  });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 }

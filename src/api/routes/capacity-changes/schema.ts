@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import {
+  AuditEntrySchema,
   CommonErrorResponses,
   NamespaceIdSchema,
   Rfc3339Schema,
@@ -134,6 +135,10 @@ const StepSchema = Type.Object(
     at: Rfc3339Schema,
     detail: Type.Optional(Type.String()),
     asyncOperationId: Type.Optional(Type.String()),
+    by: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], { description: 'Who caused this step (cancel, end moved).' }),
+    ),
+    requestId: Type.Optional(Type.String({ description: 'The API request that caused this step.' })),
   },
   { additionalProperties: false },
 );
@@ -202,6 +207,9 @@ export const CapacityChangeSchema = Type.Object(
     status: StatusSchema,
     phase: PhaseSchema,
     steps: Type.Array(StepSchema),
+    audit: Type.Array(AuditEntrySchema, {
+      description: 'Who created the window, moved its end or cancelled it through the API, oldest first.',
+    }),
     revertBlocked: Type.Union([RevertBlockedSchema, Type.Null()]),
     namespaceCapacity: Type.Union(
       [

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { SCHEDULE_ID_PATTERN } from '../../../shared/index.js';
 import {
+  AuditEntrySchema,
   CommonErrorResponses,
   NamespaceIdSchema,
   Rfc3339Schema,
@@ -179,6 +180,9 @@ export const CapacityScheduleSchema = Type.Object(
     actionsTaken: Type.Integer(),
     actionsSkipped: Type.Integer({
       description: 'Runs skipped because the previous window was still active, or too late to catch up.',
+    }),
+    audit: Type.Array(AuditEntrySchema, {
+      description: 'Who created, changed, paused, unpaused or triggered the schedule, oldest first (the last 50).',
     }),
     links: LinksSchema,
   },

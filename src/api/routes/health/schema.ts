@@ -13,9 +13,10 @@ export const ReadinessSchema = Type.Object(
       description: 'emulator: no TEMPORAL_CLOUD_API_KEY, capacity changes go to the built-in Cloud Ops emulator.',
     }),
     checks: Type.Object({ temporal: Check, cloudOps: Check }, { additionalProperties: false }),
-    auth: Type.Enum(['tokens', 'open', 'disabled'], {
+    auth: Type.Enum(['tokens', 'proxy', 'open', 'disabled'], {
       description:
-        'tokens: /v1 needs a bearer token (API_TOKENS_FILE). open: local mode without a tokens file, anyone can call /v1. ' +
+        'tokens: /v1 needs a bearer token (API_TOKENS_FILE). proxy: /v1 trusts the user named by the authenticating ' +
+        'proxy (TRUSTED_PROXY_ADDRESSES). open: local mode without a tokens file, anyone can call /v1. ' +
         'disabled: AUTH_DISABLED=true, anyone can call /v1.',
     }),
   },

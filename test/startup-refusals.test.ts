@@ -1,0 +1,28 @@
+// The process entry refuses, with exit code 78 and the variable's name, the combinations that open a door: a real
+// Cloud Ops key with open authentication, open authentication on a non-loopback interface.
+import t from 'tap';
+import { spawnService } from './helpers/process.js';
+
+const cases: Array<[string, Record<string, string>, RegExp]> = [
+  [
+    'a real Cloud Ops key with AUTH_DISABLED=true',
+    { TEMPORAL_ADDRESS: 'temporal.invalid:7233', AUTH_DISABLED: 'true', TEMPORAL_CLOUD_API_KEY: 'real-key' },
+    /TEMPORAL_CLOUD_API_KEY is a real Cloud Ops key/,
+  ],
+  [
+    'a real Cloud Ops key in local mode without tokens',
+    { AUTH_DISABLED: '', TEMPORAL_CLOUD_API_KEY: 'real-key' },
+    /TEMPORAL_CLOUD_API_KEY is a real Cloud Ops key/,
+  ],
+  ['AUTH_DISABLED=true on 0.0.0.0', { AUTH_DISABLED: 'true', HOST: '0.0.0.0' }, /HOST is 0\.0\.0\.0, not a loopback/],
+  ['local mode without tokens on ::', { AUTH_DISABLED: '', HOST: '::' }, /HOST is ::, not a loopback/],
+];
+
+for (const [what, env, message] of cases) {
+  t.test(`${what}: exit 78 naming the variable`, async (t) => {
+    const proc = spawnService({ LOG_LEVEL: 'error', ...env });
+    const { code } = await proc.exited;
+    t.equal(code, 78, 'EX_CONFIG');
+    t.match(proc.lines.join('\n'), message);
+  });
+}
