@@ -32,7 +32,7 @@ export interface HarnessOptions {
    * Without tokens (nor API_TOKENS_FILE in env) the app runs with AUTH_DISABLED=true, as the harness's
    * TEMPORAL_ADDRESS is not local mode. The rate limit is off unless env sets RATE_LIMIT_PER_MINUTE.
    */
-  tokens?: Array<{ name: string; scopes: string[]; token: string }>;
+  tokens?: Array<{ name: string; scopes: string[]; token: string; namespaces?: string[] }>;
   /** The token startWindow, windowStatus and waitForWindow send; default: the first of `tokens`. */
   authToken?: string;
   /** false: do not start the in-process worker (a test runs its own, e.g. in a child process). Default true. */
@@ -133,9 +133,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   if (opts.tokens) {
     tokensDir = mkdtempSync(path.join(tmpdir(), 'capacity-tokens-'));
     const file = path.join(tokensDir, 'tokens.json');
-    const entries = opts.tokens.map(({ name, scopes, token }) => ({
+    const entries = opts.tokens.map(({ name, scopes, token, namespaces }) => ({
       name,
       scopes,
+      ...(namespaces && { namespaces }),
       sha256: createHash('sha256').update(token).digest('hex'),
     }));
     writeFileSync(file, JSON.stringify(entries), { mode: 0o600 });
