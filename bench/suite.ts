@@ -258,7 +258,11 @@ async function startBenchStack(
       const specFile = path.join(workDir, 'worker.json');
       const spec: WorkerSpec = {
         env: { ...env, TEMPORAL_ADDRESS: stack.temporalAddress },
-        emulator: { grpcAddress: emulator.grpcAddress, serverName: emulator.serverName },
+        emulator: {
+          grpcAddress: emulator.grpcAddress,
+          serverName: emulator.serverName,
+          caCertPath: emulator.caCertPath,
+        },
         bundlePath: await bundle,
         logFile: path.join(workDir, 'worker.log'),
       };

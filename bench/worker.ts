@@ -18,7 +18,7 @@ import pino from 'pino';
 export interface WorkerSpec {
   /** The same environment the bench process's config was loaded from. */
   env: Record<string, string>;
-  emulator: { grpcAddress: string; serverName: string };
+  emulator: { grpcAddress: string; serverName: string; caCertPath: string };
   bundlePath: string;
   logFile: string;
 }

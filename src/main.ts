@@ -1,9 +1,8 @@
-// Process entry. Reads config, arranges TLS trust for the emulator, then loads the service: grpc-js reads
-// GRPC_DEFAULT_SSL_ROOTS_FILE_PATH once when it is first imported, so nothing that imports it may load first.
+// Process entry: reads the config, refuses unsafe combinations (exit 78), then runs the service.
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, checkExposure, loadConfig, type Config } from './config.js';
-import { ensureEmulatorTrust } from './emulator/tls.js';
 
 let config: Config;
 try {
@@ -17,11 +16,10 @@ try {
   throw err;
 }
 
-const emulatorTlsDir = path.join(os.tmpdir(), 'capacity-scheduler', 'emulator-tls');
-if (config.cloudOps.apiKey === null) {
-  const trust = await ensureEmulatorTrust(emulatorTlsDir);
-  process.env.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH = trust.trustBundlePath;
-}
+// The emulator's CA and keys: a fresh directory of this process (mkdtemp makes it 0700), gone when it exits.
+const emulatorTlsDir =
+  config.cloudOps.apiKey === null ? mkdtempSync(path.join(os.tmpdir(), 'capacity-scheduler-emulator-tls-')) : null;
+if (emulatorTlsDir !== null) process.on('exit', () => rmSync(emulatorTlsDir, { recursive: true, force: true }));
 
 const { runService } = await import('./service.js');
 await runService(config, { emulatorTlsDir });

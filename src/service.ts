@@ -6,13 +6,13 @@ import { createLogger, type Logger } from './logger.js';
 const BANNER = '='.repeat(78);
 
 export interface ServiceOptions {
-  /** Where the emulator keeps its generated certificate (the same dir main.ts told grpc-js to trust). */
-  emulatorTlsDir: string;
+  /** Where the emulator keeps its generated certificate: a private directory of this process. */
+  emulatorTlsDir: string | null;
 }
 
 /** Starts what the role asks for, in order, and stops it in reverse order on SIGTERM/SIGINT. */
 export async function runService(config: Config, opts: ServiceOptions): Promise<void> {
-  const emulatorKey = config.cloudOps.apiKey === null ? randomBytes(24).toString('hex') : null;
+  const emulatorKey = opts.emulatorTlsDir === null ? null : randomBytes(24).toString('hex');
   const secrets = [
     config.cloudOps.apiKey,
     config.temporal.apiKey,
@@ -29,7 +29,10 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
     stack = await startStack({
       config,
       logger,
-      emulator: emulatorKey === null ? undefined : { apiKey: emulatorKey, tlsDir: opts.emulatorTlsDir },
+      emulator:
+        emulatorKey === null || opts.emulatorTlsDir === null
+          ? undefined
+          : { apiKey: emulatorKey, tlsDir: opts.emulatorTlsDir },
       worker: config.role === 'api' ? undefined : { start: true },
       api: config.role === 'worker' ? undefined : { listen: true },
     });

@@ -102,9 +102,9 @@ t.test(
     t.ok(all.includes('*Namespace*\npayments.a1b2c'), 'namespace');
     t.ok(all.includes('*TRUs*\n4'), 'TRUs');
     t.ok(all.includes('*Step*\nREVERT'), 'step');
-    t.ok(all.includes('*Requested by*\nalice'), 'requester');
-    t.ok(all.includes(`*Reason*\n${alert.reason}`), 'the failure reason');
-    t.match(joined, 'Black Friday peak &lt;launch&gt; &amp; more', "the request's reason, escaped for mrkdwn");
+    t.ok(all.includes('Requested by\nalice'), 'requester');
+    t.ok(all.includes(`Reason\n${alert.reason}`), 'the failure reason');
+    t.match(joined, 'Black Friday peak &lt;launch&gt; &amp; more', "the request's reason, escaped");
     const start = Date.parse('2025-11-28T16:00:00Z') / 1000;
     const end = Date.parse('2025-11-28T18:00:00Z') / 1000;
     t.match(
@@ -123,7 +123,7 @@ t.test(
 
     const bare = texts(slackMessage(alert, null).blocks).join('\n');
     t.notMatch(bare, '*Window*', 'no window field when the alert does not carry one');
-    t.notMatch(bare, '*Requested by*');
+    t.notMatch(bare, 'Requested by');
   },
 );
 
@@ -181,4 +181,31 @@ t.test('the logger redacts secrets wherever they appear', async (t) => {
   t.notMatch(out, 's3cr3t-key');
   t.notMatch(out, 'other-value', 'known secret paths are censored');
   t.match(out, '[REDACTED]');
+});
+
+t.test('a reason with mrkdwn, links, mentions and escape codes reaches Slack as inert plain text', async (t) => {
+  const r = await receiver('ok');
+  t.teardown(() => r.close());
+  const n = createSlackNotifier({
+    webhookUrl: r.url,
+    timeoutMs: 2_000,
+    logger: createLogger({ level: 'silent', secrets: [] }),
+  });
+  const evil = '*urgent* _now_ <https://evil.example|Open the workflow> <!channel> \x1b[31mred\x1b[0m\r&gt; done';
+  t.equal(await n.notify({ ...alert, requestedBy: '<@U123> *boss*', requestReason: evil }), true);
+  const msg = r.bodies[0] as { blocks: Array<{ text?: { type: string; text: string }; fields?: unknown[] }> };
+  const userTexts = msg.blocks
+    .flatMap((b) => [b.text, ...((b.fields ?? []) as Array<{ type: string; text: string }>)])
+    .filter((x): x is { type: string; text: string } => x !== undefined && /evil|boss/.test(x.text));
+  t.equal(userTexts.length, 2, 'the reason and the requester');
+  for (const x of userTexts) {
+    t.equal(x.type, 'plain_text', `no mrkdwn: ${x.text}`);
+    // eslint-disable-next-line no-control-regex
+    t.notMatch(x.text, /[<>\x00-\x08\x0b-\x1f\x7f]/, 'no raw < or >, no control character');
+  }
+  t.match(
+    userTexts[1].text,
+    'Requested for\n*urgent* _now_ &lt;https://evil.example|Open the workflow&gt; &lt;!channel&gt; [31mred[0m&amp;gt; done',
+  );
+  t.equal(userTexts[0].text, 'Requested by\n&lt;@U123&gt; *boss*');
 });

@@ -3,7 +3,7 @@
 import { pathToFileURL } from 'node:url';
 import type { Command, Input } from './commands.js';
 import { ApiError, DEFAULT_URL, EXIT, UnreachableError, httpSender, type Request, type Send } from './http.js';
-import { progressLines, verdict, verdictLine, type WindowView } from './output.js';
+import { inert, progressLines, verdict, verdictLine, type WindowView } from './output.js';
 import { parse } from './parse.js';
 
 export interface Io {
@@ -89,7 +89,12 @@ async function execute(
 }
 
 /** Runs one command line; returns the exit code. Never throws for API or network errors. */
-export async function run(argv: readonly string[], deps: Deps): Promise<number> {
+export async function run(argv: readonly string[], given: Deps): Promise<number> {
+  // Text from the API (a reason, a note, a step's detail) may carry escape codes: none reaches the terminal.
+  const deps = {
+    ...given,
+    io: { out: (t: string) => given.io.out(inert(t)), err: (t: string) => given.io.err(inert(t)) },
+  };
   const { env, io } = deps;
   // With a token the API takes requestedBy from the token's name (and refuses another one): no $USER default.
   const requester = env.CAPACITY_SCHEDULER_TOKEN ? undefined : env.USER || env.LOGNAME;

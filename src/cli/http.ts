@@ -40,11 +40,15 @@ export function formatHttpError(status: number, body: unknown): string {
   return `HTTP_${status}: unexpected answer from the Capacity Scheduler`;
 }
 
-/** The headers of a request: JSON when there is a body, the bearer token when one is configured. */
+/**
+ * The headers of a request: JSON when there is a body, the intent header on every write (the API refuses a
+ * bodiless write without it), the bearer token when one is configured.
+ */
 export function requestHeaders(request: Request, token: string | undefined): Record<string, string> {
   return {
     accept: 'application/json',
     ...(request.body !== undefined && { 'content-type': 'application/json' }),
+    ...(request.method !== 'GET' && { 'x-requested-with': 'capacityctl' }),
     ...(token && { authorization: `Bearer ${token}` }),
   };
 }

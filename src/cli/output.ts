@@ -163,3 +163,9 @@ export function scheduleCreatedLines(c: Pick<CapacityScheduleCreated, 'id' | 'ne
 export function triggeredLines(t: ScheduleTriggered): string[] {
   return [`${t.id}: window triggered at ${t.triggeredAt}`];
 }
+
+/** Control characters (ANSI escapes, carriage returns, backspaces) and bidi overrides stripped; newlines and tabs kept. */
+export function inert(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g, '');
+}

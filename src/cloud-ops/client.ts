@@ -1,4 +1,10 @@
-import { CloudOperationsClient, CloudOperationsConnection } from '@temporalio/cloud';
+import { readFileSync } from 'node:fs';
+import { credentials as grpcCredentials } from '@grpc/grpc-js';
+import {
+  CloudOperationsClient,
+  CloudOperationsConnection,
+  type CloudOperationsConnectionOptions,
+} from '@temporalio/cloud';
 import type { temporal } from '@temporalio/proto';
 import { toCloudOpsError, type CloudOpsErrorKind } from './errors.js';
 
@@ -14,6 +20,8 @@ export interface CloudOpsConnectOptions {
   apiVersion: string;
   /** The name in the server certificate when it differs from the address (the emulator's). */
   serverNameOverride?: string;
+  /** PEM of the one CA to trust instead of the public roots (the emulator's); no other connection trusts it. */
+  caCert?: Buffer;
   /** Per-call deadline; a hung call must not hold an activity or an HTTP request forever. */
   callTimeoutMs?: number;
   /** Told about every call when it ends (for metrics): the RPC, `ok` or the CloudOpsError kind, the seconds taken. */
@@ -44,7 +52,9 @@ export class CloudOps {
       metadata: { 'temporal-cloud-api-version': opts.apiVersion },
       tls: opts.serverNameOverride ? { serverNameOverride: opts.serverNameOverride } : true,
       connectTimeout: 10_000,
-    });
+      // The SDK's tls option takes no CA; its options are spread last over the credentials it builds.
+      ...(opts.caCert && { credentials: grpcCredentials.createSsl(opts.caCert) }),
+    } as CloudOperationsConnectionOptions);
     return new CloudOps(
       connection,
       new CloudOperationsClient({ connection }),
@@ -55,10 +65,15 @@ export class CloudOps {
 
   /** A client of the Cloud Ops emulator: its own address, and the name in its self-signed certificate. */
   static forEmulator(
-    emulator: { grpcAddress: string; serverName: string },
-    opts: Omit<CloudOpsConnectOptions, 'address' | 'serverNameOverride'>,
+    emulator: { grpcAddress: string; serverName: string; caCertPath: string },
+    opts: Omit<CloudOpsConnectOptions, 'address' | 'serverNameOverride' | 'caCert'>,
   ): CloudOps {
-    return CloudOps.create({ ...opts, address: emulator.grpcAddress, serverNameOverride: emulator.serverName });
+    return CloudOps.create({
+      ...opts,
+      address: emulator.grpcAddress,
+      serverNameOverride: emulator.serverName,
+      caCert: readFileSync(emulator.caCertPath),
+    });
   }
 
   private async call<T>(method: CloudOpsMethod, fn: () => Promise<T>): Promise<T> {

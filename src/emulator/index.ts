@@ -34,7 +34,7 @@ export interface EmulatorOptions {
   grpcPort?: number;
   /** 0 = any free port (default 0); null = no control plane. */
   controlPort?: number | null;
-  /** Default 127.0.0.1. */
+  /** Of the gRPC endpoint; default 127.0.0.1. The control plane is on 127.0.0.1 always: it changes state unauthenticated. */
   host?: string;
   /** Where the CA and server certificate are generated (reused if already there). */
   tlsDir: string;
@@ -71,7 +71,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   });
   let control: RunningControlServer | null = null;
   try {
-    control = opts.controlPort === null ? null : await startControlServer(state, host, opts.controlPort ?? 0);
+    control = opts.controlPort === null ? null : await startControlServer(state, '127.0.0.1', opts.controlPort ?? 0);
   } catch (err) {
     await grpcServer.close();
     throw err;

@@ -1,6 +1,6 @@
 // Certificates for the emulator: the real Cloud Ops client always speaks TLS, so the emulator needs a CA the
 // client can be told to trust, and a server certificate that CA signed.
-import { mkdir, readFile, rename, writeFile, access } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile, access } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import path from 'node:path';
 import { generate } from 'selfsigned';
@@ -24,8 +24,16 @@ function files(tlsDir: string) {
   };
 }
 
-/** Generates the CA and server certificate into tlsDir unless a complete set is already there. */
+/**
+ * Generates the CA and server certificate into tlsDir unless a complete set is already there. The directory is the
+ * service's own (0700): a set that someone else could have placed or read is never used.
+ */
 export async function ensureCertificates(tlsDir: string): Promise<EmulatorCertificates> {
+  await mkdir(tlsDir, { recursive: true, mode: 0o700 });
+  const dir = await stat(tlsDir);
+  if (dir.uid !== process.getuid?.() || (dir.mode & 0o077) !== 0) {
+    throw new Error(`emulator TLS directory ${tlsDir} must be owned by this user with mode 0700`);
+  }
   const f = files(tlsDir);
   if (!(await allExist([f.caCert, f.caKey, f.serverCert, f.serverKey]))) await generateAll(tlsDir);
   const [serverCert, serverKey] = await Promise.all([readFile(f.serverCert, 'utf8'), readFile(f.serverKey, 'utf8')]);
@@ -42,7 +50,6 @@ export async function ensureEmulatorTrust(tlsDir: string): Promise<{ caCertPath:
 }
 
 async function generateAll(tlsDir: string): Promise<void> {
-  await mkdir(tlsDir, { recursive: true });
   const f = files(tlsDir);
   const notBeforeDate = new Date(Date.now() - 24 * 3600 * 1000);
   const notAfterDate = new Date(notBeforeDate.getTime() + VALIDITY_YEARS * 365 * 24 * 3600 * 1000);

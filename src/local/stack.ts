@@ -177,8 +177,6 @@ async function connectCloudOps(
     applyDelayMs: config.emulator.applyDelayMs,
     grpcPort: config.emulator.grpcPort,
     controlPort: config.emulator.controlPort,
-    // The control plane must be reachable where the API is (e.g. from outside a container).
-    host: config.http.host,
     tlsDir: emulated.tlsDir,
   });
   stops.push(() => emulator.close());

@@ -20,9 +20,19 @@ export interface SlackOptions {
 
 const EMOJI: Record<AlertInput['severity'], string> = { WARNING: ':warning:', CRITICAL: ':rotating_light:' };
 
-/** Slack mrkdwn treats these three as control characters in any text we did not write. */
+/** Slack treats these three as control characters (links, mentions) in any text we did not write. */
 function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * Text we did not write (a reason, a requester, an error message) as a plain_text object: no mrkdwn, no links or
+ * mentions, no control characters. Our own label goes on the first line.
+ */
+function plain(label: string, text: string): { type: 'plain_text'; text: string; emoji: false } {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g, '');
+  return { type: 'plain_text', text: `${label}\n${escape(clean)}`, emoji: false };
 }
 
 /** An instant shown in each reader's own time zone, with the RFC 3339 text as the fallback. */
@@ -55,15 +65,13 @@ export function slackMessage(alert: AlertInput, link: string | null): { text: st
   const text = `${EMOJI[alert.severity]} [${alert.severity}] Capacity change ${alert.step} failed for ${escape(alert.namespace)} (${alert.trus} TRUs): ${escape(alert.reason)}`;
   const window = windowText(alert);
   const fields = [
-    `*Namespace*\n${escape(alert.namespace)}`,
-    `*TRUs*\n${alert.trus}`,
-    `*Step*\n${alert.step}`,
-    `*Severity*\n${alert.severity}`,
-    window === null ? null : `*Window*\n${window}`,
-    alert.requestedBy ? `*Requested by*\n${escape(alert.requestedBy)}` : null,
-  ]
-    .filter((t): t is string => t !== null)
-    .map((t) => ({ type: 'mrkdwn', text: t }));
+    { type: 'mrkdwn', text: `*Namespace*\n${escape(alert.namespace)}` },
+    { type: 'mrkdwn', text: `*TRUs*\n${alert.trus}` },
+    { type: 'mrkdwn', text: `*Step*\n${alert.step}` },
+    { type: 'mrkdwn', text: `*Severity*\n${alert.severity}` },
+    ...(window === null ? [] : [{ type: 'mrkdwn', text: `*Window*\n${window}` }]),
+    ...(alert.requestedBy ? [plain('Requested by', alert.requestedBy)] : []),
+  ];
   const blocks: unknown[] = [
     {
       type: 'header',
@@ -74,11 +82,9 @@ export function slackMessage(alert: AlertInput, link: string | null): { text: st
       },
     },
     { type: 'section', fields },
-    { type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${escape(alert.reason)}` } },
+    { type: 'section', text: plain('Reason', alert.reason) },
   ];
-  if (alert.requestReason) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Requested for*\n${escape(alert.requestReason)}` } });
-  }
+  if (alert.requestReason) blocks.push({ type: 'section', text: plain('Requested for', alert.requestReason) });
   const context = [`Window \`${escape(alert.windowId)}\``];
   if (link) context.push(`<${link}|Open the workflow in the Temporal Web UI>`);
   blocks.push({ type: 'context', elements: context.map((t) => ({ type: 'mrkdwn', text: t })) });

@@ -346,8 +346,14 @@ t.test('formatHttpError, headers, base URL', async (t) => {
   t.same(requestHeaders({ method: 'POST', path: '/', body: {} }, 's3cret'), {
     accept: 'application/json',
     'content-type': 'application/json',
+    'x-requested-with': 'capacityctl',
     authorization: 'Bearer s3cret',
   });
+  t.same(
+    requestHeaders({ method: 'DELETE', path: '/' }, undefined),
+    { accept: 'application/json', 'x-requested-with': 'capacityctl' },
+    'a bodiless write says it was meant',
+  );
   t.equal(resolveBaseUrl(undefined, {}), 'http://127.0.0.1:8080');
   t.equal(resolveBaseUrl(undefined, { CAPACITY_SCHEDULER_URL: 'https://cap.example/' }), 'https://cap.example');
   t.equal(

@@ -87,7 +87,7 @@ t.test("a failing window's Slack alert says it was requested by the token's name
   t.equal(done.requestedBy, 'ops-bot');
   const alerts = h.slack.messages.filter((m) => m.text.includes(ns));
   t.equal(alerts.length, 1, 'one alert');
-  t.match(JSON.stringify(alerts[0].blocks), /\*Requested by\*\\nops-bot/, 'the alert says: requested by ops-bot');
+  t.match(JSON.stringify(alerts[0].blocks), /Requested by\\nops-bot/, 'the alert says: requested by ops-bot');
 });
 
 t.test('the tokens never reach a log line', async (t) => {

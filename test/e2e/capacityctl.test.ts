@@ -142,3 +142,26 @@ t.test('schedule create, show --json, delete', async (t) => {
   t.equal(gone.code, 2, 'exits 2', show(gone));
   t.match(gone.stderr, /^SCHEDULE_NOT_FOUND: /);
 });
+
+t.test('a reason with escape codes, mrkdwn and links reaches the terminal as inert text', async (t) => {
+  const ns = h.newNamespace();
+  const reason = 'peak \x1b[2J\x1b]0;owned\x07 *bold* <https://evil.example|click>\r\u202eevil';
+  const created = await h.app.inject({
+    method: 'POST',
+    url: '/v1/capacity-changes',
+    payload: { namespace: ns, trus: 4, duration: 'PT1H', reason },
+  });
+  t.equal(created.statusCode, 202, created.body);
+  const id = created.json().id as string;
+  const shown = await capacityctl(['window', 'show', id]);
+  t.equal(shown.code, 0, 'exits 0', show(shown));
+  t.match(
+    shown.stdout,
+    'reason: peak [2J]0;owned *bold* <https://evil.example|click>evil',
+    'the text, without its controls',
+  );
+  // eslint-disable-next-line no-control-regex
+  t.notMatch(shown.stdout, /[\x00-\x08\x0b-\x1f\x7f\u202e]/, 'no control character reaches the terminal');
+  const cancelled = await capacityctl(['window', 'cancel', id]);
+  t.equal(cancelled.code, 0, 'a bodiless write from capacityctl says it was meant', show(cancelled));
+});
