@@ -2,6 +2,9 @@
 // window or schedule and in the audit log, least privilege (cancel scope, namespace-limited tokens), and
 // cross-site requests to each write route that change nothing when authentication is open.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
 import { buildApp } from '../../src/api/app.js';
@@ -20,6 +23,8 @@ const WINDOWS = '/v1/capacity-changes';
 let h: Harness;
 /** The same stack's services behind a second app with authentication open (local mode without tokens). */
 let open: { app: FastifyInstance; windowStatus: (id: string) => Promise<CapacityChange> };
+/** And behind a third, in trusted-proxy mode: the proxy is 127.0.0.1, inject's default client address. */
+let proxied: FastifyInstance;
 const scheduleIds: string[] = [];
 t.before(async () => {
   h = await startHarness({
@@ -35,6 +40,21 @@ t.before(async () => {
     temporal: h.client,
     capacity: h.capacity,
   });
+  const roles = path.join(mkdtempSync(path.join(tmpdir(), 'proxy-roles-')), 'roles.json');
+  writeFileSync(roles, JSON.stringify([{ group: 'sre', scopes: ['capacity:read', 'capacity:write'] }]), {
+    mode: 0o600,
+  });
+  const proxyEnv = {
+    TRUSTED_PROXY_ADDRESSES: '127.0.0.1/32',
+    TRUSTED_PROXY_ROLES_FILE: roles,
+    RATE_LIMIT_PER_MINUTE: '0',
+  };
+  proxied = await buildApp({
+    config: { ...h.config, auth: loadConfig(proxyEnv).auth },
+    logger: h.logger,
+    temporal: h.client,
+    capacity: h.capacity,
+  });
   open = {
     app,
     windowStatus: async (id) =>
@@ -44,6 +64,7 @@ t.before(async () => {
 t.teardown(async () => {
   if (h) await deleteSchedules(h, scheduleIds);
   await open?.app.close();
+  await proxied?.close();
   await h?.close();
 });
 
@@ -268,4 +289,42 @@ t.test('with authentication open, a cross-site request to each write route chang
   t.equal(schedules.filter((s) => s.namespace === ns).length, 1, 'no second schedule was created');
   await open.app.inject({ method: 'POST', url: `${wUrl}/cancel`, payload: {} });
   await h.waitForWindow(windowId, 'COMPLETED', (s) => s.status === 'COMPLETED');
+});
+
+t.test('behind a trusted proxy, the user it names acts; the same header from elsewhere is refused', async (t) => {
+  const ns = h.newNamespace();
+  const carol = { 'x-forwarded-user': 'carol@example.com', 'x-forwarded-groups': 'dev,sre' };
+  const created = await proxied.inject({
+    method: 'POST',
+    url: WINDOWS,
+    payload: { namespace: ns, trus: 4, duration: 'PT1H' },
+    headers: carol,
+  });
+  t.equal(created.statusCode, 202, created.body);
+  const url = `${WINDOWS}/${encodeURIComponent(created.json().id)}`;
+  const forged = await proxied.inject({
+    method: 'POST',
+    url: `${url}/cancel`,
+    payload: {},
+    headers: carol,
+    remoteAddress: '10.1.2.3',
+  });
+  t.equal(forged.statusCode, 401, 'not from the proxy: refused');
+  const view = (await proxied.inject({ method: 'GET', url, headers: carol })).json() as CapacityChange;
+  t.equal(view.status, 'RUNNING', 'the forged cancel changed nothing');
+  t.equal(view.requestedBy, 'carol@example.com', 'requestedBy is the proxy user');
+  t.match(view.audit, [{ action: 'create', by: 'carol@example.com', requestId: created.headers['x-request-id'] }]);
+  const noRole = { 'x-forwarded-user': 'dave@example.com', 'x-forwarded-groups': 'dev' };
+  t.equal(
+    (await proxied.inject({ method: 'POST', url: `${url}/cancel`, payload: {}, headers: noRole })).statusCode,
+    403,
+  );
+  const cancel = await proxied.inject({ method: 'POST', url: `${url}/cancel`, payload: {}, headers: carol });
+  t.equal(cancel.statusCode, 202, cancel.body);
+  t.match(
+    auditLines(h).find((l) => l.requestId === cancel.headers['x-request-id']),
+    { action: 'cancel', by: 'carol@example.com' },
+    'the audit log names carol',
+  );
+  await h.waitForWindow(created.json().id, 'COMPLETED', (s) => s.status === 'COMPLETED');
 });
