@@ -1,5 +1,6 @@
 import { Type, type Static, type TProperties } from 'typebox';
 import { NAMESPACE_ID_PATTERN } from '../shared/index.js';
+import { ERROR_CODE_KEY } from './plugins/errors.js';
 
 // Shared primitives, defined once so that every route speaks of a namespace, a TRU count or an instant alike.
 
@@ -44,3 +45,14 @@ export function errorResponse(description: string) {
 export const CommonErrorResponses = {
   500: errorResponse('INTERNAL_ERROR: an unexpected failure; details are in the service log only.'),
 };
+
+/**
+ * A rule between fields that JSON Schema states (a `not` or `oneOf`), for a body's `allOf`: the document tells
+ * clients, validation enforces it, and a request that breaks it gets 400 with this code and description.
+ */
+export function fieldRule(code: string, description: string, rule: { not: object } | { oneOf: object[] }) {
+  return { [ERROR_CODE_KEY]: code, description, ...rule };
+}
+
+/** Exactly one of these fields. */
+export const exactlyOne = (...fields: string[]) => ({ oneOf: fields.map((f) => ({ required: [f] })) });

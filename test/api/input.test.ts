@@ -290,7 +290,9 @@ t.test('an Update no worker took in time is a 503 to retry, not a 500', async (t
 t.test('unknown routes and malformed ids', async (t) => {
   const { app } = await buildTestApp(t);
   assertErrorShape(t, await app.inject({ method: 'GET', url: '/nope' }), 404, 'ROUTE_NOT_FOUND');
-  assertErrorShape(t, await app.inject({ method: 'DELETE', url: '/v1/capacity-changes' }), 404, 'ROUTE_NOT_FOUND');
+  const notAllowed = await app.inject({ method: 'DELETE', url: '/v1/capacity-changes' });
+  assertErrorShape(t, notAllowed, 405, 'METHOD_NOT_ALLOWED');
+  t.equal(notAllowed.headers.allow, 'POST, GET, HEAD', 'a known path names the methods it has');
   assertErrorShape(
     t,
     await app.inject({ method: 'GET', url: '/v1/capacity-changes/not-an-id' }),

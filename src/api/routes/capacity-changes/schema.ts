@@ -6,6 +6,8 @@ import {
   Rfc3339Schema,
   TruCountSchema,
   errorResponse,
+  exactlyOne,
+  fieldRule,
   rfc3339,
 } from '../../schemas.js';
 
@@ -77,6 +79,11 @@ export const CreateCapacityChangeSchema = Type.Object(
   },
   {
     additionalProperties: false,
+    allOf: [
+      fieldRule('CONFLICTING_END', 'give either duration or endAt, not both', {
+        not: { required: ['duration', 'endAt'] },
+      }),
+    ],
     description: 'Without duration and endAt the change is permanent: the namespace stays provisioned.',
     examples: [
       { namespace: 'payments.a1b2c', trus: 4, duration: 'PT2H', reason: 'Black Friday peak' },
@@ -250,7 +257,11 @@ export const MoveEndSchema = Type.Object(
       Type.String({ maxLength: 64, description: 'New length of the window, counted from its start (ISO 8601).' }),
     ),
   },
-  { additionalProperties: false, examples: [{ endAt: '2027-03-02T20:00:00+01:00' }, { duration: 'PT6H' }] },
+  {
+    additionalProperties: false,
+    allOf: [fieldRule('CONFLICTING_END', 'give exactly one of endAt and duration', exactlyOne('endAt', 'duration'))],
+    examples: [{ endAt: '2027-03-02T20:00:00+01:00' }, { duration: 'PT6H' }],
+  },
 );
 export type MoveEnd = Static<typeof MoveEndSchema>;
 

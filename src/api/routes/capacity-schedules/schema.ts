@@ -6,6 +6,8 @@ import {
   Rfc3339Schema,
   TruCountSchema,
   errorResponse,
+  exactlyOne,
+  fieldRule,
   rfc3339,
 } from '../../schemas.js';
 
@@ -101,6 +103,13 @@ export const CreateCapacityScheduleSchema = Type.Object(
   },
   {
     additionalProperties: false,
+    allOf: [
+      fieldRule(
+        'INVALID_SCHEDULE_SPEC',
+        'give exactly one of cron, interval or at',
+        exactlyOne('cron', 'interval', 'at'),
+      ),
+    ],
     description: 'Give exactly one of cron, interval or at.',
     examples: [OFFICE_HOURS, LAUNCH],
   },
@@ -124,6 +133,13 @@ export const PatchCapacityScheduleSchema = Type.Object(
   },
   {
     additionalProperties: false,
+    allOf: [
+      fieldRule('INVALID_SCHEDULE_SPEC', 'give at most one of cron, interval or at', {
+        not: {
+          anyOf: [{ required: ['cron', 'interval'] }, { required: ['cron', 'at'] }, { required: ['interval', 'at'] }],
+        },
+      }),
+    ],
     description: 'Only the fields given change. One of cron, interval or at replaces the current spec kind.',
     examples: [{ trus: 6, duration: 'PT9H' }, { cron: '0 7 * * 1-5' }],
   },
