@@ -18,6 +18,7 @@ import type {
   CapacityChange,
   CapacityChangeAccepted,
   CapacityChangeCancelAccepted,
+  CapacityChangeReplayed,
   CreateCapacityChange,
   DryRunPlan,
   MoveEnd,
@@ -68,7 +69,7 @@ export class WindowsService {
   async create(
     body: CreateCapacityChange,
     key: string | undefined,
-  ): Promise<{ window: CapacityChangeAccepted; replayed: boolean }> {
+  ): Promise<{ window: CapacityChangeAccepted | CapacityChangeReplayed; replayed: boolean }> {
     const hash = bodyHash(body);
     const workflowId = workflowIdFor(body.namespace, key);
     const now = Date.now();

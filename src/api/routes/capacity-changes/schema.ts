@@ -117,6 +117,20 @@ export const CapacityChangeAcceptedSchema = Type.Object(
 );
 export type CapacityChangeAccepted = Static<typeof CapacityChangeAcceptedSchema>;
 
+export const CapacityChangeReplayedSchema = Type.Object(
+  {
+    id: Type.String({ description: 'The window the Idempotency-Key made.' }),
+    status: StatusSchema,
+    phase: PhaseSchema,
+    links: LinksSchema,
+  },
+  {
+    additionalProperties: false,
+    description: 'A retry with the same Idempotency-Key and body: the original window, with its status and phase now.',
+  },
+);
+export type CapacityChangeReplayed = Static<typeof CapacityChangeReplayedSchema>;
+
 export const CapacityChangeCancelAcceptedSchema = Type.Object(
   {
     id: Type.String({ description: 'The window id.' }),
@@ -336,8 +350,9 @@ export const createSchema = {
   querystring: DryRunQuerySchema,
   body: CreateCapacityChangeSchema,
   response: {
-    200: Type.Union([CapacityChangeAcceptedSchema, DryRunPlanSchema], {
-      description: 'A dry run: the plan. Or a retry with the same Idempotency-Key and body: the original window.',
+    200: Type.Union([CapacityChangeReplayedSchema, DryRunPlanSchema], {
+      description:
+        'A dry run: the plan. Or a retry with the same Idempotency-Key and body: the original window, as it is now.',
     }),
     202: CapacityChangeAcceptedSchema,
     400: errorResponse(
