@@ -39,7 +39,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     logController: new OneLinePerRequest(),
     // Long enough for every id we make; a longer one answers 414, in our error shape like every other error.
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The router refuses these URLs before any hook runs: authenticate here too, so that a 414 or a 400 for a
     // malformed URL never tells an unauthenticated caller that a route exists.
     frameworkErrors: (error, request, reply) => {

@@ -163,7 +163,7 @@ export class WindowsService {
   /** One page of windows from Temporal visibility. */
   async list(q: ListCapacityChangesQuery): Promise<CapacityChangeList> {
     if (q.from !== undefined && q.to !== undefined && Date.parse(q.from) > Date.parse(q.to)) {
-      throw new ApiError(400, 'VALIDATION_FAILED', 'querystring.from is after querystring.to');
+      throw new ApiError(422, 'INVALID_TIME_RANGE', 'querystring.from is after querystring.to');
     }
     const query = buildListQuery(q);
     const pageSize = Number(q.pageSize);

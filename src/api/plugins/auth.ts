@@ -110,8 +110,9 @@ export function requestedByOf(request: FastifyRequest, fromBody: string | undefi
   const caller = request.caller;
   if (!caller) return fromBody;
   if (fromBody !== undefined && fromBody !== caller.name) {
+    // 422: the body is valid; what it breaks depends on who calls, which no schema can know.
     throw new ApiError(
-      400,
+      422,
       'REQUESTED_BY_FROM_TOKEN',
       `requestedBy is the name of your token ("${caller.name}"); leave it out or send that name`,
     );

@@ -106,29 +106,32 @@ interface AjvError {
   params: { additionalProperty?: string; missingProperty?: string };
 }
 
-/** The key a schema rule (a `not` or `oneOf` between fields) names its stable error code with. */
+/** The key a schema node names its stable error code with (a rule between fields, a duration...). */
 export const ERROR_CODE_KEY = 'x-error-code';
 
 /**
- * The code and text a rule between fields declares for itself ({ [ERROR_CODE_KEY], description } beside its
- * `not`/`oneOf`), found by following Ajv's schemaPath into the route's schema; undefined for any other error.
+ * The code a schema node declares for itself ({ [ERROR_CODE_KEY], description }) when a request breaks it, found
+ * by following Ajv's schemaPath into the route's schema; undefined when no failed node declares one.
  */
-function declaredRule(request: FastifyRequest, context: string | undefined, errors: AjvError[]) {
-  // Ajv lists a oneOf's failed branches before the oneOf itself.
-  const error = errors.find((e) => e.keyword === 'not' || e.keyword === 'oneOf');
-  if (!error) return undefined;
-  // Rules between fields speak of objects; anything else is refused for its type.
+function declaredCode(request: FastifyRequest, context: string | undefined, errors: AjvError[]) {
+  // Declared codes speak of objects' fields and rules; anything else is refused for its type.
   const data = (request as unknown as Record<string, unknown>)[context ?? ''];
   if (!data || typeof data !== 'object' || Array.isArray(data)) return undefined;
   const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[context ?? ''];
-  let node = schema as Record<string, unknown> | undefined;
-  for (const part of error.schemaPath.replace(/^#\//, '').split('/').slice(0, -1)) {
-    node = node?.[decodeURIComponent(part)] as Record<string, unknown> | undefined;
+  // Ajv lists a oneOf's failed branches before the oneOf itself: the first node that declares a code wins.
+  for (const error of errors) {
+    let node = schema as Record<string, unknown> | undefined;
+    for (const part of error.schemaPath.replace(/^#\//, '').split('/').slice(0, -1)) {
+      node = node?.[decodeURIComponent(part)] as Record<string, unknown> | undefined;
+    }
+    const code = node?.[ERROR_CODE_KEY];
+    if (typeof code !== 'string') continue;
+    const path = error.instancePath.split('/').filter(Boolean);
+    const value = path.reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], data);
+    const field = path.length > 0 ? `${[context, ...path].join('.')} ${JSON.stringify(value)} is not valid: ` : '';
+    return { code, message: `${field}${String(node?.description)}` };
   }
-  const code = node?.[ERROR_CODE_KEY];
-  return typeof code === 'string'
-    ? { code, message: String(node?.description ?? 'the request breaks a rule') }
-    : undefined;
+  return undefined;
 }
 
 /** Names the offending field: Ajv's own text says "must NOT have additional properties" without saying which. */
@@ -173,8 +176,8 @@ export function installErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
-      const rule = declaredRule(request, error.validationContext, error.validation as AjvError[]);
-      if (rule) return reply.code(400).send(body(400, rule.code, rule.message));
+      const declared = declaredCode(request, error.validationContext, error.validation as AjvError[]);
+      if (declared) return reply.code(400).send(body(400, declared.code, declared.message));
       const message = validationMessage(error.validationContext ?? 'request', error.validation as AjvError[]);
       return reply.code(400).send(body(400, 'VALIDATION_FAILED', message));
     }
