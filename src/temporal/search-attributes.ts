@@ -111,10 +111,7 @@ export async function ensureSearchAttributes(opts: {
   logger: Logger;
 }): Promise<void> {
   const { connection, address, namespace, logger } = opts;
-  const listMissing = async () =>
-    missingSearchAttributes(
-      (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {},
-    );
+  const listMissing = async () => missingSearchAttributes(await registeredSearchAttributes(connection, namespace));
   const missing = await listMissing();
   let decision = decideSearchAttributes({ address, namespace, missing });
   if (decision.action === 'add') {
@@ -141,6 +138,41 @@ export async function ensureSearchAttributes(opts: {
   if (decision.action === 'refuse') throw new SearchAttributesRefusal(decision.reason, decision.command);
 }
 
+/**
+ * The custom search attribute names the namespace has, from the operator service; where that is refused
+ * (PERMISSION_DENIED or UNIMPLEMENTED, as a namespace-scoped key may be), those of ours that a visibility query
+ * accepts, which needs only the right to list workflows.
+ */
+export async function registeredSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    return Object.keys(customAttributes ?? {});
+  } catch (err) {
+    if (!isGrpcServiceError(err) || ![GrpcStatus.PERMISSION_DENIED, GrpcStatus.UNIMPLEMENTED].includes(err.code))
+      throw err;
+  }
+  return searchAttributesAcceptedByQuery(connection, namespace);
+}
+
+/** Those of our search attributes that a visibility query on the namespace accepts. */
+export async function searchAttributesAcceptedByQuery(connection: Connection, namespace: string): Promise<string[]> {
+  const ours = missingSearchAttributes([]);
+  const accepted = await Promise.all(ours.map((a) => queryAccepts(connection, namespace, [a])));
+  return ours.filter((_, i) => accepted[i]).map((a) => a.name);
+}
+
+/** Whether a visibility query naming these attributes is accepted: INVALID_ARGUMENT when one is unknown. */
+async function queryAccepts(connection: Connection, namespace: string, attrs: SearchAttributeSpec[]): Promise<boolean> {
+  const query = attrs.map((a) => `${a.name} = ${SAMPLE_VALUE[a.type]}`).join(' OR ');
+  try {
+    await connection.workflowService.countWorkflowExecutions({ namespace, query });
+    return true;
+  } catch (err) {
+    if (isGrpcServiceError(err) && err.code === GrpcStatus.INVALID_ARGUMENT) return false;
+    throw err;
+  }
+}
+
 const USABLE_TIMEOUT_MS = 60_000;
 const SAMPLE_VALUE: Record<SearchAttributeTypeName, string> = {
   Keyword: "''",
@@ -153,15 +185,11 @@ const SAMPLE_VALUE: Record<SearchAttributeTypeName, string> = {
  * (about a second on the dev server): a visibility query naming them is refused the same way, and writes nothing.
  */
 async function untilQueryable(connection: Connection, namespace: string, added: SearchAttributeSpec[]): Promise<void> {
-  const query = added.map((a) => `${a.name} = ${SAMPLE_VALUE[a.type]}`).join(' OR ');
   const deadline = Date.now() + USABLE_TIMEOUT_MS;
-  for (;;) {
-    try {
-      await connection.workflowService.countWorkflowExecutions({ namespace, query });
-      return;
-    } catch (err) {
-      if (!isGrpcServiceError(err) || err.code !== GrpcStatus.INVALID_ARGUMENT || Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+  while (!(await queryAccepts(connection, namespace, added))) {
+    if (Date.now() > deadline) {
+      throw new Error(`Temporal still refuses the search attributes added ${USABLE_TIMEOUT_MS / 1000} s ago`);
     }
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
