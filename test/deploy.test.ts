@@ -143,7 +143,7 @@ t.test('Dockerfile: glibc base image, non-root user, health check on /healthz', 
   for (const base of external) {
     t.notMatch(base, /alpine/i, `${base} is not Alpine (the Temporal SDK's native core needs glibc)`);
     t.match(base, /^node:(\d+)/, `${base} is a Node image`);
-    t.ok(Number(/^node:(\d+)/.exec(base)?.[1]) >= 20, `${base}: Node >= 20`);
+    t.ok(Number(/^node:(\d+)/.exec(base)?.[1]) >= 24, `${base}: Node >= 24`);
   }
   const final = stages.at(-1)!;
   const user = final.body.filter((i) => i.op === 'USER').at(-1)?.args;
