@@ -70,7 +70,7 @@ t.test(
       if (d.action !== 'refuse') continue;
       t.equal(
         d.command,
-        'temporal operator search-attribute create --namespace default --name CapacityScheduleId --type Keyword ' +
+        'temporal operator search-attribute create --address temporal:7233 --namespace default --name CapacityScheduleId --type Keyword ' +
           '--name CapacityStartAt --type Datetime --name CapacityEndAt --type Datetime',
       );
       t.match(d.reason, status[code]);

@@ -44,14 +44,14 @@ export function isTemporalCloudAddress(address: string): boolean {
 
 /** The one command that adds the missing attributes where we cannot: tcld on Temporal Cloud, else the CLI. */
 export function addSearchAttributesCommand(
-  where: 'cloud' | 'self-hosted',
+  where: 'cloud' | { address: string },
   namespace: string,
   missing: SearchAttributeSpec[],
 ): string {
   if (where === 'cloud') {
     return `tcld namespace search-attributes add -n ${namespace} ${missing.map((a) => `--sa "${a.name}=${a.type}"`).join(' ')}`;
   }
-  return `temporal operator search-attribute create --namespace ${namespace} ${missing.map((a) => `--name ${a.name} --type ${a.type}`).join(' ')}`;
+  return `temporal operator search-attribute create --address ${where.address} --namespace ${namespace} ${missing.map((a) => `--name ${a.name} --type ${a.type}`).join(' ')}`;
 }
 
 export type SearchAttributeDecision =
@@ -83,7 +83,7 @@ export function decideSearchAttributes(input: {
     return {
       action: 'refuse',
       reason: `Temporal namespace ${namespace} lacks the custom search attributes ${names}, and ${address} refused to add them (${GrpcStatus[code]})`,
-      command: addSearchAttributesCommand('self-hosted', namespace, missing),
+      command: addSearchAttributesCommand({ address }, namespace, missing),
     };
   }
   throw addError;

@@ -119,8 +119,8 @@ t.test(
   'the command printed for a server that refuses us adds exactly what is missing; queries see the difference',
   async (t) => {
     const namespace = `sa-cmd-${randomBytes(4).toString('hex')}`;
-    const run = (args: string[]) => spawnSync(cli, [...args, '--address', server.address], { encoding: 'utf8' });
-    const createNs = run(['operator', 'namespace', 'create', '--namespace', namespace]);
+    const run = (args: string[]) => spawnSync(cli, args, { encoding: 'utf8' });
+    const createNs = run(['operator', 'namespace', 'create', '--namespace', namespace, '--address', server.address]);
     t.equal(createNs.status, 0, createNs.stderr);
     const found = await waitFor(
       'the new namespace answers',
@@ -130,7 +130,7 @@ t.test(
     const missing = missingSearchAttributes(found);
     t.equal(missing.length, 7, 'it has none of ours');
     t.same(await acceptedByQuery(namespace), [], 'and a visibility query accepts none of them (the fallback sees so)');
-    const command = addSearchAttributesCommand('self-hosted', namespace, missing);
+    const command = addSearchAttributesCommand({ address: server.address }, namespace, missing);
     const [bin, ...args] = command.split(' ');
     t.equal(bin, 'temporal', command);
     const ran = run(args);
