@@ -44,7 +44,7 @@ ENV MALLOC_CONF=narenas:2
 # The base image's user `node`, by number: Kubernetes' runAsNonRoot can only check a numeric user.
 USER 1000:1000
 EXPOSE 8080
-# Liveness of the API (ROLE=api or all; a ROLE=worker container serves no HTTP: run it with --no-healthcheck).
+# Liveness on PORT, which every role serves (ROLE=worker answers /healthz and /readyz there too).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM starts the ordered stop: in-flight requests finish, the worker drains (give it time: docker stop -t,
