@@ -74,6 +74,21 @@ t.test('docker-compose.yml is safe by default (issue 23)', async (t) => {
     t.equal(service.init, true, `${name} runs under an init (PID 1 forwards SIGTERM, reaps children)`);
 });
 
+t.test(
+  'docker-compose.postgres.yml: temporalio/server on PostgreSQL, schema by admin-tools, a read-only UI',
+  async (t) => {
+    const pg = parse(read('docker-compose.postgres.yml')) as Compose;
+    t.match(pg.services.temporal.image, /^temporalio\/server:\d/, 'replaces the dev server under the same name');
+    t.match(pg.services['temporal-schema'].image, /^temporalio\/admin-tools:\d/);
+    const ui = pg.services['temporal-ui'];
+    t.equal(environment(ui).TEMPORAL_DISABLE_WRITE_ACTIONS, 'true', 'the Web UI cannot start, signal or cancel');
+    const published = Object.entries(pg.services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${p}`));
+    t.same(published, ['temporal-ui 127.0.0.1:8233:8080'], 'only the UI is added, and only on 127.0.0.1');
+    for (const name of ['postgresql', 'temporal-ui'])
+      t.equal(pg.services[name].init, true, `${name} runs under an init`);
+  },
+);
+
 t.test('the dev server registers no search attribute: the service adds its own at start', async (t) => {
   t.notMatch((compose.services.temporal.command ?? []).join(' '), /search-attribute/);
 });
