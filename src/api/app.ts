@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { DiagnosticsService } from '../health/diagnostics.js';
 import { ReadinessProbe } from '../health/readiness.js';
 import { NamespacesService } from '../namespaces/service.js';
 import { SchedulesService } from '../schedules/service.js';
@@ -17,6 +18,7 @@ import { registerMetrics } from './plugins/metrics.js';
 import { registerAuth } from './plugins/auth.js';
 import capacityChanges from './routes/capacity-changes/index.js';
 import capacitySchedules from './routes/capacity-schedules/index.js';
+import diagnostics from './routes/diagnostics/index.js';
 import namespaces from './routes/namespaces/index.js';
 import health from './routes/health/index.js';
 
@@ -49,6 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(capacityChanges, { windows: new WindowsService(deps) });
   await app.register(capacitySchedules, { schedules: new SchedulesService(deps) });
   await app.register(namespaces, { namespaces: new NamespacesService(deps) });
+  await app.register(diagnostics, { diagnostics: new DiagnosticsService(deps) });
   return app;
 }
 

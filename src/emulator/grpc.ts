@@ -46,7 +46,7 @@ const HANDLERS: Record<ImplementedRpc, Handler> = {
   GetNamespaceCapacityInfo: (state, req) => ({ capacityInfo: state.getCapacityInfo(String(req.namespace ?? '')) }),
   // The emulator's one key is an account admin: it may change every namespace.
   GetCurrentIdentity: () => ({
-    serviceAccount: { id: 'emulator', spec: { name: 'emulator', access: { accountAccess: { role: 'admin' } } } },
+    serviceAccount: { id: 'emulator', spec: { name: 'emulator', access: { accountAccess: { role: 'ROLE_ADMIN' } } } },
   }),
 };
 

@@ -1,0 +1,62 @@
+// The preflight's decisions without a server: who may change a namespace, the fix command for missing search
+// attributes. The checks themselves run against the real dev server and emulator in test/e2e/diagnostics.test.ts.
+import t from 'tap';
+import { loadConfig } from '../../src/config.js';
+import { addSearchAttributesCommand, mayChange, missingSearchAttributes } from '../../src/health/diagnostics.js';
+
+const NS = 'payments.a1b2c';
+const sa = (access: object, extra: object = {}) => ({
+  serviceAccount: { id: 'sa', spec: { name: 'sa', access, ...extra } },
+});
+
+t.test('mayChange: account owner or admin, or namespace admin or write; read or nothing is refused', async (t) => {
+  t.match(mayChange(sa({ accountAccess: { role: 1 } }), NS), { ok: true, because: 'account role owner' });
+  t.match(mayChange(sa({ accountAccess: { role: 2 } }), NS), { ok: true, because: 'account role admin' });
+  const developer = { accountAccess: { role: 3 } };
+  t.match(mayChange(sa(developer), NS), { ok: false });
+  t.match(mayChange(sa({ ...developer, namespaceAccesses: { [NS]: { permission: 2 } } }), NS), {
+    ok: true,
+    because: 'namespace permission write',
+  });
+  t.match(mayChange(sa({ ...developer, namespaceAccesses: { [NS]: { permission: 3 } } }), NS), {
+    ok: false,
+    because: /PERMISSION_READ/,
+  });
+  t.match(mayChange(sa({ ...developer, namespaceAccesses: { 'other.a1b2c': { permission: 1 } } }), NS), { ok: false });
+  t.match(mayChange(sa({}, { namespaceScopedAccess: { namespace: NS, access: { permission: 1 } } }), NS), {
+    ok: true,
+    because: 'namespace permission admin',
+  });
+  t.match(mayChange({ user: { id: 'u', spec: { email: 'a@b', access: { accountAccess: { role: 5 } } } } }, NS), {
+    ok: false,
+  });
+});
+
+t.test('the fix for missing search attributes: tcld on Temporal Cloud, the temporal CLI elsewhere', async (t) => {
+  const missing = missingSearchAttributes([
+    'CapacityNamespace',
+    'CapacityTrus',
+    'CapacityPhase',
+    'CapacityRequestedBy',
+  ]);
+  t.same(missing, [
+    ['CapacityScheduleId', 'Keyword'],
+    ['CapacityStartAt', 'Datetime'],
+    ['CapacityEndAt', 'Datetime'],
+  ]);
+  const cloud = loadConfig({
+    TEMPORAL_ADDRESS: 'prod.a1b2c.tmprl.cloud:7233',
+    TEMPORAL_NAMESPACE: 'prod.a1b2c',
+    TEMPORAL_API_KEY: 'k',
+    AUTH_DISABLED: 'true',
+  });
+  t.equal(
+    addSearchAttributesCommand(cloud, missing),
+    'tcld namespace search-attributes add -n prod.a1b2c --sa "CapacityScheduleId=Keyword" --sa "CapacityStartAt=Datetime" --sa "CapacityEndAt=Datetime"',
+  );
+  const selfHosted = loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', AUTH_DISABLED: 'true' });
+  t.equal(
+    addSearchAttributesCommand(selfHosted, missing.slice(0, 1)),
+    'temporal operator search-attribute create --address temporal:7233 --namespace default --name CapacityScheduleId --type Keyword',
+  );
+});
