@@ -99,22 +99,20 @@ export class DiagnosticsService {
     const namespaces =
       req.namespaces ?? config.guardrails.allow ?? (config.cloudOps.apiKey === null ? config.emulator.namespaces : []);
     const identity = this.identity();
-    const checks = (
-      await Promise.all([
-        this.temporal(),
-        this.searchAttributes(),
-        identity.then((r) => r.check),
-        Promise.resolve(this.apiVersion()),
-        ...(namespaces.length === 0
-          ? [
-              Promise.resolve(
-                pass('namespaces', 'none configured (GUARDRAIL_NAMESPACE_ALLOWLIST unset): check one with ?namespace='),
-              ),
-            ]
-          : namespaces.map((ns) => identity.then((r) => this.namespace(ns, r.identity)))),
-        this.slack(req.slackTest === true),
-      ])
-    ).flat();
+    const checks = await Promise.all([
+      this.temporal(),
+      this.searchAttributes(),
+      identity.then((r) => r.check),
+      Promise.resolve(this.apiVersion()),
+      ...(namespaces.length === 0
+        ? [
+            Promise.resolve(
+              pass('namespaces', 'none configured (GUARDRAIL_NAMESPACE_ALLOWLIST unset): check one with ?namespace='),
+            ),
+          ]
+        : namespaces.map((ns) => identity.then((r) => this.namespace(ns, r.identity)))),
+      this.slack(req.slackTest === true),
+    ]);
     return { ok: checks.every((c) => c.ok), checks };
   }
 

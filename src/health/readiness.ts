@@ -1,5 +1,6 @@
 // Readiness: whether this process reached Temporal and the Cloud Ops API at its last background check.
 import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { withTemporalDeadline } from '../api/plugins/errors.js';
 import type { Readiness } from '../api/routes/health/schema.js';
@@ -63,9 +64,9 @@ export class ReadinessProbe {
     );
   }
 
-  /** Checks in the background while the app runs. */
-  bindTo(app: Parameters<Refreshed<Facts>['bindTo']>[0]): this {
-    this.checks.bindTo(app);
+  /** Checks in the background while the app runs; the app is ready once the first check ended. */
+  bindTo(app: FastifyInstance): this {
+    this.checks.bindTo(app, { waitForFirst: true });
     return this;
   }
 
@@ -90,26 +91,30 @@ export class ReadinessProbe {
 
   private async check(): Promise<Facts> {
     const { temporal, capacity } = this.deps;
-    const [temporalErr, cloudOpsErr] = await Promise.all([
-      this.failure('temporal', () =>
-        withTemporalDeadline(temporal, () => temporal.connection.workflowService.getSystemInfo({}), PROBE_TIMEOUT_MS),
+    const [temporalProblem, cloudOpsProblemText] = await Promise.all([
+      this.problem(
+        'temporal',
+        () =>
+          withTemporalDeadline(temporal, () => temporal.connection.workflowService.getSystemInfo({}), PROBE_TIMEOUT_MS),
+        () => `Temporal: no answer within ${PROBE_TIMEOUT_MS / 1000} s or unreachable`,
       ),
-      this.failure('cloudOps', () => withTimeout(capacity.identity(), PROBE_TIMEOUT_MS)),
+      this.problem('cloudOps', () => withTimeout(capacity.identity(), PROBE_TIMEOUT_MS), cloudOpsProblem),
     ]);
-    return {
-      temporal: temporalErr === null ? null : `Temporal: no answer within ${PROBE_TIMEOUT_MS / 1000} s or unreachable`,
-      cloudOps: cloudOpsErr === null ? null : cloudOpsProblem(cloudOpsErr),
-    };
+    return { temporal: temporalProblem, cloudOps: cloudOpsProblemText };
   }
 
-  /** null when run() succeeds, else its error, logged here with the server's full text. */
-  private async failure(dependency: string, run: () => Promise<unknown>): Promise<unknown> {
+  /** null when run() succeeds, else what describe() makes of its error; the error is logged here in full. */
+  private async problem(
+    dependency: string,
+    run: () => Promise<unknown>,
+    describe: (err: unknown) => string,
+  ): Promise<string | null> {
     try {
       await run();
       return null;
     } catch (err) {
       this.deps.logger.warn({ err, dependency }, 'readiness check failed');
-      return err ?? new Error('failed');
+      return describe(err);
     }
   }
 }

@@ -38,10 +38,10 @@ export class Refreshed<T> {
     return this.running;
   }
 
-  /** Takes the first reading, then one every interval until stop(). */
-  async start(): Promise<void> {
-    await this.refresh();
+  /** Takes a reading now and one every interval until stop(); resolves once the first one ended. */
+  start(): Promise<void> {
     this.timer ??= setInterval(() => void this.refresh(), this.intervalMs).unref();
+    return this.refresh();
   }
 
   async stop(): Promise<void> {
@@ -50,9 +50,12 @@ export class Refreshed<T> {
     await this.running;
   }
 
-  /** Refreshes while the app runs: the first reading before it is ready, none after it closes. */
-  bindTo(app: FastifyInstance): this {
-    app.addHook('onReady', () => this.start());
+  /** Refreshes while the app runs, from when it is ready (waiting for the first reading if asked) until it closes. */
+  bindTo(app: FastifyInstance, { waitForFirst }: { waitForFirst: boolean }): this {
+    app.addHook('onReady', async () => {
+      const first = this.start();
+      if (waitForFirst) await first;
+    });
     app.addHook('onClose', () => this.stop());
     return this;
   }

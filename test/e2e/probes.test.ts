@@ -22,6 +22,10 @@ t.test('a flood of /readyz and /metrics adds no Cloud Ops call; reads stay withi
     'the check was an authenticated GetCurrentIdentity',
   );
 
+  await waitFor('the first window count', async () => {
+    const r = await h.app.inject({ method: 'GET', url: '/metrics' });
+    return /^capacity_scheduler_windows\{/m.test(r.body) ? true : undefined;
+  });
   const before = h.emulator.state.callCount;
   const flood = await Promise.all([
     ...Array.from({ length: 300 }, () => h.app.inject({ method: 'GET', url: '/readyz' })),

@@ -49,7 +49,7 @@ export function registerMetrics(
     () => countOpenWindows(temporal),
     refreshIntervalMs,
     (err) => app.log.warn({ err }, 'counting windows for /metrics failed; serving the last counts'),
-  ).bindTo(app);
+  ).bindTo(app, { waitForFirst: false }); // start-up does not wait for visibility: until then no window gauge
   new Gauge({
     name: `${METRIC_PREFIX}windows`,
     help: 'Running capacity windows by phase (from Temporal visibility, at the last background count).',
