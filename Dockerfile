@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Capacity Scheduler image (first draft).
 #
 # The image runs the compiled service: `node dist/src/main.js`. It does NOT contain the Temporal CLI, so it
@@ -9,10 +8,8 @@
 #
 # Debian (glibc) base on purpose: the Temporal SDK's native core does not support musl (Alpine).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
-
 # ---- build: compile TypeScript into dist/ -------------------------------------------------------------
-FROM ${NODE_IMAGE} AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -23,7 +20,7 @@ COPY scripts ./scripts
 RUN npm run build
 
 # ---- runtime: production dependencies and the compiled output only ------------------------------------
-FROM ${NODE_IMAGE} AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 # jemalloc in place of glibc's malloc, which Node's documentation of process.memoryUsage() points to when RSS grows
 # while the V8 heap does not. With glibc, the worker held ~3 times the memory per cached workflow, and peaked at

@@ -2,13 +2,14 @@
 // service to Temporal with configuration the service really reads; the Dockerfile builds what `npm run build`
 // needs, on a glibc base, as a non-root user, with a health check on /healthz.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parse } from 'yaml';
 import { EnvSchema, loadConfig } from '../src/config.js';
-import { SERVICE_MALLOC_CONF, SERVICE_NODE_FLAGS } from '../src/worker/index.js';
+import { SERVICE_MALLOC_CONF, SERVICE_NODE_FLAGS, WORKER_SHUTDOWN_GRACE_SECONDS } from '../src/worker/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -142,7 +143,7 @@ t.test('Dockerfile: glibc base image, non-root user, health check on /healthz', 
   for (const base of external) {
     t.notMatch(base, /alpine/i, `${base} is not Alpine (the Temporal SDK's native core needs glibc)`);
     t.match(base, /^node:(\d+)/, `${base} is a Node image`);
-    t.ok(Number(/^node:(\d+)/.exec(base)?.[1]) >= 20, `${base}: Node >= 20`);
+    t.ok(Number(/^node:(\d+)/.exec(base)?.[1]) >= 24, `${base}: Node >= 24`);
   }
   const final = stages.at(-1)!;
   const user = final.body.filter((i) => i.op === 'USER').at(-1)?.args;
@@ -292,5 +293,226 @@ t.test(
     }
     t.ok(used.size > 0, `src imports ${[...used].sort().join(', ')}`);
     for (const name of used) t.ok(name in pkg.dependencies, `${name} is in dependencies`);
+  },
+);
+
+// ---- Kubernetes (deploy/kubernetes; scripts/check-manifests.sh validates them against the schemas and checkov) --
+
+interface K8sEnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+}
+interface K8sContainer {
+  name: string;
+  image: string;
+  env?: K8sEnvVar[];
+  envFrom?: Array<{ configMapRef?: { name: string } }>;
+  ports?: Array<{ name: string; containerPort: number }>;
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: {
+    allowPrivilegeEscalation?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    runAsNonRoot?: boolean;
+    capabilities?: { drop?: string[] };
+  };
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
+}
+interface K8sPodSpec {
+  terminationGracePeriodSeconds?: number;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
+  containers: K8sContainer[];
+  volumes?: Array<{
+    name: string;
+    emptyDir?: object;
+    secret?: { secretName: string; items?: Array<{ key: string }> };
+  }>;
+}
+interface K8sResource {
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  spec?: {
+    selector?: { matchLabels?: Record<string, string> } & Record<string, string>;
+    template?: { metadata: { labels: Record<string, string> }; spec: K8sPodSpec };
+    ports?: Array<{ port: number; targetPort: string | number }>;
+    minAvailable?: number;
+  };
+}
+
+const k8sDir = 'deploy/kubernetes';
+const kustomization = parse(read(`${k8sDir}/kustomization.yaml`)) as {
+  resources: string[];
+  images?: Array<{ name: string; newName?: string; newTag?: string }>;
+};
+const k8s: K8sResource[] = kustomization.resources.map((f) => parse(read(`${k8sDir}/${f}`)) as K8sResource);
+const secretExample = parse(read(`${k8sDir}/secret.example.yaml`)) as K8sResource;
+const configMap = k8s.find((r) => r.kind === 'ConfigMap')!;
+const deploymentOf = (role: string) =>
+  k8s.find(
+    (r) =>
+      r.kind === 'Deployment' &&
+      r.spec?.template?.spec.containers[0].env?.some((e) => e.name === 'ROLE' && e.value === role),
+  );
+
+t.test('kubernetes: kustomize applies every manifest but the example Secret, which only shows the keys', async (t) => {
+  const files = readdirSync(path.join(root, k8sDir)).filter((f) => f.endsWith('.yaml'));
+  t.same(
+    [...kustomization.resources].sort(),
+    files.filter((f) => !['kustomization.yaml', 'checkov.yaml', 'secret.example.yaml'].includes(f)).sort(),
+  );
+  t.notOk(
+    k8s.some((r) => r.kind === 'Secret'),
+    'no Secret is applied: real values are created by hand',
+  );
+  for (const [key, value] of Object.entries(secretExample.stringData ?? {})) {
+    t.match(value, /REPLACE|0{64}/, `secret.example.yaml's ${key} is a placeholder`);
+  }
+});
+
+t.test('kubernetes: an API and a worker Deployment (the ROLE split) on the image `docker build` names', async (t) => {
+  const pkg = JSON.parse(read('package.json')) as { name: string; version: string };
+  t.same(kustomization.images, [{ name: pkg.name, newTag: pkg.version }], 'kustomize pins the version tag');
+  for (const role of ['api', 'worker']) {
+    const d = deploymentOf(role);
+    t.ok(d, `a Deployment runs ROLE=${role}`);
+    const c = d!.spec!.template!.spec.containers;
+    t.equal(c.length, 1);
+    t.equal(c[0].image, `${pkg.name}:${pkg.version}`, `${role}: docker build -t ${pkg.name}:${pkg.version} .`);
+  }
+  t.match(read('docs/deployment.md'), `docker build -t ${pkg.name}:${pkg.version} .`, 'the docs build that image');
+});
+
+/** The environment a role's container gets: the ConfigMap, then its own env; Secret keys from secret.example.yaml. */
+function roleEnv(container: K8sContainer, files: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const from of container.envFrom ?? []) {
+    if (from.configMapRef?.name === configMap.metadata.name) Object.assign(env, configMap.data);
+  }
+  for (const e of container.env ?? []) {
+    const ref = e.valueFrom?.secretKeyRef;
+    const value = ref ? secretExample.stringData?.[ref.key] : e.value;
+    if (value !== undefined) env[e.name] = files[value] ?? value;
+  }
+  return env;
+}
+
+t.test(
+  'kubernetes: every variable is a config variable, secrets come from the Secret, and each role loads',
+  async (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'k8s-env-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    for (const key of Object.keys(configMap.data ?? {}))
+      t.ok(envNames.includes(key), `ConfigMap ${key} is in EnvSchema`);
+    for (const role of ['api', 'worker'] as const) {
+      const spec = deploymentOf(role)!.spec!.template!.spec;
+      const [c] = spec.containers;
+      for (const e of c.env ?? []) {
+        t.ok(envNames.includes(e.name), `${role}: ${e.name} is in EnvSchema`);
+        const ref = e.valueFrom?.secretKeyRef;
+        if (/KEY|WEBHOOK|TOKEN(?!S_FILE)/.test(e.name)) t.ok(ref, `${role}: ${e.name} comes from a Secret`);
+        if (ref) {
+          t.equal(ref.name, secretExample.metadata.name, `${role}: ${e.name} names the Secret`);
+          t.ok(ref.optional || ref.key in (secretExample.stringData ?? {}), `${role}: ${ref.key} is in the example`);
+        }
+      }
+      // A mounted Secret file: write the example's content where the container would read it.
+      const files: Record<string, string> = {};
+      for (const v of spec.volumes ?? []) {
+        const mount = c.volumeMounts?.find((m) => m.name === v.name);
+        for (const item of v.secret?.items ?? []) {
+          const local = path.join(dir, `${role}-${item.key}`);
+          writeFileSync(local, secretExample.stringData?.[item.key] ?? '');
+          files[`${mount!.mountPath}/${item.key}`] = local;
+        }
+      }
+      const config = loadConfig(roleEnv(c, files));
+      t.equal(config.role, role);
+      t.equal(config.http.host, '0.0.0.0', `${role}: reachable by the kubelet's probes`);
+      t.not(config.cloudOps.apiKey, null, `${role}: the real Cloud Ops API, never the emulator`);
+      if (role === 'api') t.equal(config.auth.mode, 'tokens', 'the API requires tokens, from the mounted file');
+    }
+  },
+);
+
+t.test(
+  'kubernetes: probes on /healthz and /readyz at PORT, a Service and a PodDisruptionBudget per role',
+  async (t) => {
+    for (const role of ['api', 'worker']) {
+      const d = deploymentOf(role)!;
+      const [c] = d.spec!.template!.spec.containers;
+      const port = (name: string | number) =>
+        typeof name === 'number' ? name : c.ports?.find((p) => p.name === name)?.containerPort;
+      t.equal(c.livenessProbe?.httpGet?.path, '/healthz', `${role}: liveness`);
+      t.equal(c.readinessProbe?.httpGet?.path, '/readyz', `${role}: readiness`);
+      for (const probe of [c.livenessProbe, c.readinessProbe]) {
+        t.equal(port(probe!.httpGet!.port), Number(configMap.data?.PORT), `${role}: probed on PORT`);
+      }
+      const labels = d.spec!.template!.metadata.labels;
+      t.same(d.spec!.selector!.matchLabels, labels);
+      const pdb = k8s.find(
+        (r) =>
+          r.kind === 'PodDisruptionBudget' && JSON.stringify(r.spec?.selector?.matchLabels) === JSON.stringify(labels),
+      );
+      t.ok(pdb, `${role}: a PodDisruptionBudget selects its pods`);
+      t.equal(pdb?.spec?.minAvailable, 1);
+    }
+    const api = deploymentOf('api')!;
+    const service = k8s.find((r) => r.kind === 'Service')!;
+    t.same(service.spec?.selector, api.spec!.template!.metadata.labels, 'the Service selects the API pods');
+    const apiPorts = api.spec!.template!.spec.containers[0].ports ?? [];
+    t.ok(
+      apiPorts.some((p) => p.name === service.spec?.ports?.[0].targetPort),
+      'and targets their port',
+    );
+  },
+);
+
+t.test("kubernetes: the worker's grace period is its drain plus 5 s to cancel and disconnect", async (t) => {
+  t.equal(
+    deploymentOf('worker')!.spec!.template!.spec.terminationGracePeriodSeconds,
+    WORKER_SHUTDOWN_GRACE_SECONDS + 5,
+  );
+});
+
+t.test('kubernetes: non-root, read-only root, no escalation, no capabilities, RuntimeDefault seccomp', async (t) => {
+  for (const role of ['api', 'worker']) {
+    const spec = deploymentOf(role)!.spec!.template!.spec;
+    t.equal(spec.securityContext?.runAsNonRoot, true, `${role}: runAsNonRoot`);
+    t.ok((spec.securityContext?.runAsUser ?? 0) > 0, `${role}: a non-root uid`);
+    t.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${role}: seccomp`);
+    const [c] = spec.containers;
+    t.match(c.securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    const tmp = c.volumeMounts?.find((m) => m.mountPath === '/tmp');
+    t.ok(
+      spec.volumes?.find((v) => v.name === tmp?.name)?.emptyDir,
+      `${role}: /tmp (os.tmpdir()) is a writable emptyDir`,
+    );
+  }
+});
+
+/** Kubernetes quantities in bytes (Mi, Gi, M, G, or plain). */
+function bytes(quantity: string): number {
+  const [, n, unit = ''] = /^(\d+)([A-Za-z]*)$/.exec(quantity) ?? [];
+  return Number(n) * ({ '': 1, M: 1e6, G: 1e9, Mi: 2 ** 20, Gi: 2 ** 30 } as Record<string, number>)[unit];
+}
+
+t.test(
+  "kubernetes: the worker's memory request covers the benchmark's measured peak, which the manifest cites",
+  async (t) => {
+    const manifest = read(`${k8sDir}/worker-deployment.yaml`);
+    const [, low, high] = /(\d+)-(\d+) MB RSS/.exec(manifest) ?? [];
+    t.ok(high, `the manifest cites the peak: ${low}-${high} MB`);
+    t.match(read('bench/README.md'), `${low}-${high} MB`, 'bench/README.md measured it');
+    const { requests, limits } = deploymentOf('worker')!.spec!.template!.spec.containers[0].resources ?? {};
+    t.ok(bytes(requests?.memory ?? '0') >= Number(high) * 2 ** 20, `request ${requests?.memory} >= ${high} MB`);
+    t.ok(bytes(limits?.memory ?? '0') > bytes(requests?.memory ?? '0'), `limit ${limits?.memory} leaves room above it`);
   },
 );

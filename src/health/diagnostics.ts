@@ -11,6 +11,12 @@ import type { CapacityReader } from '../cloud-ops/types.js';
 import type { Config } from '../config.js';
 import { checkNamespace } from '../guardrails.js';
 import { searchAttributeRegistrations } from '../shared/search-attributes.js';
+import {
+  addSearchAttributesCommand,
+  isTemporalCloudAddress,
+  missingSearchAttributes,
+  type SearchAttributeSpec,
+} from '../temporal/search-attributes.js';
 import { cloudOpsProblem, withTimeout } from './readiness.js';
 
 const { Role } = proto.temporal.api.cloud.identity.v1.AccountAccess;
@@ -41,23 +47,6 @@ export interface DiagnosticsRequest {
 
 const pass = (name: string, detail: string): Check => ({ name, ok: true, detail, fix: null });
 const fail = (name: string, detail: string, fix: string): Check => ({ name, ok: false, detail, fix });
-
-/** Our search attributes the namespace lacks, given the ones it has, with their CLI types. */
-export function missingSearchAttributes(registered: Iterable<string>): Array<[string, string]> {
-  const have = new Set(registered);
-  return Object.entries(searchAttributeRegistrations()).filter(([name]) => !have.has(name));
-}
-
-/** The one command that adds them: tcld on Temporal Cloud, the temporal CLI elsewhere. */
-export function addSearchAttributesCommand(config: Config, missing: Array<[string, string]>): string {
-  const ns = config.temporal.namespace;
-  const address = config.temporal.address ?? '';
-  if (/\.(tmprl\.cloud|api\.temporal\.io)(:\d+)?$/.test(address)) {
-    return `tcld namespace search-attributes add -n ${ns} ${missing.map(([n, t]) => `--sa "${n}=${t}"`).join(' ')}`;
-  }
-  const where = address ? ` --address ${address}` : '';
-  return `temporal operator search-attribute create${where} --namespace ${ns} ${missing.map(([n, t]) => `--name ${n} --type ${t}`).join(' ')}`;
-}
 
 /** "v0.19.1" as [0, 19, 1]; null when it is not of that form. */
 function parseVersion(v: string): number[] | null {
@@ -144,7 +133,7 @@ export class DiagnosticsService {
         () => temporal.connection.operatorService.listSearchAttributes({ namespace }),
         CALL_TIMEOUT_MS,
       );
-      const missing = missingSearchAttributes(Object.keys(res.customAttributes ?? {}));
+      const missing = missingSearchAttributes(res.customAttributes ?? {});
       if (missing.length === 0)
         return pass(
           'searchAttributes',
@@ -152,8 +141,8 @@ export class DiagnosticsService {
         );
       return fail(
         'searchAttributes',
-        `missing on ${namespace}: ${missing.map(([n]) => n).join(', ')} (windows cannot be listed or started without them)`,
-        addSearchAttributesCommand(config, missing),
+        `missing on ${namespace}: ${missing.map((a) => a.name).join(', ')} (windows cannot be listed or started without them)`,
+        fixCommand(config, missing),
       );
     } catch (err) {
       return fail(
@@ -268,6 +257,13 @@ export class DiagnosticsService {
       return fail('slack', `the webhook is ${why}`, 'check SLACK_WEBHOOK_URL and the network path to Slack');
     }
   }
+}
+
+/** The exact command that adds them, aimed at our Temporal (the embedded dev server's address unknown here). */
+function fixCommand(config: Config, missing: SearchAttributeSpec[]): string {
+  const address = config.temporal.address ?? undefined;
+  const where = address !== undefined && isTemporalCloudAddress(address) ? 'cloud' : 'self-hosted';
+  return addSearchAttributesCommand(where, config.temporal.namespace, missing, address);
 }
 
 function cloudOpsFix(err: unknown): string {

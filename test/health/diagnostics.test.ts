@@ -1,8 +1,6 @@
-// The preflight's decisions without a server: who may change a namespace, the fix command for missing search
-// attributes. The checks themselves run against the real dev server and emulator in test/e2e/diagnostics.test.ts.
+// The preflight's decision without a server: who may change a namespace. The checks themselves run against the real dev server and emulator in test/e2e/diagnostics.test.ts.
 import t from 'tap';
-import { loadConfig } from '../../src/config.js';
-import { addSearchAttributesCommand, mayChange, missingSearchAttributes } from '../../src/health/diagnostics.js';
+import { mayChange } from '../../src/health/diagnostics.js';
 
 const NS = 'payments.a1b2c';
 const sa = (access: object, extra: object = {}) => ({
@@ -30,33 +28,4 @@ t.test('mayChange: account owner or admin, or namespace admin or write; read or 
   t.match(mayChange({ user: { id: 'u', spec: { email: 'a@b', access: { accountAccess: { role: 5 } } } } }, NS), {
     ok: false,
   });
-});
-
-t.test('the fix for missing search attributes: tcld on Temporal Cloud, the temporal CLI elsewhere', async (t) => {
-  const missing = missingSearchAttributes([
-    'CapacityNamespace',
-    'CapacityTrus',
-    'CapacityPhase',
-    'CapacityRequestedBy',
-  ]);
-  t.same(missing, [
-    ['CapacityScheduleId', 'Keyword'],
-    ['CapacityStartAt', 'Datetime'],
-    ['CapacityEndAt', 'Datetime'],
-  ]);
-  const cloud = loadConfig({
-    TEMPORAL_ADDRESS: 'prod.a1b2c.tmprl.cloud:7233',
-    TEMPORAL_NAMESPACE: 'prod.a1b2c',
-    TEMPORAL_API_KEY: 'k',
-    AUTH_DISABLED: 'true',
-  });
-  t.equal(
-    addSearchAttributesCommand(cloud, missing),
-    'tcld namespace search-attributes add -n prod.a1b2c --sa "CapacityScheduleId=Keyword" --sa "CapacityStartAt=Datetime" --sa "CapacityEndAt=Datetime"',
-  );
-  const selfHosted = loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', AUTH_DISABLED: 'true' });
-  t.equal(
-    addSearchAttributesCommand(selfHosted, missing.slice(0, 1)),
-    'temporal operator search-attribute create --address temporal:7233 --namespace default --name CapacityScheduleId --type Keyword',
-  );
 });
