@@ -20,7 +20,9 @@ interface ComposeService {
   build?: unknown;
   environment?: Record<string, string | number | boolean | null> | string[];
   ports?: Array<string | number | { target: number; published?: string | number }>;
-  profiles?: string[];
+  command?: string[];
+  init?: boolean;
+  secrets?: string[];
 }
 interface Compose {
   services: Record<string, ComposeService>;
@@ -48,13 +50,47 @@ function containerPorts(service: ComposeService): number[] {
 
 const compose = parse(read('docker-compose.yml')) as Compose;
 
-t.test('docker-compose.yml parses and has the four services', async (t) => {
-  t.type(compose, 'object');
+t.test('docker-compose.yml parses: a Temporal dev server (the CLI image) and the service built here', async (t) => {
   t.type(compose.services, 'object');
-  for (const name of ['postgres', 'temporal', 'temporal-ui', 'capacity-scheduler']) {
-    t.ok(compose.services[name], `service ${name}`);
-  }
+  t.same(Object.keys(compose.services).sort(), ['capacity-scheduler', 'temporal']);
+  t.match(compose.services.temporal.image, /^temporalio\/temporal:\d/, 'the CLI image, a pinned tag');
+  t.match(compose.services.temporal.command, ['server', 'start-dev'], 'running start-dev');
   t.ok(compose.services['capacity-scheduler'].build, 'capacity-scheduler is built from this repository');
+});
+
+t.test('docker-compose.yml is safe by default (issue 23)', async (t) => {
+  const svc = compose.services['capacity-scheduler'];
+  const env = environment(svc);
+  t.notOk('AUTH_DISABLED' in env, 'no AUTH_DISABLED: tokens are the default');
+  t.equal(env.API_TOKENS_FILE, '/run/secrets/api_tokens', 'the tokens file is the mounted secret');
+  t.same(svc.secrets, ['api_tokens']);
+  t.same(
+    (svc.ports ?? []).map((p) => interpolate(String(p))),
+    ['127.0.0.1:8080:8080'],
+    'only the API, only on 127.0.0.1',
+  );
+  t.same(compose.services.temporal.ports, undefined, "Temporal's frontend and Web UI are not published");
+  for (const [name, service] of Object.entries(compose.services))
+    t.equal(service.init, true, `${name} runs under an init (PID 1 forwards SIGTERM, reaps children)`);
+});
+
+t.test(
+  'docker-compose.postgres.yml: temporalio/server on PostgreSQL, schema by admin-tools, a read-only UI',
+  async (t) => {
+    const pg = parse(read('docker-compose.postgres.yml')) as Compose;
+    t.match(pg.services.temporal.image, /^temporalio\/server:\d/, 'replaces the dev server under the same name');
+    t.match(pg.services['temporal-schema'].image, /^temporalio\/admin-tools:\d/);
+    const ui = pg.services['temporal-ui'];
+    t.equal(environment(ui).TEMPORAL_DISABLE_WRITE_ACTIONS, 'true', 'the Web UI cannot start, signal or cancel');
+    const published = Object.entries(pg.services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${p}`));
+    t.same(published, ['temporal-ui 127.0.0.1:8233:8080'], 'only the UI is added, and only on 127.0.0.1');
+    for (const name of ['postgresql', 'temporal-ui'])
+      t.equal(pg.services[name].init, true, `${name} runs under an init`);
+  },
+);
+
+t.test('the dev server registers no search attribute: the service adds its own at start', async (t) => {
+  t.notMatch((compose.services.temporal.command ?? []).join(' '), /search-attribute/);
 });
 
 t.test('capacity-scheduler: every environment key is a config variable, and the values load', async (t) => {
@@ -64,7 +100,13 @@ t.test('capacity-scheduler: every environment key is a config variable, and the 
   for (const key of Object.keys(env)) t.ok(envNames.includes(key), `${key} is in src/config.ts EnvSchema`);
 
   // With no shell variables set (no TEMPORAL_CLOUD_API_KEY): the configuration is valid and selects the emulator.
-  const config = loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v)])));
+  // The mounted secret, stood in for by a tokens file of the same shape.
+  const dir = t.testdir({
+    'tokens.json': JSON.stringify([{ name: 'ci', scopes: ['capacity:read'], sha256: 'a'.repeat(64) }]),
+  });
+  const values = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v)]));
+  const config = loadConfig({ ...values, API_TOKENS_FILE: path.join(dir, 'tokens.json') });
+  t.equal(config.auth.mode, 'tokens', 'the API authenticates with tokens');
   t.equal(config.cloudOps.apiKey, null, 'TEMPORAL_CLOUD_API_KEY unset by default: the embedded emulator');
   t.equal(config.http.host, '0.0.0.0', 'HOST=0.0.0.0: the API is reachable through the published port');
   t.equal(env.HOST, '0.0.0.0', 'HOST is set in compose itself, not only by the image');
@@ -84,11 +126,6 @@ t.test("capacity-scheduler: TEMPORAL_ADDRESS is the temporal service's host:port
   t.ok(
     (temporalPorts.length ? temporalPorts : [7233]).includes(Number(port)),
     `port ${port} is the temporal frontend port`,
-  );
-  t.equal(
-    environment(compose.services['temporal-ui']).TEMPORAL_ADDRESS,
-    env.TEMPORAL_ADDRESS,
-    'the Web UI talks to the same frontend',
   );
 });
 
@@ -183,7 +220,7 @@ t.test(
     const at = (pred: (i: Instruction) => boolean) => final.body.findIndex(pred);
     t.ok(
       at((i) => i.op === 'ENV' && /\bLD_PRELOAD=/.test(i.args)) >
-        at((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args)),
+        at((i) => i.op === 'COPY' && /node_modules/.test(i.args)),
       'set after the build steps, so that only the service runs with it',
     );
   },
@@ -241,19 +278,23 @@ t.test(
           .filter((a) => !a.startsWith('--'))
           .slice(0, -1),
       );
-    const ignored = read('.dockerignore')
+    const rules = read('.dockerignore')
       .split(/\r?\n/)
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));
+    // Docker's rule: the last pattern that matches the file or one of its folders decides; `!` re-includes.
+    const prefixes = (file: string) => file.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+    const excluded = (file: string) =>
+      rules.reduce(
+        (out, rule) => (prefixes(file).some((p) => covers(rule.replace(/^!/, ''), p)) ? !rule.startsWith('!') : out),
+        false,
+      );
     for (const file of needed) {
       t.ok(
         copied.some((c) => covers(c, file)),
         `${file} is copied into the build stage before \`npm run build\``,
       );
-      t.notOk(
-        ignored.some((pattern) => covers(pattern, file)),
-        `${file} is not excluded by .dockerignore`,
-      );
+      t.notOk(excluded(file), `${file} is not excluded by .dockerignore`);
     }
     const final = stages.at(-1)!;
     t.ok(
@@ -263,8 +304,11 @@ t.test(
       'the final stage copies dist/ (with the prebuilt bundle) from the build stage',
     );
     t.ok(
-      final.body.some((i) => i.op === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args)),
-      'the final stage installs production dependencies only',
+      buildStage.body.some((i) => i.op === 'RUN' && /npm prune --omit=dev/.test(i.args)) &&
+        final.body.some(
+          (i) => i.op === 'COPY' && i.args === `--from=${buildStage.name} /app/node_modules ./node_modules`,
+        ),
+      'the final stage gets production dependencies only (pruned in the build stage)',
     );
   },
 );

@@ -259,11 +259,14 @@ export class DiagnosticsService {
   }
 }
 
-/** The exact command that adds them, aimed at our Temporal (the embedded dev server's address unknown here). */
+/** The exact command that adds them, aimed at our Temporal (in local mode, the embedded dev server). */
 function fixCommand(config: Config, missing: SearchAttributeSpec[]): string {
-  const address = config.temporal.address ?? undefined;
-  const where = address !== undefined && isTemporalCloudAddress(address) ? 'cloud' : 'self-hosted';
-  return addSearchAttributesCommand(where, config.temporal.namespace, missing, address);
+  const address = config.temporal.address ?? `127.0.0.1:${config.devServer.port}`;
+  return addSearchAttributesCommand(
+    isTemporalCloudAddress(address) ? 'cloud' : { address },
+    config.temporal.namespace,
+    missing,
+  );
 }
 
 function cloudOpsFix(err: unknown): string {

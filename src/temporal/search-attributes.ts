@@ -42,21 +42,16 @@ export function isTemporalCloudAddress(address: string): boolean {
   return host.endsWith('.tmprl.cloud') || host.endsWith('.api.temporal.io');
 }
 
-/**
- * The one command that adds the missing attributes where we cannot: tcld on Temporal Cloud, else the CLI (aimed at
- * `address` when given, so that it runs as printed).
- */
+/** The one command that adds the missing attributes where we cannot: tcld on Temporal Cloud, else the CLI. */
 export function addSearchAttributesCommand(
-  where: 'cloud' | 'self-hosted',
+  where: 'cloud' | { address: string },
   namespace: string,
   missing: SearchAttributeSpec[],
-  address?: string,
 ): string {
   if (where === 'cloud') {
     return `tcld namespace search-attributes add -n ${namespace} ${missing.map((a) => `--sa "${a.name}=${a.type}"`).join(' ')}`;
   }
-  const at = address === undefined ? '' : ` --address ${address}`;
-  return `temporal operator search-attribute create${at} --namespace ${namespace} ${missing.map((a) => `--name ${a.name} --type ${a.type}`).join(' ')}`;
+  return `temporal operator search-attribute create --address ${where.address} --namespace ${namespace} ${missing.map((a) => `--name ${a.name} --type ${a.type}`).join(' ')}`;
 }
 
 export type SearchAttributeDecision =
@@ -88,7 +83,7 @@ export function decideSearchAttributes(input: {
     return {
       action: 'refuse',
       reason: `Temporal namespace ${namespace} lacks the custom search attributes ${names}, and ${address} refused to add them (${GrpcStatus[code]})`,
-      command: addSearchAttributesCommand('self-hosted', namespace, missing),
+      command: addSearchAttributesCommand({ address }, namespace, missing),
     };
   }
   throw addError;
@@ -116,10 +111,7 @@ export async function ensureSearchAttributes(opts: {
   logger: Logger;
 }): Promise<void> {
   const { connection, address, namespace, logger } = opts;
-  const listMissing = async () =>
-    missingSearchAttributes(
-      (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {},
-    );
+  const listMissing = async () => missingSearchAttributes(await registeredSearchAttributes(connection, namespace));
   const missing = await listMissing();
   let decision = decideSearchAttributes({ address, namespace, missing });
   if (decision.action === 'add') {
@@ -146,6 +138,41 @@ export async function ensureSearchAttributes(opts: {
   if (decision.action === 'refuse') throw new SearchAttributesRefusal(decision.reason, decision.command);
 }
 
+/**
+ * The custom search attribute names the namespace has, from the operator service; where that is refused
+ * (PERMISSION_DENIED or UNIMPLEMENTED, as a namespace-scoped key may be), those of ours that a visibility query
+ * accepts, which needs only the right to list workflows.
+ */
+export async function registeredSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    return Object.keys(customAttributes ?? {});
+  } catch (err) {
+    if (!isGrpcServiceError(err) || ![GrpcStatus.PERMISSION_DENIED, GrpcStatus.UNIMPLEMENTED].includes(err.code))
+      throw err;
+  }
+  return searchAttributesAcceptedByQuery(connection, namespace);
+}
+
+/** Those of our search attributes that a visibility query on the namespace accepts. */
+export async function searchAttributesAcceptedByQuery(connection: Connection, namespace: string): Promise<string[]> {
+  const ours = missingSearchAttributes([]);
+  const accepted = await Promise.all(ours.map((a) => queryAccepts(connection, namespace, [a])));
+  return ours.filter((_, i) => accepted[i]).map((a) => a.name);
+}
+
+/** Whether a visibility query naming these attributes is accepted: INVALID_ARGUMENT when one is unknown. */
+async function queryAccepts(connection: Connection, namespace: string, attrs: SearchAttributeSpec[]): Promise<boolean> {
+  const query = attrs.map((a) => `${a.name} = ${SAMPLE_VALUE[a.type]}`).join(' OR ');
+  try {
+    await connection.workflowService.countWorkflowExecutions({ namespace, query });
+    return true;
+  } catch (err) {
+    if (isGrpcServiceError(err) && err.code === GrpcStatus.INVALID_ARGUMENT) return false;
+    throw err;
+  }
+}
+
 const USABLE_TIMEOUT_MS = 60_000;
 const SAMPLE_VALUE: Record<SearchAttributeTypeName, string> = {
   Keyword: "''",
@@ -158,15 +185,11 @@ const SAMPLE_VALUE: Record<SearchAttributeTypeName, string> = {
  * (about a second on the dev server): a visibility query naming them is refused the same way, and writes nothing.
  */
 async function untilQueryable(connection: Connection, namespace: string, added: SearchAttributeSpec[]): Promise<void> {
-  const query = added.map((a) => `${a.name} = ${SAMPLE_VALUE[a.type]}`).join(' OR ');
   const deadline = Date.now() + USABLE_TIMEOUT_MS;
-  for (;;) {
-    try {
-      await connection.workflowService.countWorkflowExecutions({ namespace, query });
-      return;
-    } catch (err) {
-      if (!isGrpcServiceError(err) || err.code !== GrpcStatus.INVALID_ARGUMENT || Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+  while (!(await queryAccepts(connection, namespace, added))) {
+    if (Date.now() > deadline) {
+      throw new Error(`Temporal still refuses the search attributes added ${USABLE_TIMEOUT_MS / 1000} s ago`);
     }
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

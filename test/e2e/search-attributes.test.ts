@@ -7,7 +7,11 @@ import t from 'tap';
 import { Connection } from '@temporalio/client';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { resolveTemporalCli, startDevServer, type RunningDevServer } from '../../src/local/dev-server.js';
-import { addSearchAttributesCommand, missingSearchAttributes } from '../../src/temporal/search-attributes.js';
+import {
+  addSearchAttributesCommand,
+  missingSearchAttributes,
+  searchAttributesAcceptedByQuery,
+} from '../../src/temporal/search-attributes.js';
 import { requireEnv, waitFor } from '../helpers/harness.js';
 import { httpRequest, waitForWindowOverHttp } from '../helpers/http.js';
 import { freePort, spawnService, type ServiceProcess } from '../helpers/process.js';
@@ -22,6 +26,15 @@ async function registered(namespace: string): Promise<Record<string, unknown>> {
   const connection = await Connection.connect({ address: server.address });
   try {
     return (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+  } finally {
+    await connection.close();
+  }
+}
+
+async function acceptedByQuery(namespace: string): Promise<string[]> {
+  const connection = await Connection.connect({ address: server.address });
+  try {
+    return await searchAttributesAcceptedByQuery(connection, namespace);
   } finally {
     await connection.close();
   }
@@ -102,18 +115,39 @@ t.test('the API and the worker add the missing search attributes at start, and a
   t.equal((await worker.exited).code, 0, 'the worker role stops cleanly on SIGTERM');
 });
 
-t.test('the command printed for a self-hosted server that refuses us adds exactly what is missing', async (t) => {
-  const namespace = `sa-cmd-${randomBytes(4).toString('hex')}`;
-  const run = (args: string[]) => spawnSync(cli, [...args, '--address', server.address], { encoding: 'utf8' });
-  const createNs = run(['operator', 'namespace', 'create', '--namespace', namespace]);
-  t.equal(createNs.status, 0, createNs.stderr);
-  const found = await waitFor('the new namespace answers', () => registered(namespace).catch(() => undefined), 15_000);
-  const missing = missingSearchAttributes(found);
-  t.equal(missing.length, 7, 'it has none of ours');
-  const command = addSearchAttributesCommand('self-hosted', namespace, missing);
-  const [bin, ...args] = command.split(' ');
-  t.equal(bin, 'temporal', command);
-  const ran = run(args);
-  t.equal(ran.status, 0, `${command}: ${ran.stderr}`);
-  t.same(missingSearchAttributes(await registered(namespace)), [], 'nothing is missing after it ran');
-});
+t.test(
+  'the command printed for a server that refuses us adds exactly what is missing; queries see the difference',
+  async (t) => {
+    const namespace = `sa-cmd-${randomBytes(4).toString('hex')}`;
+    const run = (args: string[]) => spawnSync(cli, args, { encoding: 'utf8' });
+    const createNs = run(['operator', 'namespace', 'create', '--namespace', namespace, '--address', server.address]);
+    t.equal(createNs.status, 0, createNs.stderr);
+    const found = await waitFor(
+      'the new namespace answers',
+      () => registered(namespace).catch(() => undefined),
+      15_000,
+    );
+    const missing = missingSearchAttributes(found);
+    t.equal(missing.length, 7, 'it has none of ours');
+    t.same(await acceptedByQuery(namespace), [], 'and a visibility query accepts none of them (the fallback sees so)');
+    const command = addSearchAttributesCommand({ address: server.address }, namespace, missing);
+    const [bin, ...args] = command.split(' ');
+    t.equal(bin, 'temporal', command);
+    const ran = run(args);
+    t.equal(ran.status, 0, `${command}: ${ran.stderr}`);
+    t.same(missingSearchAttributes(await registered(namespace)), [], 'nothing is missing after it ran');
+    const all = missing.map((a) => a.name).sort();
+    t.same(
+      await waitFor(
+        'queries accept them',
+        async () => {
+          const accepted = (await acceptedByQuery(namespace)).sort();
+          return accepted.length === all.length ? accepted : undefined;
+        },
+        15_000,
+      ),
+      all,
+      'and the fallback finds all of them through visibility queries',
+    );
+  },
+);
