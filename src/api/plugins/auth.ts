@@ -181,31 +181,8 @@ function checkIntent(request: FastifyRequest): void {
  */
 export async function registerAuth(app: FastifyInstance, auth: AuthConfig): Promise<void> {
   app.decorateRequest('caller', null);
-  const throttle = auth.authFailuresPerMinute === null ? null : new FailureThrottle(auth.authFailuresPerMinute);
-
-  const authenticate = (request: FastifyRequest, reply: FastifyReply) => {
-    const wait = throttle?.refuses(request.ip);
-    if (wait != null) {
-      reply.header('retry-after', String(wait));
-      throw new ApiError(
-        429,
-        'AUTH_THROTTLED',
-        `too many failed authentications from your address; retry in ${wait} s`,
-      );
-    }
-    try {
-      request.caller =
-        auth.mode === 'proxy' ? identifyProxied(auth.proxy as TrustedProxy, request) : bearer(auth, request, reply);
-    } catch (err) {
-      throttle?.fail(request.ip);
-      throw err;
-    }
-    authorize(request, reply);
-  };
-
   app.addHook('onRequest', async (request, reply) => {
-    if (auth.mode !== 'tokens') checkSite(auth.allowedHosts, request);
-    if (isProtected(request) && (auth.mode === 'tokens' || auth.mode === 'proxy')) authenticate(request, reply);
+    authenticate(auth, request, reply);
     checkIntent(request);
   });
   // Body, query and path are known only after validation: a namespace named there is checked then.
@@ -213,7 +190,8 @@ export async function registerAuth(app: FastifyInstance, auth: AuthConfig): Prom
     if (request.caller === null) return;
     for (const source of [request.params, request.body, request.query]) {
       const namespace = (source as { namespace?: unknown } | undefined)?.namespace;
-      if (typeof namespace === 'string') checkNamespace(request, namespace);
+      // A query may name several (the diagnostics: "a.b1,c.d2").
+      if (typeof namespace === 'string') for (const ns of namespace.split(',')) checkNamespace(request, ns.trim());
     }
   });
 
@@ -230,6 +208,37 @@ export async function registerAuth(app: FastifyInstance, auth: AuthConfig): Prom
         new ApiError(429, 'RATE_LIMITED', `more than ${max} requests per minute; retry in ${context.after}`),
     });
   }
+}
+
+/** One throttle per configuration: the hook and the router's own refusals (src/api/app.ts) count together. */
+const throttles = new WeakMap<AuthConfig, FailureThrottle>();
+
+/**
+ * The site check (without bearer tokens), then request.caller from the bearer token or the trusted proxy of a
+ * /v1 request, or 401/403/429. Also called for URLs the router refuses before any hook runs (src/api/app.ts), so
+ * that no answer reveals a route to an unauthenticated caller.
+ */
+export function authenticate(auth: AuthConfig, request: FastifyRequest, reply: FastifyReply): void {
+  if (auth.mode !== 'tokens') checkSite(auth.allowedHosts, request);
+  if (!isProtected(request) || (auth.mode !== 'tokens' && auth.mode !== 'proxy')) return;
+  let throttle = throttles.get(auth);
+  if (throttle === undefined && auth.authFailuresPerMinute !== null) {
+    throttle = new FailureThrottle(auth.authFailuresPerMinute);
+    throttles.set(auth, throttle);
+  }
+  const wait = throttle?.refuses(request.ip);
+  if (wait != null) {
+    reply.header('retry-after', String(wait));
+    throw new ApiError(429, 'AUTH_THROTTLED', `too many failed authentications from your address; retry in ${wait} s`);
+  }
+  try {
+    request.caller =
+      auth.mode === 'proxy' ? identifyProxied(auth.proxy as TrustedProxy, request) : bearer(auth, request, reply);
+  } catch (err) {
+    throttle?.fail(request.ip);
+    throw err;
+  }
+  authorize(request, reply);
 }
 
 function bearer(auth: AuthConfig, request: FastifyRequest, reply: FastifyReply): Caller {
@@ -268,8 +277,9 @@ export function requestedByOf(request: FastifyRequest, fromBody: string | undefi
   const caller = request.caller;
   if (!caller) return fromBody;
   if (fromBody !== undefined && fromBody !== caller.name) {
+    // 422: the body is valid; what it breaks depends on who calls, which no schema can know.
     throw new ApiError(
-      400,
+      422,
       'REQUESTED_BY_FROM_TOKEN',
       `requestedBy is your name as authenticated ("${caller.name}"); leave it out or send that name`,
     );
