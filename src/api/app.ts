@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { DiagnosticsService } from '../health/diagnostics.js';
 import { ReadinessProbe } from '../health/readiness.js';
 import { NamespacesService } from '../namespaces/service.js';
 import { SchedulesService } from '../schedules/service.js';
@@ -17,6 +18,7 @@ import { registerMetrics } from './plugins/metrics.js';
 import { authenticate, registerAuth } from './plugins/auth.js';
 import capacityChanges from './routes/capacity-changes/index.js';
 import capacitySchedules from './routes/capacity-schedules/index.js';
+import diagnostics from './routes/diagnostics/index.js';
 import namespaces from './routes/namespaces/index.js';
 import health from './routes/health/index.js';
 
@@ -60,12 +62,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerAuth(app, deps.config.auth);
   installMethodNotAllowed(app);
   await registerSwagger(app);
-  if (deps.metrics) registerMetrics(app, deps.metrics, deps.temporal);
+  if (deps.metrics) registerMetrics(app, deps.metrics, deps.temporal, deps.config.health.refreshIntervalMs);
   // The services hold every call to Temporal and Cloud Ops; the routes only translate HTTP to them.
-  await app.register(health, { readiness: new ReadinessProbe(deps) });
+  await app.register(health, { readiness: new ReadinessProbe(deps).bindTo(app) });
   await app.register(capacityChanges, { windows: new WindowsService(deps) });
   await app.register(capacitySchedules, { schedules: new SchedulesService(deps) });
   await app.register(namespaces, { namespaces: new NamespacesService(deps) });
+  await app.register(diagnostics, { diagnostics: new DiagnosticsService(deps) });
   return app;
 }
 

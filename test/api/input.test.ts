@@ -324,32 +324,38 @@ t.test('GET /v1/namespaces/:namespace/capacity shows the view', async (t) => {
   });
 });
 
-t.test('health probes', async (t) => {
+t.test('health probes: /readyz says which dependency failed and why, never the server text', async (t) => {
   const { app } = await buildTestApp(t, {
     temporalReachable: false,
-    capacity: { ping: async () => Promise.reject(new Error('down')) },
+    capacity: {
+      identity: async () => Promise.reject(new CloudOpsError('UNAUTHENTICATED', 'UNAUTHENTICATED: key down-123', 16)),
+    },
   });
   const live = await app.inject({ method: 'GET', url: '/healthz' });
   t.same([live.statusCode, JSON.parse(live.body)], [200, { status: 'ok' }]);
   const ready = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 503);
-  t.same(JSON.parse(ready.body), {
+  t.match(JSON.parse(ready.body), {
     status: 'unavailable',
     mode: 'emulator',
     checks: { temporal: 'unavailable', cloudOps: 'unavailable' },
+    problems: [/^Temporal: no answer/, /UNAUTHENTICATED, the API refused TEMPORAL_CLOUD_API_KEY/],
+    checkedAt: String,
+    ageSeconds: Number,
     auth: 'open',
   });
-  t.notMatch(ready.body, 'down');
+  t.notMatch(ready.body, 'down-123');
 });
 
 t.test('ready when both dependencies answer', async (t) => {
   const { app } = await buildTestApp(t);
   const ready = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 200);
-  t.same(JSON.parse(ready.body), {
+  t.match(JSON.parse(ready.body), {
     status: 'ready',
     mode: 'emulator',
     checks: { temporal: 'ok', cloudOps: 'ok' },
+    problems: [],
     auth: 'open',
   });
 });

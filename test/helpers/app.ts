@@ -116,7 +116,7 @@ function stubCapacity(options: TestAppOptions, reads: string[]): CapacityReader 
             message: `${trus} TRUs is not allowed; valid values: ${view.validTruValues.join(', ')}`,
             validTruValues: view.validTruValues,
           },
-    ping: async () => {},
+    identity: async () => ({ serviceAccount: { id: 'stub' } }),
     ...options.capacity,
   };
 }
