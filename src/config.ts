@@ -194,7 +194,7 @@ export const EnvSchema = Type.Object({
   API_ALLOWED_HOSTS: Type.String({
     default: 'localhost,127.0.0.1,::1',
     description:
-      'Host names the API answers to (Host header, and Origin of a browser request) unless bearer tokens authenticate; stops DNS rebinding and cross-site requests.',
+      'Host names /v1 answers to (Host header, and Origin of a browser request) unless bearer tokens authenticate; stops DNS rebinding and cross-site requests.',
   }),
 });
 export type Env = Static<typeof EnvSchema>;

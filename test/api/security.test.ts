@@ -324,9 +324,15 @@ t.test('without bearer tokens, a foreign Host or Origin and an intent-less write
   t.equal(same.statusCode, 202, 'a same-site bodiless write with the intent header passes');
   const allowed = await app(t, { API_ALLOWED_HOSTS: 'capacity.internal' });
   t.equal(
-    (await allowed.app.inject({ method: 'GET', url: '/healthz', headers: { host: 'capacity.internal' } })).statusCode,
+    (await allowed.app.inject({ method: 'GET', url: '/v1/capacity-changes', headers: { host: 'capacity.internal' } }))
+      .statusCode,
     200,
     'API_ALLOWED_HOSTS names the hosts',
+  );
+  t.equal(
+    (await a.inject({ method: 'GET', url: '/healthz', headers: { host: '10.1.2.3:8080' } })).statusCode,
+    200,
+    'a probe by pod IP is answered',
   );
 });
 

@@ -256,6 +256,8 @@ t.test('with authentication open, a cross-site request to each write route chang
     ['POST', `${sUrl}/trigger`, undefined],
     ['DELETE', sUrl, undefined],
   ];
+  // Active first: until then the window itself fixes its end from when it really started.
+  await h.waitForWindow(windowId, 'ACTIVE', (w) => w.phase === 'ACTIVE');
   const before = {
     window: await open.windowStatus(windowId),
     schedule: (await open.app.inject({ method: 'GET', url: sUrl })).json(),

@@ -219,7 +219,8 @@ const throttles = new WeakMap<AuthConfig, FailureThrottle>();
  * that no answer reveals a route to an unauthenticated caller.
  */
 export function authenticate(auth: AuthConfig, request: FastifyRequest, reply: FastifyReply): void {
-  if (auth.mode !== 'tokens') checkSite(auth.allowedHosts, request);
+  // /v1 only: probes (kubelet sends the pod's IP as Host), metrics and docs change nothing and read no secret.
+  if (auth.mode !== 'tokens' && isProtected(request)) checkSite(auth.allowedHosts, request);
   if (!isProtected(request) || (auth.mode !== 'tokens' && auth.mode !== 'proxy')) return;
   let throttle = throttles.get(auth);
   if (throttle === undefined && auth.authFailuresPerMinute !== null) {
