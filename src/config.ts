@@ -125,6 +125,17 @@ export const EnvSchema = Type.Object({
     pattern: '^[0-9]{1,9}$',
     description: 'Emulator only: how long an operation takes.',
   }),
+  EMULATOR_MAX_OPERATIONS_PER_ACCOUNT: Type.String({
+    default: '10',
+    pattern: '^[0-9]{1,6}$',
+    description: 'Emulator only: async operations in flight per account before RESOURCE_EXHAUSTED (0 = no limit).',
+  }),
+  EMULATOR_MAX_REQUESTS_PER_SECOND: Type.String({
+    default: '80',
+    pattern: '^[0-9]{1,6}$',
+    description: 'Emulator only: requests per second per account before RESOURCE_EXHAUSTED (0 = no limit).',
+  }),
+  EMULATOR_COOLDOWN: Duration('0s', 'Emulator only: least time between two capacity changes of one namespace.'),
   EMULATOR_CONTROL_PORT: Port('8099', 'Emulator only: port of its HTTP control plane (0 = any).'),
   EMULATOR_GRPC_PORT: Port('0', 'Emulator only: port of its gRPC endpoint (0 = any).'),
   TEMPORAL_DEV_SERVER_PORT: Port('7233', 'Local mode only: port of the embedded Temporal dev server.'),
@@ -191,7 +202,14 @@ export interface Config {
   worker: { maxCachedWorkflows: number | null };
   policy: WindowPolicy;
   guardrails: Guardrails;
-  emulator: { namespaces: string[]; applyDelayMs: number; controlPort: number; grpcPort: number };
+  emulator: {
+    namespaces: string[];
+    applyDelayMs: number;
+    limits: { maxOperationsPerAccount: number; maxRequestsPerSecond: number };
+    cooldownMs: number;
+    controlPort: number;
+    grpcPort: number;
+  };
   devServer: { port: number; uiPort: number; dbFile: string | null; cliPath: string | null };
   auth: AuthConfig;
 }
@@ -341,6 +359,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     emulator: {
       namespaces,
       applyDelayMs: Number(env.EMULATOR_APPLY_DELAY_MS),
+      limits: {
+        maxOperationsPerAccount: Number(env.EMULATOR_MAX_OPERATIONS_PER_ACCOUNT),
+        maxRequestsPerSecond: Number(env.EMULATOR_MAX_REQUESTS_PER_SECOND),
+      },
+      cooldownMs: duration('EMULATOR_COOLDOWN', env.EMULATOR_COOLDOWN, 0),
       controlPort: port('EMULATOR_CONTROL_PORT', env.EMULATOR_CONTROL_PORT, true),
       grpcPort: port('EMULATOR_GRPC_PORT', env.EMULATOR_GRPC_PORT, true),
     },

@@ -175,6 +175,8 @@ async function connectCloudOps(
     apiKey: emulated.apiKey,
     namespaces: emulated.namespaces ?? config.emulator.namespaces,
     applyDelayMs: config.emulator.applyDelayMs,
+    limits: config.emulator.limits,
+    cooldownMs: config.emulator.cooldownMs,
     grpcPort: config.emulator.grpcPort,
     controlPort: config.emulator.controlPort,
     // The control plane must be reachable where the API is (e.g. from outside a container).
