@@ -65,6 +65,18 @@ export const EnvSchema = Type.Object({
     minLength: 1,
     description: 'Cloud Ops API endpoint.',
   }),
+  CLOUD_OPS_MAX_CONCURRENT_OPERATIONS: Type.String({
+    default: '10',
+    pattern: '^[0-9]{1,4}$',
+    description:
+      'Async Cloud Ops operations in flight at once for one account, across every namespace, worker and process (the API allows 10).',
+  }),
+  CLOUD_OPS_MAX_REQUESTS_PER_SECOND: Type.String({
+    default: '80',
+    pattern: '^[0-9]{1,5}$',
+    description:
+      'Cloud Ops calls per second of the deployment (the API allows 80 per service account), enforced by the Temporal server on the task queue.',
+  }),
   CLOUD_OPS_API_VERSION: Type.String({
     default: 'v0.19.1',
     minLength: 1,
@@ -194,6 +206,8 @@ export interface Config {
     apiKey: string | null;
     address: string;
     apiVersion: string;
+    /** CLOUD_OPS_MAX_REQUESTS_PER_SECOND. */
+    maxRequestsPerSecond: number;
   };
   slack: { webhookUrl: string | null; timeoutMs: number };
   /** Port of the Temporal SDK (Rust core) Prometheus exporter of the worker role; null: off. */
@@ -346,6 +360,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       apiKey: env.TEMPORAL_CLOUD_API_KEY ?? null,
       address: env.CLOUD_OPS_ADDRESS,
       apiVersion: env.CLOUD_OPS_API_VERSION,
+      maxRequestsPerSecond: Math.max(1, Number(env.CLOUD_OPS_MAX_REQUESTS_PER_SECOND)),
     },
     sdkMetrics: { port: port('SDK_METRICS_PORT', env.SDK_METRICS_PORT, true) || null },
     worker: { maxCachedWorkflows: cacheSize(env.WORKER_MAX_CACHED_WORKFLOWS) },
@@ -354,6 +369,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       verifyTimeoutMs: duration('VERIFY_TIMEOUT', env.VERIFY_TIMEOUT, 1_000),
       revertAlertAfterMs: duration('REVERT_ALERT_AFTER', env.REVERT_ALERT_AFTER, 1_000),
       controllerHistoryLimit: Math.max(20, Number(env.CONTROLLER_HISTORY_LIMIT)),
+      maxConcurrentOperations: Math.max(1, Number(env.CLOUD_OPS_MAX_CONCURRENT_OPERATIONS)),
     },
     guardrails,
     emulator: {

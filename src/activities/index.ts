@@ -5,6 +5,10 @@ import { checkGuardrails, type Guardrails } from '../guardrails.js';
 import type { Metrics } from '../metrics.js';
 import type { Notifier } from '../notify/slack.js';
 import {
+  ACCOUNT_BUDGET_WORKFLOW,
+  budgetSignal,
+  type BudgetInput,
+  type BudgetMessage,
   FailureType,
   NAMESPACE_CONTROLLER_WORKFLOW,
   SA,
@@ -111,6 +115,18 @@ export function createActivities(deps: ActivityDeps) {
         signal: controllerSignal,
         signalArgs: [input.message],
         typedSearchAttributes: [{ key: SA.namespace, value: input.namespace }],
+      });
+    },
+
+    /** Delivers a controller's request or release to its account's Cloud Ops budget, starting it if none runs. */
+    async tellBudget(input: { account: string; budgetWorkflowId: string; message: BudgetMessage }): Promise<void> {
+      const { client, info } = Context.current();
+      await client.workflow.signalWithStart(ACCOUNT_BUDGET_WORKFLOW, {
+        workflowId: input.budgetWorkflowId,
+        taskQueue: info.taskQueue,
+        args: [{ account: input.account } satisfies BudgetInput],
+        signal: budgetSignal,
+        signalArgs: [input.message],
       });
     },
 

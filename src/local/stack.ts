@@ -224,6 +224,7 @@ function createWorkerHandle(config: Config, { logger, temporalAddress, capacity,
           taskQueue: config.temporal.taskQueue,
           activities,
           maxCachedWorkflows: config.worker.maxCachedWorkflows,
+          cloudOpsRequestsPerSecond: config.cloudOps.maxRequestsPerSecond,
         });
         current = { worker, connection, run: worker.run() };
       } catch (err) {

@@ -59,7 +59,8 @@ export interface ControllerState {
 export interface ControllerReport {
   about: 'claim' | 'release';
   step: StepName;
-  outcome: 'SUCCEEDED' | 'FAILED';
+  /** WAITING: only with step BUDGET, the change waits for the account's budget. */
+  outcome: 'SUCCEEDED' | 'FAILED' | 'WAITING';
   detail?: string;
   asyncOperationId?: string | null;
   /** What the namespace has now, as far as the controller verified it (null: unknown). */

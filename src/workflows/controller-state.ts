@@ -1,10 +1,11 @@
-import { getExternalWorkflowHandle, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import {
   controllerOperationId,
   controllerReportSignal,
   describeTarget,
   sameTarget,
+  type BudgetAnswer,
   type CapacityTarget,
   type Claim,
   type ControllerInput,
@@ -15,6 +16,8 @@ import {
   type StepName,
   type WindowPolicy,
 } from '../shared/index.js';
+import { BudgetLeases } from './budget-lease.js';
+import { leaseMsFor } from './decisions/budget.js';
 import { emptyState, heldBy, retirePermanent, take } from './decisions/claims.js';
 import { consistent, covered, desiredTarget, lowering, settled } from './decisions/capacity.js';
 import { claimGraceMs, expiredClaims, wakeUpAt } from './decisions/expiry.js';
@@ -33,6 +36,10 @@ import { WakeUpAlarm } from './timers.js';
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s' } as const;
 /** The least time a raise keeps retrying transient failures before its windows hear that it failed. */
 const APPLY_RETRY_WINDOW_MS = 90_000;
+/** Changes made before the account's budget existed replay without asking for it. */
+const ACCOUNT_BUDGET_PATCH = 'account-budget';
+/** A deployment whose windows predate CLOUD_OPS_MAX_CONCURRENT_OPERATIONS: the API's documented limit. */
+const DEFAULT_MAX_CONCURRENT_OPERATIONS = 10;
 
 const { readBaseline, notifySlack } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -75,15 +82,22 @@ export class NamespaceController {
   private readonly raise: Activities['applyCapacity'];
   private readonly lower: Activities['applyCapacity'];
   private readonly verify: Activities['verifyCapacity'];
+  readonly budget: BudgetLeases;
 
   constructor(input: ControllerInput) {
     this.namespace = input.namespace;
     this.policy = input.policy;
     this.graceMs = claimGraceMs(input.policy.revertAlertAfterMs);
     this.state = input.state ?? emptyState();
+    const applyMs = Math.max(input.policy.verifyTimeoutMs, APPLY_RETRY_WINDOW_MS);
+    this.budget = new BudgetLeases(
+      input.namespace,
+      input.policy.maxConcurrentOperations ?? DEFAULT_MAX_CONCURRENT_OPERATIONS,
+      leaseMsFor(input.policy, applyMs),
+    );
     this.raise = proxyActivities<Activities>({
       startToCloseTimeout: '30s',
-      scheduleToCloseTimeout: Math.max(input.policy.verifyTimeoutMs, APPLY_RETRY_WINDOW_MS),
+      scheduleToCloseTimeout: applyMs,
       retry: RETRY,
     }).applyCapacity;
     // Going down is what ends paid capacity: retried until the alert cadence, then again at each pass.
@@ -257,10 +271,37 @@ export class NamespaceController {
     }
   }
 
+  /** One change, within the account's budget of operations in flight: the windows hear when it has to wait. */
   private async change(to: CapacityTarget, claimants: HeldClaim[], waiters: Claim[]): Promise<Next> {
+    this.state.seq += 1;
+    const asyncOperationId = controllerOperationId(this.chain, this.state.seq);
+    if (!patched(ACCOUNT_BUDGET_PATCH)) return this.changeNow(to, claimants, waiters, asyncOperationId);
+    const askedAt = Date.now();
+    let queued = false;
+    await this.budget.acquire(asyncOperationId, (answer) => {
+      queued = true;
+      this.tellBudget(claimants, waiters, 'WAITING', waitingDetail(answer));
+    });
+    if (queued) this.tellBudget(claimants, waiters, 'SUCCEEDED', grantedDetail(Date.now() - askedAt));
+    try {
+      return await this.changeNow(to, claimants, waiters, asyncOperationId);
+    } finally {
+      await this.budget.release(asyncOperationId);
+    }
+  }
+
+  private tellBudget(claimants: Claim[], waiters: Claim[], outcome: 'WAITING' | 'SUCCEEDED', detail: string): void {
+    void this.tellAll(claimants, { about: 'claim', step: 'BUDGET', outcome, detail, final: false });
+    void this.tellAll(waiters, { about: 'release', step: 'BUDGET', outcome, detail, final: false });
+  }
+
+  private async changeNow(
+    to: CapacityTarget,
+    claimants: HeldClaim[],
+    waiters: Claim[],
+    asyncOperationId: string,
+  ): Promise<Next> {
     const state = this.state;
-    state.seq += 1;
-    const asyncOperationId = controllerOperationId(this.chain, state.seq);
     const isLowering = lowering(to, state.known, state.claims.length);
     const apply = isLowering && waiters.length ? this.lower : this.raise;
     const failed = { to, claimants, waiters, lowering: isLowering };
@@ -448,6 +489,15 @@ export class NamespaceController {
       log.error('alert could not be delivered', { namespace: this.namespace, step, reason: reasonOf(err) });
     }
   }
+}
+
+function waitingDetail(answer: BudgetAnswer): string {
+  const ahead = answer.ahead === 1 ? '1 change' : `${answer.ahead} changes`;
+  return `waits for the account's Cloud Ops budget: ${answer.inFlight} of ${answer.limit} operations in flight, ${ahead} ahead`;
+}
+
+function grantedDetail(waitedMs: number): string {
+  return `the account's Cloud Ops budget let the change go after ${Math.round(waitedMs / 1000)} s`;
 }
 
 function describe(target: CapacityTarget | null): string {

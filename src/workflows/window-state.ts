@@ -177,6 +177,7 @@ export class CapacityWindow {
     const heard = hearReport(this.reportState(), report, at);
     this.progress.phase = heard.state.phase;
     this.progress.revertBlocked = heard.state.revertBlocked;
+    this.progress.waitingFor = heard.state.waitingFor;
     this.progress.steps.push(...heard.steps);
     this.result = heard.state.result;
     this.claimAnswered = heard.state.claimAnswered;
@@ -276,6 +277,7 @@ export class CapacityWindow {
       claimAnswered: this.claimAnswered,
       claimRefused: this.claimRefused,
       releaseAnswered: this.releaseAnswered,
+      waitingFor: this.progress.waitingFor ?? null,
     };
   }
 
