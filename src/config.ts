@@ -91,6 +91,10 @@ export const EnvSchema = Type.Object({
   ),
   SLACK_TIMEOUT: Duration('5s', 'Timeout of one Slack POST.'),
   VERIFY_TIMEOUT: Duration('PT2M', 'How long a change may take to show up on the namespace.'),
+  PROVISIONING_LEAD: Duration(
+    'PT3M',
+    "A future window's change begins this much before its start, so that the capacity is in place at the start (the API aims at two minutes; billed as extra TRU-minutes).",
+  ),
   REVERT_ALERT_AFTER: Duration(
     'PT5M',
     'A revert still failing after this raises a CRITICAL alert, repeated at this interval.',
@@ -370,6 +374,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       revertAlertAfterMs: duration('REVERT_ALERT_AFTER', env.REVERT_ALERT_AFTER, 1_000),
       controllerHistoryLimit: Math.max(20, Number(env.CONTROLLER_HISTORY_LIMIT)),
       maxConcurrentOperations: Math.max(1, Number(env.CLOUD_OPS_MAX_CONCURRENT_OPERATIONS)),
+      provisioningLeadMs: duration('PROVISIONING_LEAD', env.PROVISIONING_LEAD, 0),
     },
     guardrails,
     emulator: {

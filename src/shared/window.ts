@@ -12,6 +12,8 @@ export interface WindowPolicy {
   controllerHistoryLimit: number;
   /** CLOUD_OPS_MAX_CONCURRENT_OPERATIONS (unset in windows started before it existed: 10). */
   maxConcurrentOperations?: number;
+  /** PROVISIONING_LEAD: a future window's change begins this much before its start (unset: 0). */
+  provisioningLeadMs?: number;
 }
 
 export interface CapacityWindowInput {

@@ -20,9 +20,12 @@ export interface PlanInput {
   controller: ControllerState | null;
   /** Every check the request fails, collected rather than thrown. */
   problems: { code: string; message: string }[];
+  /** PROVISIONING_LEAD: a future window's raise begins this much before its start. */
+  leadMs: number;
+  nowMs: number;
 }
 
-export function dryRunPlan({ body, window, current, controller, problems }: PlanInput): DryRunPlan {
+export function dryRunPlan({ body, window, current, controller, problems, leadMs, nowMs }: PlanInput): DryRunPlan {
   const changes: DryRunPlan['changes'] = [];
   if (window) {
     // The namespace follows the largest claim: count the windows active now that are still active then.
@@ -31,12 +34,17 @@ export function dryRunPlan({ body, window, current, controller, problems }: Plan
     const holders = (claims: Claim[]) => claims.map((c) => c.windowId).join(', ');
     const atStart = activeAt(window.start);
     const highest = Math.max(body.trus, ...atStart.map((c) => c.trus));
+    const raiseAt = body.startAt ? Math.max(nowMs, window.start - leadMs) : window.start;
+    const early =
+      raiseAt < window.start
+        ? `, ${Math.round((window.start - raiseAt) / 1000)} s early to be in place at the start`
+        : '';
     changes.push({
-      at: new Date(window.start).toISOString(),
+      at: new Date(raiseAt).toISOString(),
       to: provisioned(highest),
       why: atStart.some((c) => c.trus >= body.trus)
         ? `nothing to change: ${highest} TRUs, held by ${holders(atStart)}`
-        : `raise to ${describeTarget(provisioned(body.trus))}`,
+        : `raise to ${describeTarget(provisioned(body.trus))}${early}`,
     });
     if (window.endAt !== null) {
       const left = activeAt(Date.parse(window.endAt));
