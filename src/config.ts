@@ -91,6 +91,10 @@ export const EnvSchema = Type.Object({
   ),
   SLACK_TIMEOUT: Duration('5s', 'Timeout of one Slack POST.'),
   VERIFY_TIMEOUT: Duration('PT2M', 'How long a change may take to show up on the namespace.'),
+  CAPACITY_CHANGE_MIN_INTERVAL: Duration(
+    '0s',
+    'The least time between two capacity changes of one namespace (e.g. PT1H for the hourly rule); 0 = none.',
+  ),
   PROVISIONING_LEAD: Duration(
     'PT3M',
     "A future window's change begins this much before its start, so that the capacity is in place at the start (the API aims at two minutes; billed as extra TRU-minutes).",
@@ -375,6 +379,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       controllerHistoryLimit: Math.max(20, Number(env.CONTROLLER_HISTORY_LIMIT)),
       maxConcurrentOperations: Math.max(1, Number(env.CLOUD_OPS_MAX_CONCURRENT_OPERATIONS)),
       provisioningLeadMs: duration('PROVISIONING_LEAD', env.PROVISIONING_LEAD, 0),
+      minChangeIntervalMs: duration('CAPACITY_CHANGE_MIN_INTERVAL', env.CAPACITY_CHANGE_MIN_INTERVAL, 0),
     },
     guardrails,
     emulator: {

@@ -8,6 +8,7 @@ import {
   ACCOUNT_BUDGET_WORKFLOW,
   budgetSignal,
   type BudgetInput,
+  waitRefusalOf,
   type BudgetMessage,
   FailureType,
   NAMESPACE_CONTROLLER_WORKFLOW,
@@ -139,6 +140,9 @@ export function createActivities(deps: ActivityDeps) {
         return { asyncOperationId };
       } catch (err) {
         deps.metrics?.capacityChanges.inc({ change, outcome: failureLabel(err) });
+        // A cool-down is waited out by the controller, which says until when; blind retries would hide it.
+        if (err instanceof CloudOpsError && waitRefusalOf(err.message, Date.now()))
+          throw ApplicationFailure.nonRetryable(err.message, FailureType.MustWait);
         toFailure(err);
       }
     },

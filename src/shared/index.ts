@@ -6,3 +6,4 @@ export * from './queries.js';
 export * from './search-attributes.js';
 export * from './controller.js';
 export * from './budget.js';
+export * from './refusal.js';

@@ -14,6 +14,8 @@ export interface WindowPolicy {
   maxConcurrentOperations?: number;
   /** PROVISIONING_LEAD: a future window's change begins this much before its start (unset: 0). */
   provisioningLeadMs?: number;
+  /** CAPACITY_CHANGE_MIN_INTERVAL: the least time between two changes of one namespace (unset: 0). */
+  minChangeIntervalMs?: number;
 }
 
 export interface CapacityWindowInput {

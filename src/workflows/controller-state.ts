@@ -15,9 +15,14 @@ import {
   type HeldClaim,
   type StepName,
   type WindowPolicy,
+  FailureType,
+  nextTryInMs,
+  waitRefusalOf,
+  type WaitRefusal,
 } from '../shared/index.js';
 import { BudgetLeases } from './budget-lease.js';
 import { leaseMsFor } from './decisions/budget.js';
+import { changeAllowedAtMs } from './decisions/change-gate.js';
 import { emptyState, heldBy, retirePermanent, take } from './decisions/claims.js';
 import { consistent, covered, desiredTarget, lowering, settled } from './decisions/capacity.js';
 import { claimGraceMs, expiredClaims, wakeUpAt } from './decisions/expiry.js';
@@ -79,6 +84,8 @@ export class NamespaceController {
   /** Bumped when a window could not be told and lost its claim: the claims changed, so the loop evaluates again. */
   private dropped = 0;
   private readonly alarm = new WakeUpAlarm();
+  /** The hold-back the waiting windows last heard of: each wait is told once. */
+  private toldWaitUntil: number | null = null;
   private readonly raise: Activities['applyCapacity'];
   private readonly lower: Activities['applyCapacity'];
   private readonly verify: Activities['verifyCapacity'];
@@ -195,6 +202,8 @@ export class NamespaceController {
       this.answerWithoutChange(to, isSettled, isCovered, observed);
       return IDLE;
     }
+    const allowedAt = changeAllowedAtMs(state, this.policy.minChangeIntervalMs ?? 0);
+    if (allowedAt !== null && allowedAt > Date.now()) return this.holdBack(allowedAt);
     // Windows that released hear only what was verified: they wait for this change whichever way it goes (to is
     // set: a null one is settled).
     return this.change(
@@ -202,6 +211,27 @@ export class NamespaceController {
       state.claims.filter((c) => !c.answered),
       [...state.releasing],
     );
+  }
+
+  /** The next change may not go yet: the windows waiting for it hear until when (once), and the pass retries then. */
+  private holdBack(allowedAt: number): Next {
+    if (this.toldWaitUntil !== allowedAt) {
+      this.toldWaitUntil = allowedAt;
+      const at = new Date(allowedAt).toISOString();
+      const detail = this.state.notBefore
+        ? `Cloud Ops asked to wait: the next try is due at ${at}`
+        : `the namespace's next change is allowed at ${at} (CAPACITY_CHANGE_MIN_INTERVAL)`;
+      const unanswered = this.state.claims.filter((c) => !c.answered);
+      void this.tellAll(unanswered, { about: 'claim', step: 'APPLY', outcome: 'WAITING', detail, final: false });
+      void this.tellAll(this.state.releasing, {
+        about: 'release',
+        step: 'REVERT',
+        outcome: 'WAITING',
+        detail,
+        final: false,
+      });
+    }
+    return { kind: 'retryIn', ms: allowedAt - Date.now() };
   }
 
   /** The namespace is where the claims ask, or a change there already failed: every waiting window hears so. */
@@ -317,6 +347,9 @@ export class NamespaceController {
         nothingWasSent: false,
       });
     }
+    if (applied !== null) state.lastChangeAt = new Date().toISOString();
+    state.notBefore = null;
+    state.mustWaitRefusals = 0;
     const detail =
       applied === null
         ? `nothing to change: Cloud Ops already has ${describeTarget(to)} in the namespace's spec`
@@ -386,6 +419,8 @@ export class NamespaceController {
   private async fail(f: FailedChangeInput): Promise<Next> {
     const state = this.state;
     const reason = reasonOf(f.err);
+    const refusal = failureType(f.err) === FailureType.MustWait ? waitRefusalOf(reason, Date.now()) : null;
+    if (f.phase === 'APPLY' && refusal) return this.waitOut(f, refusal);
     const after = afterFailedChange({
       lowering: f.lowering,
       waiters: f.waiters.length,
@@ -423,6 +458,35 @@ export class NamespaceController {
     });
     if (!told) await this.alertNobodyLeft(f.waiters[0], step, reason);
     return after.next;
+  }
+
+  /**
+   * Cloud Ops refused the change for a cool-down or a rate limit: nothing changed, and nothing is dropped. The
+   * windows hear the server's reason and when the next try is due (a WARNING for a raise); a revert stays blocked,
+   * CRITICAL at each refused try.
+   */
+  private async waitOut(f: FailedChangeInput, refusal: WaitRefusal): Promise<Next> {
+    const state = this.state;
+    state.mustWaitRefusals = (state.mustWaitRefusals ?? 0) + 1;
+    // When the server says, or at the alert cadence if sooner: a blocked revert keeps alerting while it waits.
+    const nextTry = Date.now() + Math.min(nextTryInMs(refusal, state.mustWaitRefusals), this.policy.revertAlertAfterMs);
+    state.notBefore = new Date(nextTry).toISOString();
+    this.toldWaitUntil = nextTry;
+    const detail = `${refusal.reason}; next try at ${state.notBefore}`;
+    void this.tellAll(f.claimants, { about: 'claim', step: 'APPLY', outcome: 'FAILED', detail, final: false });
+    if (f.waiters.length) {
+      state.blocked = blockedAgain(state.blocked, detail, new Date().toISOString());
+      const told = await this.tellAll(f.waiters, {
+        about: 'release',
+        step: 'REVERT',
+        outcome: 'FAILED',
+        detail,
+        revertBlocked: state.blocked,
+        final: false,
+      });
+      if (!told) await this.alertNobodyLeft(f.waiters[0], 'REVERT', detail);
+    }
+    return { kind: 'retryIn', ms: nextTry - Date.now() };
   }
 
   private expireClaims(): void {

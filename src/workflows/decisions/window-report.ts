@@ -45,11 +45,12 @@ export function hearReport(state: WindowReportState, report: ControllerReport, a
 
   const open = report.about === 'claim' ? !state.claimAnswered : !state.releaseAnswered;
   if (open) next.waitingFor = null;
-  if (report.step === 'BUDGET') {
+  // A change that waits (for the account's budget, a cool-down, the minimum interval) or the budget that let it go.
+  if (report.outcome === 'WAITING' || report.step === 'BUDGET') {
     if (!open) return { state: next, steps, alerts };
     const waiting = report.outcome === 'WAITING';
-    next.waitingFor = waiting ? (report.detail ?? "the account's Cloud Ops budget") : null;
-    record('BUDGET', waiting ? 'STARTED' : 'SUCCEEDED', report.detail ? { detail: report.detail } : {});
+    next.waitingFor = waiting ? (report.detail ?? 'the namespace controller') : null;
+    record(report.step, waiting ? 'STARTED' : 'SUCCEEDED', report.detail ? { detail: report.detail } : {});
     return { state: next, steps, alerts };
   }
   if (report.about === 'claim' && !state.claimAnswered) {
