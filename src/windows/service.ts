@@ -123,6 +123,7 @@ export class WindowsService {
       controller,
       problems,
       leadMs: this.config.policy.provisioningLeadMs ?? 0,
+      minIntervalMs: this.config.policy.minChangeIntervalMs ?? 0,
       nowMs: Date.now(),
     });
   }
