@@ -5,6 +5,9 @@ import t from 'tap';
 import type { CapacityChange } from '../../src/api/routes/capacity-changes/schema.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 
+// 30 windows through the budget take about a minute alone; a loaded machine takes longer.
+t.setTimeout(300_000);
+
 const N = 30;
 const ACCOUNT = 'acct1';
 

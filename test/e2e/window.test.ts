@@ -2,7 +2,7 @@ import t from 'tap';
 import { parseWindowId, progressQuery } from '../../src/shared/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 
-const LEAD_MS = 4_000;
+const LEAD_MS = 8_000;
 let h: Harness;
 t.before(async () => {
   h = await startHarness({ applyDelayMs: 300, env: { PROVISIONING_LEAD: `${LEAD_MS}ms` } });
