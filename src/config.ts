@@ -99,6 +99,10 @@ export const EnvSchema = Type.Object({
     'PT3M',
     "A future window's change begins this much before its start, so that the capacity is in place at the start (the API aims at two minutes; billed as extra TRU-minutes).",
   ),
+  HEALTH_REFRESH_INTERVAL: Duration(
+    '15s',
+    'How often the API checks Temporal and Cloud Ops for /readyz and counts windows for /metrics, in the background.',
+  ),
   REVERT_ALERT_AFTER: Duration(
     'PT5M',
     'A revert still failing after this raises a CRITICAL alert, repeated at this interval.',
@@ -218,6 +222,8 @@ export interface Config {
     maxRequestsPerSecond: number;
   };
   slack: { webhookUrl: string | null; timeoutMs: number };
+  /** The background checks behind /readyz and the window counts of /metrics. */
+  health: { refreshIntervalMs: number };
   /** Port of the Temporal SDK (Rust core) Prometheus exporter of the worker role; null: off. */
   sdkMetrics: { port: number | null };
   /** null: the SDK's default, sized from the heap limit. */
@@ -373,6 +379,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     sdkMetrics: { port: port('SDK_METRICS_PORT', env.SDK_METRICS_PORT, true) || null },
     worker: { maxCachedWorkflows: cacheSize(env.WORKER_MAX_CACHED_WORKFLOWS) },
     slack: { webhookUrl: env.SLACK_WEBHOOK_URL ?? null, timeoutMs: duration('SLACK_TIMEOUT', env.SLACK_TIMEOUT, 100) },
+    health: { refreshIntervalMs: duration('HEALTH_REFRESH_INTERVAL', env.HEALTH_REFRESH_INTERVAL, 100) },
     policy: {
       verifyTimeoutMs: duration('VERIFY_TIMEOUT', env.VERIFY_TIMEOUT, 1_000),
       revertAlertAfterMs: duration('REVERT_ALERT_AFTER', env.REVERT_ALERT_AFTER, 1_000),

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { CapacityReader } from './cloud-ops/types.js';
 import type { Config } from './config.js';
+import { checklistLines } from './health/checklist.js';
+import { DiagnosticsService } from './health/diagnostics.js';
 import { startStack, type Stack } from './local/stack.js';
 import { startWorkerProbes } from './health/worker-probes.js';
 import { createLogger, type Logger } from './logger.js';
@@ -62,6 +66,8 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
       },
       'capacity scheduler started',
     );
+    // Warns, never refuses: a setup problem is said at start, in the same words as `capacityctl doctor`.
+    if (stack.api) void logPreflight(config, logger, stack.api.client, stack.capacity);
 
     const workerRun = stack.worker?.running;
     await new Promise<void>((resolve, reject) => {
@@ -88,6 +94,17 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
     logger.flush();
     // A half-connected Worker or NativeConnection can keep the process alive: exit explicitly. 78: configuration.
     process.exit(err instanceof SearchAttributesRefusal ? 78 : 1);
+  }
+}
+
+async function logPreflight(config: Config, logger: Logger, temporal: Client, capacity: CapacityReader): Promise<void> {
+  try {
+    const result = await new DiagnosticsService({ config, logger, temporal, capacity }).run();
+    const text = `preflight (same as capacityctl doctor):\n  ${checklistLines(result).join('\n  ')}`;
+    if (result.ok) logger.info({ checks: result.checks }, text);
+    else logger.warn({ checks: result.checks }, text);
+  } catch (err) {
+    logger.warn({ err }, 'preflight could not run');
   }
 }
 

@@ -44,6 +44,10 @@ const HANDLERS: Record<ImplementedRpc, Handler> = {
   }),
   GetAsyncOperation: (state, req) => ({ asyncOperation: state.getAsyncOperation(String(req.asyncOperationId ?? '')) }),
   GetNamespaceCapacityInfo: (state, req) => ({ capacityInfo: state.getCapacityInfo(String(req.namespace ?? '')) }),
+  // The emulator's one key is an account admin: it may change every namespace.
+  GetCurrentIdentity: () => ({
+    serviceAccount: { id: 'emulator', spec: { name: 'emulator', access: { accountAccess: { role: 'ROLE_ADMIN' } } } },
+  }),
 };
 
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
