@@ -162,9 +162,10 @@ t.test('an Idempotency-Key retry is the same request whatever the key order; ano
   t.not(bodyHash({ namespace: 'a.b', trus: 4 }), bodyHash({ namespace: 'a.b', trus: 8 }));
 
   const hash = bodyHash(body);
-  const desc = (phase: string) => {
+  const desc = (phase: string, status = 'RUNNING') => {
     const memo = { request: { idempotencyKey: 'k', bodySha256: hash }, progress: { phase } };
-    return { workflowId: 'capacity-window-key-abc', runId: 'run-1', memo } as unknown as WorkflowExecutionDescription;
+    const fields = { workflowId: 'capacity-window-key-abc', runId: 'run-1', memo, status: { name: status } };
+    return fields as unknown as WorkflowExecutionDescription;
   };
   const self = '/v1/capacity-changes/key-abc~run-1';
   t.same(replayOf(desc('SCHEDULED'), hash), {
@@ -173,7 +174,12 @@ t.test('an Idempotency-Key retry is the same request whatever the key order; ano
     phase: 'SCHEDULED',
     links: { self },
   });
-  t.equal(replayOf(desc('ACTIVE'), hash).phase, 'PENDING', 'a window past its start answers as when it was accepted');
+  t.equal(replayOf(desc('ACTIVE'), hash).phase, 'ACTIVE', 'a replay reports the phase the window is in now');
+  t.same(
+    { ...replayOf(desc('ACTIVE', 'TERMINATED'), hash) },
+    { id: 'key-abc~run-1', status: 'TERMINATED', phase: 'FAILED', links: { self } },
+    'a window whose workflow died mid-way answers FAILED, not the phase it last published',
+  );
   t.throws(() => replayOf(desc('ACTIVE'), bodyHash({ ...body, trus: 8 })), {
     statusCode: 422,
     code: 'IDEMPOTENCY_KEY_REUSED',
