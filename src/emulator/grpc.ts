@@ -150,6 +150,7 @@ function handle(
   const fault = opts.state.takeRpcFault(name);
   if (fault) throw new EmulatorError(fault, 'injected fault');
   if (!isImplemented(name)) throw new EmulatorError('UNIMPLEMENTED', `${name} is not implemented by the emulator`);
+  opts.state.admitRequest(request);
   return HANDLERS[name](opts.state, request);
 }
 

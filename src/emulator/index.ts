@@ -1,6 +1,7 @@
 // The Cloud Ops API emulator: a real gRPC CloudService (for the unmodified @temporalio/cloud client) plus an
 // HTTP control plane. It is the project's only stand-in for an external system.
 import { startControlServer, type RunningControlServer } from './control.js';
+import type { AccountLimitOptions } from './limits.js';
 import { EmulatorState } from './state.js';
 import { EMULATOR_SERVER_NAME, ensureCertificates } from './tls.js';
 
@@ -13,6 +14,7 @@ export {
   ResourceState,
   VALID_TRU_VALUES,
 } from './state.js';
+export type { AccountLimitOptions, AccountStats } from './limits.js';
 export type {
   Fault,
   NamespaceSnapshot,
@@ -30,6 +32,10 @@ export interface EmulatorOptions {
   namespaces: string[];
   /** Time from UpdateNamespace to the operation's terminal state. */
   applyDelayMs: number;
+  /** Account limits (default: the real API's, 10 operations in flight and 80 requests per second). */
+  limits?: AccountLimitOptions;
+  /** Least time between two capacity changes of one namespace (default 0). */
+  cooldownMs?: number;
   /** 0 = any free port (default 0). */
   grpcPort?: number;
   /** 0 = any free port (default 0); null = no control plane. */
@@ -56,7 +62,12 @@ export interface RunningEmulator {
 export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
   const host = opts.host ?? '127.0.0.1';
   const { caCertPath, serverCert, serverKey } = await ensureCertificates(opts.tlsDir);
-  const state = new EmulatorState({ namespaces: opts.namespaces, applyDelayMs: opts.applyDelayMs });
+  const state = new EmulatorState({
+    namespaces: opts.namespaces,
+    applyDelayMs: opts.applyDelayMs,
+    limits: opts.limits,
+    cooldownMs: opts.cooldownMs,
+  });
   // Loaded only now: grpc-js reads GRPC_DEFAULT_SSL_ROOTS_FILE_PATH when first loaded, and a caller may still
   // need to set it (after ensureEmulatorTrust) for its own client in this process.
   const { startGrpcServer } = await import('./grpc.js');

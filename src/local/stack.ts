@@ -189,6 +189,8 @@ async function connectCloudOps(
     apiKey: emulated.apiKey,
     namespaces: emulated.namespaces ?? config.emulator.namespaces,
     applyDelayMs: config.emulator.applyDelayMs,
+    limits: config.emulator.limits,
+    cooldownMs: config.emulator.cooldownMs,
     grpcPort: config.emulator.grpcPort,
     controlPort: config.emulator.controlPort,
     tlsDir: emulated.tlsDir,
@@ -237,6 +239,7 @@ function createWorkerHandle(config: Config, { logger, temporalAddress, capacity,
           taskQueue: config.temporal.taskQueue,
           activities,
           maxCachedWorkflows: config.worker.maxCachedWorkflows,
+          cloudOpsRequestsPerSecond: config.cloudOps.maxRequestsPerSecond,
         });
         current = { worker, connection, run: worker.run() };
       } catch (err) {

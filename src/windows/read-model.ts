@@ -51,6 +51,7 @@ export function windowView(
     steps: progress.steps,
     audit: auditOf(memo, progress.steps),
     revertBlocked: progress.revertBlocked,
+    waitingFor: progress.waitingFor ?? null,
     namespaceCapacity: progress.namespaceCapacity ?? null,
     result,
     links: { self: windowLink(id) },
