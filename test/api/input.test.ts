@@ -389,6 +389,7 @@ t.test('GET a window reads its memo, and a dead workflow reads FAILED', async (t
     steps: [],
     audit: [],
     revertBlocked: null,
+    waitingFor: null,
     namespaceCapacity: null,
     result: null,
     links: { self: `/v1/capacity-changes/${id}` },
