@@ -78,7 +78,14 @@ export const EnvSchema = Type.Object({
     Type.String({ pattern: '^https?://', description: 'Slack incoming webhook. Unset: no alerts are sent.' }),
   ),
   SLACK_TIMEOUT: Duration('5s', 'Timeout of one Slack POST.'),
-  VERIFY_TIMEOUT: Duration('PT2M', 'How long a change may take to show up on the namespace.'),
+  VERIFY_TIMEOUT: Duration(
+    'PT15M',
+    'How long a change may take to show up on the namespace before it counts as failed (a later landing is still recorded).',
+  ),
+  CHANGE_SLOW_AFTER: Duration(
+    'PT2M',
+    'A change not verified after this raises a WARNING (Temporal aims to provision within two minutes).',
+  ),
   REVERT_ALERT_AFTER: Duration(
     'PT5M',
     'A revert still failing after this raises a CRITICAL alert, repeated at this interval.',
@@ -125,6 +132,21 @@ export const EnvSchema = Type.Object({
     pattern: '^[0-9]{1,9}$',
     description: 'Emulator only: how long an operation takes.',
   }),
+  EMULATOR_CHECK_DURATION: Duration(
+    '250ms',
+    'Emulator only: the checkDuration its operations answer, the least wait before the next poll (the real API: about 10s).',
+  ),
+  EMULATOR_FAILED_SPEC: Type.Union([Type.Literal('restore'), Type.Literal('keep')], {
+    default: 'restore',
+    description:
+      'Emulator only: what a failed capacity request leaves in the spec, the previous value (restore) or the failed one (keep); the real API does not say.',
+  }),
+  EMULATOR_READ_ONLY_API_KEY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'Emulator only: a key it accepts for reads but answers PERMISSION_DENIED on UpdateNamespace.',
+    }),
+  ),
   EMULATOR_CONTROL_PORT: Port('8099', 'Emulator only: port of its HTTP control plane (0 = any).'),
   EMULATOR_GRPC_PORT: Port('0', 'Emulator only: port of its gRPC endpoint (0 = any).'),
   TEMPORAL_DEV_SERVER_PORT: Port('7233', 'Local mode only: port of the embedded Temporal dev server.'),
@@ -191,7 +213,15 @@ export interface Config {
   worker: { maxCachedWorkflows: number | null };
   policy: WindowPolicy;
   guardrails: Guardrails;
-  emulator: { namespaces: string[]; applyDelayMs: number; controlPort: number; grpcPort: number };
+  emulator: {
+    namespaces: string[];
+    applyDelayMs: number;
+    checkDurationMs: number;
+    failedSpec: 'keep' | 'restore';
+    readOnlyApiKey: string | null;
+    controlPort: number;
+    grpcPort: number;
+  };
   devServer: { port: number; uiPort: number; dbFile: string | null; cliPath: string | null };
   auth: AuthConfig;
 }
@@ -334,6 +364,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     slack: { webhookUrl: env.SLACK_WEBHOOK_URL ?? null, timeoutMs: duration('SLACK_TIMEOUT', env.SLACK_TIMEOUT, 100) },
     policy: {
       verifyTimeoutMs: duration('VERIFY_TIMEOUT', env.VERIFY_TIMEOUT, 1_000),
+      slowChangeAfterMs: duration('CHANGE_SLOW_AFTER', env.CHANGE_SLOW_AFTER, 1_000),
       revertAlertAfterMs: duration('REVERT_ALERT_AFTER', env.REVERT_ALERT_AFTER, 1_000),
       controllerHistoryLimit: Math.max(20, Number(env.CONTROLLER_HISTORY_LIMIT)),
     },
@@ -341,6 +372,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     emulator: {
       namespaces,
       applyDelayMs: Number(env.EMULATOR_APPLY_DELAY_MS),
+      checkDurationMs: duration('EMULATOR_CHECK_DURATION', env.EMULATOR_CHECK_DURATION, 1),
+      failedSpec: env.EMULATOR_FAILED_SPEC,
+      readOnlyApiKey: env.EMULATOR_READ_ONLY_API_KEY ?? null,
       controlPort: port('EMULATOR_CONTROL_PORT', env.EMULATOR_CONTROL_PORT, true),
       grpcPort: port('EMULATOR_GRPC_PORT', env.EMULATOR_GRPC_PORT, true),
     },

@@ -1,7 +1,7 @@
 // The Cloud Ops API emulator: a real gRPC CloudService (for the unmodified @temporalio/cloud client) plus an
 // HTTP control plane. It is the project's only stand-in for an external system.
 import { startControlServer, type RunningControlServer } from './control.js';
-import { EmulatorState } from './state.js';
+import { EmulatorState, type FailedSpec } from './state.js';
 import { EMULATOR_SERVER_NAME, ensureCertificates } from './tls.js';
 
 export { ensureEmulatorTrust } from './tls.js';
@@ -14,6 +14,7 @@ export {
   VALID_TRU_VALUES,
 } from './state.js';
 export type {
+  FailedSpec,
   Fault,
   NamespaceSnapshot,
   UpdateRecord,
@@ -30,6 +31,12 @@ export interface EmulatorOptions {
   namespaces: string[];
   /** Time from UpdateNamespace to the operation's terminal state. */
   applyDelayMs: number;
+  /** The checkDuration operations answer (default 250 ms). */
+  checkDurationMs?: number;
+  /** What a failed capacity request leaves in the spec (default 'restore'). */
+  failedSpec?: FailedSpec;
+  /** A second key that may read but not change namespaces. */
+  readOnlyApiKey?: string | null;
   /** 0 = any free port (default 0). */
   grpcPort?: number;
   /** 0 = any free port (default 0); null = no control plane. */
@@ -56,13 +63,19 @@ export interface RunningEmulator {
 export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
   const host = opts.host ?? '127.0.0.1';
   const { caCertPath, serverCert, serverKey } = await ensureCertificates(opts.tlsDir);
-  const state = new EmulatorState({ namespaces: opts.namespaces, applyDelayMs: opts.applyDelayMs });
+  const state = new EmulatorState({
+    namespaces: opts.namespaces,
+    applyDelayMs: opts.applyDelayMs,
+    checkDurationMs: opts.checkDurationMs,
+    failedSpec: opts.failedSpec,
+  });
   // Loaded only now: grpc-js reads GRPC_DEFAULT_SSL_ROOTS_FILE_PATH when first loaded, and a caller may still
   // need to set it (after ensureEmulatorTrust) for its own client in this process.
   const { startGrpcServer } = await import('./grpc.js');
   const grpcServer = await startGrpcServer({
     state,
     apiKey: opts.apiKey,
+    readOnlyApiKey: opts.readOnlyApiKey,
     host,
     port: opts.grpcPort ?? 0,
     serverCert,

@@ -175,6 +175,9 @@ async function connectCloudOps(
     apiKey: emulated.apiKey,
     namespaces: emulated.namespaces ?? config.emulator.namespaces,
     applyDelayMs: config.emulator.applyDelayMs,
+    checkDurationMs: config.emulator.checkDurationMs,
+    failedSpec: config.emulator.failedSpec,
+    readOnlyApiKey: config.emulator.readOnlyApiKey,
     grpcPort: config.emulator.grpcPort,
     controlPort: config.emulator.controlPort,
     // The control plane must be reachable where the API is (e.g. from outside a container).
