@@ -233,13 +233,14 @@ t.test('operations answer the configured checkDuration and count polls that come
     asyncOperationId: 'op-paced',
   });
   t.same(op.checkDuration, { seconds: 10, nanos: 0 });
-  state.getAsyncOperation('op-paced');
+  state.pollAsyncOperation('op-paced');
   now += 10_000;
-  state.getAsyncOperation('op-paced');
+  state.pollAsyncOperation('op-paced');
   now += 2_000;
+  state.pollAsyncOperation('op-paced');
   state.getAsyncOperation('op-paced');
   const [update] = state.snapshot('paced.acct1').updates;
-  t.equal(update?.operationPolls, 3);
+  t.equal(update?.operationPolls, 3, "the emulator's own reads (tests, control plane) are not counted");
   t.equal(update?.earlyPolls, 1, 'the poll 2 s after the previous one came too soon');
 });
 

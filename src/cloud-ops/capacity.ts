@@ -289,7 +289,7 @@ export class CapacityService implements CapacityReader {
 
   /**
    * Polls the operation until it is terminal, no faster than its checkDuration asks: a look the API would not want
-   * before the deadline is not taken, and the deadline passes with the last look's state.
+   * before the deadline is not taken, and the deadline passes with the last look's state once that wait is over.
    */
   async awaitOperation(asyncOperationId: string, opts: PollOptions): Promise<AsyncOperationMsg> {
     for (;;) {
@@ -298,6 +298,8 @@ export class CapacityService implements CapacityReader {
       if (TERMINAL_OP_STATES.has(Number(op.state))) return op;
       const wait = paceMs(durationMs(op.checkDuration));
       if (this.clock.now() + wait > opts.deadline) {
+        // Waited out all the same, so that whoever looks next (a retry, the controller's next check) keeps the pace.
+        await this.clock.sleep(wait);
         throw new CapacityRuleError(
           FailureType.VerificationTimeout,
           `operation ${asyncOperationId} still ${OP_STATE_NAME[Number(op.state)] ?? 'unknown'} at the verification deadline`,

@@ -43,7 +43,7 @@ const HANDLERS: Record<ImplementedRpc, Handler> = {
       asyncOperationId: req.asyncOperationId as string | undefined,
     }),
   }),
-  GetAsyncOperation: (state, req) => ({ asyncOperation: state.getAsyncOperation(String(req.asyncOperationId ?? '')) }),
+  GetAsyncOperation: (state, req) => ({ asyncOperation: state.pollAsyncOperation(String(req.asyncOperationId ?? '')) }),
   GetNamespaceCapacityInfo: (state, req) => ({ capacityInfo: state.getCapacityInfo(String(req.namespace ?? '')) }),
 };
 

@@ -285,6 +285,13 @@ export class EmulatorState {
   getAsyncOperation(id: string): OperationView {
     const op = this.operations.get(id);
     if (!op) throw new EmulatorError('NOT_FOUND', `async operation ${id} not found`);
+    return this.viewOperation(op);
+  }
+
+  /** GetAsyncOperation as a client calls it: counted on its update's record, with the polls that came too soon. */
+  pollAsyncOperation(id: string): OperationView {
+    const op = this.operations.get(id);
+    if (!op) throw new EmulatorError('NOT_FOUND', `async operation ${id} not found`);
     const now = this.now();
     op.record.operationPolls += 1;
     if (op.lastPollAt !== null && now - op.lastPollAt < this.checkDurationMs) op.record.earlyPolls += 1;

@@ -388,7 +388,7 @@ t.test('awaitOperation: polls no faster than checkDuration asks, and takes no lo
     (await failure(service(late, near).awaitOperation('op-1', { deadline: near.t + 1_120 })))[1],
     'VerificationTimeout',
   );
-  t.strictSame(near.sleeps, [1000], 'a look the API wants only after the deadline is not taken');
+  t.strictSame(near.sleeps, [1000, 1000], 'a look the API wants only after the deadline is not taken, but waited out');
   t.equal(late.count('getAsyncOperation'), 2);
 });
 
@@ -406,7 +406,7 @@ t.test('awaitOperation: still running at the deadline is a verification timeout'
     'VerificationTimeout',
     'operation op-1 still PENDING at the verification deadline',
   ]);
-  t.strictSame(clock.sleeps, [250, 250], 'one last look exactly at the deadline');
+  t.strictSame(clock.sleeps, [250, 250, 250], 'one last look exactly at the deadline, its checkDuration waited out');
   t.equal(polls.length, 3);
 
   const unknown = new FakeCloudOps({ operation: [{ state: 42 as AsyncOperationMsg['state'] }] });
