@@ -1,4 +1,4 @@
-import { makeGrpcRetryInterceptor } from '@temporalio/client';
+import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { CloudOperationsClient, CloudOperationsConnection } from '@temporalio/cloud';
 import proto, { type temporal } from '@temporalio/proto';
 import { toCloudOpsError, type CloudOpsErrorKind } from './errors.js';
@@ -34,9 +34,8 @@ const FIELD = {
   updateRequestSpec: 2,
   specCapacitySpec: 12,
 } as const;
-/** Codes retried inside one call: the connection was lost. Anything else reaches us with the server's reason. */
-const TRANSPORT_RETRY_CODES = new Set([14 /* UNAVAILABLE */]);
-const TRANSPORT_ATTEMPTS = 3;
+/** Retried inside one call, with the SDK's own backoff: the connection was lost. */
+const UNAVAILABLE = 14;
 
 /**
  * The Cloud Ops connection, plus the same unary calls on raw bytes (same key, metadata, deadline, interceptors): the
@@ -66,6 +65,14 @@ class WireConnection extends CloudOperationsConnection {
   }
 }
 
+function onlyUnavailable(): ReturnType<typeof defaultGrpcRetryOptions> {
+  const sdk = defaultGrpcRetryOptions();
+  return {
+    ...sdk,
+    retryableDecider: (attempt, status) => status.code === UNAVAILABLE && sdk.retryableDecider(attempt, status),
+  };
+}
+
 /**
  * The Cloud Ops port: the four RPCs this service uses, with the version header on every call and every
  * failure turned into a CloudOpsError. Thin on purpose; the rules live in capacity.ts.
@@ -89,12 +96,7 @@ export class CloudOps {
       connectTimeout: 10_000,
       // The SDK's default retries RESOURCE_EXHAUSTED and ABORTED until the deadline, which then hides the server's
       // reason (a rate limit, a cool-down) behind DEADLINE_EXCEEDED: only a lost connection is retried in the call.
-      interceptors: [
-        makeGrpcRetryInterceptor({
-          retryableDecider: (attempt, status) => attempt < TRANSPORT_ATTEMPTS && TRANSPORT_RETRY_CODES.has(status.code),
-          delayFunction: (attempt) => 200 * 2 ** attempt,
-        }),
-      ],
+      interceptors: [makeGrpcRetryInterceptor(onlyUnavailable())],
     });
     return new CloudOps(
       connection,
