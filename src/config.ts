@@ -18,7 +18,7 @@ export const EnvSchema = Type.Object({
     default: 'all',
     description: 'What this process runs: the API, the worker, or both.',
   }),
-  PORT: Port('8080', 'HTTP port of the API.'),
+  PORT: Port('8080', 'HTTP port of the API; with ROLE=worker, of its /healthz and /readyz probes.'),
   HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface the API listens on.' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -85,6 +85,10 @@ export const EnvSchema = Type.Object({
   CHANGE_SLOW_AFTER: Duration(
     'PT2M',
     'A change not verified after this raises a WARNING (Temporal aims to provision within two minutes).',
+  ),
+  HEALTH_REFRESH_INTERVAL: Duration(
+    '15s',
+    'How often the API checks Temporal and Cloud Ops for /readyz and counts windows for /metrics, in the background.',
   ),
   REVERT_ALERT_AFTER: Duration(
     'PT5M',
@@ -207,6 +211,8 @@ export interface Config {
     apiVersion: string;
   };
   slack: { webhookUrl: string | null; timeoutMs: number };
+  /** The background checks behind /readyz and the window counts of /metrics. */
+  health: { refreshIntervalMs: number };
   /** Port of the Temporal SDK (Rust core) Prometheus exporter of the worker role; null: off. */
   sdkMetrics: { port: number | null };
   /** null: the SDK's default, sized from the heap limit. */
@@ -362,6 +368,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     sdkMetrics: { port: port('SDK_METRICS_PORT', env.SDK_METRICS_PORT, true) || null },
     worker: { maxCachedWorkflows: cacheSize(env.WORKER_MAX_CACHED_WORKFLOWS) },
     slack: { webhookUrl: env.SLACK_WEBHOOK_URL ?? null, timeoutMs: duration('SLACK_TIMEOUT', env.SLACK_TIMEOUT, 100) },
+    health: { refreshIntervalMs: duration('HEALTH_REFRESH_INTERVAL', env.HEALTH_REFRESH_INTERVAL, 100) },
     policy: {
       verifyTimeoutMs: duration('VERIFY_TIMEOUT', env.VERIFY_TIMEOUT, 1_000),
       slowChangeAfterMs: duration('CHANGE_SLOW_AFTER', env.CHANGE_SLOW_AFTER, 1_000),

@@ -31,20 +31,27 @@ export interface GuardedRequest {
 
 const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
 
-/** The first rule the request breaks, or null. */
-export function checkGuardrails(g: Guardrails, req: GuardedRequest): GuardrailViolation | null {
-  if (g.deny.includes(req.namespace)) {
+/** Whether this service may act on the namespace at all (denylist, allowlist), or null. */
+export function checkNamespace(g: Guardrails, namespace: string): GuardrailViolation | null {
+  if (g.deny.includes(namespace)) {
     return {
       code: 'NAMESPACE_DENIED',
-      message: `namespace ${req.namespace} is on the denylist (GUARDRAIL_NAMESPACE_DENYLIST)`,
+      message: `namespace ${namespace} is on the denylist (GUARDRAIL_NAMESPACE_DENYLIST)`,
     };
   }
-  if (g.allow !== null && !g.allow.includes(req.namespace)) {
+  if (g.allow !== null && !g.allow.includes(namespace)) {
     return {
       code: 'NAMESPACE_NOT_ALLOWED',
-      message: `namespace ${req.namespace} is not on the allowlist (GUARDRAIL_NAMESPACE_ALLOWLIST)`,
+      message: `namespace ${namespace} is not on the allowlist (GUARDRAIL_NAMESPACE_ALLOWLIST)`,
     };
   }
+  return null;
+}
+
+/** The first rule the request breaks, or null. */
+export function checkGuardrails(g: Guardrails, req: GuardedRequest): GuardrailViolation | null {
+  const outside = checkNamespace(g, req.namespace);
+  if (outside) return outside;
   const max = g.maxTrusByNamespace[req.namespace] ?? g.maxTrus;
   if (max !== null && req.trus > max) {
     return { code: 'TRUS_ABOVE_LIMIT', message: `${req.trus} TRUs is above the limit of ${max} for ${req.namespace}` };

@@ -25,6 +25,7 @@ export interface LoggerOptions {
   level: string;
   /** Every secret of this process: any log line containing one has it replaced. */
   secrets: string[];
+  /** Unset: human-readable lines when stdout is a terminal, JSON lines otherwise. */
   destination?: DestinationStream;
 }
 
@@ -39,8 +40,17 @@ export function createLogger(opts: LoggerOptions): Logger {
         streamWrite: (line) => redactSecrets(line, secrets),
       },
     },
-    opts.destination ?? pino.destination({ sync: false }),
+    opts.destination ?? defaultDestination(),
   );
+}
+
+/** pino-pretty runs as pino's transport (in a worker thread) and gets lines already redacted by the hook above. */
+function defaultDestination(): DestinationStream {
+  if (!process.stdout.isTTY) return pino.destination({ sync: false });
+  return pino.transport({
+    target: 'pino-pretty',
+    options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+  }) as DestinationStream;
 }
 
 export function redactSecrets(text: string, secrets: string[]): string {

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { CapacityReader } from './cloud-ops/types.js';
 import type { Config } from './config.js';
+import { checklistLines } from './health/checklist.js';
+import { DiagnosticsService } from './health/diagnostics.js';
 import { startStack, type Stack } from './local/stack.js';
+import { startWorkerProbes } from './health/worker-probes.js';
 import { createLogger, type Logger } from './logger.js';
+import { SearchAttributesRefusal } from './temporal/search-attributes.js';
 
 const BANNER = '='.repeat(78);
 
@@ -41,11 +47,18 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
           `  Emulator control plane: ${stack.emulator.controlUrl ?? 'off'}\n${BANNER}`,
       );
     }
+    const worker = stack.worker;
+    // The worker role has no API: it answers /healthz and /readyz on PORT for its supervisor's probes.
+    const probes =
+      config.role === 'worker' && worker
+        ? await startWorkerProbes({ ...config.http, polling: () => worker.polling })
+        : null;
     const baseUrl = stack.api?.baseUrl ?? null;
     logger.info(
       {
         role: config.role,
         api: baseUrl,
+        probes: probes?.url ?? null,
         docs: baseUrl && `${baseUrl}/docs`,
         metrics: baseUrl && `${baseUrl}/metrics`,
         temporal: stack.temporalAddress,
@@ -53,6 +66,8 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
       },
       'capacity scheduler started',
     );
+    // Warns, never refuses: a setup problem is said at start, in the same words as `capacityctl doctor`.
+    if (stack.api) void logPreflight(config, logger, stack.api.client, stack.capacity);
 
     const workerRun = stack.worker?.running;
     await new Promise<void>((resolve, reject) => {
@@ -64,16 +79,32 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
       process.once('SIGINT', onSignal);
       workerRun?.catch(reject);
     });
+    // The probes answer while the worker drains (/readyz: 503), so a supervisor does not take the drain for a hang.
     await stack.close().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
+    await probes?.close();
     logger.info('stopped');
     logger.flush();
     process.exit(0);
   } catch (err) {
-    logger.fatal({ err }, 'capacity scheduler failed');
+    if (err instanceof SearchAttributesRefusal) {
+      logger.fatal({ command: err.command }, `refusing to start: ${err.message}`);
+      process.stderr.write(`capacity-scheduler: ${err.message}. Add them with:\n  ${err.command}\n`);
+    } else logger.fatal({ err }, 'capacity scheduler failed');
     await stack?.close().catch((stopErr: unknown) => logger.error({ err: stopErr }, 'error while stopping'));
     logger.flush();
-    // A half-connected Worker or NativeConnection can keep the process alive: exit explicitly.
-    process.exit(1);
+    // A half-connected Worker or NativeConnection can keep the process alive: exit explicitly. 78: configuration.
+    process.exit(err instanceof SearchAttributesRefusal ? 78 : 1);
+  }
+}
+
+async function logPreflight(config: Config, logger: Logger, temporal: Client, capacity: CapacityReader): Promise<void> {
+  try {
+    const result = await new DiagnosticsService({ config, logger, temporal, capacity }).run();
+    const text = `preflight (same as capacityctl doctor):\n  ${checklistLines(result).join('\n  ')}`;
+    if (result.ok) logger.info({ checks: result.checks }, text);
+    else logger.warn({ checks: result.checks }, text);
+  } catch (err) {
+    logger.warn({ err }, 'preflight could not run');
   }
 }
 

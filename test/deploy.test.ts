@@ -2,13 +2,14 @@
 // service to Temporal with configuration the service really reads; the Dockerfile builds what `npm run build`
 // needs, on a glibc base, as a non-root user, with a health check on /healthz.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parse } from 'yaml';
 import { EnvSchema, loadConfig } from '../src/config.js';
-import { SERVICE_MALLOC_CONF, SERVICE_NODE_FLAGS } from '../src/worker/index.js';
+import { SERVICE_MALLOC_CONF, SERVICE_NODE_FLAGS, WORKER_SHUTDOWN_GRACE_SECONDS } from '../src/worker/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -19,7 +20,9 @@ interface ComposeService {
   build?: unknown;
   environment?: Record<string, string | number | boolean | null> | string[];
   ports?: Array<string | number | { target: number; published?: string | number }>;
-  profiles?: string[];
+  command?: string[];
+  init?: boolean;
+  secrets?: string[];
 }
 interface Compose {
   services: Record<string, ComposeService>;
@@ -47,13 +50,47 @@ function containerPorts(service: ComposeService): number[] {
 
 const compose = parse(read('docker-compose.yml')) as Compose;
 
-t.test('docker-compose.yml parses and has the four services', async (t) => {
-  t.type(compose, 'object');
+t.test('docker-compose.yml parses: a Temporal dev server (the CLI image) and the service built here', async (t) => {
   t.type(compose.services, 'object');
-  for (const name of ['postgres', 'temporal', 'temporal-ui', 'capacity-scheduler']) {
-    t.ok(compose.services[name], `service ${name}`);
-  }
+  t.same(Object.keys(compose.services).sort(), ['capacity-scheduler', 'temporal']);
+  t.match(compose.services.temporal.image, /^temporalio\/temporal:\d/, 'the CLI image, a pinned tag');
+  t.match(compose.services.temporal.command, ['server', 'start-dev'], 'running start-dev');
   t.ok(compose.services['capacity-scheduler'].build, 'capacity-scheduler is built from this repository');
+});
+
+t.test('docker-compose.yml is safe by default (issue 23)', async (t) => {
+  const svc = compose.services['capacity-scheduler'];
+  const env = environment(svc);
+  t.notOk('AUTH_DISABLED' in env, 'no AUTH_DISABLED: tokens are the default');
+  t.equal(env.API_TOKENS_FILE, '/run/secrets/api_tokens', 'the tokens file is the mounted secret');
+  t.same(svc.secrets, ['api_tokens']);
+  t.same(
+    (svc.ports ?? []).map((p) => interpolate(String(p))),
+    ['127.0.0.1:8080:8080'],
+    'only the API, only on 127.0.0.1',
+  );
+  t.same(compose.services.temporal.ports, undefined, "Temporal's frontend and Web UI are not published");
+  for (const [name, service] of Object.entries(compose.services))
+    t.equal(service.init, true, `${name} runs under an init (PID 1 forwards SIGTERM, reaps children)`);
+});
+
+t.test(
+  'docker-compose.postgres.yml: temporalio/server on PostgreSQL, schema by admin-tools, a read-only UI',
+  async (t) => {
+    const pg = parse(read('docker-compose.postgres.yml')) as Compose;
+    t.match(pg.services.temporal.image, /^temporalio\/server:\d/, 'replaces the dev server under the same name');
+    t.match(pg.services['temporal-schema'].image, /^temporalio\/admin-tools:\d/);
+    const ui = pg.services['temporal-ui'];
+    t.equal(environment(ui).TEMPORAL_DISABLE_WRITE_ACTIONS, 'true', 'the Web UI cannot start, signal or cancel');
+    const published = Object.entries(pg.services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${p}`));
+    t.same(published, ['temporal-ui 127.0.0.1:8233:8080'], 'only the UI is added, and only on 127.0.0.1');
+    for (const name of ['postgresql', 'temporal-ui'])
+      t.equal(pg.services[name].init, true, `${name} runs under an init`);
+  },
+);
+
+t.test('the dev server registers no search attribute: the service adds its own at start', async (t) => {
+  t.notMatch((compose.services.temporal.command ?? []).join(' '), /search-attribute/);
 });
 
 t.test('capacity-scheduler: every environment key is a config variable, and the values load', async (t) => {
@@ -63,7 +100,13 @@ t.test('capacity-scheduler: every environment key is a config variable, and the 
   for (const key of Object.keys(env)) t.ok(envNames.includes(key), `${key} is in src/config.ts EnvSchema`);
 
   // With no shell variables set (no TEMPORAL_CLOUD_API_KEY): the configuration is valid and selects the emulator.
-  const config = loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v)])));
+  // The mounted secret, stood in for by a tokens file of the same shape.
+  const dir = t.testdir({
+    'tokens.json': JSON.stringify([{ name: 'ci', scopes: ['capacity:read'], sha256: 'a'.repeat(64) }]),
+  });
+  const values = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v)]));
+  const config = loadConfig({ ...values, API_TOKENS_FILE: path.join(dir, 'tokens.json') });
+  t.equal(config.auth.mode, 'tokens', 'the API authenticates with tokens');
   t.equal(config.cloudOps.apiKey, null, 'TEMPORAL_CLOUD_API_KEY unset by default: the embedded emulator');
   t.equal(config.http.host, '0.0.0.0', 'HOST=0.0.0.0: the API is reachable through the published port');
   t.equal(env.HOST, '0.0.0.0', 'HOST is set in compose itself, not only by the image');
@@ -83,11 +126,6 @@ t.test("capacity-scheduler: TEMPORAL_ADDRESS is the temporal service's host:port
   t.ok(
     (temporalPorts.length ? temporalPorts : [7233]).includes(Number(port)),
     `port ${port} is the temporal frontend port`,
-  );
-  t.equal(
-    environment(compose.services['temporal-ui']).TEMPORAL_ADDRESS,
-    env.TEMPORAL_ADDRESS,
-    'the Web UI talks to the same frontend',
   );
 });
 
@@ -142,7 +180,7 @@ t.test('Dockerfile: glibc base image, non-root user, health check on /healthz', 
   for (const base of external) {
     t.notMatch(base, /alpine/i, `${base} is not Alpine (the Temporal SDK's native core needs glibc)`);
     t.match(base, /^node:(\d+)/, `${base} is a Node image`);
-    t.ok(Number(/^node:(\d+)/.exec(base)?.[1]) >= 20, `${base}: Node >= 20`);
+    t.ok(Number(/^node:(\d+)/.exec(base)?.[1]) >= 24, `${base}: Node >= 24`);
   }
   const final = stages.at(-1)!;
   const user = final.body.filter((i) => i.op === 'USER').at(-1)?.args;
@@ -182,7 +220,7 @@ t.test(
     const at = (pred: (i: Instruction) => boolean) => final.body.findIndex(pred);
     t.ok(
       at((i) => i.op === 'ENV' && /\bLD_PRELOAD=/.test(i.args)) >
-        at((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args)),
+        at((i) => i.op === 'COPY' && /node_modules/.test(i.args)),
       'set after the build steps, so that only the service runs with it',
     );
   },
@@ -240,19 +278,23 @@ t.test(
           .filter((a) => !a.startsWith('--'))
           .slice(0, -1),
       );
-    const ignored = read('.dockerignore')
+    const rules = read('.dockerignore')
       .split(/\r?\n/)
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));
+    // Docker's rule: the last pattern that matches the file or one of its folders decides; `!` re-includes.
+    const prefixes = (file: string) => file.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+    const excluded = (file: string) =>
+      rules.reduce(
+        (out, rule) => (prefixes(file).some((p) => covers(rule.replace(/^!/, ''), p)) ? !rule.startsWith('!') : out),
+        false,
+      );
     for (const file of needed) {
       t.ok(
         copied.some((c) => covers(c, file)),
         `${file} is copied into the build stage before \`npm run build\``,
       );
-      t.notOk(
-        ignored.some((pattern) => covers(pattern, file)),
-        `${file} is not excluded by .dockerignore`,
-      );
+      t.notOk(excluded(file), `${file} is not excluded by .dockerignore`);
     }
     const final = stages.at(-1)!;
     t.ok(
@@ -262,8 +304,11 @@ t.test(
       'the final stage copies dist/ (with the prebuilt bundle) from the build stage',
     );
     t.ok(
-      final.body.some((i) => i.op === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args)),
-      'the final stage installs production dependencies only',
+      buildStage.body.some((i) => i.op === 'RUN' && /npm prune --omit=dev/.test(i.args)) &&
+        final.body.some(
+          (i) => i.op === 'COPY' && i.args === `--from=${buildStage.name} /app/node_modules ./node_modules`,
+        ),
+      'the final stage gets production dependencies only (pruned in the build stage)',
     );
   },
 );
@@ -292,5 +337,226 @@ t.test(
     }
     t.ok(used.size > 0, `src imports ${[...used].sort().join(', ')}`);
     for (const name of used) t.ok(name in pkg.dependencies, `${name} is in dependencies`);
+  },
+);
+
+// ---- Kubernetes (deploy/kubernetes; scripts/check-manifests.sh validates them against the schemas and checkov) --
+
+interface K8sEnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+}
+interface K8sContainer {
+  name: string;
+  image: string;
+  env?: K8sEnvVar[];
+  envFrom?: Array<{ configMapRef?: { name: string } }>;
+  ports?: Array<{ name: string; containerPort: number }>;
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: {
+    allowPrivilegeEscalation?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    runAsNonRoot?: boolean;
+    capabilities?: { drop?: string[] };
+  };
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
+}
+interface K8sPodSpec {
+  terminationGracePeriodSeconds?: number;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
+  containers: K8sContainer[];
+  volumes?: Array<{
+    name: string;
+    emptyDir?: object;
+    secret?: { secretName: string; items?: Array<{ key: string }> };
+  }>;
+}
+interface K8sResource {
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  spec?: {
+    selector?: { matchLabels?: Record<string, string> } & Record<string, string>;
+    template?: { metadata: { labels: Record<string, string> }; spec: K8sPodSpec };
+    ports?: Array<{ port: number; targetPort: string | number }>;
+    minAvailable?: number;
+  };
+}
+
+const k8sDir = 'deploy/kubernetes';
+const kustomization = parse(read(`${k8sDir}/kustomization.yaml`)) as {
+  resources: string[];
+  images?: Array<{ name: string; newName?: string; newTag?: string }>;
+};
+const k8s: K8sResource[] = kustomization.resources.map((f) => parse(read(`${k8sDir}/${f}`)) as K8sResource);
+const secretExample = parse(read(`${k8sDir}/secret.example.yaml`)) as K8sResource;
+const configMap = k8s.find((r) => r.kind === 'ConfigMap')!;
+const deploymentOf = (role: string) =>
+  k8s.find(
+    (r) =>
+      r.kind === 'Deployment' &&
+      r.spec?.template?.spec.containers[0].env?.some((e) => e.name === 'ROLE' && e.value === role),
+  );
+
+t.test('kubernetes: kustomize applies every manifest but the example Secret, which only shows the keys', async (t) => {
+  const files = readdirSync(path.join(root, k8sDir)).filter((f) => f.endsWith('.yaml'));
+  t.same(
+    [...kustomization.resources].sort(),
+    files.filter((f) => !['kustomization.yaml', 'checkov.yaml', 'secret.example.yaml'].includes(f)).sort(),
+  );
+  t.notOk(
+    k8s.some((r) => r.kind === 'Secret'),
+    'no Secret is applied: real values are created by hand',
+  );
+  for (const [key, value] of Object.entries(secretExample.stringData ?? {})) {
+    t.match(value, /REPLACE|0{64}/, `secret.example.yaml's ${key} is a placeholder`);
+  }
+});
+
+t.test('kubernetes: an API and a worker Deployment (the ROLE split) on the image `docker build` names', async (t) => {
+  const pkg = JSON.parse(read('package.json')) as { name: string; version: string };
+  t.same(kustomization.images, [{ name: pkg.name, newTag: pkg.version }], 'kustomize pins the version tag');
+  for (const role of ['api', 'worker']) {
+    const d = deploymentOf(role);
+    t.ok(d, `a Deployment runs ROLE=${role}`);
+    const c = d!.spec!.template!.spec.containers;
+    t.equal(c.length, 1);
+    t.equal(c[0].image, `${pkg.name}:${pkg.version}`, `${role}: docker build -t ${pkg.name}:${pkg.version} .`);
+  }
+  t.match(read('docs/deployment.md'), `docker build -t ${pkg.name}:${pkg.version} .`, 'the docs build that image');
+});
+
+/** The environment a role's container gets: the ConfigMap, then its own env; Secret keys from secret.example.yaml. */
+function roleEnv(container: K8sContainer, files: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const from of container.envFrom ?? []) {
+    if (from.configMapRef?.name === configMap.metadata.name) Object.assign(env, configMap.data);
+  }
+  for (const e of container.env ?? []) {
+    const ref = e.valueFrom?.secretKeyRef;
+    const value = ref ? secretExample.stringData?.[ref.key] : e.value;
+    if (value !== undefined) env[e.name] = files[value] ?? value;
+  }
+  return env;
+}
+
+t.test(
+  'kubernetes: every variable is a config variable, secrets come from the Secret, and each role loads',
+  async (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'k8s-env-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    for (const key of Object.keys(configMap.data ?? {}))
+      t.ok(envNames.includes(key), `ConfigMap ${key} is in EnvSchema`);
+    for (const role of ['api', 'worker'] as const) {
+      const spec = deploymentOf(role)!.spec!.template!.spec;
+      const [c] = spec.containers;
+      for (const e of c.env ?? []) {
+        t.ok(envNames.includes(e.name), `${role}: ${e.name} is in EnvSchema`);
+        const ref = e.valueFrom?.secretKeyRef;
+        if (/KEY|WEBHOOK|TOKEN(?!S_FILE)/.test(e.name)) t.ok(ref, `${role}: ${e.name} comes from a Secret`);
+        if (ref) {
+          t.equal(ref.name, secretExample.metadata.name, `${role}: ${e.name} names the Secret`);
+          t.ok(ref.optional || ref.key in (secretExample.stringData ?? {}), `${role}: ${ref.key} is in the example`);
+        }
+      }
+      // A mounted Secret file: write the example's content where the container would read it.
+      const files: Record<string, string> = {};
+      for (const v of spec.volumes ?? []) {
+        const mount = c.volumeMounts?.find((m) => m.name === v.name);
+        for (const item of v.secret?.items ?? []) {
+          const local = path.join(dir, `${role}-${item.key}`);
+          writeFileSync(local, secretExample.stringData?.[item.key] ?? '');
+          files[`${mount!.mountPath}/${item.key}`] = local;
+        }
+      }
+      const config = loadConfig(roleEnv(c, files));
+      t.equal(config.role, role);
+      t.equal(config.http.host, '0.0.0.0', `${role}: reachable by the kubelet's probes`);
+      t.not(config.cloudOps.apiKey, null, `${role}: the real Cloud Ops API, never the emulator`);
+      if (role === 'api') t.equal(config.auth.mode, 'tokens', 'the API requires tokens, from the mounted file');
+    }
+  },
+);
+
+t.test(
+  'kubernetes: probes on /healthz and /readyz at PORT, a Service and a PodDisruptionBudget per role',
+  async (t) => {
+    for (const role of ['api', 'worker']) {
+      const d = deploymentOf(role)!;
+      const [c] = d.spec!.template!.spec.containers;
+      const port = (name: string | number) =>
+        typeof name === 'number' ? name : c.ports?.find((p) => p.name === name)?.containerPort;
+      t.equal(c.livenessProbe?.httpGet?.path, '/healthz', `${role}: liveness`);
+      t.equal(c.readinessProbe?.httpGet?.path, '/readyz', `${role}: readiness`);
+      for (const probe of [c.livenessProbe, c.readinessProbe]) {
+        t.equal(port(probe!.httpGet!.port), Number(configMap.data?.PORT), `${role}: probed on PORT`);
+      }
+      const labels = d.spec!.template!.metadata.labels;
+      t.same(d.spec!.selector!.matchLabels, labels);
+      const pdb = k8s.find(
+        (r) =>
+          r.kind === 'PodDisruptionBudget' && JSON.stringify(r.spec?.selector?.matchLabels) === JSON.stringify(labels),
+      );
+      t.ok(pdb, `${role}: a PodDisruptionBudget selects its pods`);
+      t.equal(pdb?.spec?.minAvailable, 1);
+    }
+    const api = deploymentOf('api')!;
+    const service = k8s.find((r) => r.kind === 'Service')!;
+    t.same(service.spec?.selector, api.spec!.template!.metadata.labels, 'the Service selects the API pods');
+    const apiPorts = api.spec!.template!.spec.containers[0].ports ?? [];
+    t.ok(
+      apiPorts.some((p) => p.name === service.spec?.ports?.[0].targetPort),
+      'and targets their port',
+    );
+  },
+);
+
+t.test("kubernetes: the worker's grace period is its drain plus 5 s to cancel and disconnect", async (t) => {
+  t.equal(
+    deploymentOf('worker')!.spec!.template!.spec.terminationGracePeriodSeconds,
+    WORKER_SHUTDOWN_GRACE_SECONDS + 5,
+  );
+});
+
+t.test('kubernetes: non-root, read-only root, no escalation, no capabilities, RuntimeDefault seccomp', async (t) => {
+  for (const role of ['api', 'worker']) {
+    const spec = deploymentOf(role)!.spec!.template!.spec;
+    t.equal(spec.securityContext?.runAsNonRoot, true, `${role}: runAsNonRoot`);
+    t.ok((spec.securityContext?.runAsUser ?? 0) > 0, `${role}: a non-root uid`);
+    t.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${role}: seccomp`);
+    const [c] = spec.containers;
+    t.match(c.securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    const tmp = c.volumeMounts?.find((m) => m.mountPath === '/tmp');
+    t.ok(
+      spec.volumes?.find((v) => v.name === tmp?.name)?.emptyDir,
+      `${role}: /tmp (os.tmpdir()) is a writable emptyDir`,
+    );
+  }
+});
+
+/** Kubernetes quantities in bytes (Mi, Gi, M, G, or plain). */
+function bytes(quantity: string): number {
+  const [, n, unit = ''] = /^(\d+)([A-Za-z]*)$/.exec(quantity) ?? [];
+  return Number(n) * ({ '': 1, M: 1e6, G: 1e9, Mi: 2 ** 20, Gi: 2 ** 30 } as Record<string, number>)[unit];
+}
+
+t.test(
+  "kubernetes: the worker's memory request covers the benchmark's measured peak, which the manifest cites",
+  async (t) => {
+    const manifest = read(`${k8sDir}/worker-deployment.yaml`);
+    const [, low, high] = /(\d+)-(\d+) MB RSS/.exec(manifest) ?? [];
+    t.ok(high, `the manifest cites the peak: ${low}-${high} MB`);
+    t.match(read('bench/README.md'), `${low}-${high} MB`, 'bench/README.md measured it');
+    const { requests, limits } = deploymentOf('worker')!.spec!.template!.spec.containers[0].resources ?? {};
+    t.ok(bytes(requests?.memory ?? '0') >= Number(high) * 2 ** 20, `request ${requests?.memory} >= ${high} MB`);
+    t.ok(bytes(limits?.memory ?? '0') > bytes(requests?.memory ?? '0'), `limit ${limits?.memory} leaves room above it`);
   },
 );

@@ -189,6 +189,8 @@ t.test('a key without rights reads but may not change a namespace', async (t) =>
     /Global Admin or Namespace Admin/,
   );
   t.equal((await snapshot(namespace)).updates.length, 0, 'nothing changed');
+  const { serviceAccount } = await readOnly.getCurrentIdentity({});
+  t.equal(serviceAccount?.spec?.access?.accountAccess?.role, 5, 'its identity says ROLE_READ');
 });
 
 t.test('the spec carries a field the client does not know; the snapshot says whether an update kept it', async (t) => {

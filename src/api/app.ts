@@ -6,21 +6,24 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { DiagnosticsService } from '../health/diagnostics.js';
 import { ReadinessProbe } from '../health/readiness.js';
 import { NamespacesService } from '../namespaces/service.js';
 import { SchedulesService } from '../schedules/service.js';
 import { WindowsService } from '../windows/service.js';
 import type { AppDeps } from './deps.js';
 import { registerSwagger } from './plugins/swagger.js';
-import { installErrorHandling } from './plugins/errors.js';
+import { ERROR_CODE_KEY, installErrorHandling, installMethodNotAllowed, sendFrameworkError } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
-import { registerAuth } from './plugins/auth.js';
+import { authenticate, registerAuth } from './plugins/auth.js';
 import capacityChanges from './routes/capacity-changes/index.js';
 import capacitySchedules from './routes/capacity-schedules/index.js';
+import diagnostics from './routes/diagnostics/index.js';
 import namespaces from './routes/namespaces/index.js';
 import health from './routes/health/index.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
+const MAX_PARAM_LENGTH = 512;
 
 /**
  * Builds the HTTP app for production and tests alike. It connects nothing: every dependency is passed in,
@@ -32,8 +35,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     // Fastify's defaults strip unknown fields and coerce "4" to 4; a capacity request must be exactly what was meant.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
+    // ERROR_CODE_KEY is an annotation of ours (the code a rule between fields answers with), not a validation keyword.
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, keywords: [ERROR_CODE_KEY] },
+    },
     logController: new OneLinePerRequest(),
+    // Long enough for every id we make; a longer one answers 414, in our error shape like every other error.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router refuses these URLs before any hook runs: authenticate here too, so that a 414 or a 400 for a
+    // malformed URL never tells an unauthenticated caller that a route exists.
+    frameworkErrors: (error, request, reply) => {
+      try {
+        authenticate(deps.config.auth, request, reply);
+      } catch (refused) {
+        return sendFrameworkError(reply, refused);
+      }
+      return sendFrameworkError(reply, error);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Only JSON bodies: without this a text/plain body reaches validation and gets a confusing 400, not a 415.
@@ -42,13 +60,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
   // Before every route: the auth hook and the rate limit must see all of them.
   await registerAuth(app, deps.config.auth);
+  installMethodNotAllowed(app);
   await registerSwagger(app);
-  if (deps.metrics) registerMetrics(app, deps.metrics, deps.temporal);
+  if (deps.metrics) registerMetrics(app, deps.metrics, deps.temporal, deps.config.health.refreshIntervalMs);
   // The services hold every call to Temporal and Cloud Ops; the routes only translate HTTP to them.
-  await app.register(health, { readiness: new ReadinessProbe(deps) });
+  await app.register(health, { readiness: new ReadinessProbe(deps).bindTo(app) });
   await app.register(capacityChanges, { windows: new WindowsService(deps) });
   await app.register(capacitySchedules, { schedules: new SchedulesService(deps) });
   await app.register(namespaces, { namespaces: new NamespacesService(deps) });
+  await app.register(diagnostics, { diagnostics: new DiagnosticsService(deps) });
   return app;
 }
 

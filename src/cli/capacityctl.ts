@@ -85,7 +85,7 @@ async function execute(
   }
   if (json) deps.io.out(JSON.stringify(body, null, 2));
   else for (const line of command.render(body, input)) deps.io.out(line);
-  return EXIT.ok;
+  return command.exitCode?.(body) ?? EXIT.ok;
 }
 
 /** Runs one command line; returns the exit code. Never throws for API or network errors. */

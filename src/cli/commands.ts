@@ -7,8 +7,10 @@ import type {
   CapacityScheduleList,
   ScheduleTriggered,
 } from '../api/routes/capacity-schedules/schema.js';
+import type { Diagnostics } from '../api/routes/diagnostics/schema.js';
 import type { NamespaceCapacity } from '../api/routes/namespaces/schema.js';
-import type { Request } from './http.js';
+import { checklistLines } from '../health/checklist.js';
+import { EXIT, type Request } from './http.js';
 import {
   acceptedLines,
   capacityLines,
@@ -39,6 +41,7 @@ export const OPTIONS = {
   note: { type: 'string', value: 'TEXT', help: 'note on the schedule' },
   paused: { type: 'boolean', help: 'create the schedule paused' },
   'cancel-running': { type: 'boolean', help: 'also cancel its running windows (they revert at once)' },
+  'slack-test': { type: 'boolean', help: 'doctor: post a visible test message to the Slack webhook' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; value?: string; help: string }>;
 export type OptionName = keyof typeof OPTIONS;
 
@@ -64,6 +67,8 @@ export interface Command {
   watch?(input: Input): boolean;
   /** The JSON document printed for an answer without a body (204). */
   emptyAnswer?(input: Input): unknown;
+  /** The exit code of a successful answer, when the answer itself can say "failed" (default 0). */
+  exitCode?(body: unknown): number;
 }
 
 const WINDOWS = '/v1/capacity-changes';
@@ -191,6 +196,20 @@ export const COMMANDS: readonly Command[] = [
     args: ['namespace'],
     request: (i) => ({ method: 'GET', path: `/v1/namespaces/${enc(i.args.namespace!)}/capacity` }),
     render: (b) => capacityLines(b as NamespaceCapacity),
+  },
+  {
+    name: 'doctor',
+    summary:
+      'preflight checklist of the setup (Temporal, search attributes, Cloud Ops key and namespaces, Slack); exits 1 when a check fails',
+    options: ['namespace', 'slack-test'],
+    request: (i) => {
+      const query = new URLSearchParams();
+      if (typeof i.opts.namespace === 'string') query.set('namespace', i.opts.namespace);
+      if (i.opts['slack-test'] === true) query.set('slackTest', 'true');
+      return { method: 'GET', path: `/v1/diagnostics${query.size > 0 ? `?${query}` : ''}` };
+    },
+    render: (b) => checklistLines(b as Diagnostics),
+    exitCode: (b) => ((b as Diagnostics).ok ? EXIT.ok : EXIT.failed),
   },
   {
     name: 'schedule create',

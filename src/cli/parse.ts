@@ -54,7 +54,7 @@ export function helpText(): string {
     '',
     'exit codes:',
     `  ${EXIT.ok}   success: the window is verified (ACTIVE) or completed; the request was done`,
-    `  ${EXIT.failed}   the window failed (or its verification failed)`,
+    `  ${EXIT.failed}   the window failed (or its verification failed); doctor: a check failed`,
     `  ${EXIT.http}   HTTP/API error: the API refused the request; its error code is printed on stderr`,
     `  ${EXIT.unreachable}   the service could not be reached (or did not answer in time)`,
     `  ${EXIT.usage}  usage error`,

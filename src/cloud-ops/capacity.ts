@@ -8,7 +8,7 @@ import {
   type CapacityTarget,
   type ObservedCapacity,
 } from '../shared/index.js';
-import type { CloudOps, AsyncOperationMsg, CapacityInfoMsg, NamespaceMsg } from './client.js';
+import type { CloudOps, AsyncOperationMsg, CapacityInfoMsg, IdentityMsg, NamespaceMsg } from './client.js';
 import { CloudOpsError } from './errors.js';
 import type { CapacityReader, NamespaceCapacityView, TruCheck, TruOptions } from './types.js';
 
@@ -137,8 +137,11 @@ const REALIGN_WAIT_MS = 20_000;
 /** How many times a concurrent spec change is re-read and retried at once, before the caller's backoff. */
 const STALE_VERSION_RETRIES = 3;
 
-/** The four Cloud Ops calls the rules use; tests hand in an in-memory fake. */
-export type CloudOpsPort = Pick<CloudOps, 'getNamespace' | 'getCapacityInfo' | 'updateNamespace' | 'getAsyncOperation'>;
+/** The Cloud Ops calls the rules use; tests hand in an in-memory fake. */
+export type CloudOpsPort = Pick<
+  CloudOps,
+  'getNamespace' | 'getCapacityInfo' | 'updateNamespace' | 'getAsyncOperation' | 'getCurrentIdentity'
+>;
 
 /** Time as the polling loops see it; tests hand in a fake one to check deadlines and waits exactly. */
 export interface Clock {
@@ -190,14 +193,8 @@ export class CapacityService implements CapacityReader {
     return checkTrus(options, trus);
   }
 
-  async ping(): Promise<void> {
-    try {
-      await this.ops.getAsyncOperation('capacity-scheduler-readiness-probe');
-    } catch (err) {
-      // An answer that the probe id is unknown (or refused as malformed) proves the API is up and our key works.
-      if (err instanceof CloudOpsError && (err.kind === 'NOT_FOUND' || err.kind === 'INVALID_ARGUMENT')) return;
-      throw err;
-    }
+  async identity(): Promise<IdentityMsg> {
+    return this.ops.getCurrentIdentity();
   }
 
   /**

@@ -9,7 +9,8 @@ type NamespaceMsg = temporal.api.cloud.namespace.v1.Namespace.$Properties & { sp
 type NamespaceSpecMsg = temporal.api.cloud.namespace.v1.NamespaceSpec.$Properties;
 type CapacityInfoMsg = temporal.api.cloud.namespace.v1.NamespaceCapacityInfo.$Properties;
 type AsyncOperationMsg = temporal.api.cloud.operation.v1.AsyncOperation.$Properties;
-export type { AsyncOperationMsg, CapacityInfoMsg, NamespaceMsg, NamespaceSpecMsg };
+type IdentityMsg = temporal.api.cloud.cloudservice.v1.GetCurrentIdentityResponse.$Properties;
+export type { AsyncOperationMsg, CapacityInfoMsg, IdentityMsg, NamespaceMsg, NamespaceSpecMsg };
 
 export interface CloudOpsConnectOptions {
   address: string;
@@ -24,7 +25,8 @@ export interface CloudOpsConnectOptions {
 }
 
 export type CloudOpsCallObserver = (method: CloudOpsMethod, outcome: 'ok' | CloudOpsErrorKind, seconds: number) => void;
-export type CloudOpsMethod = 'GetNamespace' | 'GetNamespaceCapacityInfo' | 'UpdateNamespace' | 'GetAsyncOperation';
+export type CloudOpsMethod =
+  'GetNamespace' | 'GetNamespaceCapacityInfo' | 'UpdateNamespace' | 'GetAsyncOperation' | 'GetCurrentIdentity';
 
 const SERVICE_NAME = 'temporal.api.cloud.cloudservice.v1.CloudService';
 const { cloudservice, namespace: namespaceV1 } = proto.temporal.api.cloud;
@@ -74,7 +76,7 @@ function onlyUnavailable(): ReturnType<typeof defaultGrpcRetryOptions> {
 }
 
 /**
- * The Cloud Ops port: the four RPCs this service uses, with the version header on every call and every
+ * The Cloud Ops port: the five RPCs this service uses, with the version header on every call and every
  * failure turned into a CloudOpsError. Thin on purpose; the rules live in capacity.ts.
  */
 export class CloudOps {
@@ -174,6 +176,11 @@ export class CloudOps {
       this.client.cloudService.getAsyncOperation({ asyncOperationId }),
     );
     return res.asyncOperation ?? {};
+  }
+
+  /** Who the key is and what it may do: a call that succeeds only with a key the API accepts. */
+  async getCurrentIdentity(): Promise<IdentityMsg> {
+    return this.call('GetCurrentIdentity', () => this.client.cloudService.getCurrentIdentity({}));
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import type { IdentityMsg } from './client.js';
 import type { CapacityTarget, ObservedCapacity } from '../shared/index.js';
 
 /** What GET /v1/namespaces/{namespace}/capacity shows, read from GetNamespace + GetNamespaceCapacityInfo. */
@@ -23,6 +24,6 @@ export interface CapacityReader {
   readCapacity(namespace: string): Promise<NamespaceCapacityView>;
   readTruOptions(namespace: string): Promise<TruOptions>;
   checkTrus(options: TruOptions, trus: number): TruCheck;
-  /** Resolves when the Cloud Ops API answers at all (any answer but UNAVAILABLE counts). */
-  ping(): Promise<void>;
+  /** Who our key is and what it may do (GetCurrentIdentity): succeeds only when the API accepts our key and version. */
+  identity(): Promise<IdentityMsg>;
 }

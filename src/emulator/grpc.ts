@@ -45,6 +45,18 @@ const HANDLERS: Record<ImplementedRpc, Handler> = {
   }),
   GetAsyncOperation: (state, req) => ({ asyncOperation: state.pollAsyncOperation(String(req.asyncOperationId ?? '')) }),
   GetNamespaceCapacityInfo: (state, req) => ({ capacityInfo: state.getCapacityInfo(String(req.namespace ?? '')) }),
+  // The emulator's one key is an account admin: it may change every namespace.
+  GetCurrentIdentity: () => ({
+    serviceAccount: { id: 'emulator', spec: { name: 'emulator', access: { accountAccess: { role: 'ROLE_ADMIN' } } } },
+  }),
+};
+
+// The read-only key says what it is, so that a preflight can tell it may not change a namespace.
+const READ_ONLY_IDENTITY = {
+  serviceAccount: {
+    id: 'emulator-read-only',
+    spec: { name: 'emulator-read-only', access: { accountAccess: { role: 'ROLE_READ' } } },
+  },
 };
 
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
@@ -138,6 +150,7 @@ function handle(
   const fault = opts.state.takeRpcFault(name);
   if (fault) throw new EmulatorError(fault.code, fault.message);
   if (!isImplemented(name)) throw new EmulatorError('UNIMPLEMENTED', `${name} is not implemented by the emulator`);
+  if (readOnly && name === 'GetCurrentIdentity') return READ_ONLY_IDENTITY;
   if (readOnly && name === 'UpdateNamespace') {
     throw new EmulatorError(
       'PERMISSION_DENIED',

@@ -17,6 +17,7 @@ export const IMPLEMENTED_RPCS = [
   'UpdateNamespace',
   'GetAsyncOperation',
   'GetNamespaceCapacityInfo',
+  'GetCurrentIdentity',
 ] as const;
 export type ImplementedRpc = (typeof IMPLEMENTED_RPCS)[number];
 
@@ -217,6 +218,8 @@ export interface EmulatorStateOptions {
 
 export class EmulatorState {
   readonly callLog: CallRecord[] = [];
+  /** Every call received, unlike callLog which keeps only the last ones. */
+  callCount = 0;
   private readonly namespaces = new Map<string, NamespaceRecord>();
   private readonly operations = new Map<string, Operation>();
   private faults: Faults;
@@ -248,6 +251,7 @@ export class EmulatorState {
   }
 
   recordCall(method: string, apiVersion: string | null): void {
+    this.callCount++;
     this.callLog.push({ method, apiVersion, at: new Date(this.now()) });
     if (this.callLog.length > CALL_LOG_LIMIT) this.callLog.shift();
   }

@@ -35,6 +35,8 @@ export interface DevServerOptions {
   cli: string;
   port: number;
   uiPort: number;
+  /** Interface to listen on; default 127.0.0.1 (0.0.0.0 lets containers reach it; clients here still dial 127.0.0.1). */
+  ip?: string;
   /** Keeps state across restarts; without it the server forgets everything when it stops. */
   dbFile?: string | null;
   searchAttributes?: Record<string, 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList'>;
@@ -56,7 +58,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
     'server',
     'start-dev',
     '--ip',
-    '127.0.0.1',
+    opts.ip ?? '127.0.0.1',
     '--port',
     String(opts.port),
     '--ui-port',

@@ -16,6 +16,7 @@ import { cloudOpsCallObserver, createMetrics, type Metrics } from '../metrics.js
 import { createSlackNotifier } from '../notify/slack.js';
 import { searchAttributeRegistrations } from '../shared/search-attributes.js';
 import { StopList } from '../stop-list.js';
+import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 import { createWorker } from '../worker/index.js';
 import { resolveTemporalCli, startDevServer, type RunningDevServer } from './dev-server.js';
 
@@ -50,6 +51,8 @@ export interface StackWorker {
   stop(): Promise<void>;
   /** The running worker's run: settles when it stops, rejects if it failed. */
   readonly running: Promise<void> | null;
+  /** Whether a worker polls its task queue now (not starting, draining or stopped). */
+  readonly polling: boolean;
 }
 
 export interface StackApi {
@@ -122,6 +125,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const temporalAddress = config.temporal.address ?? devServer!.address;
     const { ops, emulator } = await connectCloudOps(config, opts.emulator, metrics, stops);
     const parts: Parts = { logger, temporalAddress, capacity: new CapacityService(ops), metrics, stops };
+    if (opts.worker || opts.api) await checkSearchAttributes(config, temporalAddress, logger);
     const worker = opts.worker ? createWorkerHandle(opts.worker.config ?? config, parts) : null;
     if (opts.worker?.start !== false) await worker?.start();
     const api = opts.api ? await startApi(config, opts.api.listen, parts) : null;
@@ -129,6 +133,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   } catch (err) {
     await close().catch((stopErr: unknown) => logger.error({ err: stopErr }, 'error while stopping'));
     throw err;
+  }
+}
+
+/** Before serving: windows cannot start, nor report their phase, without our search attributes. */
+async function checkSearchAttributes(config: Config, address: string, logger: Logger): Promise<void> {
+  const connection = await Connection.connect(temporalConnectionOptions(config, address));
+  try {
+    await ensureSearchAttributes({ connection, address, namespace: config.temporal.namespace, logger });
+  } finally {
+    await connection.close();
   }
 }
 
@@ -214,6 +228,9 @@ function createWorkerHandle(config: Config, { logger, temporalAddress, capacity,
   const handle: StackWorker = {
     get running() {
       return current?.run ?? null;
+    },
+    get polling() {
+      return current?.worker.getState() === 'RUNNING';
     },
     async start() {
       everStarted = true;

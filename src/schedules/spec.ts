@@ -74,7 +74,7 @@ export function isTimeZone(zone: string): boolean {
 /** Checks a 5-field cron the way Temporal will read it; throws INVALID_CRON. */
 export function checkCron(cron: string, timezone: string): void {
   const fields = cron.trim().split(/\s+/);
-  const bad = (why: string) => new ApiError(400, 'INVALID_CRON', `cron "${cron}" ${why}`);
+  const bad = (why: string) => new ApiError(422, 'INVALID_CRON', `cron "${cron}" ${why}`);
   if (fields.length !== 5) throw bad(`has ${fields.length} fields; give 5: minute hour day-of-month month day-of-week`);
   // cron-parser accepts extensions (L, #, H, ?) that Temporal's parser does not: allow only what both read alike.
   if (!fields.every((f) => f.split(',').every((part) => CRON_FIELD_PART.test(part))))
@@ -133,13 +133,13 @@ export function validateDefinition(def: ScheduleDefinition, now: number, atMustB
   const durationMs = positiveDuration('duration', def.duration);
   if (!isTimeZone(def.timezone)) {
     throw new ApiError(
-      400,
+      422,
       'INVALID_TIME_ZONE',
       `timezone "${def.timezone}" is not an IANA time zone such as "Europe/Berlin"`,
     );
   }
   if (def.startAt !== undefined && def.endAt !== undefined && Date.parse(def.endAt) <= Date.parse(def.startAt)) {
-    throw new ApiError(400, 'INVALID_SCHEDULE_BOUNDS', `endAt ${def.endAt} is not after startAt ${def.startAt}`);
+    throw new ApiError(422, 'INVALID_SCHEDULE_BOUNDS', `endAt ${def.endAt} is not after startAt ${def.startAt}`);
   }
   const overlaps = (what: string) =>
     new ApiError(
@@ -155,7 +155,7 @@ export function validateDefinition(def: ScheduleDefinition, now: number, atMustB
     if (gap !== undefined && durationMs >= gap) throw overlaps(`the smallest gap between runs (${gap / 1000} s)`);
   } else if (def.interval !== undefined) {
     const every = positiveDuration('interval.every', def.interval.every);
-    if (every < 1000) throw new ApiError(400, 'INVALID_SCHEDULE_SPEC', 'interval.every must be at least 1 second');
+    if (every < 1000) throw new ApiError(422, 'INVALID_INTERVAL', 'interval.every must be at least 1 second');
     if (def.interval.offset !== undefined) {
       const offset = parseIsoDuration(def.interval.offset);
       if (offset === undefined)
@@ -165,7 +165,7 @@ export function validateDefinition(def: ScheduleDefinition, now: number, atMustB
           `interval.offset "${def.interval.offset}" is not an ISO 8601 duration`,
         );
       if (offset >= every)
-        throw new ApiError(400, 'INVALID_SCHEDULE_SPEC', 'interval.offset must be shorter than interval.every');
+        throw new ApiError(422, 'INVALID_INTERVAL', 'interval.offset must be shorter than interval.every');
     }
     if (durationMs >= every) throw overlaps(`interval.every (${def.interval.every})`);
   } else if (def.at !== undefined && atMustBeFuture && Date.parse(def.at) <= now) {

@@ -2,8 +2,8 @@ import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/commo
 
 /**
  * Custom search attributes every window carries, for listing through Temporal visibility. They must be
- * registered on the Temporal namespace: the embedded dev server gets them at start; on Temporal Cloud add
- * them once (docs/deployment.md, "Custom search attributes").
+ * registered on the Temporal namespace: the service adds them at start on a self-hosted server, and refuses
+ * to start on Temporal Cloud until they are added (src/temporal/search-attributes.ts).
  */
 export const SA = {
   namespace: defineSearchAttributeKey('CapacityNamespace', SearchAttributeType.KEYWORD),

@@ -3,9 +3,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { ApiError } from '../api/plugins/errors.js';
-import type { CapacityChangeAccepted } from '../api/routes/capacity-changes/schema.js';
+import type { CapacityChangeReplayed } from '../api/routes/capacity-changes/schema.js';
 import { keyedWindowWorkflowId, windowIdOf, windowWorkflowId, type WindowMemo } from '../shared/index.js';
-import { windowLink } from './read-model.js';
+import { effectivePhase, windowLink } from './read-model.js';
 
 /** JSON with sorted keys: two bodies that mean the same hash the same, whatever their key order. */
 function canonicalJson(value: unknown): string {
@@ -30,17 +30,21 @@ export function workflowIdFor(namespace: string, key: string | undefined): strin
     : keyedWindowWorkflowId(sha256(key));
 }
 
-/** The window an Idempotency-Key already made; 422 when it came with another body. */
-export function replayOf(desc: WorkflowExecutionDescription, hash: string): CapacityChangeAccepted {
+/**
+ * The window an Idempotency-Key already made, as it is now (running, cancelled, completed...), not as it was
+ * when it started; 422 when the key came with another body.
+ */
+export function replayOf(desc: WorkflowExecutionDescription, hash: string): CapacityChangeReplayed {
   const memo = desc.memo as WindowMemo | undefined;
   if (memo?.request?.bodySha256 !== hash) {
     throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
   }
   const id = windowIdOf(desc.workflowId, desc.runId);
+  const status = desc.status.name;
   return {
     id,
-    status: 'RUNNING',
-    phase: memo.progress?.phase === 'SCHEDULED' ? 'SCHEDULED' : 'PENDING',
+    status,
+    phase: effectivePhase(memo.progress?.phase ?? 'PENDING', status),
     links: { self: windowLink(id) },
   };
 }

@@ -98,7 +98,7 @@ export function decodePageToken(query: string, text: string): Buffer | undefined
 }
 
 export const invalidPageToken = () =>
-  new ApiError(400, 'INVALID_PAGE_TOKEN', 'pageToken is not a nextPageToken of this listing with these filters');
+  new ApiError(422, 'INVALID_PAGE_TOKEN', 'pageToken is not a nextPageToken of this listing with these filters');
 
 const STATUS_NAME: Record<number, WorkflowExecutionStatusName> = {
   0: 'UNSPECIFIED',

@@ -18,6 +18,7 @@ import type {
   CapacityChange,
   CapacityChangeAccepted,
   CapacityChangeCancelAccepted,
+  CapacityChangeReplayed,
   CreateCapacityChange,
   DryRunPlan,
   MoveEnd,
@@ -68,7 +69,7 @@ export class WindowsService {
   async create(
     body: CreateCapacityChange,
     key: string | undefined,
-  ): Promise<{ window: CapacityChangeAccepted; replayed: boolean }> {
+  ): Promise<{ window: CapacityChangeAccepted | CapacityChangeReplayed; replayed: boolean }> {
     const hash = bodyHash(body);
     const workflowId = workflowIdFor(body.namespace, key);
     const now = Date.now();
@@ -162,7 +163,7 @@ export class WindowsService {
   /** One page of windows from Temporal visibility. */
   async list(q: ListCapacityChangesQuery): Promise<CapacityChangeList> {
     if (q.from !== undefined && q.to !== undefined && Date.parse(q.from) > Date.parse(q.to)) {
-      throw new ApiError(400, 'VALIDATION_FAILED', 'querystring.from is after querystring.to');
+      throw new ApiError(422, 'INVALID_TIME_RANGE', 'querystring.from is after querystring.to');
     }
     const query = buildListQuery(q);
     const pageSize = Number(q.pageSize);

@@ -76,6 +76,13 @@ export function workflowBundle(): Promise<WorkflowBundleOption> {
 const noop = () => undefined;
 const silentBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 
+/**
+ * How long a stopping worker lets its running activities finish before it cancels them: verification heartbeats
+ * every poll, and a short graceful window lets a SIGTERM finish them cleanly. Kubernetes' terminationGracePeriodSeconds
+ * for the worker (deploy/kubernetes/worker-deployment.yaml) is this plus 5 s, to cancel the rest and disconnect.
+ */
+export const WORKER_SHUTDOWN_GRACE_SECONDS = 10;
+
 export interface WorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -95,7 +102,6 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     activities: opts.activities,
     workflowBundle: opts.bundle ?? (await workflowBundle()),
     maxCachedWorkflows: opts.maxCachedWorkflows ?? undefined,
-    // Verification heartbeats every poll; a short graceful window lets a SIGTERM finish them cleanly.
-    shutdownGraceTime: '10s',
+    shutdownGraceTime: `${WORKER_SHUTDOWN_GRACE_SECONDS}s`,
   });
 }

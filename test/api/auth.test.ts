@@ -218,7 +218,7 @@ t.test("requestedBy is the token's name; a different body value is refused", asy
     payload: { ...create, requestedBy: 'mallory' },
     headers: auth,
   });
-  assertError(t, other, 400, 'REQUESTED_BY_FROM_TOKEN');
+  assertError(t, other, 422, 'REQUESTED_BY_FROM_TOKEN');
   t.equal(starts.length, 2, 'the refused request started nothing');
 
   const cancel = await app.inject({
@@ -235,7 +235,7 @@ t.test("requestedBy is the token's name; a different body value is refused", asy
     payload: { requestedBy: 'bob' },
     headers: auth,
   });
-  assertError(t, cancelOther, 400, 'REQUESTED_BY_FROM_TOKEN');
+  assertError(t, cancelOther, 422, 'REQUESTED_BY_FROM_TOKEN');
 
   const schedule = await app.inject({
     method: 'POST',

@@ -290,7 +290,9 @@ t.test('an Update no worker took in time is a 503 to retry, not a 500', async (t
 t.test('unknown routes and malformed ids', async (t) => {
   const { app } = await buildTestApp(t);
   assertErrorShape(t, await app.inject({ method: 'GET', url: '/nope' }), 404, 'ROUTE_NOT_FOUND');
-  assertErrorShape(t, await app.inject({ method: 'DELETE', url: '/v1/capacity-changes' }), 404, 'ROUTE_NOT_FOUND');
+  const notAllowed = await app.inject({ method: 'DELETE', url: '/v1/capacity-changes' });
+  assertErrorShape(t, notAllowed, 405, 'METHOD_NOT_ALLOWED');
+  t.equal(notAllowed.headers.allow, 'POST, GET, HEAD', 'a known path names the methods it has');
   assertErrorShape(
     t,
     await app.inject({ method: 'GET', url: '/v1/capacity-changes/not-an-id' }),
@@ -322,32 +324,38 @@ t.test('GET /v1/namespaces/:namespace/capacity shows the view', async (t) => {
   });
 });
 
-t.test('health probes', async (t) => {
+t.test('health probes: /readyz says which dependency failed and why, never the server text', async (t) => {
   const { app } = await buildTestApp(t, {
     temporalReachable: false,
-    capacity: { ping: async () => Promise.reject(new Error('down')) },
+    capacity: {
+      identity: async () => Promise.reject(new CloudOpsError('UNAUTHENTICATED', 'UNAUTHENTICATED: key down-123', 16)),
+    },
   });
   const live = await app.inject({ method: 'GET', url: '/healthz' });
   t.same([live.statusCode, JSON.parse(live.body)], [200, { status: 'ok' }]);
   const ready = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 503);
-  t.same(JSON.parse(ready.body), {
+  t.match(JSON.parse(ready.body), {
     status: 'unavailable',
     mode: 'emulator',
     checks: { temporal: 'unavailable', cloudOps: 'unavailable' },
+    problems: [/^Temporal: no answer/, /UNAUTHENTICATED, the API refused TEMPORAL_CLOUD_API_KEY/],
+    checkedAt: String,
+    ageSeconds: Number,
     auth: 'open',
   });
-  t.notMatch(ready.body, 'down');
+  t.notMatch(ready.body, 'down-123');
 });
 
 t.test('ready when both dependencies answer', async (t) => {
   const { app } = await buildTestApp(t);
   const ready = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 200);
-  t.same(JSON.parse(ready.body), {
+  t.match(JSON.parse(ready.body), {
     status: 'ready',
     mode: 'emulator',
     checks: { temporal: 'ok', cloudOps: 'ok' },
+    problems: [],
     auth: 'open',
   });
 });

@@ -266,6 +266,7 @@ t.test('the command table', async (t) => {
     'window cancel',
     'window extend',
     'namespace capacity',
+    'doctor',
     'schedule create',
     'schedule list',
     'schedule show',
@@ -276,7 +277,8 @@ t.test('the command table', async (t) => {
   ]);
   t.equal(new Set(names).size, names.length, 'names are unique');
   for (const c of COMMANDS) {
-    t.equal(c.name.split(' ').length, 2, `${c.name}: <group> <verb>`);
+    // doctor is about the whole setup: no group.
+    t.equal(c.name.split(' ').length, c.name === 'doctor' ? 1 : 2, `${c.name}: <group> <verb>`);
     for (const r of c.required ?? []) t.ok(c.options?.includes(r), `${c.name}: required --${r} is one of its options`);
   }
   const help = helpText();
@@ -636,4 +638,31 @@ t.test('run: exit codes', async (t) => {
   t.equal(await run(['--url', 'ftp://x', 'schedule', 'list'], usage.deps), EXIT.usage);
   t.equal(await run(['--help'], usage.deps), EXIT.ok);
   t.match(usage.out.at(-1), /exit codes/);
+});
+
+t.test('doctor: the checklist, the query it sends, exit 1 when a check failed and 0 when none did', async (t) => {
+  t.same(requestOf(['doctor', '--namespace', 'a.b1,c.d2', '--slack-test']), {
+    method: 'GET',
+    path: '/v1/diagnostics?namespace=a.b1%2Cc.d2&slackTest=true',
+  });
+  const failing = {
+    ok: false,
+    checks: [
+      { name: 'temporal', ok: true, detail: 'answers', fix: null },
+      { name: 'cloudOpsKey', ok: false, detail: 'refused', fix: 'set TEMPORAL_CLOUD_API_KEY' },
+    ],
+  };
+  const h = harness({ 'GET /v1/diagnostics': [{ status: 200, body: failing }] });
+  t.equal(await run(['doctor'], h.deps), EXIT.failed);
+  t.same(h.out, [
+    '[ok] temporal: answers',
+    '[FAIL] cloudOpsKey: refused',
+    '  fix: set TEMPORAL_CLOUD_API_KEY',
+    '1 of 2 checks failed',
+  ]);
+  const passing = harness({
+    'GET /v1/diagnostics': [{ status: 200, body: { ok: true, checks: [failing.checks[0]] } }],
+  });
+  t.equal(await run(['doctor'], passing.deps), EXIT.ok);
+  t.same(passing.out, ['[ok] temporal: answers', 'all 1 checks passed']);
 });

@@ -1,5 +1,5 @@
 // The capacity rules without a server: how Cloud Ops messages are read, the TRU value rule, and how a change is
-// made and verified, through an in-memory fake of the four Cloud Ops calls and a fake clock (no real waiting).
+// made and verified, through an in-memory fake of the Cloud Ops calls and a fake clock (no real waiting).
 import t from 'tap';
 import {
   CapacityRuleError,
@@ -12,7 +12,7 @@ import {
   type Clock,
   type CloudOpsPort,
 } from '../../src/cloud-ops/capacity.js';
-import type { AsyncOperationMsg, CapacityInfoMsg, NamespaceMsg } from '../../src/cloud-ops/client.js';
+import type { AsyncOperationMsg, CapacityInfoMsg, IdentityMsg, NamespaceMsg } from '../../src/cloud-ops/client.js';
 import { CloudOpsError } from '../../src/cloud-ops/errors.js';
 import { ON_DEMAND, provisioned, type CapacityTarget } from '../../src/shared/index.js';
 
@@ -32,6 +32,7 @@ class FakeCloudOps implements CloudOpsPort {
       info?: Reply<CapacityInfoMsg>[];
       update?: Reply<AsyncOperationMsg>[];
       operation?: Reply<AsyncOperationMsg>[];
+      identity?: Reply<IdentityMsg>[];
     },
   ) {}
 
@@ -59,6 +60,9 @@ class FakeCloudOps implements CloudOpsPort {
   }
   getAsyncOperation(asyncOperationId: string) {
     return this.reply('getAsyncOperation', asyncOperationId, this.script.operation);
+  }
+  getCurrentIdentity() {
+    return this.reply('getCurrentIdentity', null, this.script.identity);
   }
 }
 
@@ -246,15 +250,12 @@ t.test('reads through the service: one GetNamespace and one capacity-info call',
   ]);
 });
 
-t.test('ping: any answer but a failure that says the API is unusable', async (t) => {
-  const ping = (reply: Reply<AsyncOperationMsg>) => service(new FakeCloudOps({ operation: [reply] })).ping();
-  await t.resolves(ping({}), 'an answer');
-  await t.resolves(ping(new CloudOpsError('NOT_FOUND', 'NOT_FOUND: no such operation', 5)), 'unknown probe id');
-  await t.resolves(ping(new CloudOpsError('INVALID_ARGUMENT', 'INVALID_ARGUMENT: bad id', 3)), 'malformed probe id');
-  await t.rejects(ping(gone('UNAVAILABLE')), { name: 'CloudOpsError', kind: 'UNAVAILABLE' });
-  await t.rejects(ping(gone('PERMISSION_DENIED')), { name: 'CloudOpsError', kind: 'PERMISSION_DENIED' });
-  const unclassified = Object.assign(new Error('socket closed'), { kind: 'NOT_FOUND' });
-  await t.rejects(ping(unclassified), /socket closed/, 'only a classified error counts as an answer');
+t.test('identity: only a successful GetCurrentIdentity counts; every refusal reaches the caller', async (t) => {
+  const identity = (reply: Reply<IdentityMsg>) => service(new FakeCloudOps({ identity: [reply] })).identity();
+  t.strictSame(await identity({ serviceAccount: { id: 'sa-1' } }), { serviceAccount: { id: 'sa-1' } });
+  // NOT_FOUND and INVALID_ARGUMENT used to count as "up" (a bad version header looked healthy).
+  for (const kind of ['NOT_FOUND', 'INVALID_ARGUMENT', 'UNAUTHENTICATED', 'PERMISSION_DENIED', 'UNAVAILABLE'] as const)
+    await t.rejects(identity(new CloudOpsError(kind, `${kind}: test`, null)), { name: 'CloudOpsError', kind }, kind);
 });
 
 t.test('setCapacity: changes only capacitySpec, with the version read and our operation id', async (t) => {

@@ -78,7 +78,7 @@ t.test("a failing window's Slack alert says it was requested by the token's name
     payload: { namespace: ns, trus: 4, duration: 'PT30S', requestedBy: 'someone-else' },
     headers: auth(WRITE_TOKEN),
   });
-  t.equal(refused.statusCode, 400, 'another name in the body is refused');
+  t.equal(refused.statusCode, 422, 'another name in the body is refused');
   t.equal(refused.json().code, 'REQUESTED_BY_FROM_TOKEN');
 
   const id = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT30S', requestedBy: 'ops-bot' });

@@ -152,7 +152,7 @@ t.test('paging with pageSize=1 walks every item once via nextPageToken', async (
     url: '/v1/capacity-changes',
     query: { namespace: nsB, pageSize: '1', pageToken: first.nextPageToken! },
   });
-  t.equal(other.statusCode, 400);
+  t.equal(other.statusCode, 422);
   t.equal(other.json().code, 'INVALID_PAGE_TOKEN', "a token of another listing's filters");
   const bad = await h.app.inject({
     method: 'GET',

@@ -6,7 +6,8 @@ import { sample } from '../helpers/prometheus.js';
 
 let h: Harness;
 t.before(async () => {
-  h = await startHarness({ applyDelayMs: 300 });
+  // Window counts are refreshed in the background: often here, so the gauge sees a 3-second window.
+  h = await startHarness({ applyDelayMs: 300, env: { HEALTH_REFRESH_INTERVAL: '1s' } });
 });
 t.teardown(() => h.close());
 t.afterEach(() => h.emulator.state.clearFaults());

@@ -58,9 +58,9 @@ t.test('bad input: a 4xx with a stable code, no schedule created, nothing change
   const base = { namespace: ns, trus: 4, duration: 'PT1H' };
   const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
   const cases: Array<[string, Record<string, unknown>, number, string]> = [
-    ['a bad cron', { ...base, cron: '61 8 * * *' }, 400, 'INVALID_CRON'],
+    ['a bad cron', { ...base, cron: '61 8 * * *' }, 422, 'INVALID_CRON'],
     ['a 6-field cron', { ...base, cron: '0 0 8 * * 1-5' }, 400, 'INVALID_CRON'],
-    ['an unknown time zone', { ...base, cron: '0 8 * * 1-5', timezone: 'Mars/Olympus_Mons' }, 400, 'INVALID_TIME_ZONE'],
+    ['an unknown time zone', { ...base, cron: '0 8 * * 1-5', timezone: 'Mars/Olympus_Mons' }, 422, 'INVALID_TIME_ZONE'],
     ['a missing duration', { namespace: ns, trus: 4, cron: '0 8 * * *' }, 400, 'VALIDATION_FAILED'],
     ['a zero duration', { ...base, duration: 'PT0S', cron: '0 8 * * *' }, 400, 'INVALID_DURATION'],
     ['two spec kinds at once', { ...base, cron: '0 8 * * *', at: inAnHour }, 400, 'INVALID_SCHEDULE_SPEC'],
@@ -81,7 +81,7 @@ t.test('bad input: a 4xx with a stable code, no schedule created, nothing change
     [
       'endAt before startAt',
       { ...base, cron: '0 8 * * *', startAt: inAnHour, endAt: new Date().toISOString() },
-      400,
+      422,
       'INVALID_SCHEDULE_BOUNDS',
     ],
     ['an unknown namespace', { ...base, namespace: 'nosuch.acct1', cron: '0 8 * * *' }, 404, 'NAMESPACE_NOT_FOUND'],

@@ -5,7 +5,7 @@ import proto from '@temporalio/proto';
 import t from 'tap';
 import { controllerWorkflowId } from '../../src/shared/index.js';
 import { startHarness, waitFor, type Harness } from '../helpers/harness.js';
-import { spawnService, type ServiceProcess } from '../helpers/process.js';
+import { freePort, spawnService, type ServiceProcess } from '../helpers/process.js';
 
 // Four worker processes start here, each bundling the workflows: more than the suite's 120 s on a busy machine.
 t.setTimeout(240_000);
@@ -32,6 +32,8 @@ t.teardown(async () => {
 async function startWorkerProcess(): Promise<ServiceProcess> {
   const p = spawnService({
     ROLE: 'worker',
+    // Its probes listen on PORT: not the default 8080, which a local `npm start` may hold.
+    PORT: String(await freePort()),
     TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!,
     TEMPORAL_TASK_QUEUE: h.config.temporal.taskQueue,
     TEMPORAL_CLOUD_API_KEY: h.secrets.cloudApiKey,

@@ -3,7 +3,7 @@
 // proved against a real Temporal server in test/e2e; these stubs only serve tests of input handling.
 import type { Test } from 'tap';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
 import type { CapacityReader, NamespaceCapacityView } from '../../src/cloud-ops/types.js';
 import { loadConfig } from '../../src/config.js';
@@ -35,6 +35,8 @@ export interface TestAppOptions {
   /** A visibility listing's answer; default: an empty page. */
   list?: (request: ListRequest) => unknown;
   metrics?: Metrics;
+  /** Test-only plugins, registered after the app's own routes (e.g. a variant of one route's answers). */
+  plugins?: FastifyPluginAsync[];
 }
 
 export interface StartCall {
@@ -89,6 +91,7 @@ export async function buildTestApp(t: Test, options: TestAppOptions = {}): Promi
     ...(options.metrics && { metrics: options.metrics }),
   });
   t.teardown(() => app.close());
+  for (const plugin of options.plugins ?? []) await app.register(plugin);
   await app.ready();
   return { app, ...calls, reads, logLines };
 }
@@ -113,7 +116,7 @@ function stubCapacity(options: TestAppOptions, reads: string[]): CapacityReader 
             message: `${trus} TRUs is not allowed; valid values: ${view.validTruValues.join(', ')}`,
             validTruValues: view.validTruValues,
           },
-    ping: async () => {},
+    identity: async () => ({ serviceAccount: { id: 'stub' } }),
     ...options.capacity,
   };
 }

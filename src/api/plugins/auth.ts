@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { AuthConfig, Scope } from '../../config.js';
 import { ApiError } from './errors.js';
@@ -48,6 +48,35 @@ export function requiredScope(method: string): Scope {
 }
 
 /**
+ * Sets request.caller from the bearer token of a /v1 request, or throws 401/403. Also called for URLs the router
+ * refuses before any hook runs (src/api/app.ts), so that no answer reveals a route to an unauthenticated caller.
+ */
+export function authenticate(auth: AuthConfig, request: FastifyRequest, reply: FastifyReply): void {
+  if (auth.mode !== 'tokens' || !isProtected(request)) return;
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? BEARER.exec(header) : null;
+  if (!match) {
+    reply.header('www-authenticate', 'Bearer realm="capacity-scheduler"');
+    throw unauthenticated('this endpoint needs an API token: send "Authorization: Bearer <token>"');
+  }
+  const caller = identify(auth.tokens, match[1]);
+  if (!caller) {
+    reply.header('www-authenticate', 'Bearer realm="capacity-scheduler", error="invalid_token"');
+    throw unauthenticated('the bearer token is not known');
+  }
+  const scope = requiredScope(request.method);
+  if (!caller.scopes.includes(scope)) {
+    reply.header('www-authenticate', `Bearer realm="capacity-scheduler", error="insufficient_scope", scope="${scope}"`);
+    throw new ApiError(
+      403,
+      'FORBIDDEN_SCOPE',
+      `token "${caller.name}" lacks the scope ${scope} that ${request.method} needs`,
+    );
+  }
+  request.caller = caller;
+}
+
+/**
  * Bearer-token authentication and authorization for /v1, then a per-token rate limit (per IP without a
  * token). Installed on the root instance before the routes: the hook sees all of them, and the rate limit,
  * which adds its hooks route by route, only applies to routes registered after it.
@@ -55,36 +84,7 @@ export function requiredScope(method: string): Scope {
 export async function registerAuth(app: FastifyInstance, auth: AuthConfig): Promise<void> {
   app.decorateRequest('caller', null);
 
-  if (auth.mode === 'tokens') {
-    const tokens = auth.tokens;
-    app.addHook('onRequest', async (request, reply) => {
-      if (!isProtected(request)) return;
-      const header = request.headers.authorization;
-      const match = typeof header === 'string' ? BEARER.exec(header) : null;
-      if (!match) {
-        reply.header('www-authenticate', 'Bearer realm="capacity-scheduler"');
-        throw unauthenticated('this endpoint needs an API token: send "Authorization: Bearer <token>"');
-      }
-      const caller = identify(tokens, match[1]);
-      if (!caller) {
-        reply.header('www-authenticate', 'Bearer realm="capacity-scheduler", error="invalid_token"');
-        throw unauthenticated('the bearer token is not known');
-      }
-      const scope = requiredScope(request.method);
-      if (!caller.scopes.includes(scope)) {
-        reply.header(
-          'www-authenticate',
-          `Bearer realm="capacity-scheduler", error="insufficient_scope", scope="${scope}"`,
-        );
-        throw new ApiError(
-          403,
-          'FORBIDDEN_SCOPE',
-          `token "${caller.name}" lacks the scope ${scope} that ${request.method} needs`,
-        );
-      }
-      request.caller = caller;
-    });
-  }
+  if (auth.mode === 'tokens') app.addHook('onRequest', async (request, reply) => authenticate(auth, request, reply));
 
   if (auth.rateLimitPerMinute !== null) {
     const max = auth.rateLimitPerMinute;
@@ -110,8 +110,9 @@ export function requestedByOf(request: FastifyRequest, fromBody: string | undefi
   const caller = request.caller;
   if (!caller) return fromBody;
   if (fromBody !== undefined && fromBody !== caller.name) {
+    // 422: the body is valid; what it breaks depends on who calls, which no schema can know.
     throw new ApiError(
-      400,
+      422,
       'REQUESTED_BY_FROM_TOKEN',
       `requestedBy is the name of your token ("${caller.name}"); leave it out or send that name`,
     );

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
@@ -100,9 +100,38 @@ function body(statusCode: number, code: string, message: string): ApiErrorBody {
 
 interface AjvError {
   instancePath: string;
+  schemaPath: string;
   keyword: string;
   message?: string;
   params: { additionalProperty?: string; missingProperty?: string };
+}
+
+/** The key a schema node names its stable error code with (a rule between fields, a duration...). */
+export const ERROR_CODE_KEY = 'x-error-code';
+
+/**
+ * The code a schema node declares for itself ({ [ERROR_CODE_KEY], description }) when a request breaks it, found
+ * by following Ajv's schemaPath into the route's schema; undefined when no failed node declares one.
+ */
+function declaredCode(request: FastifyRequest, context: string | undefined, errors: AjvError[]) {
+  // Declared codes speak of objects' fields and rules; anything else is refused for its type.
+  const data = (request as unknown as Record<string, unknown>)[context ?? ''];
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return undefined;
+  const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[context ?? ''];
+  // Ajv lists a oneOf's failed branches before the oneOf itself: the first node that declares a code wins.
+  for (const error of errors) {
+    let node = schema as Record<string, unknown> | undefined;
+    for (const part of error.schemaPath.replace(/^#\//, '').split('/').slice(0, -1)) {
+      node = node?.[decodeURIComponent(part)] as Record<string, unknown> | undefined;
+    }
+    const code = node?.[ERROR_CODE_KEY];
+    if (typeof code !== 'string') continue;
+    const path = error.instancePath.split('/').filter(Boolean);
+    const value = path.reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], data);
+    const field = path.length > 0 ? `${[context, ...path].join('.')} ${JSON.stringify(value)} is not valid: ` : '';
+    return { code, message: `${field}${String(node?.description)}` };
+  }
+  return undefined;
 }
 
 /** Names the offending field: Ajv's own text says "must NOT have additional properties" without saying which. */
@@ -123,7 +152,21 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE'],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'INVALID_CONTENT_LENGTH'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'URI_TOO_LONG'],
+  FST_ERR_BAD_URL: [400, 'INVALID_URL'],
 };
+
+/**
+ * For the errors the router raises before any hook or handler (frameworkErrors): an ApiError (from the auth check
+ * that runs first) or Fastify's own, in our shape.
+ */
+export function sendFrameworkError(reply: FastifyReply, error: unknown): FastifyReply {
+  const fastifyCode = (error as FastifyError).code;
+  const known =
+    error instanceof ApiError ? [error.statusCode, error.code] : (FASTIFY_CODES[fastifyCode] ?? [400, 'BAD_REQUEST']);
+  const [statusCode, code] = known as [number, string];
+  return reply.code(statusCode).send(body(statusCode, code, (error as Error).message));
+}
 
 /** One error shape everywhere: { statusCode, code, error, message }, and no 5xx detail ever reaches a client. */
 export function installErrorHandling(app: FastifyInstance): void {
@@ -133,6 +176,8 @@ export function installErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
+      const declared = declaredCode(request, error.validationContext, error.validation as AjvError[]);
+      if (declared) return reply.code(400).send(body(400, declared.code, declared.message));
       const message = validationMessage(error.validationContext ?? 'request', error.validation as AjvError[]);
       return reply.code(400).send(body(400, 'VALIDATION_FAILED', message));
     }
@@ -151,5 +196,28 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send(body(500, 'INTERNAL_ERROR', 'Internal server error'));
+  });
+}
+
+/**
+ * A known path with a method it does not have answers 405 with Allow (HTTP's rule), not 404. Installed after the
+ * auth hook and before the routes: it learns every route as it is added, and a caller must authenticate first.
+ */
+export function installMethodNotAllowed(app: FastifyInstance): void {
+  const routes: { path: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', ({ url, method }) => {
+    const path = new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}$`);
+    const known = routes.find((r) => r.path.source === path.source);
+    const methods = known?.methods ?? [];
+    if (!known) routes.push({ path, methods });
+    methods.push(...[method].flat());
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.is404) return;
+    const path = request.url.split('?')[0];
+    const allowed = routes.find((r) => r.path.test(path))?.methods;
+    if (!allowed) return;
+    reply.header('allow', [...new Set(allowed)].join(', '));
+    throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}`);
   });
 }

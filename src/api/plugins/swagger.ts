@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { optionalBody } from '../hooks.js';
 import { errorResponse } from '../schemas.js';
 
 const API_TITLE = 'Capacity Scheduler API';
@@ -12,8 +13,85 @@ const AUTH_RESPONSES = {
   429: errorResponse('RATE_LIMITED: too many requests for this token in the last minute; see the Retry-After header.'),
 };
 
+/** What Fastify itself answers, before the handler, for an operation with path parameters or a body. */
+const PATH_RESPONSES = {
+  400: errorResponse('INVALID_URL: a malformed percent-encoding in the path.'),
+  414: errorResponse('URI_TOO_LONG: a path parameter longer than 512 characters.'),
+};
+const BODY_RESPONSES = {
+  400: errorResponse('VALIDATION_FAILED or INVALID_JSON.'),
+  413: errorResponse('PAYLOAD_TOO_LARGE: the body exceeds 64 KiB.'),
+  415: errorResponse('UNSUPPORTED_MEDIA_TYPE: send application/json.'),
+};
+const QUERY_RESPONSES = { 400: errorResponse('VALIDATION_FAILED: a query parameter that is unknown or malformed.') };
+
+type RouteSchema = { params?: unknown; body?: unknown; querystring?: unknown; response?: Record<string, unknown> };
+
+/** Every status an operation can answer: its own, then what its shape (parameters, body, query) and auth add. */
+function allResponses(schema: RouteSchema, url: string): Record<string, unknown> {
+  const responses = {
+    ...(schema.params ? PATH_RESPONSES : {}),
+    ...(schema.querystring ? QUERY_RESPONSES : {}),
+    ...(schema.body ? BODY_RESPONSES : {}),
+    ...schema.response,
+    ...(url.startsWith('/v1/') ? AUTH_RESPONSES : {}),
+  };
+  const other400 = responses[400] as { description?: string };
+  if (schema.params && other400 !== PATH_RESPONSES[400]) {
+    responses[400] = errorResponse(`${other400.description} Or INVALID_URL: a malformed percent-encoding in the path.`);
+  }
+  return responses;
+}
+
+const ref = (path: string, method: string) => `#/paths/${path.replaceAll('/', '~1')}/${method}`;
+
+/** OpenAPI links: the id a create answers with feeds the operations on what it created. */
+const LINKS = [
+  {
+    from: ['/v1/capacity-changes', 'post', '202'],
+    to: {
+      GetWindow: ['/v1/capacity-changes/{id}', 'get'],
+      MoveWindowEnd: ['/v1/capacity-changes/{id}', 'patch'],
+      CancelWindow: ['/v1/capacity-changes/{id}/cancel', 'post'],
+    },
+  },
+  {
+    from: ['/v1/capacity-schedules', 'post', '201'],
+    to: {
+      GetSchedule: ['/v1/capacity-schedules/{id}', 'get'],
+      ChangeSchedule: ['/v1/capacity-schedules/{id}', 'patch'],
+      DeleteSchedule: ['/v1/capacity-schedules/{id}', 'delete'],
+      PauseSchedule: ['/v1/capacity-schedules/{id}/pause', 'post'],
+      UnpauseSchedule: ['/v1/capacity-schedules/{id}/unpause', 'post'],
+      TriggerSchedule: ['/v1/capacity-schedules/{id}/trigger', 'post'],
+    },
+  },
+] as const;
+
+type Paths = Record<
+  string,
+  Record<
+    string,
+    { requestBody?: { required: boolean }; responses: Record<string, { links?: Record<string, unknown> }> }
+  >
+>;
+
+function addLinks(paths: Paths): void {
+  for (const { from, to } of LINKS) {
+    const [path, method, status] = from;
+    paths[path][method].responses[status].links = Object.fromEntries(
+      Object.entries(to).map(([name, [target, targetMethod]]) => [
+        name,
+        { operationRef: ref(target, targetMethod), parameters: { id: '$response.body#/id' } },
+      ]),
+    );
+  }
+}
+
 /** Registered before any route, so that every route lands in the document. */
 export async function registerSwagger(app: FastifyInstance): Promise<void> {
+  // @fastify/swagger marks every body required; these routes take none as {} (the optionalBody hook).
+  const optionalBodies: [string, string][] = [];
   await app.register(swagger, {
     openapi: {
       // 3.1 because nullable fields are JSON Schema `anyOf [..., null]`, which 3.0 cannot express.
@@ -42,14 +120,23 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
         { name: 'health', description: 'Liveness and readiness probes.' },
       ],
     },
-    // Documentation only: every /v1 operation needs the bearer token and may answer 401, 403 and 429.
-    transform: ({ schema, url }) => {
-      if (!url.startsWith('/v1/') || !schema) return { schema, url };
-      const response = (schema as { response?: Record<string, unknown> }).response ?? {};
-      return {
-        schema: { ...schema, security: [{ bearerAuth: [] }], response: { ...response, ...AUTH_RESPONSES } },
-        url,
-      };
+    // Documentation only: every status an operation can answer, and the bearer token on every /v1 operation.
+    transform: ({ schema, url, route }) => {
+      if (!schema || (schema as { hide?: boolean }).hide) return { schema, url };
+      if ([route.preValidation].flat().includes(optionalBody as never)) {
+        for (const method of [route.method].flat()) optionalBodies.push([url, method.toLowerCase()]);
+      }
+      const security = url.startsWith('/v1/') ? { security: [{ bearerAuth: [] }] } : {};
+      return { schema: { ...schema, ...security, response: allResponses(schema as RouteSchema, url) }, url };
+    },
+    transformObject: (documentObject) => {
+      const openapi = (documentObject as { openapiObject: { paths: Paths } }).openapiObject;
+      addLinks(openapi.paths);
+      for (const [url, method] of optionalBodies) {
+        const operation = openapi.paths[url.replace(/:(\w+)/g, '{$1}')]?.[method];
+        if (operation?.requestBody) operation.requestBody.required = false;
+      }
+      return openapi;
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -105,9 +105,10 @@ export const listSchema = {
   querystring: ListCapacityChangesQuerySchema,
   response: {
     200: CapacityChangeListSchema,
-    400: errorResponse(
-      'VALIDATION_FAILED (a malformed filter, an unknown parameter, pageSize outside 1..100, from after to) or ' +
-        'INVALID_PAGE_TOKEN (not a token of this listing with these filters).',
+    400: errorResponse('VALIDATION_FAILED: a malformed filter, an unknown parameter, pageSize outside 1..100.'),
+    422: errorResponse(
+      'INVALID_PAGE_TOKEN (not a nextPageToken of this listing with these filters) or INVALID_TIME_RANGE (from after to).',
+      ['INVALID_PAGE_TOKEN', 'INVALID_TIME_RANGE'],
     ),
     503: errorResponse('TEMPORAL_UNAVAILABLE: try again later.'),
     ...CommonErrorResponses,

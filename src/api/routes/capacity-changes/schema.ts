@@ -6,6 +6,9 @@ import {
   Rfc3339Schema,
   TruCountSchema,
   errorResponse,
+  exactlyOne,
+  fieldRule,
+  isoDuration,
   rfc3339,
 } from '../../schemas.js';
 
@@ -47,11 +50,9 @@ export const CreateCapacityChangeSchema = Type.Object(
     namespace: NamespaceIdSchema,
     trus: TruCountSchema,
     duration: Type.Optional(
-      Type.String({
-        maxLength: 64,
-        description:
-          'ISO 8601 duration from the start (now, or startAt) in weeks, days, hours, minutes, seconds: "PT2H", "P1DT30M". Exclusive with endAt.',
-      }),
+      isoDuration(
+        'ISO 8601 duration from the start (now, or startAt) in weeks, days, hours, minutes, seconds: "PT2H", "P1DT30M". Exclusive with endAt.',
+      ),
     ),
     startAt: Type.Optional(
       rfc3339(
@@ -77,6 +78,11 @@ export const CreateCapacityChangeSchema = Type.Object(
   },
   {
     additionalProperties: false,
+    allOf: [
+      fieldRule('CONFLICTING_END', 'give either duration or endAt, not both', {
+        not: { required: ['duration', 'endAt'] },
+      }),
+    ],
     description: 'Without duration and endAt the change is permanent: the namespace stays provisioned.',
     examples: [
       { namespace: 'payments.a1b2c', trus: 4, duration: 'PT2H', reason: 'Black Friday peak' },
@@ -109,6 +115,20 @@ export const CapacityChangeAcceptedSchema = Type.Object(
   },
 );
 export type CapacityChangeAccepted = Static<typeof CapacityChangeAcceptedSchema>;
+
+export const CapacityChangeReplayedSchema = Type.Object(
+  {
+    id: Type.String({ description: 'The window the Idempotency-Key made.' }),
+    status: StatusSchema,
+    phase: PhaseSchema,
+    links: LinksSchema,
+  },
+  {
+    additionalProperties: false,
+    description: 'A retry with the same Idempotency-Key and body: the original window, with its status and phase now.',
+  },
+);
+export type CapacityChangeReplayed = Static<typeof CapacityChangeReplayedSchema>;
 
 export const CapacityChangeCancelAcceptedSchema = Type.Object(
   {
@@ -246,11 +266,13 @@ export type CancelCapacityChange = Static<typeof CancelCapacityChangeSchema>;
 export const MoveEndSchema = Type.Object(
   {
     endAt: Type.Optional(rfc3339('New end of the window (RFC 3339, in the future). Exclusive with duration.')),
-    duration: Type.Optional(
-      Type.String({ maxLength: 64, description: 'New length of the window, counted from its start (ISO 8601).' }),
-    ),
+    duration: Type.Optional(isoDuration('New length of the window, counted from its start (ISO 8601).')),
   },
-  { additionalProperties: false, examples: [{ endAt: '2027-03-02T20:00:00+01:00' }, { duration: 'PT6H' }] },
+  {
+    additionalProperties: false,
+    allOf: [fieldRule('CONFLICTING_END', 'give exactly one of endAt and duration', exactlyOne('endAt', 'duration'))],
+    examples: [{ endAt: '2027-03-02T20:00:00+01:00' }, { duration: 'PT6H' }],
+  },
 );
 export type MoveEnd = Static<typeof MoveEndSchema>;
 
@@ -325,8 +347,9 @@ export const createSchema = {
   querystring: DryRunQuerySchema,
   body: CreateCapacityChangeSchema,
   response: {
-    200: Type.Union([CapacityChangeAcceptedSchema, DryRunPlanSchema], {
-      description: 'A dry run: the plan. Or a retry with the same Idempotency-Key and body: the original window.',
+    200: Type.Union([CapacityChangeReplayedSchema, DryRunPlanSchema], {
+      description:
+        'A dry run: the plan. Or a retry with the same Idempotency-Key and body: the original window, as it is now.',
     }),
     202: CapacityChangeAcceptedSchema,
     400: errorResponse(
@@ -336,9 +359,24 @@ export const createSchema = {
     413: errorResponse('PAYLOAD_TOO_LARGE: the body exceeds 64 KiB.'),
     415: errorResponse('UNSUPPORTED_MEDIA_TYPE: send application/json.'),
     422: errorResponse(
-      'START_NOT_IN_FUTURE, END_NOT_IN_FUTURE, END_NOT_AFTER_START, TRU_VALUE_NOT_ALLOWED or TRU_VALUE_UNAVAILABLE (the message lists ' +
-        'the valid values), IDEMPOTENCY_KEY_REUSED (the key came with another body), or a guardrail: NAMESPACE_NOT_ALLOWED, ' +
-        'NAMESPACE_DENIED, TRUS_ABOVE_LIMIT, WINDOW_TOO_LONG, WINDOW_TOO_SHORT.',
+      'A valid request refused for what it means now: START_NOT_IN_FUTURE, END_NOT_IN_FUTURE, END_NOT_AFTER_START, ' +
+        'TRU_VALUE_NOT_ALLOWED or TRU_VALUE_UNAVAILABLE (the message lists the valid values), IDEMPOTENCY_KEY_REUSED (the ' +
+        'key came with another body), REQUESTED_BY_FROM_TOKEN (with a token, requestedBy is its name), or a guardrail: ' +
+        'NAMESPACE_NOT_ALLOWED, NAMESPACE_DENIED, TRUS_ABOVE_LIMIT, WINDOW_TOO_LONG, WINDOW_TOO_SHORT.',
+      [
+        'START_NOT_IN_FUTURE',
+        'END_NOT_IN_FUTURE',
+        'END_NOT_AFTER_START',
+        'TRU_VALUE_NOT_ALLOWED',
+        'TRU_VALUE_UNAVAILABLE',
+        'IDEMPOTENCY_KEY_REUSED',
+        'REQUESTED_BY_FROM_TOKEN',
+        'NAMESPACE_NOT_ALLOWED',
+        'NAMESPACE_DENIED',
+        'TRUS_ABOVE_LIMIT',
+        'WINDOW_TOO_LONG',
+        'WINDOW_TOO_SHORT',
+      ],
     ),
     502: errorResponse('CLOUD_OPS_REFUSED: the Cloud Ops API refused our credentials.'),
     503: errorResponse('TEMPORAL_UNAVAILABLE or CLOUD_OPS_UNAVAILABLE: try again later.'),
@@ -373,6 +411,7 @@ export const cancelSchema = {
     202: CapacityChangeCancelAcceptedSchema,
     404: errorResponse('WINDOW_NOT_FOUND: no window with this id.'),
     409: errorResponse('WINDOW_CLOSED: the window has already ended.'),
+    422: errorResponse('REQUESTED_BY_FROM_TOKEN: with a token, requestedBy is its name.', ['REQUESTED_BY_FROM_TOKEN']),
     503: errorResponse('TEMPORAL_UNAVAILABLE: try again later.'),
     ...CommonErrorResponses,
   },
@@ -389,10 +428,12 @@ export const moveEndSchema = {
   body: MoveEndSchema,
   response: {
     200: CapacityChangeSchema,
-    400: errorResponse('VALIDATION_FAILED, CONFLICTING_END (not exactly one of endAt, duration) or INVALID_DURATION.'),
+    400: errorResponse(
+      'VALIDATION_FAILED, INVALID_JSON, CONFLICTING_END (not exactly one of endAt, duration) or INVALID_DURATION.',
+    ),
     404: errorResponse('WINDOW_NOT_FOUND: no window with this id.'),
     409: errorResponse('WINDOW_CLOSED: the window has already ended.'),
-    422: errorResponse('END_REJECTED: the window refused the new end (the message says why).'),
+    422: errorResponse('END_REJECTED: the window refused the new end (the message says why).', ['END_REJECTED']),
     503: errorResponse(
       'TEMPORAL_UNAVAILABLE, or WINDOW_NOT_ANSWERING (its worker did not take the change in time; nothing changed): try again.',
     ),

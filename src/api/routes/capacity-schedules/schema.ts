@@ -1,11 +1,15 @@
 import { Type, type Static } from 'typebox';
 import { SCHEDULE_ID_PATTERN } from '../../../shared/index.js';
+import { ERROR_CODE_KEY } from '../../plugins/errors.js';
 import {
   CommonErrorResponses,
   NamespaceIdSchema,
   Rfc3339Schema,
   TruCountSchema,
   errorResponse,
+  exactlyOne,
+  fieldRule,
+  isoDuration,
   rfc3339,
 } from '../../schemas.js';
 
@@ -15,14 +19,14 @@ const OVERLAP_POLICY =
   '`actionsSkipped`; a duration that would make consecutive runs overlap is refused with 422. A run that could not start ' +
   'before its window would have ended is skipped too.';
 
-const DurationSchema = Type.String({
-  maxLength: 64,
-  description:
-    'ISO 8601 duration of each window, counted from its scheduled start (weeks, days, hours, minutes, seconds: "PT10H").',
-});
+const DurationSchema = isoDuration(
+  'ISO 8601 duration of each window, counted from its scheduled start (weeks, days, hours, minutes, seconds: "PT10H").',
+);
 
 const CronSchema = Type.String({
   maxLength: 200,
+  pattern: '^[0-9A-Za-z*,/-]+(?: [0-9A-Za-z*,/-]+){4}$',
+  [ERROR_CODE_KEY]: 'INVALID_CRON',
   description:
     '5-field cron: minute hour day-of-month month day-of-week, read in `timezone`. Exclusive with interval and at.',
   examples: ['0 8 * * 1-5'],
@@ -30,13 +34,8 @@ const CronSchema = Type.String({
 
 const IntervalSchema = Type.Object(
   {
-    every: Type.String({
-      maxLength: 64,
-      description: 'ISO 8601 duration between runs, counted from the Unix epoch ("PT6H").',
-    }),
-    offset: Type.Optional(
-      Type.String({ maxLength: 64, description: 'ISO 8601 duration added to each multiple of every.' }),
-    ),
+    every: isoDuration('ISO 8601 duration between runs, counted from the Unix epoch ("PT6H").'),
+    offset: Type.Optional(isoDuration('ISO 8601 duration added to each multiple of every.', { zero: true })),
   },
   { additionalProperties: false, description: 'Runs at epoch + n × every + offset. Exclusive with cron and at.' },
 );
@@ -101,6 +100,13 @@ export const CreateCapacityScheduleSchema = Type.Object(
   },
   {
     additionalProperties: false,
+    allOf: [
+      fieldRule(
+        'INVALID_SCHEDULE_SPEC',
+        'give exactly one of cron, interval or at',
+        exactlyOne('cron', 'interval', 'at'),
+      ),
+    ],
     description: 'Give exactly one of cron, interval or at.',
     examples: [OFFICE_HOURS, LAUNCH],
   },
@@ -124,6 +130,13 @@ export const PatchCapacityScheduleSchema = Type.Object(
   },
   {
     additionalProperties: false,
+    allOf: [
+      fieldRule('INVALID_SCHEDULE_SPEC', 'give at most one of cron, interval or at', {
+        not: {
+          anyOf: [{ required: ['cron', 'interval'] }, { required: ['cron', 'at'] }, { required: ['interval', 'at'] }],
+        },
+      }),
+    ],
     description: 'Only the fields given change. One of cron, interval or at replaces the current spec kind.',
     examples: [{ trus: 6, duration: 'PT9H' }, { cron: '0 7 * * 1-5' }],
   },
@@ -229,11 +242,30 @@ const TAGS = ['capacity-schedules'];
 const NOT_FOUND = errorResponse('SCHEDULE_NOT_FOUND: no schedule with this id.');
 const TEMPORAL_DOWN = errorResponse('TEMPORAL_UNAVAILABLE: try again later.');
 const INVALID = errorResponse(
-  'VALIDATION_FAILED, INVALID_JSON, INVALID_SCHEDULE_SPEC (not exactly one of cron, interval, at), INVALID_CRON, ' +
-    'INVALID_TIME_ZONE, INVALID_DURATION or INVALID_SCHEDULE_BOUNDS (endAt not after startAt).',
+  'VALIDATION_FAILED, INVALID_JSON, INVALID_SCHEDULE_SPEC (not exactly one of cron, interval, at; at most one in a ' +
+    'PATCH), INVALID_DURATION (not a positive ISO 8601 duration) or INVALID_CRON (not 5 fields).',
 );
 const UNPROCESSABLE = errorResponse(
-  'AT_NOT_IN_FUTURE, DURATION_OVERLAPS_NEXT_RUN (a window would still run when the next is due), TRU_VALUE_NOT_ALLOWED or TRU_VALUE_UNAVAILABLE.',
+  'A valid request refused for what it means: AT_NOT_IN_FUTURE, DURATION_OVERLAPS_NEXT_RUN (a window would still run ' +
+    'when the next is due), INVALID_CRON (a value out of range, or both day-of-month and day-of-week restricted), ' +
+    'INVALID_TIME_ZONE (not in the tz database), INVALID_INTERVAL (offset not shorter than every), ' +
+    'INVALID_SCHEDULE_BOUNDS (endAt not after startAt), TRU_VALUE_NOT_ALLOWED or TRU_VALUE_UNAVAILABLE, or a guardrail: ' +
+    'NAMESPACE_NOT_ALLOWED, NAMESPACE_DENIED, TRUS_ABOVE_LIMIT, WINDOW_TOO_LONG, WINDOW_TOO_SHORT.',
+  [
+    'AT_NOT_IN_FUTURE',
+    'DURATION_OVERLAPS_NEXT_RUN',
+    'INVALID_CRON',
+    'INVALID_TIME_ZONE',
+    'INVALID_INTERVAL',
+    'INVALID_SCHEDULE_BOUNDS',
+    'TRU_VALUE_NOT_ALLOWED',
+    'TRU_VALUE_UNAVAILABLE',
+    'NAMESPACE_NOT_ALLOWED',
+    'NAMESPACE_DENIED',
+    'TRUS_ABOVE_LIMIT',
+    'WINDOW_TOO_LONG',
+    'WINDOW_TOO_SHORT',
+  ],
 );
 const CLOUD_OPS_ERRORS = {
   502: errorResponse('CLOUD_OPS_REFUSED or CLOUD_OPS_ERROR: the Cloud Ops API could not check the TRU value.'),

@@ -6,7 +6,7 @@ const health: FastifyPluginAsyncTypebox<{ readiness: ReadinessProbe }> = async (
   app.get('/healthz', { schema: healthzSchema }, async () => ({ status: 'ok' as const }));
 
   app.get('/readyz', { schema: readyzSchema }, async (_request, reply) => {
-    const answer = await readiness.check();
+    const answer = readiness.readiness();
     return reply.code(answer.status === 'ready' ? 200 : 503).send(answer);
   });
 };

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { CommonErrorResponses } from '../../schemas.js';
+import { CommonErrorResponses, rfc3339 } from '../../schemas.js';
 
 const Check = Type.Enum(['ok', 'unavailable']);
 
@@ -13,6 +13,15 @@ export const ReadinessSchema = Type.Object(
       description: 'emulator: no TEMPORAL_CLOUD_API_KEY, capacity changes go to the built-in Cloud Ops emulator.',
     }),
     checks: Type.Object({ temporal: Check, cloudOps: Check }, { additionalProperties: false }),
+    problems: Type.Array(Type.String(), {
+      description: 'Why a check is unavailable, one line each (the service log has the server text); empty when ready.',
+    }),
+    checkedAt: Type.Union([rfc3339(), Type.Null()], {
+      description: 'When the background check this answer reports ran; null before the first one.',
+    }),
+    ageSeconds: Type.Union([Type.Number(), Type.Null()], {
+      description: 'Seconds since checkedAt (checks run every HEALTH_REFRESH_INTERVAL, default 15 s).',
+    }),
     auth: Type.Enum(['tokens', 'open', 'disabled'], {
       description:
         'tokens: /v1 needs a bearer token (API_TOKENS_FILE). open: local mode without a tokens file, anyone can call /v1. ' +
@@ -33,8 +42,9 @@ export const healthzSchema = {
 export const readyzSchema = {
   summary: 'Readiness probe',
   description:
-    'Answers 200 when both Temporal and the Cloud Ops API answer within 3 seconds, else 503 with the same body ' +
-    'and "unavailable" on the failing check.',
+    'Answers from the last background check (every HEALTH_REFRESH_INTERVAL, default 15 s), never calling a dependency ' +
+    'itself: 200 when Temporal answered and an authenticated Cloud Ops call (GetCurrentIdentity) succeeded within ' +
+    '3 seconds, else 503 with the same body, "unavailable" on the failing check and why in problems.',
   tags: ['health'],
   response: {
     200: ReadinessSchema,

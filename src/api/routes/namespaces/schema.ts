@@ -69,7 +69,9 @@ export const getCapacitySchema = {
   description:
     'What the Cloud Ops API reports for the namespace now: its mode, its TRUs, the last change request, and the TRU ' +
     'values it accepts; plus a recommended TRU value from its p99 actions per second (500 APS per TRU, rounded up to a ' +
-    'valid value, capped by what is available now).',
+    'valid value, capped by what is available now). Only namespaces this service may change are read: outside ' +
+    'GUARDRAIL_NAMESPACE_ALLOWLIST the answer is 403 NAMESPACE_NOT_ALLOWED, on GUARDRAIL_NAMESPACE_DENYLIST 403 ' +
+    'NAMESPACE_DENIED, without any Cloud Ops call.',
   tags: ['namespaces'],
   params: NamespaceParamsSchema,
   response: {
