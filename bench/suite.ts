@@ -51,6 +51,8 @@ interface Sizes {
   verifiedWindows: number;
   /** Phase 5 sizes, in order (the large run repeats the small size first, to show growth). */
   scale: number[];
+  /** Phase 5: namespaces whose windows all end at the same moment (the fleet revert). */
+  fleet: number;
   applyDelayMs: number;
 }
 
@@ -61,6 +63,7 @@ const SMALL: Sizes = {
   concurrency: 10,
   verifiedWindows: 50,
   scale: [100],
+  fleet: 30,
   applyDelayMs: 500,
 };
 const LARGE: Sizes = {
@@ -79,6 +82,7 @@ const TINY: Sizes = {
   healthzRequests: 200,
   verifiedWindows: 8,
   scale: [10, 20],
+  fleet: 12,
 };
 
 const WARMUP = 50;
@@ -296,6 +300,35 @@ async function startBenchStack(
       logger.flush();
     },
   };
+}
+
+/** Cloud Ops calls the emulator has answered for the benchmark's account. */
+function cloudOpsCalls(stack: Stack): number {
+  return stack.emulator.state.stats()[ACCOUNT]?.requests ?? 0;
+}
+
+/**
+ * Many namespaces of one account end at the same moment: their reverts queue for the account's budget. Returns,
+ * per namespace, the common endAt -> the emulator fulfilled its revert (seconds).
+ */
+async function fleetRevertRun(stack: Stack, n: number, applyDelayMs: number): Promise<number[]> {
+  const list = namespaces(stack, 'f', n);
+  const rounds = Math.ceil(n / stack.config.policy.maxConcurrentOperations!);
+  // Every raise verified before the common end, queued rounds included.
+  const endMs = Date.now() + 20_000 + rounds * (applyDelayMs + 3_000);
+  const endAt = new Date(endMs).toISOString();
+  const ids: string[] = [];
+  await pool(list, n, async (namespace) => ids.push(await postWindow(stack, { ...BODY, namespace, endAt })));
+  await sleep(endMs - Date.now());
+  const windows = await waitClosed(stack, ids, 300_000);
+  const failed = windows.filter((w) => w.phase !== 'COMPLETED');
+  if (failed.length)
+    throw new Error(`fleet: ${failed.length} windows did not complete: ${failed[0].id} ${failed[0].phase}`);
+  return list.map((ns) => {
+    const req = stack.emulator.state.snapshot(ns).capacity.latestRequest;
+    if (!req?.endTime) throw new Error(`fleet: namespace ${ns} has no finished revert`);
+    return (req.endTime.getTime() - endMs) / 1000;
+  });
 }
 
 /** Adds n fresh On-Demand namespaces to the emulator. */
@@ -773,6 +806,8 @@ async function terminateAll(stack: Stack, workflowIds: string[]): Promise<void> 
 
 interface ScaleFigures {
   windows: number;
+  /** Cloud Ops calls the emulator answered during the run (the API's and the worker's). */
+  cloudOpsCalls: number;
   schedules: number | string;
   creationPerSecond: number;
   peakActive: number;
@@ -1129,6 +1164,24 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
       log(`5/5 scale: ${n} concurrently active windows`);
       scale.push(await scaleRun(stack, n, i, createRateIdle, serverPid, workDir, C));
     }
+    log(`5/5 scale: ${sizes.fleet} namespaces end at the same moment`);
+    const fleet = await fleetRevertRun(stack, sizes.fleet, sizes.applyDelayMs);
+    const account = stack.emulator.state.stats()[ACCOUNT];
+    rows.push(
+      {
+        section: '5',
+        figure: `fleet of ${sizes.fleet} namespaces ending at once: revert lateness p99 (s)`,
+        value: percentile(fleet, 99),
+        unit: ' s',
+        baseline: `each namespace: the common endAt -> the emulator fulfilled its revert; at most ${stack.config.policy.maxConcurrentOperations} operations in flight for the account, ${sizes.applyDelayMs} ms each`,
+      },
+      {
+        section: '5',
+        figure: 'most Cloud Ops operations in flight for the account',
+        value: account.maxOperationsInFlight,
+        baseline: `the emulator's count over the whole run; ${account.refusedForLimits} of ${account.requests} requests refused for the account's limits`,
+      },
+    );
     for (const s of scale) {
       const tag = `${s.windows} windows`;
       rows.push(
@@ -1297,6 +1350,10 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     }
     const last = scale[scale.length - 1];
     Object.assign(json, {
+      cloudOpsCallsPerWindow: last.cloudOpsCalls / last.windows,
+      maxOperationsInFlightPerAccount: account.maxOperationsInFlight,
+      cloudOpsRefusedForLimits: account.refusedForLimits,
+      fleetRevertLatenessP99Seconds: percentile(fleet, 99),
       revertLatenessP50Seconds: percentile(last.lateness.verified, 50),
       revertLatenessP99Seconds: percentile(last.lateness.verified, 99),
       namespaceRevertLatenessP99Seconds: percentile(last.lateness.namespace, 99),
@@ -1455,6 +1512,7 @@ async function scaleRun(
     at: performance.now(),
   });
   const cpu0 = cpuNow();
+  const calls0 = cloudOpsCalls(stack);
   try {
     // Long enough that every window is created and verified before the first one ends: on 2 CPUs setting up a
     // window (its workflow tasks, validation, the claim) takes ~70 ms of wall time once the CPUs are saturated.
@@ -1476,6 +1534,7 @@ async function scaleRun(
     await sleep(durationS * 1000);
     const windows = await waitClosed(stack, r.ids, 300_000);
     const cpu1 = cpuNow();
+    const calls = cloudOpsCalls(stack) - calls0;
     // Peaks up to here: what follows reads histories, which is the benchmark's work, not the windows'.
     clearInterval(sampler);
     rssPeakMB = Math.max(rssPeakMB, selfPeak());
@@ -1490,6 +1549,7 @@ async function scaleRun(
         wallSeconds: (cpu1.at - cpu0.at) / 1000,
       },
       windows: n,
+      cloudOpsCalls: calls,
       schedules,
       creationPerSecond,
       // Exact, from each window's own steps (capacity verified -> its end), where a count sampled every 250 ms

@@ -48,6 +48,7 @@ const worker = await createWorker({
   activities: createActivities({ capacity, notifier, metrics, guardrails: config.guardrails }),
   bundle: { codePath: spec.bundlePath },
   maxCachedWorkflows: config.worker.maxCachedWorkflows,
+  cloudOpsRequestsPerSecond: config.cloudOps.maxRequestsPerSecond,
 });
 const run = worker.run();
 process.once('SIGTERM', () => worker.shutdown());

@@ -65,6 +65,18 @@ export const EnvSchema = Type.Object({
     minLength: 1,
     description: 'Cloud Ops API endpoint.',
   }),
+  CLOUD_OPS_MAX_CONCURRENT_OPERATIONS: Type.String({
+    default: '10',
+    pattern: '^[0-9]{1,4}$',
+    description:
+      'Async Cloud Ops operations in flight at once for one account, across every namespace, worker and process (the API allows 10).',
+  }),
+  CLOUD_OPS_MAX_REQUESTS_PER_SECOND: Type.String({
+    default: '80',
+    pattern: '^[0-9]{1,5}$',
+    description:
+      'Cloud Ops calls per second of the deployment (the API allows 80 per service account), enforced by the Temporal server on the task queue.',
+  }),
   CLOUD_OPS_API_VERSION: Type.String({
     default: 'v0.19.1',
     minLength: 1,
@@ -85,6 +97,14 @@ export const EnvSchema = Type.Object({
   CHANGE_SLOW_AFTER: Duration(
     'PT2M',
     'A change not verified after this raises a WARNING (Temporal aims to provision within two minutes).',
+  ),
+  CAPACITY_CHANGE_MIN_INTERVAL: Duration(
+    '0s',
+    'The least time between two capacity changes of one namespace (e.g. PT1H for the hourly rule); 0 = none.',
+  ),
+  PROVISIONING_LEAD: Duration(
+    'PT3M',
+    "A future window's change begins this much before its start, so that the capacity is in place at the start (the API aims at two minutes; billed as extra TRU-minutes).",
   ),
   HEALTH_REFRESH_INTERVAL: Duration(
     '15s',
@@ -151,6 +171,17 @@ export const EnvSchema = Type.Object({
       description: 'Emulator only: a key it accepts for reads but answers PERMISSION_DENIED on UpdateNamespace.',
     }),
   ),
+  EMULATOR_MAX_OPERATIONS_PER_ACCOUNT: Type.String({
+    default: '10',
+    pattern: '^[0-9]{1,6}$',
+    description: 'Emulator only: async operations in flight per account before RESOURCE_EXHAUSTED (0 = no limit).',
+  }),
+  EMULATOR_MAX_REQUESTS_PER_SECOND: Type.String({
+    default: '80',
+    pattern: '^[0-9]{1,6}$',
+    description: 'Emulator only: requests per second per account before RESOURCE_EXHAUSTED (0 = no limit).',
+  }),
+  EMULATOR_COOLDOWN: Duration('0s', 'Emulator only: least time between two capacity changes of one namespace.'),
   EMULATOR_CONTROL_PORT: Port('8099', 'Emulator only: port of its HTTP control plane (0 = any).'),
   EMULATOR_GRPC_PORT: Port('0', 'Emulator only: port of its gRPC endpoint (0 = any).'),
   TEMPORAL_DEV_SERVER_PORT: Port('7233', 'Local mode only: port of the embedded Temporal dev server.'),
@@ -209,6 +240,8 @@ export interface Config {
     apiKey: string | null;
     address: string;
     apiVersion: string;
+    /** CLOUD_OPS_MAX_REQUESTS_PER_SECOND. */
+    maxRequestsPerSecond: number;
   };
   slack: { webhookUrl: string | null; timeoutMs: number };
   /** The background checks behind /readyz and the window counts of /metrics. */
@@ -225,6 +258,8 @@ export interface Config {
     checkDurationMs: number;
     failedSpec: 'keep' | 'restore';
     readOnlyApiKey: string | null;
+    limits: { maxOperationsPerAccount: number; maxRequestsPerSecond: number };
+    cooldownMs: number;
     controlPort: number;
     grpcPort: number;
   };
@@ -364,6 +399,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       apiKey: env.TEMPORAL_CLOUD_API_KEY ?? null,
       address: env.CLOUD_OPS_ADDRESS,
       apiVersion: env.CLOUD_OPS_API_VERSION,
+      maxRequestsPerSecond: Math.max(1, Number(env.CLOUD_OPS_MAX_REQUESTS_PER_SECOND)),
     },
     sdkMetrics: { port: port('SDK_METRICS_PORT', env.SDK_METRICS_PORT, true) || null },
     worker: { maxCachedWorkflows: cacheSize(env.WORKER_MAX_CACHED_WORKFLOWS) },
@@ -374,6 +410,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       slowChangeAfterMs: duration('CHANGE_SLOW_AFTER', env.CHANGE_SLOW_AFTER, 1_000),
       revertAlertAfterMs: duration('REVERT_ALERT_AFTER', env.REVERT_ALERT_AFTER, 1_000),
       controllerHistoryLimit: Math.max(20, Number(env.CONTROLLER_HISTORY_LIMIT)),
+      maxConcurrentOperations: Math.max(1, Number(env.CLOUD_OPS_MAX_CONCURRENT_OPERATIONS)),
+      provisioningLeadMs: duration('PROVISIONING_LEAD', env.PROVISIONING_LEAD, 0),
+      minChangeIntervalMs: duration('CAPACITY_CHANGE_MIN_INTERVAL', env.CAPACITY_CHANGE_MIN_INTERVAL, 0),
     },
     guardrails,
     emulator: {
@@ -382,6 +421,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       checkDurationMs: duration('EMULATOR_CHECK_DURATION', env.EMULATOR_CHECK_DURATION, 1),
       failedSpec: env.EMULATOR_FAILED_SPEC,
       readOnlyApiKey: env.EMULATOR_READ_ONLY_API_KEY ?? null,
+      limits: {
+        maxOperationsPerAccount: Number(env.EMULATOR_MAX_OPERATIONS_PER_ACCOUNT),
+        maxRequestsPerSecond: Number(env.EMULATOR_MAX_REQUESTS_PER_SECOND),
+      },
+      cooldownMs: duration('EMULATOR_COOLDOWN', env.EMULATOR_COOLDOWN, 0),
       controlPort: port('EMULATOR_CONTROL_PORT', env.EMULATOR_CONTROL_PORT, true),
       grpcPort: port('EMULATOR_GRPC_PORT', env.EMULATOR_GRPC_PORT, true),
     },

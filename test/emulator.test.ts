@@ -406,7 +406,7 @@ t.test('cool-down between capacity changes', async (t) => {
     t,
     setCapacity(namespace, { onDemand: {} }),
     Code.FAILED_PRECONDITION,
-    /capacity cool-down: (59|60) s remaining/,
+    /capacity cool-down: TRUs can be adjusted hourly; the next change of this namespace is allowed in (59|60) s \(at \d{4}-/,
   );
   const ns = await read(namespace);
   await svc.updateNamespace({
@@ -415,6 +415,69 @@ t.test('cool-down between capacity changes', async (t) => {
     resourceVersion: ns.resourceVersion,
   });
   t.pass('a non-capacity update is not subject to the cool-down');
+});
+
+t.test('account limits: operations in flight and requests per second, reported by GET /stats', async (t) => {
+  const limited = await startEmulator({
+    apiKey: API_KEY,
+    namespaces: ['a.lim1', 'b.lim1', 'c.lim1', 'd.lim2'],
+    applyDelayMs: 60_000,
+    limits: { maxOperationsPerAccount: 2, maxRequestsPerSecond: 0 },
+    tlsDir,
+  });
+  t.teardown(() => limited.close());
+  const connection = await cloud.CloudOperationsConnection.connect({
+    address: limited.grpcAddress,
+    apiKey: API_KEY,
+    metadata: { 'temporal-cloud-api-version': API_VERSION },
+    tls: { serverNameOverride: limited.serverName },
+    interceptors: [],
+  });
+  connections.push(connection);
+  const lsvc = new cloud.CloudOperationsClient({ connection }).cloudService;
+  const raise = async (namespace: string) => {
+    const { namespace: ns } = await lsvc.getNamespace({ namespace });
+    return lsvc.updateNamespace({
+      namespace,
+      spec: { ...ns!.spec, capacitySpec: { provisioned: { value: 2 } } },
+      resourceVersion: ns!.resourceVersion,
+    });
+  };
+  await raise('a.lim1');
+  await raise('b.lim1');
+  await rejects(t, raise('c.lim1'), 8, /too many concurrent async operations for account lim1 \(limit 2\)/);
+  await raise('d.lim2');
+  t.pass('another account has a budget of its own');
+
+  const rate = await startEmulator({
+    apiKey: API_KEY,
+    namespaces: ['a.rate1'],
+    applyDelayMs: 10,
+    limits: { maxOperationsPerAccount: 0, maxRequestsPerSecond: 5 },
+    tlsDir,
+  });
+  t.teardown(() => rate.close());
+  const rateConnection = await cloud.CloudOperationsConnection.connect({
+    address: rate.grpcAddress,
+    apiKey: API_KEY,
+    metadata: { 'temporal-cloud-api-version': API_VERSION },
+    tls: { serverNameOverride: rate.serverName },
+    interceptors: [],
+  });
+  connections.push(rateConnection);
+  const rsvc = new cloud.CloudOperationsClient({ connection: rateConnection }).cloudService;
+  const results = await Promise.allSettled(
+    Array.from({ length: 8 }, () => rsvc.getNamespace({ namespace: 'a.rate1' })),
+  );
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 5, 'five requests in the second are answered');
+  const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+  t.equal((refused.reason as { code: number }).code, 8, 'RESOURCE_EXHAUSTED');
+  t.match((refused.reason as { details: string }).details, /rate limit exceeded: more than 5 requests per second/);
+
+  const stats = (await (await fetch(`${limited.controlUrl}/stats`)).json()) as Record<string, Record<string, number>>;
+  t.same(stats.lim1, { maxOperationsInFlight: 2, requests: 6, refusedForLimits: 1 });
+  t.same(stats.lim2, { maxOperationsInFlight: 1, requests: 2, refusedForLimits: 0 });
+  t.same(rate.state.stats().rate1, { maxOperationsInFlight: 0, requests: 8, refusedForLimits: 3 });
 });
 
 t.test('faults injected through the control plane', async (t) => {

@@ -5,6 +5,11 @@ import { checkGuardrails, type Guardrails } from '../guardrails.js';
 import type { Metrics } from '../metrics.js';
 import type { Notifier } from '../notify/slack.js';
 import {
+  ACCOUNT_BUDGET_WORKFLOW,
+  budgetSignal,
+  type BudgetInput,
+  waitRefusalOf,
+  type BudgetMessage,
   FailureType,
   NAMESPACE_CONTROLLER_WORKFLOW,
   SA,
@@ -123,6 +128,18 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
+    /** Delivers a controller's request or release to its account's Cloud Ops budget, starting it if none runs. */
+    async tellBudget(input: { account: string; budgetWorkflowId: string; message: BudgetMessage }): Promise<void> {
+      const { client, info } = Context.current();
+      await client.workflow.signalWithStart(ACCOUNT_BUDGET_WORKFLOW, {
+        workflowId: input.budgetWorkflowId,
+        taskQueue: info.taskQueue,
+        args: [{ account: input.account } satisfies BudgetInput],
+        signal: budgetSignal,
+        signalArgs: [input.message],
+      });
+    },
+
     async applyCapacity(input: ApplyCapacityInput): Promise<ApplyCapacityResult> {
       const change = changeOf(input);
       if (change === 'revert' && Context.current().info.attempt > 1) deps.metrics?.revertRetries.inc();
@@ -132,6 +149,9 @@ export function createActivities(deps: ActivityDeps) {
         return { asyncOperationId };
       } catch (err) {
         deps.metrics?.capacityChanges.inc({ change, outcome: failureLabel(err) });
+        // A cool-down is waited out by the controller, which says until when; blind retries would hide it.
+        if (err instanceof CloudOpsError && waitRefusalOf(err.message, Date.now()))
+          throw ApplicationFailure.nonRetryable(err.message, FailureType.MustWait);
         toFailure(err);
       }
     },

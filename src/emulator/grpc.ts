@@ -157,6 +157,7 @@ function handle(
       `the API key may not update namespace ${String(request.namespace ?? '')}: it needs the Global Admin or Namespace Admin role`,
     );
   }
+  opts.state.admitRequest(request);
   return HANDLERS[name](opts.state, request);
 }
 

@@ -2,6 +2,7 @@
 // HTTP control plane. It is the project's only stand-in for an external system.
 import { startControlServer, type RunningControlServer } from './control.js';
 import { EmulatorState, type FailedSpec } from './state.js';
+import type { AccountLimitOptions } from './limits.js';
 import { EMULATOR_SERVER_NAME, ensureCertificates } from './tls.js';
 
 export { ensureEmulatorTrust } from './tls.js';
@@ -13,6 +14,7 @@ export {
   ResourceState,
   VALID_TRU_VALUES,
 } from './state.js';
+export type { AccountLimitOptions, AccountStats } from './limits.js';
 export type {
   FailedSpec,
   Fault,
@@ -37,6 +39,10 @@ export interface EmulatorOptions {
   failedSpec?: FailedSpec;
   /** A second key that may read but not change namespaces. */
   readOnlyApiKey?: string | null;
+  /** Account limits (default: the real API's, 10 operations in flight and 80 requests per second). */
+  limits?: AccountLimitOptions;
+  /** Least time between two capacity changes of one namespace (default 0). */
+  cooldownMs?: number;
   /** 0 = any free port (default 0). */
   grpcPort?: number;
   /** 0 = any free port (default 0); null = no control plane. */
@@ -68,6 +74,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     applyDelayMs: opts.applyDelayMs,
     checkDurationMs: opts.checkDurationMs,
     failedSpec: opts.failedSpec,
+    limits: opts.limits,
+    cooldownMs: opts.cooldownMs,
   });
   // Loaded only now: grpc-js reads GRPC_DEFAULT_SSL_ROOTS_FILE_PATH when first loaded, and a caller may still
   // need to set it (after ensureEmulatorTrust) for its own client in this process.

@@ -3,6 +3,13 @@
 // and a test can drive time with its own clock.
 import { randomUUID } from 'node:crypto';
 import { PROBE_FIELD, TO_OBJECT, emulatorSchema } from './schema.js';
+import {
+  AccountLimits,
+  DEFAULT_ACCOUNT_LIMITS,
+  accountOf,
+  type AccountLimitOptions,
+  type AccountStats,
+} from './limits.js';
 
 export const VALID_TRU_VALUES = [2, 3, 4, 6, 8, 10, 12] as const;
 const DEFAULT_MAX_TRU = 12;
@@ -214,6 +221,10 @@ export interface EmulatorStateOptions {
   /** Default 'restore'. */
   failedSpec?: FailedSpec;
   now?: () => number;
+  /** The account limits (default: the real API's, 10 operations and 80 requests per second). */
+  limits?: AccountLimitOptions;
+  /** Least time between two capacity changes of one namespace (the hourly rule; default 0). */
+  cooldownMs?: number;
 }
 
 export class EmulatorState {
@@ -224,9 +235,11 @@ export class EmulatorState {
   private readonly operations = new Map<string, Operation>();
   private faults: Faults;
   private readonly now: () => number;
+  private readonly limits: AccountLimits;
 
   constructor(private readonly options: EmulatorStateOptions) {
     this.now = options.now ?? Date.now;
+    this.limits = new AccountLimits(options.limits ?? DEFAULT_ACCOUNT_LIMITS, this.now);
     this.faults = this.normalFaults();
     for (const id of options.namespaces) this.addNamespace(id);
   }
@@ -254,6 +267,22 @@ export class EmulatorState {
     this.callCount++;
     this.callLog.push({ method, apiVersion, at: new Date(this.now()) });
     if (this.callLog.length > CALL_LOG_LIMIT) this.callLog.shift();
+  }
+
+  /** Counts a request against its account's requests per second; throws RESOURCE_EXHAUSTED past the limit. */
+  admitRequest(request: { namespace?: unknown; asyncOperationId?: unknown }): void {
+    const namespace =
+      typeof request.namespace === 'string' && request.namespace
+        ? request.namespace
+        : this.operations.get(String(request.asyncOperationId ?? ''))?.namespace;
+    if (namespace === undefined) return;
+    const refusal = this.limits.admitRequest(accountOf(namespace));
+    if (refusal) throw new EmulatorError('RESOURCE_EXHAUSTED', refusal);
+  }
+
+  /** Per account: the most operations seen in flight at once, the requests answered, those refused for limits. */
+  stats(): Record<string, AccountStats> {
+    return this.limits.snapshot();
   }
 
   getNamespace(id: string): NamespaceView {
@@ -323,9 +352,12 @@ export class EmulatorState {
     const requested = capacitySpecOf(spec);
     const capacityChanged = requested !== undefined && canonical(requested) !== canonical(capacitySpecOf(ns.spec));
     if (capacityChanged) this.checkCapacityChange(ns, requested);
-    return this.viewOperation(
-      this.accept(ns, spec, req.asyncOperationId || randomUUID(), capacityChanged ? requested : undefined),
-    );
+    const account = accountOf(ns.id);
+    const refusal = this.limits.admitOperation(account, this.inFlight(account));
+    if (refusal) throw new EmulatorError('RESOURCE_EXHAUSTED', refusal);
+    const op = this.accept(ns, spec, req.asyncOperationId || randomUUID(), capacityChanged ? requested : undefined);
+    this.limits.sawInFlight(account, this.inFlight(account));
+    return this.viewOperation(op);
   }
 
   /** Returns the fault the next call of this RPC must fail with, consuming it. */
@@ -371,7 +403,7 @@ export class EmulatorState {
       rpc: new Map(),
       outcomes: null,
       notApplied: 0,
-      cooldownMs: 0,
+      cooldownMs: this.options.cooldownMs ?? 0,
       applyDelayMs: this.options.applyDelayMs,
       maxTru: DEFAULT_MAX_TRU,
       concurrentChanges: 0,
@@ -422,6 +454,15 @@ export class EmulatorState {
     ns.modifiedAt = at;
   }
 
+  /** Async operations of the account not finished by now. */
+  private inFlight(account: string): number {
+    let count = 0;
+    for (const id of this.namespaces.keys()) {
+      if (accountOf(id) === account) count += this.settled(id).operations.filter((op) => !op.settled).length;
+    }
+    return count;
+  }
+
   private isRunning(ns: NamespaceRecord): boolean {
     return ns.operations.some((op) => !op.settled);
   }
@@ -443,9 +484,10 @@ export class EmulatorState {
     const cooldownEnd = (ns.lastCapacityFinishAt ?? -Infinity) + this.faults.cooldownMs;
     const remainingMs = cooldownEnd - this.now();
     if (remainingMs > 0) {
+      // The real API's wording and code for its hourly rule are not documented; this one names the wait.
       throw new EmulatorError(
         'FAILED_PRECONDITION',
-        `capacity cool-down: ${Math.ceil(remainingMs / 1000)} s remaining`,
+        `capacity cool-down: TRUs can be adjusted hourly; the next change of this namespace is allowed in ${Math.ceil(remainingMs / 1000)} s (at ${new Date(cooldownEnd).toISOString()})`,
       );
     }
   }

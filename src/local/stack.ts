@@ -192,6 +192,8 @@ async function connectCloudOps(
     checkDurationMs: config.emulator.checkDurationMs,
     failedSpec: config.emulator.failedSpec,
     readOnlyApiKey: config.emulator.readOnlyApiKey,
+    limits: config.emulator.limits,
+    cooldownMs: config.emulator.cooldownMs,
     grpcPort: config.emulator.grpcPort,
     controlPort: config.emulator.controlPort,
     // The control plane must be reachable where the API is (e.g. from outside a container).
@@ -242,6 +244,7 @@ function createWorkerHandle(config: Config, { logger, temporalAddress, capacity,
           taskQueue: config.temporal.taskQueue,
           activities,
           maxCachedWorkflows: config.worker.maxCachedWorkflows,
+          cloudOpsRequestsPerSecond: config.cloudOps.maxRequestsPerSecond,
         });
         current = { worker, connection, run: worker.run() };
       } catch (err) {

@@ -50,4 +50,6 @@ export const FailureType = {
   VerificationTimeout: 'VerificationTimeout',
   /** A configured guardrail refuses the window. */
   Guardrail: 'Guardrail',
+  /** Cloud Ops refused for a cool-down (the hourly rule) or a rate limit: the controller backs off, not the activity. */
+  MustWait: 'CloudOpsMustWait',
 } as const;

@@ -55,13 +55,20 @@ export interface ControllerState {
   blocked: { since: string; attempts: number; lastError: string } | null;
   /** A raise that missed its verification deadline, still watched so that its windows hear if it lands late. */
   unverified?: { asyncOperationId: string; to: CapacityTarget; workflowIds: string[] } | null;
+  /** When Cloud Ops last accepted a change (CAPACITY_CHANGE_MIN_INTERVAL counts from it); absent in older runs. */
+  lastChangeAt?: string | null;
+  /** No change before this: Cloud Ops refused for a cool-down or a rate limit, and said (or we guessed) until when. */
+  notBefore?: string | null;
+  /** Such refusals in a row, for the backoff when the server does not say how long. */
+  mustWaitRefusals?: number;
 }
 
 /** A report from the controller to one window, about its claim ("claim") or its release ("release"). */
 export interface ControllerReport {
   about: 'claim' | 'release';
   step: StepName;
-  outcome: 'SUCCEEDED' | 'FAILED';
+  /** WAITING: only with step BUDGET, the change waits for the account's budget. */
+  outcome: 'SUCCEEDED' | 'FAILED' | 'WAITING';
   detail?: string;
   asyncOperationId?: string | null;
   /** What the namespace has now, as far as the controller verified it (null: unknown). */

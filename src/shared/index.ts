@@ -5,3 +5,5 @@ export * from './window.js';
 export * from './queries.js';
 export * from './search-attributes.js';
 export * from './controller.js';
+export * from './budget.js';
+export * from './refusal.js';

@@ -12,6 +12,12 @@ export interface WindowPolicy {
   revertAlertAfterMs: number;
   /** History events after which a namespace controller continues as new. */
   controllerHistoryLimit: number;
+  /** CLOUD_OPS_MAX_CONCURRENT_OPERATIONS (unset in windows started before it existed: 10). */
+  maxConcurrentOperations?: number;
+  /** PROVISIONING_LEAD: a future window's change begins this much before its start (unset: 0). */
+  provisioningLeadMs?: number;
+  /** CAPACITY_CHANGE_MIN_INTERVAL: the least time between two changes of one namespace (unset: 0). */
+  minChangeIntervalMs?: number;
 }
 
 export interface CapacityWindowInput {
@@ -46,7 +52,7 @@ export type Phase =
   | 'COMPLETED'
   | 'FAILED';
 
-export type StepName = 'VALIDATE' | 'APPLY' | 'VERIFY' | 'WAIT' | 'CANCEL' | 'REVERT' | 'REVERT_VERIFY';
+export type StepName = 'VALIDATE' | 'BUDGET' | 'APPLY' | 'VERIFY' | 'WAIT' | 'CANCEL' | 'REVERT' | 'REVERT_VERIFY';
 
 export interface Step {
   step: StepName;
@@ -63,6 +69,8 @@ export interface WindowProgress {
   steps: Step[];
   /** Set while a revert keeps failing: the namespace may still be provisioned past its window. */
   revertBlocked: { since: string; attempts: number; lastError: string } | null;
+  /** What the window waits for now (the account's Cloud Ops budget); null or absent: nothing but its own steps. */
+  waitingFor?: string | null;
   /** What the namespace has, as its controller last reported it (has null: unknown after a failed change). */
   namespaceCapacity?: { has: CapacityTarget | null; at: string } | null;
 }

@@ -20,9 +20,15 @@ export interface PlanInput {
   controller: ControllerState | null;
   /** Every check the request fails, collected rather than thrown. */
   problems: { code: string; message: string }[];
+  /** PROVISIONING_LEAD: a future window's raise begins this much before its start. */
+  leadMs: number;
+  /** CAPACITY_CHANGE_MIN_INTERVAL: changes of one namespace are no closer than this (0: no rule). */
+  minIntervalMs: number;
+  nowMs: number;
 }
 
-export function dryRunPlan({ body, window, current, controller, problems }: PlanInput): DryRunPlan {
+export function dryRunPlan(input: PlanInput): DryRunPlan {
+  const { body, window, current, controller, problems, leadMs, minIntervalMs, nowMs } = input;
   const changes: DryRunPlan['changes'] = [];
   if (window) {
     // The namespace follows the largest claim: count the windows active now that are still active then.
@@ -31,22 +37,35 @@ export function dryRunPlan({ body, window, current, controller, problems }: Plan
     const holders = (claims: Claim[]) => claims.map((c) => c.windowId).join(', ');
     const atStart = activeAt(window.start);
     const highest = Math.max(body.trus, ...atStart.map((c) => c.trus));
+    const wanted = body.startAt ? Math.max(nowMs, window.start - leadMs) : window.start;
+    const early =
+      wanted < window.start
+        ? `, ${Math.round((window.start - wanted) / 1000)} s early to be in place at the start`
+        : '';
+    const covered = atStart.some((c) => c.trus >= body.trus);
+    // The minimum interval counts from the namespace's last change, and from this window's raise for its revert.
+    const lastChange = controller?.lastChangeAt && minIntervalMs > 0 ? Date.parse(controller.lastChangeAt) : null;
+    const raiseAt = covered || lastChange === null ? wanted : Math.max(wanted, lastChange + minIntervalMs);
+    const held = raiseAt > wanted ? ' (held back by CAPACITY_CHANGE_MIN_INTERVAL)' : '';
     changes.push({
-      at: new Date(window.start).toISOString(),
+      at: new Date(raiseAt).toISOString(),
       to: provisioned(highest),
-      why: atStart.some((c) => c.trus >= body.trus)
+      why: covered
         ? `nothing to change: ${highest} TRUs, held by ${holders(atStart)}`
-        : `raise to ${describeTarget(provisioned(body.trus))}`,
+        : `raise to ${describeTarget(provisioned(body.trus))}${early}${held}`,
     });
     if (window.endAt !== null) {
       const left = activeAt(Date.parse(window.endAt));
       const back = left.length
         ? provisioned(Math.max(...left.map((c) => c.trus)))
         : revertTarget(controller?.baseline ?? current, body.revertTo);
+      const end = Date.parse(window.endAt);
+      const revertAt = covered || minIntervalMs === 0 ? end : Math.max(end, raiseAt + minIntervalMs);
+      const late = revertAt > end ? ' (held back by CAPACITY_CHANGE_MIN_INTERVAL: still billed until then)' : '';
       changes.push({
-        at: window.endAt,
+        at: new Date(revertAt).toISOString(),
         to: back,
-        why: left.length ? `follow ${holders(left)}` : `revert to ${describeTarget(back)}`,
+        why: (left.length ? `follow ${holders(left)}` : `revert to ${describeTarget(back)}`) + late,
       });
     }
   }

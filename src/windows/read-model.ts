@@ -50,6 +50,7 @@ export function windowView(
     phase: effectivePhase(progress.phase, desc.status.name),
     steps: progress.steps,
     revertBlocked: progress.revertBlocked,
+    waitingFor: progress.waitingFor ?? null,
     namespaceCapacity: progress.namespaceCapacity ?? null,
     result,
     links: { self: windowLink(id) },

@@ -117,7 +117,16 @@ export class WindowsService {
     const violation = window && checkGuardrails(this.config.guardrails, guardedRequest(body, window));
     if (violation) problems.push(violation);
     const controller = await this.controllerState(body.namespace);
-    return dryRunPlan({ body, window, current: view.current, controller, problems });
+    return dryRunPlan({
+      body,
+      window,
+      current: view.current,
+      controller,
+      problems,
+      leadMs: this.config.policy.provisioningLeadMs ?? 0,
+      minIntervalMs: this.config.policy.minChangeIntervalMs ?? 0,
+      nowMs: Date.now(),
+    });
   }
 
   /** The window as its workflow reports it, from one describe (plus the result once it completed). */

@@ -92,6 +92,20 @@ export interface WorkerOptions {
   bundle?: WorkflowBundleOption;
   /** null or undefined: the SDK's default, sized from the heap limit. */
   maxCachedWorkflows?: number | null;
+  /** CLOUD_OPS_MAX_REQUESTS_PER_SECOND: the task queue's activity rate is derived from it. */
+  cloudOpsRequestsPerSecond: number;
+}
+
+/** The most Cloud Ops calls one activity makes outside verification (a read, an update, a re-read when stale). */
+const CALLS_PER_ACTIVITY = 3;
+
+/**
+ * Activities the Temporal server lets start per second on the task queue, across every worker: half the account's
+ * request rate for activities of up to CALLS_PER_ACTIVITY calls, the other half left to verification polls (at
+ * most CLOUD_OPS_MAX_CONCURRENT_OPERATIONS of them, one call per checkDuration each).
+ */
+export function activitiesPerSecondFor(requestsPerSecond: number): number {
+  return Math.max(1, Math.floor(requestsPerSecond / 2 / CALLS_PER_ACTIVITY));
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -102,6 +116,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     activities: opts.activities,
     workflowBundle: opts.bundle ?? (await workflowBundle()),
     maxCachedWorkflows: opts.maxCachedWorkflows ?? undefined,
+    // The account's request rate holds across every worker: the server enforces this for the whole task queue.
+    maxTaskQueueActivitiesPerSecond: activitiesPerSecondFor(opts.cloudOpsRequestsPerSecond),
     shutdownGraceTime: `${WORKER_SHUTDOWN_GRACE_SECONDS}s`,
   });
 }

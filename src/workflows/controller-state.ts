@@ -6,6 +6,7 @@ import {
   controllerReportSignal,
   describeTarget,
   sameTarget,
+  type BudgetAnswer,
   type CapacityTarget,
   type Claim,
   type ControllerInput,
@@ -15,7 +16,13 @@ import {
   type HeldClaim,
   type StepName,
   type WindowPolicy,
+  nextTryInMs,
+  waitRefusalOf,
+  type WaitRefusal,
 } from '../shared/index.js';
+import { BudgetLeases } from './budget-lease.js';
+import { leaseMsFor } from './decisions/budget.js';
+import { changeAllowedAtMs } from './decisions/change-gate.js';
 import { emptyState, heldBy, retirePermanent, take } from './decisions/claims.js';
 import { consistent, covered, desiredTarget, lowering, settled } from './decisions/capacity.js';
 import { claimGraceMs, expiredClaims, wakeUpAt } from './decisions/expiry.js';
@@ -39,6 +46,10 @@ const LATE_CHECK_MAX_MS = 60_000;
 /** Workflow patches: histories recorded before them replay without their commands. */
 const SLOW_CHANGE_PATCH = 'slow-change-warning';
 const LATE_CHANGE_PATCH = 'late-change-watch';
+/** Changes made before the account's budget existed replay without asking for it. */
+const ACCOUNT_BUDGET_PATCH = 'account-budget';
+/** A deployment whose windows predate CLOUD_OPS_MAX_CONCURRENT_OPERATIONS: the API's documented limit. */
+const DEFAULT_MAX_CONCURRENT_OPERATIONS = 10;
 
 const { readBaseline, notifySlack } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -78,18 +89,27 @@ export class NamespaceController {
   /** Bumped when a window could not be told and lost its claim: the claims changed, so the loop evaluates again. */
   private dropped = 0;
   private readonly alarm = new WakeUpAlarm();
+  /** The hold-back the waiting windows last heard of: each wait is told once. */
+  private toldWaitUntil: number | null = null;
   private readonly raise: Activities['applyCapacity'];
   private readonly lower: Activities['applyCapacity'];
   private readonly verify: Activities['verifyCapacity'];
+  readonly budget: BudgetLeases;
 
   constructor(input: ControllerInput) {
     this.namespace = input.namespace;
     this.policy = input.policy;
     this.graceMs = claimGraceMs(input.policy.revertAlertAfterMs);
     this.state = input.state ?? emptyState();
+    const applyMs = Math.max(input.policy.verifyTimeoutMs, APPLY_RETRY_WINDOW_MS);
+    this.budget = new BudgetLeases(
+      input.namespace,
+      input.policy.maxConcurrentOperations ?? DEFAULT_MAX_CONCURRENT_OPERATIONS,
+      leaseMsFor(input.policy, applyMs),
+    );
     this.raise = proxyActivities<Activities>({
       startToCloseTimeout: '30s',
-      scheduleToCloseTimeout: Math.max(input.policy.verifyTimeoutMs, APPLY_RETRY_WINDOW_MS),
+      scheduleToCloseTimeout: applyMs,
       retry: RETRY,
     }).applyCapacity;
     // Going down is what ends paid capacity: retried until the alert cadence, then again at each pass.
@@ -195,6 +215,8 @@ export class NamespaceController {
       this.answerWithoutChange(to, isSettled, isCovered, observed);
       return IDLE;
     }
+    const allowedAt = changeAllowedAtMs(state, this.policy.minChangeIntervalMs ?? 0);
+    if (allowedAt !== null && allowedAt > Date.now()) return this.holdBack(allowedAt);
     // Windows that released hear only what was verified: they wait for this change whichever way it goes (to is
     // set: a null one is settled).
     return this.change(
@@ -202,6 +224,27 @@ export class NamespaceController {
       state.claims.filter((c) => !c.answered),
       [...state.releasing],
     );
+  }
+
+  /** The next change may not go yet: the windows waiting for it hear until when (once), and the pass retries then. */
+  private holdBack(allowedAt: number): Next {
+    if (this.toldWaitUntil !== allowedAt) {
+      this.toldWaitUntil = allowedAt;
+      const at = new Date(allowedAt).toISOString();
+      const detail = this.state.notBefore
+        ? `Cloud Ops asked to wait: the next try is due at ${at}`
+        : `the namespace's next change is allowed at ${at} (CAPACITY_CHANGE_MIN_INTERVAL)`;
+      const unanswered = this.state.claims.filter((c) => !c.answered);
+      void this.tellAll(unanswered, { about: 'claim', step: 'APPLY', outcome: 'WAITING', detail, final: false });
+      void this.tellAll(this.state.releasing, {
+        about: 'release',
+        step: 'REVERT',
+        outcome: 'WAITING',
+        detail,
+        final: false,
+      });
+    }
+    return { kind: 'retryIn', ms: allowedAt - Date.now() };
   }
 
   /** The namespace is where the claims ask, or a change there already failed: every waiting window hears so. */
@@ -271,12 +314,39 @@ export class NamespaceController {
     }
   }
 
+  /** One change, within the account's budget of operations in flight: the windows hear when it has to wait. */
   private async change(to: CapacityTarget, claimants: HeldClaim[], waiters: Claim[]): Promise<Next> {
+    this.state.seq += 1;
+    const asyncOperationId = controllerOperationId(this.chain, this.state.seq);
+    if (!patched(ACCOUNT_BUDGET_PATCH)) return this.changeNow(to, claimants, waiters, asyncOperationId);
+    const askedAt = Date.now();
+    let queued = false;
+    await this.budget.acquire(asyncOperationId, (answer) => {
+      queued = true;
+      this.tellBudget(claimants, waiters, 'WAITING', waitingDetail(answer));
+    });
+    if (queued) this.tellBudget(claimants, waiters, 'SUCCEEDED', grantedDetail(Date.now() - askedAt));
+    try {
+      return await this.changeNow(to, claimants, waiters, asyncOperationId);
+    } finally {
+      await this.budget.release(asyncOperationId);
+    }
+  }
+
+  private tellBudget(claimants: Claim[], waiters: Claim[], outcome: 'WAITING' | 'SUCCEEDED', detail: string): void {
+    void this.tellAll(claimants, { about: 'claim', step: 'BUDGET', outcome, detail, final: false });
+    void this.tellAll(waiters, { about: 'release', step: 'BUDGET', outcome, detail, final: false });
+  }
+
+  private async changeNow(
+    to: CapacityTarget,
+    claimants: HeldClaim[],
+    waiters: Claim[],
+    asyncOperationId: string,
+  ): Promise<Next> {
     const state = this.state;
     // A new change makes whatever an older, late one does moot.
     state.unverified = null;
-    state.seq += 1;
-    const asyncOperationId = controllerOperationId(this.chain, state.seq);
     const isLowering = lowering(to, state.known, state.claims.length);
     const apply = isLowering && waiters.length ? this.lower : this.raise;
     const failed = { to, claimants, waiters, lowering: isLowering };
@@ -292,6 +362,9 @@ export class NamespaceController {
         nothingWasSent: false,
       });
     }
+    if (applied !== null) state.lastChangeAt = new Date().toISOString();
+    state.notBefore = null;
+    state.mustWaitRefusals = 0;
     const detail =
       applied === null
         ? `nothing to change: Cloud Ops already has ${describeTarget(to)} in the namespace's spec`
@@ -367,6 +440,8 @@ export class NamespaceController {
   private async fail(f: FailedChangeInput): Promise<Next> {
     const state = this.state;
     const reason = reasonOf(f.err);
+    const refusal = failureType(f.err) === FailureType.MustWait ? waitRefusalOf(reason, Date.now()) : null;
+    if (f.phase === 'APPLY' && refusal) return this.waitOut(f, refusal);
     const after = afterFailedChange({
       lowering: f.lowering,
       waiters: f.waiters.length,
@@ -484,6 +559,35 @@ export class NamespaceController {
     );
   }
 
+  /**
+   * Cloud Ops refused the change for a cool-down or a rate limit: nothing changed, and nothing is dropped. The
+   * windows hear the server's reason and when the next try is due (a WARNING for a raise); a revert stays blocked,
+   * CRITICAL at each refused try.
+   */
+  private async waitOut(f: FailedChangeInput, refusal: WaitRefusal): Promise<Next> {
+    const state = this.state;
+    state.mustWaitRefusals = (state.mustWaitRefusals ?? 0) + 1;
+    // When the server says, or at the alert cadence if sooner: a blocked revert keeps alerting while it waits.
+    const nextTry = Date.now() + Math.min(nextTryInMs(refusal, state.mustWaitRefusals), this.policy.revertAlertAfterMs);
+    state.notBefore = new Date(nextTry).toISOString();
+    this.toldWaitUntil = nextTry;
+    const detail = `${refusal.reason}; next try at ${state.notBefore}`;
+    void this.tellAll(f.claimants, { about: 'claim', step: 'APPLY', outcome: 'FAILED', detail, final: false });
+    if (f.waiters.length) {
+      state.blocked = blockedAgain(state.blocked, detail, new Date().toISOString());
+      const told = await this.tellAll(f.waiters, {
+        about: 'release',
+        step: 'REVERT',
+        outcome: 'FAILED',
+        detail,
+        revertBlocked: state.blocked,
+        final: false,
+      });
+      if (!told) await this.alertNobodyLeft(f.waiters[0], 'REVERT', detail);
+    }
+    return { kind: 'retryIn', ms: nextTry - Date.now() };
+  }
+
   private expireClaims(): void {
     for (const claim of expiredClaims(this.state.claims, this.graceMs, Date.now())) {
       log.warn('a window did not release its claim after its end; releasing it', {
@@ -548,6 +652,15 @@ export class NamespaceController {
       log.error('alert could not be delivered', { namespace: this.namespace, step, reason: reasonOf(err) });
     }
   }
+}
+
+function waitingDetail(answer: BudgetAnswer): string {
+  const ahead = answer.ahead === 1 ? '1 change' : `${answer.ahead} changes`;
+  return `waits for the account's Cloud Ops budget: ${answer.inFlight} of ${answer.limit} operations in flight, ${ahead} ahead`;
+}
+
+function grantedDetail(waitedMs: number): string {
+  return `the account's Cloud Ops budget let the change go after ${Math.round(waitedMs / 1000)} s`;
 }
 
 function describe(target: CapacityTarget | null): string {

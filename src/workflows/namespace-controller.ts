@@ -1,5 +1,5 @@
 import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import { controllerSignal, controllerStateQuery, type ControllerInput } from '../shared/index.js';
+import { budgetAnswerSignal, controllerSignal, controllerStateQuery, type ControllerInput } from '../shared/index.js';
 import { NamespaceController } from './controller-state.js';
 
 /**
@@ -11,6 +11,7 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
   const controller = new NamespaceController(input);
   setHandler(controllerSignal, (message) => controller.receive(message));
   setHandler(controllerStateQuery, () => controller.state);
+  setHandler(budgetAnswerSignal, (answer) => controller.budget.hear(answer));
 
   for (;;) {
     controller.takeMessages();

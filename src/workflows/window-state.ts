@@ -22,7 +22,14 @@ import {
   type WindowProgress,
 } from '../shared/index.js';
 import { hearReport, type Alert, type WindowReportState } from './decisions/window-report.js';
-import { endMoveRefusal, finished, windowEndMs, windowStartMs, type EndMove } from './decisions/window-times.js';
+import {
+  changeBeginsMs,
+  endMoveRefusal,
+  finished,
+  windowEndMs,
+  windowStartMs,
+  type EndMove,
+} from './decisions/window-times.js';
 import { reasonOf } from './failures.js';
 import { ProgressPublisher } from './publisher.js';
 import { MovableDeadline } from './timers.js';
@@ -177,6 +184,7 @@ export class CapacityWindow {
     const heard = hearReport(this.reportState(), report, at);
     this.progress.phase = heard.state.phase;
     this.progress.revertBlocked = heard.state.revertBlocked;
+    this.progress.waitingFor = heard.state.waitingFor;
     this.progress.steps.push(...heard.steps);
     this.result = heard.state.result;
     this.claimAnswered = heard.state.claimAnswered;
@@ -188,12 +196,15 @@ export class CapacityWindow {
 
   /**
    * A future window waits here, in a durable timer of its own rather than a Temporal start delay: a workflow that
-   * is running can be read, cancelled and given a new end before it starts.
+   * is running can be read, cancelled and given a new end before it starts. Its change begins early by the
+   * provisioning lead; its start and end stay where the user put them.
    */
   async untilStart(): Promise<void> {
-    if (this.startMs <= Date.now()) return;
+    // Windows started before PROVISIONING_LEAD existed have none.
+    const beginsMs = changeBeginsMs(this.startMs, this.input.policy.provisioningLeadMs ?? 0, Date.now());
+    if (beginsMs <= Date.now()) return;
     this.setPhase('SCHEDULED');
-    await condition(() => this.cancelled, this.startMs - Date.now());
+    await condition(() => this.cancelled, beginsMs - Date.now());
     this.progress.phase = 'PENDING';
   }
 
@@ -276,6 +287,7 @@ export class CapacityWindow {
       claimAnswered: this.claimAnswered,
       claimRefused: this.claimRefused,
       releaseAnswered: this.releaseAnswered,
+      waitingFor: this.progress.waitingFor ?? null,
     };
   }
 

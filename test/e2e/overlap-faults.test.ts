@@ -156,9 +156,47 @@ t.test(
   },
 );
 
+t.test(
+  'B’s raise is refused by a cool-down: B hears the reason and when the next try is due (WARNING), then 8, verified',
+  async (t) => {
+    const ns = h.newNamespace();
+    let refused = 0;
+    const { a, b, bAnswered } = await overlap(ns, { cooldownSeconds: 3_600 }, async (since) => {
+      await waitFor('two refused raises', () => (updateCallsSince(h, since) >= 2 ? true : undefined));
+      refused = updateCallsSince(h, since);
+      t.equal(changes(h, ns).length, 1, 'nothing reached the namespace while refused');
+      h.emulator.state.clearFaults();
+    });
+    t.ok(refused >= 2, `${refused} refused update(s), backed off at the alert cadence`);
+    t.match(bAnswered, { phase: 'ACTIVE', result: null });
+    const told = bAnswered.steps.find((s) => s.step === 'APPLY' && s.outcome === 'FAILED');
+    t.match(
+      told?.detail,
+      /cool-down: TRUs can be adjusted hourly.*; next try at \d{4}-/,
+      "B's steps have the server's reason and the next try",
+    );
+    t.ok(
+      bAnswered.steps.some((s) => s.step === 'VERIFY' && s.outcome === 'SUCCEEDED'),
+      'B verified',
+    );
+    t.equal(capacityOf(h, ns), 8, 'the larger claim wins once the cool-down is over');
+    const warnings = alertsFor(h, ns, 'WARNING');
+    t.ok(warnings.length >= 1, 'B alerted');
+    t.ok(
+      warnings.every((a) => /cool-down.*next try at/.test(a)),
+      'each alert says when the next try is due',
+    );
+    const { bDone } = await endBoth(t, ns, a, b);
+    t.same(history(h, ns), ['4 FULFILLED', '8 FULFILLED', '4 FULFILLED', 'On-Demand FULFILLED']);
+    t.match(bDone, {
+      phase: 'COMPLETED',
+      result: { verificationSuccess: true, revertedTo: { mode: 'PROVISIONED', trus: 4 } },
+    });
+  },
+);
+
 // Transient refusals of B's raise: retried with backoff while they last, then applied and verified, no alert.
 for (const [name, fault] of [
-  ['a cool-down', { cooldownSeconds: 3_600 }],
   ['a stale resource version on every update', { concurrentSpecChange: true, count: 1_000 }],
 ] as const) {
   t.test(`B’s raise is refused by ${name}: retried until it clears, then 8, verified, no alert`, async (t) => {

@@ -32,8 +32,14 @@ t.test('a running worker exports the SDK metrics in Prometheus text', async (t) 
     activities,
     bundle: await workflowBundle(),
     maxCachedWorkflows: loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '7' }).worker.maxCachedWorkflows,
+    cloudOpsRequestsPerSecond: loadConfig({ CLOUD_OPS_MAX_REQUESTS_PER_SECOND: '60' }).cloudOps.maxRequestsPerSecond,
   });
   t.equal(worker.options.maxCachedWorkflows, 7, 'WORKER_MAX_CACHED_WORKFLOWS reaches the SDK worker');
+  t.equal(
+    worker.options.maxTaskQueueActivitiesPerSecond,
+    10,
+    'CLOUD_OPS_MAX_REQUESTS_PER_SECOND reaches the task queue: half of it for activities of up to 3 calls',
+  );
   const run = worker.run();
   t.teardown(async () => {
     worker.shutdown();

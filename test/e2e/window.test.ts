@@ -2,9 +2,10 @@ import t from 'tap';
 import { parseWindowId, progressQuery } from '../../src/shared/index.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 
+const LEAD_MS = 8_000;
 let h: Harness;
 t.before(async () => {
-  h = await startHarness({ applyDelayMs: 300 });
+  h = await startHarness({ applyDelayMs: 300, env: { PROVISIONING_LEAD: `${LEAD_MS}ms` } });
 });
 t.teardown(() => h.close());
 
@@ -72,10 +73,10 @@ t.test('happy path: provisioned, verified, held, reverted to On-Demand and verif
 });
 
 t.test(
-  'a future one-off window: SCHEDULED until its start, then provisioned, verified, reverted at start + duration',
+  'a future one-off window: SCHEDULED, then provisioned PROVISIONING_LEAD early so it is in place at its start; start and end stay',
   async (t) => {
     const ns = h.newNamespace();
-    const startAt = new Date(Date.now() + 3_000).toISOString();
+    const startAt = new Date(Date.now() + LEAD_MS + 4_000).toISOString();
     const res = await h.app.inject({
       method: 'POST',
       url: '/v1/capacity-changes',
@@ -84,28 +85,33 @@ t.test(
     t.equal(res.statusCode, 202, res.body);
     t.equal(res.json().phase, 'SCHEDULED');
     const id: string = res.json().id;
+    const endAt = new Date(Date.parse(startAt) + 2_000).toISOString();
 
     const waiting = await h.windowStatus(id);
-    t.match(waiting, {
-      status: 'RUNNING',
-      phase: 'SCHEDULED',
-      startAt,
-      endAt: new Date(Date.parse(startAt) + 2_000).toISOString(),
-    });
-    t.equal(h.emulator.state.snapshot(ns).updates.length, 0, 'nothing changes before the start');
+    t.match(waiting, { status: 'RUNNING', phase: 'SCHEDULED', startAt, endAt });
+    t.equal(h.emulator.state.snapshot(ns).updates.length, 0, 'nothing changes before the lead');
 
     const active = await h.waitForWindow(id, 'ACTIVE', (s) => s.phase === 'ACTIVE');
+    t.match(active, { startAt, endAt }, "the window's own start and end stay where the user put them");
     const validated = active.steps.find((s) => s.step === 'VALIDATE' && s.outcome === 'SUCCEEDED');
     t.ok(
-      validated && Date.parse(validated.at) >= Date.parse(startAt),
-      'capacity info is checked again when the window starts',
+      validated && Date.parse(validated.at) >= Date.parse(startAt) - LEAD_MS,
+      'capacity info is checked again when the change begins',
     );
     const applied = h.emulator.state.snapshot(ns).updates[0];
-    t.ok(applied.at.getTime() >= Date.parse(startAt), `applied at ${applied.at.toISOString()}, start ${startAt}`);
+    t.ok(
+      applied.at.getTime() >= Date.parse(startAt) - LEAD_MS && applied.at.getTime() < Date.parse(startAt),
+      `applied at ${applied.at.toISOString()}, in the lead before the start ${startAt}`,
+    );
+    const verified = active.steps.find((s) => s.step === 'VERIFY' && s.outcome === 'SUCCEEDED');
+    t.ok(
+      verified && Date.parse(verified.at) <= Date.parse(startAt),
+      `the capacity was in place (verified at ${verified?.at}) by the start`,
+    );
 
     const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');
     t.equal(done.phase, 'COMPLETED');
-    const late = h.emulator.state.snapshot(ns).updates[1].at.getTime() - (Date.parse(startAt) + 2_000);
+    const late = h.emulator.state.snapshot(ns).updates[1].at.getTime() - Date.parse(endAt);
     // Never early; late by at most what a busy machine adds (timing.test.ts measures punctuality).
     t.ok(late >= 0 && late < 5_000, `the revert reached Cloud Ops ${late} ms after startAt + duration`);
     t.ok('onDemand' in h.emulator.state.snapshot(ns).capacity);

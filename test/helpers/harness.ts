@@ -126,6 +126,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     LOG_LEVEL: 'debug',
     // Tests use windows of seconds; the hourly guardrail has tests of its own.
     GUARDRAIL_MIN_WINDOW_DURATION: '0s',
+    // Future windows start when they say unless a test sets a lead (window.test.ts).
+    PROVISIONING_LEAD: '0s',
     // Tests poll the API far faster than any client would.
     RATE_LIMIT_PER_MINUTE: '0',
   } as Record<string, string>;

@@ -43,7 +43,16 @@ function controller(
 
 const twoHours = { start: START, endAt: iso(START + 2 * HOUR) };
 const plan = (input: Partial<PlanInput> & Pick<PlanInput, 'body'>) =>
-  dryRunPlan({ window: twoHours, current: { mode: 'ON_DEMAND' }, controller: null, problems: [], ...input });
+  dryRunPlan({
+    window: twoHours,
+    current: { mode: 'ON_DEMAND' },
+    controller: null,
+    problems: [],
+    leadMs: 0,
+    minIntervalMs: 0,
+    nowMs: START - HOUR,
+    ...input,
+  });
 const body = { namespace: 'payments.a1b2c', trus: 6, duration: 'PT2H' };
 
 t.test('an idle namespace: raise at the start, back to what it has at the end', async (t) => {
@@ -55,6 +64,49 @@ t.test('an idle namespace: raise at the start, back to what it has at the end', 
   t.same(p.validation, { ok: true, problems: [] });
   t.equal(p.estimatedTruHours, 12);
 });
+
+t.test('a future window: the raise begins PROVISIONING_LEAD early (never before now); its end stays', async (t) => {
+  const future = { ...body, startAt: iso(START) };
+  const p = plan({ body: future, leadMs: 180_000 });
+  t.same(p.changes, [
+    {
+      at: iso(START - 180_000),
+      to: { mode: 'PROVISIONED', trus: 6 },
+      why: 'raise to 6 TRUs, 180 s early to be in place at the start',
+    },
+    { at: iso(START + 2 * HOUR), to: { mode: 'ON_DEMAND' }, why: 'revert to On-Demand' },
+  ]);
+  const soon = plan({ body: future, leadMs: 180_000, nowMs: START - 60_000 });
+  t.equal(soon.changes[0].at, iso(START - 60_000), 'a start closer than the lead: the raise begins now');
+  t.equal(plan({ body, leadMs: 180_000 }).changes[0].at, iso(START), 'a window that starts now has no lead');
+});
+
+t.test(
+  'CAPACITY_CHANGE_MIN_INTERVAL: each change shown when it will happen, no closer than the interval',
+  async (t) => {
+    const short = { start: START, endAt: iso(START + 20 * 60_000) };
+    const busy = { ...controller([]), lastChangeAt: iso(START - 10 * 60_000) };
+    const p = plan({ body, window: short, controller: busy, minIntervalMs: HOUR });
+    t.same(p.changes, [
+      {
+        at: iso(START + 50 * 60_000),
+        to: { mode: 'PROVISIONED', trus: 6 },
+        why: 'raise to 6 TRUs (held back by CAPACITY_CHANGE_MIN_INTERVAL)',
+      },
+      {
+        at: iso(START + 110 * 60_000),
+        to: { mode: 'ON_DEMAND' },
+        why: 'revert to On-Demand (held back by CAPACITY_CHANGE_MIN_INTERVAL: still billed until then)',
+      },
+    ]);
+    const idle = plan({ body, controller: controller([]), minIntervalMs: HOUR });
+    t.same(
+      idle.changes.map((c) => c.at),
+      [iso(START), iso(START + 2 * HOUR)],
+      'a window longer than the interval, on a namespace not changed lately: as asked',
+    );
+  },
+);
 
 t.test('the namespace follows the largest claim active at each change', async (t) => {
   const covering = plan({
@@ -110,9 +162,10 @@ t.test('an Idempotency-Key retry is the same request whatever the key order; ano
   t.not(bodyHash({ namespace: 'a.b', trus: 4 }), bodyHash({ namespace: 'a.b', trus: 8 }));
 
   const hash = bodyHash(body);
-  const desc = (phase: string) => {
+  const desc = (phase: string, status = 'RUNNING') => {
     const memo = { request: { idempotencyKey: 'k', bodySha256: hash }, progress: { phase } };
-    return { workflowId: 'capacity-window-key-abc', runId: 'run-1', memo } as unknown as WorkflowExecutionDescription;
+    const fields = { workflowId: 'capacity-window-key-abc', runId: 'run-1', memo, status: { name: status } };
+    return fields as unknown as WorkflowExecutionDescription;
   };
   const self = '/v1/capacity-changes/key-abc~run-1';
   t.same(replayOf(desc('SCHEDULED'), hash), {
@@ -121,7 +174,12 @@ t.test('an Idempotency-Key retry is the same request whatever the key order; ano
     phase: 'SCHEDULED',
     links: { self },
   });
-  t.equal(replayOf(desc('ACTIVE'), hash).phase, 'PENDING', 'a window past its start answers as when it was accepted');
+  t.equal(replayOf(desc('ACTIVE'), hash).phase, 'ACTIVE', 'a replay reports the phase the window is in now');
+  t.same(
+    { ...replayOf(desc('ACTIVE', 'TERMINATED'), hash) },
+    { id: 'key-abc~run-1', status: 'TERMINATED', phase: 'FAILED', links: { self } },
+    'a window whose workflow died mid-way answers FAILED, not the phase it last published',
+  );
   t.throws(() => replayOf(desc('ACTIVE'), bodyHash({ ...body, trus: 8 })), {
     statusCode: 422,
     code: 'IDEMPOTENCY_KEY_REUSED',

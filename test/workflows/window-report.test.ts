@@ -15,6 +15,7 @@ function fresh(phase: Phase = 'APPLYING', result: Partial<CapacityWindowResult> 
     claimAnswered: false,
     releaseAnswered: false,
     claimRefused: false,
+    waitingFor: null,
     result: {
       initialChangeSuccess: false,
       verificationSuccess: false,
@@ -401,4 +402,35 @@ t.test('a raise verified after its deadline: the result follows the namespace', 
   t.same(hearReport(heard.state, late, AT).steps, [], 'heard once');
   const notLate = hearReport(failed, { ...late, late: false }, AT);
   t.equal(notLate.state.result.verificationSuccess, false, 'only a late report reopens an answered claim');
+});
+
+t.test('a change waiting for the account budget: a BUDGET step, and the window says what it waits for', async (t) => {
+  const waiting = hearReport(
+    fresh(),
+    report({ about: 'claim', step: 'BUDGET', outcome: 'WAITING', detail: "waits for the account's budget" }),
+    AT,
+  );
+  t.same(waiting.steps, [{ step: 'BUDGET', outcome: 'STARTED', at: AT, detail: "waits for the account's budget" }]);
+  t.equal(waiting.state.waitingFor, "waits for the account's budget");
+  t.equal(waiting.state.claimAnswered, false, 'not an answer');
+  t.equal(waiting.state.phase, 'APPLYING');
+  const granted = hearReport(
+    waiting.state,
+    report({ about: 'claim', step: 'BUDGET', outcome: 'SUCCEEDED', detail: 'after 3 s' }),
+    AT,
+  );
+  t.same(granted.steps, [{ step: 'BUDGET', outcome: 'SUCCEEDED', at: AT, detail: 'after 3 s' }]);
+  t.equal(granted.state.waitingFor, null);
+  const release = hearReport(
+    { ...fresh('REVERTING'), claimAnswered: true },
+    report({ about: 'release', step: 'BUDGET', outcome: 'WAITING', detail: 'queued' }),
+    AT,
+  );
+  t.equal(release.state.waitingFor, 'queued', 'a revert shows it too');
+  const late = hearReport(
+    { ...fresh('ACTIVE'), claimAnswered: true },
+    report({ about: 'claim', step: 'BUDGET', outcome: 'WAITING', detail: 'queued' }),
+    AT,
+  );
+  t.same(late.steps, [], 'nothing after the last word on the claim');
 });

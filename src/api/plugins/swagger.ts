@@ -43,7 +43,8 @@ function allResponses(schema: RouteSchema, url: string): Record<string, unknown>
   return responses;
 }
 
-const ref = (path: string, method: string) => `#/paths/${path.replaceAll('/', '~1')}/${method}`;
+// A JSON pointer in a URI fragment: "/" escaped as ~1, the braces of a path template percent-encoded.
+const ref = (path: string, method: string) => `#/paths/${encodeURIComponent(path.replaceAll('/', '~1'))}/${method}`;
 
 /** OpenAPI links: the id a create answers with feeds the operations on what it created. */
 const LINKS = [

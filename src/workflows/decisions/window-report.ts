@@ -12,6 +12,8 @@ export interface WindowReportState {
   releaseAnswered: boolean;
   /** The claim failed without changing the namespace: nothing to revert. */
   claimRefused: boolean;
+  /** What the window waits for now (the account's Cloud Ops budget); null: nothing but its own steps. */
+  waitingFor: string | null;
 }
 
 export interface Alert {
@@ -41,8 +43,17 @@ export function hearReport(state: WindowReportState, report: ControllerReport, a
     alerts.push({ severity, step, reason });
   };
 
-  const answered = report.about === 'claim' ? state.claimAnswered : state.releaseAnswered;
-  if (report.slow && !answered) {
+  const open = report.about === 'claim' ? !state.claimAnswered : !state.releaseAnswered;
+  if (open) next.waitingFor = null;
+  // A change that waits (for the account's budget, a cool-down, the minimum interval) or the budget that let it go.
+  if (report.outcome === 'WAITING' || report.step === 'BUDGET') {
+    if (!open) return { state: next, steps, alerts };
+    const waiting = report.outcome === 'WAITING';
+    next.waitingFor = waiting ? (report.detail ?? 'the namespace controller') : null;
+    record(report.step, waiting ? 'STARTED' : 'SUCCEEDED', report.detail ? { detail: report.detail } : {});
+    return { state: next, steps, alerts };
+  }
+  if (report.slow && open) {
     // Still under way past Temporal's aim: said and alerted, nothing decided.
     const reason = report.detail ?? 'the change is slower than expected';
     record(report.step, 'STARTED', { detail: reason });

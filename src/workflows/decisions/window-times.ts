@@ -11,6 +11,14 @@ export function windowStartMs(startAt: string | undefined, scheduledStart: Date 
   return (scheduledStart ?? runStart).getTime();
 }
 
+/**
+ * When a future window's change begins: its start less the provisioning lead, so that the capacity is in place at
+ * its start (provisioning takes minutes, and a change may queue for the account's budget). Never before now.
+ */
+export function changeBeginsMs(startMs: number, leadMs: number, nowMs: number): number {
+  return Math.max(nowMs, startMs - leadMs);
+}
+
 /** When the window ends: its endAt, or its duration after its start; null for a permanent change. */
 export function windowEndMs(input: { endAt?: string; duration?: string }, startMs: number): number | null {
   if (input.endAt) return Date.parse(input.endAt);

@@ -35,7 +35,7 @@ const STATUSES = [
   'UNSPECIFIED',
   'UNKNOWN',
 ] as const satisfies readonly WorkflowExecutionStatusName[];
-const STEPS = ['VALIDATE', 'APPLY', 'VERIFY', 'WAIT', 'CANCEL', 'REVERT', 'REVERT_VERIFY'] as const;
+const STEPS = ['VALIDATE', 'BUDGET', 'APPLY', 'VERIFY', 'WAIT', 'CANCEL', 'REVERT', 'REVERT_VERIFY'] as const;
 
 export const PhaseSchema = Type.Enum(PHASES, {
   description:
@@ -223,6 +223,10 @@ export const CapacityChangeSchema = Type.Object(
     phase: PhaseSchema,
     steps: Type.Array(StepSchema),
     revertBlocked: Type.Union([RevertBlockedSchema, Type.Null()]),
+    waitingFor: Type.Union([Type.String(), Type.Null()], {
+      description:
+        "What the window waits for now, e.g. the account's Cloud Ops budget (at most CLOUD_OPS_MAX_CONCURRENT_OPERATIONS changes in flight); null: nothing but its own steps.",
+    }),
     namespaceCapacity: Type.Union(
       [
         Type.Object(
