@@ -91,7 +91,14 @@ export const EnvSchema = Type.Object({
     Type.String({ pattern: '^https?://', description: 'Slack incoming webhook. Unset: no alerts are sent.' }),
   ),
   SLACK_TIMEOUT: Duration('5s', 'Timeout of one Slack POST.'),
-  VERIFY_TIMEOUT: Duration('PT2M', 'How long a change may take to show up on the namespace.'),
+  VERIFY_TIMEOUT: Duration(
+    'PT15M',
+    'How long a change may take to show up on the namespace before it counts as failed (a later landing is still recorded).',
+  ),
+  CHANGE_SLOW_AFTER: Duration(
+    'PT2M',
+    'A change not verified after this raises a WARNING (Temporal aims to provision within two minutes).',
+  ),
   CAPACITY_CHANGE_MIN_INTERVAL: Duration(
     '0s',
     'The least time between two capacity changes of one namespace (e.g. PT1H for the hourly rule); 0 = none.',
@@ -150,6 +157,21 @@ export const EnvSchema = Type.Object({
     pattern: '^[0-9]{1,9}$',
     description: 'Emulator only: how long an operation takes.',
   }),
+  EMULATOR_CHECK_DURATION: Duration(
+    '250ms',
+    'Emulator only: the checkDuration its operations answer, the least wait before the next poll (the real API: about 10s).',
+  ),
+  EMULATOR_FAILED_SPEC: Type.Union([Type.Literal('restore'), Type.Literal('keep')], {
+    default: 'restore',
+    description:
+      'Emulator only: what a failed capacity request leaves in the spec, the previous value (restore) or the failed one (keep); the real API does not say.',
+  }),
+  EMULATOR_READ_ONLY_API_KEY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'Emulator only: a key it accepts for reads but answers PERMISSION_DENIED on UpdateNamespace.',
+    }),
+  ),
   EMULATOR_MAX_OPERATIONS_PER_ACCOUNT: Type.String({
     default: '10',
     pattern: '^[0-9]{1,6}$',
@@ -268,6 +290,9 @@ export interface Config {
   emulator: {
     namespaces: string[];
     applyDelayMs: number;
+    checkDurationMs: number;
+    failedSpec: 'keep' | 'restore';
+    readOnlyApiKey: string | null;
     limits: { maxOperationsPerAccount: number; maxRequestsPerSecond: number };
     cooldownMs: number;
     controlPort: number;
@@ -448,6 +473,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     health: { refreshIntervalMs: duration('HEALTH_REFRESH_INTERVAL', env.HEALTH_REFRESH_INTERVAL, 100) },
     policy: {
       verifyTimeoutMs: duration('VERIFY_TIMEOUT', env.VERIFY_TIMEOUT, 1_000),
+      slowChangeAfterMs: duration('CHANGE_SLOW_AFTER', env.CHANGE_SLOW_AFTER, 1_000),
       revertAlertAfterMs: duration('REVERT_ALERT_AFTER', env.REVERT_ALERT_AFTER, 1_000),
       controllerHistoryLimit: Math.max(20, Number(env.CONTROLLER_HISTORY_LIMIT)),
       maxConcurrentOperations: Math.max(1, Number(env.CLOUD_OPS_MAX_CONCURRENT_OPERATIONS)),
@@ -458,6 +484,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     emulator: {
       namespaces,
       applyDelayMs: Number(env.EMULATOR_APPLY_DELAY_MS),
+      checkDurationMs: duration('EMULATOR_CHECK_DURATION', env.EMULATOR_CHECK_DURATION, 1),
+      failedSpec: env.EMULATOR_FAILED_SPEC,
+      readOnlyApiKey: env.EMULATOR_READ_ONLY_API_KEY ?? null,
       limits: {
         maxOperationsPerAccount: Number(env.EMULATOR_MAX_OPERATIONS_PER_ACCOUNT),
         maxRequestsPerSecond: Number(env.EMULATOR_MAX_REQUESTS_PER_SECOND),

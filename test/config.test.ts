@@ -7,7 +7,10 @@ t.test('defaults: local mode with the embedded dev server and emulator', async (
   t.equal(c.temporal.address, null, 'no TEMPORAL_ADDRESS means the embedded dev server');
   t.equal(c.cloudOps.apiKey, null, 'no TEMPORAL_CLOUD_API_KEY means the emulator');
   t.equal(c.http.port, 8080);
-  t.equal(c.policy.verifyTimeoutMs, 120_000, 'VERIFY_TIMEOUT defaults to 2 minutes');
+  t.equal(c.policy.verifyTimeoutMs, 900_000, 'VERIFY_TIMEOUT defaults to 15 minutes (Temporal only aims at two)');
+  t.equal(c.policy.slowChangeAfterMs, 120_000, 'CHANGE_SLOW_AFTER defaults to the two-minute aim');
+  t.equal(c.emulator.checkDurationMs, 250);
+  t.equal(c.emulator.failedSpec, 'restore');
   t.equal(c.slack.webhookUrl, null);
   t.same(c.emulator.namespaces, ['payments.a1b2c', 'batch.a1b2c', 'search.a1b2c']);
 });

@@ -4,11 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  EmulatorState,
   ensureEmulatorTrust,
   startEmulator,
   type NamespaceSnapshot,
   type RunningEmulator,
 } from '../src/emulator/index.js';
+import { PROBE_FIELD } from '../src/emulator/schema.js';
 
 type CloudModule = typeof import('@temporalio/cloud');
 type Client = InstanceType<CloudModule['CloudOperationsClient']>;
@@ -18,6 +20,7 @@ type Tap = Pick<typeof t, 'ok' | 'equal' | 'match'>;
 type Spec = NonNullable<NonNullable<Awaited<ReturnType<Service['getNamespace']>>['namespace']>['spec']>;
 
 const API_KEY = 'emulator-test-key';
+const READ_ONLY_KEY = 'emulator-read-only-key';
 const API_VERSION = 'v0.19.1';
 const APPLY_DELAY_MS = 300;
 // Numeric gRPC codes: grpc-js must not be loaded before the trust bundle is configured.
@@ -45,7 +48,13 @@ t.before(async () => {
   // Static imports are hoisted: the client (and grpc-js) load only after the variable is set.
   process.env.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH = trustBundlePath;
   cloud = await import('@temporalio/cloud');
-  emu = await startEmulator({ apiKey: API_KEY, namespaces: ['seeded.acct1'], applyDelayMs: APPLY_DELAY_MS, tlsDir });
+  emu = await startEmulator({
+    apiKey: API_KEY,
+    readOnlyApiKey: READ_ONLY_KEY,
+    namespaces: ['seeded.acct1'],
+    applyDelayMs: APPLY_DELAY_MS,
+    tlsDir,
+  });
   svc = (await connect(API_KEY)).cloudService;
 });
 
@@ -147,6 +156,120 @@ t.test('authentication and API version header', async (t) => {
   t.ok(recorded.includes(null), 'missing API version recorded as null');
 });
 
+t.test('API version: refused below v0.10.0, capacity info only from v0.11.0', async (t) => {
+  const version = async (v: string) => (await connect(API_KEY, { 'temporal-cloud-api-version': v })).cloudService;
+  const tooOld = await version('v0.9.3');
+  await rejects(t, tooOld.getNamespace({ namespace: 'seeded.acct1' }), Code.INVALID_ARGUMENT, /needs v0\.10\.0/);
+  const malformed = await version('latest');
+  await rejects(t, malformed.getNamespace({ namespace: 'seeded.acct1' }), Code.INVALID_ARGUMENT, /not a version/);
+  const noInfo = await version('v0.10.4');
+  t.equal((await noInfo.getNamespace({ namespace: 'seeded.acct1' })).namespace?.namespace, 'seeded.acct1');
+  await rejects(
+    t,
+    noInfo.getNamespaceCapacityInfo({ namespace: 'seeded.acct1' }),
+    Code.UNIMPLEMENTED,
+    /needs API version v0\.11\.0/,
+  );
+  const v11 = await version('v0.11.0');
+  t.ok((await v11.getNamespaceCapacityInfo({ namespace: 'seeded.acct1' })).capacityInfo);
+});
+
+t.test('a key without rights reads but may not change a namespace', async (t) => {
+  const namespace = freshNamespace();
+  const readOnly = (await connect(READ_ONLY_KEY)).cloudService;
+  const { namespace: ns } = await readOnly.getNamespace({ namespace });
+  await rejects(
+    t,
+    readOnly.updateNamespace({
+      namespace,
+      spec: { ...ns!.spec, capacitySpec: { provisioned: { value: 4 } } },
+      resourceVersion: ns!.resourceVersion,
+    }),
+    Code.PERMISSION_DENIED,
+    /Global Admin or Namespace Admin/,
+  );
+  t.equal((await snapshot(namespace)).updates.length, 0, 'nothing changed');
+  const { serviceAccount } = await readOnly.getCurrentIdentity({});
+  t.equal(serviceAccount?.spec?.access?.accountAccess?.role, 5, 'its identity says ROLE_READ');
+});
+
+t.test('the spec carries a field the client does not know; the snapshot says whether an update kept it', async (t) => {
+  const namespace = freshNamespace();
+  t.equal((await snapshot(namespace)).spec[PROBE_FIELD.name], PROBE_FIELD.value, 'seeded');
+  const ns = await read(namespace);
+  t.notOk(PROBE_FIELD.name in ns.spec!, "the client's schema drops it when it decodes");
+  await setCapacity(namespace, { provisioned: { value: 2 } });
+  const snap = await snapshot(namespace);
+  t.equal(snap.updates[0]?.unknownFieldsKept, false, 'a decoded spec sent back loses it');
+  t.notOk(PROBE_FIELD.name in snap.spec);
+});
+
+t.test('bytes fields are kept as sent', async (t) => {
+  const namespace = freshNamespace();
+  const ns = await read(namespace);
+  const ca = Buffer.from('-----BEGIN CERTIFICATE-----\nnot really\n-----END CERTIFICATE-----\n');
+  await svc.updateNamespace({
+    namespace,
+    spec: { ...ns.spec, mtlsAuth: { acceptedClientCa: ca, enabled: true } },
+    resourceVersion: ns.resourceVersion,
+  });
+  const back = await read(namespace);
+  t.same(Buffer.from(back.spec!.mtlsAuth!.acceptedClientCa!), ca);
+  const { spec } = await snapshot(namespace);
+  t.same(spec.mtlsAuth, { acceptedClientCa: ca.toString('base64'), enabled: true }, 'base64 in the snapshot');
+});
+
+t.test('operations answer the configured checkDuration and count polls that come sooner', async (t) => {
+  let now = 1_000_000;
+  const state = new EmulatorState({
+    namespaces: ['paced.acct1'],
+    applyDelayMs: 30_000,
+    checkDurationMs: 10_000,
+    now: () => now,
+  });
+  const ns = state.getNamespace('paced.acct1');
+  const op = state.updateNamespace({
+    namespace: 'paced.acct1',
+    spec: { ...ns.spec, capacitySpec: { provisioned: { value: 4 } } },
+    resourceVersion: ns.resourceVersion,
+    asyncOperationId: 'op-paced',
+  });
+  t.same(op.checkDuration, { seconds: 10, nanos: 0 });
+  state.pollAsyncOperation('op-paced');
+  now += 10_000;
+  state.pollAsyncOperation('op-paced');
+  now += 2_000;
+  state.pollAsyncOperation('op-paced');
+  state.getAsyncOperation('op-paced');
+  const [update] = state.snapshot('paced.acct1').updates;
+  t.equal(update?.operationPolls, 3, "the emulator's own reads (tests, control plane) are not counted");
+  t.equal(update?.earlyPolls, 1, 'the poll 2 s after the previous one came too soon');
+});
+
+t.test('what a failed request leaves in the spec: restore (default) or keep', async (t) => {
+  for (const failedSpec of ['restore', 'keep'] as const) {
+    let now = 0;
+    const state = new EmulatorState({ namespaces: ['failing.acct1'], applyDelayMs: 100, failedSpec, now: () => now });
+    state.injectFault({ nextOperationOutcome: 'FAILED', count: 1 });
+    const ns = state.getNamespace('failing.acct1');
+    const request = { ...ns.spec, capacitySpec: { provisioned: { value: 4 } } };
+    state.updateNamespace({ namespace: 'failing.acct1', spec: request, resourceVersion: ns.resourceVersion });
+    now += 100;
+    const after = state.getNamespace('failing.acct1');
+    t.same(after.capacity.latestRequest?.state, 3, `${failedSpec}: the request FAILED`);
+    t.ok('onDemand' in after.capacity, `${failedSpec}: capacity unchanged`);
+    t.same(after.spec.capacitySpec, failedSpec === 'keep' ? { provisioned: { value: 4 } } : { onDemand: {} });
+    if (failedSpec === 'keep') {
+      t.throws(
+        () =>
+          state.updateNamespace({ namespace: 'failing.acct1', spec: request, resourceVersion: after.resourceVersion }),
+        /nothing to change/,
+        'sending the failed value again is "nothing to change"',
+      );
+    }
+  }
+});
+
 t.test('unknown namespace and unimplemented methods', async (t) => {
   await rejects(t, svc.getNamespace({ namespace: 'nope.acct1' }), Code.NOT_FOUND);
   await rejects(t, svc.getNamespaceCapacityInfo({ namespace: 'nope.acct1' }), Code.NOT_FOUND);
@@ -176,7 +299,7 @@ t.test('update lifecycle: capacity changes only when the operation is fulfilled'
   const op = await setCapacity(namespace, { provisioned: { value: 4 } }, 'op-lifecycle');
   t.equal(op.id, 'op-lifecycle');
   t.equal(op.state, Op.PENDING);
-  t.equal(op.operationType, 'update-namespace');
+  t.equal(op.operationType, 'UpdateNamespace', 'as the real API names it');
   t.equal(op.checkDuration?.nanos, 250_000_000);
   await new Promise((r) => setTimeout(r, APPLY_DELAY_MS / 2.5));
   t.equal((await svc.getAsyncOperation({ asyncOperationId: 'op-lifecycle' })).asyncOperation?.state, Op.IN_PROGRESS);
@@ -242,6 +365,9 @@ t.test('same asyncOperationId twice is one change', async (t) => {
 
 t.test('refusals: nothing to change, in progress, invalid TRU, ceiling', async (t) => {
   const namespace = freshNamespace();
+  // The plain client decodes the spec, dropping the field its schema does not know: sending it back is a change.
+  const seeded = await read(namespace);
+  await svc.updateNamespace({ namespace, spec: seeded.spec, resourceVersion: seeded.resourceVersion });
   const ns = await read(namespace);
   await rejects(
     t,
@@ -364,6 +490,9 @@ t.test('faults injected through the control plane', async (t) => {
     await svc.getNamespace({ namespace: 'seeded.acct1' });
     await control('POST', '/faults', { rpc: 'GetAsyncOperation', code: 'UNAVAILABLE', count: 1 });
     await rejects(t, svc.getAsyncOperation({ asyncOperationId: 'whatever' }), Code.UNAVAILABLE);
+    const reason = 'rate limit: 80 requests per second per service account';
+    await control('POST', '/faults', { rpc: 'GetNamespace', code: 'RESOURCE_EXHAUSTED', count: 1, message: reason });
+    await rejects(t, svc.getNamespace({ namespace: 'seeded.acct1' }), 8, new RegExp(reason));
   });
 
   for (const outcome of ['FAILED', 'REJECTED'] as const) {

@@ -50,10 +50,19 @@ function toFailure(err: unknown): never {
   if (err instanceof CapacityRuleError) throw ApplicationFailure.nonRetryable(err.message, err.type);
   if (err instanceof CloudOpsError) {
     if (err.retryable) throw ApplicationFailure.retryable(err.message, `CloudOps${err.kind}`);
-    throw ApplicationFailure.nonRetryable(err.message, FailureType.NonRetryable);
+    // The server's message travels as the failure's message: the window's step, its alert and the log show it.
+    throw ApplicationFailure.create({
+      message: err.message,
+      type: FailureType.NonRetryable,
+      nonRetryable: true,
+      details: [{ kind: err.kind, grpcCode: err.grpcCode }],
+    });
   }
   throw err;
 }
+
+/** Below the verification's heartbeat timeout (10 s). */
+const HEARTBEAT_EVERY_MS = 2_000;
 
 /** A change to On-Demand is a window's revert; anything else applies capacity. */
 const changeOf = (input: { target: { mode: string } }) => (input.target.mode === 'ON_DEMAND' ? 'revert' : 'apply');
@@ -148,9 +157,12 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async verifyCapacity(input: VerifyCapacityInput): Promise<VerifyCapacityResult> {
+      const context = Context.current();
+      // The API may ask for 10 s or more between looks: the heartbeat goes on while it waits.
+      const beating = setInterval(() => context.heartbeat('waiting for the checkDuration'), HEARTBEAT_EVERY_MS);
       try {
         const observed = await deps.capacity.verify(input.namespace, input.target, input.asyncOperationId, {
-          deadline: Context.current().info.scheduledTimestampMs + input.timeoutMs,
+          deadline: context.info.scheduledTimestampMs + input.timeoutMs,
           onPoll: heartbeat,
         });
         deps.metrics?.verifications.inc({ change: changeOf(input), outcome: 'verified', reason: '' });
@@ -158,6 +170,8 @@ export function createActivities(deps: ActivityDeps) {
       } catch (err) {
         deps.metrics?.verifications.inc({ change: changeOf(input), outcome: 'failed', reason: failureLabel(err) });
         toFailure(err);
+      } finally {
+        clearInterval(beating);
       }
     },
 

@@ -89,7 +89,11 @@ function truOptionsFrom(info: CapacityInfoMsg): TruOptions {
   const options = info.modeOptions?.provisioned;
   return {
     validTruValues: [...(options?.validTruValues ?? [])].sort((a, b) => a - b),
-    maxAvailableTruValue: typeof options?.maxAvailableTruValue === 'number' ? options.maxAvailableTruValue : null,
+    // proto3 reads an absent value as 0: no inventory figure, not "nothing available" (UpdateNamespace still refuses).
+    maxAvailableTruValue:
+      typeof options?.maxAvailableTruValue === 'number' && options.maxAvailableTruValue > 0
+        ? options.maxAvailableTruValue
+        : null,
   };
 }
 
@@ -127,6 +131,9 @@ export function checkTrus(view: TruOptions, trus: number): TruCheck {
   return { ok: true };
 }
 
+/** How long an apply waits for the spec to be put back to the namespace's capacity (below the activity's 30 s). */
+const REALIGN_WAIT_MS = 20_000;
+
 /** How many times a concurrent spec change is re-read and retried at once, before the caller's backoff. */
 const STALE_VERSION_RETRIES = 3;
 
@@ -148,12 +155,19 @@ const systemClock: Clock = {
 };
 
 export interface PollOptions {
-  /** Absolute time (epoch ms) after which verification gives up; one last look is always taken. */
+  /** Absolute time (epoch ms) after which verification gives up; the first look is always taken. */
   deadline: number;
   /** Called on every poll, so an activity can heartbeat and notice cancellation. */
   onPoll?: (what: string) => void;
-  /** Upper bound of one wait between polls, whatever checkDuration says. */
-  maxPollIntervalMs?: number;
+}
+
+/** The wait between looks when the operation names no checkDuration; and between retries of a failed read. */
+const DEFAULT_CHECK_MS = 250;
+const READ_RETRY_MS = 250;
+
+/** The API's checkDuration is the least wait before it wants to be asked again. */
+function paceMs(checkDurationMs: number | null): number {
+  return checkDurationMs !== null && checkDurationMs > 0 ? checkDurationMs : DEFAULT_CHECK_MS;
 }
 
 /**
@@ -188,43 +202,107 @@ export class CapacityService implements CapacityReader {
    * resourceVersion read. Returns the operation id, or null when there was nothing to change.
    */
   async setCapacity(namespace: string, target: CapacityTarget, asyncOperationId: string): Promise<string | null> {
+    let realigned = false;
     for (let attempt = 1; ; attempt++) {
       const ns = await this.ops.getNamespace(namespace);
       // A retry after a lost response: the operation is already there, do not change anything twice.
       if (ns.capacity?.latestRequest?.asyncOperationId === asyncOperationId) return asyncOperationId;
+      if (!realigned && this.specStuckAt(ns, target)) {
+        realigned = true;
+        await this.realign(namespace, ns, `${asyncOperationId}-realign`);
+        continue;
+      }
       try {
         const op = await this.ops.updateNamespace({
           namespace,
           spec: { ...ns.spec, capacitySpec: specFor(target) },
+          ...(ns.specWire ? { specWire: ns.specWire } : {}),
           resourceVersion: ns.resourceVersion ?? '',
           asyncOperationId,
         });
         return op.id || asyncOperationId;
       } catch (err) {
         if (err instanceof CloudOpsError && err.kind === 'NOTHING_TO_CHANGE') return null;
-        // The code for a stale resourceVersion is not documented: a changed version on re-read is the proof.
-        if (attempt < STALE_VERSION_RETRIES && err instanceof CloudOpsError && err.kind === 'FAILED_PRECONDITION') {
-          const now = await this.ops.getNamespace(namespace);
-          if (now.resourceVersion !== ns.resourceVersion) continue;
+        if (attempt < STALE_VERSION_RETRIES && err instanceof CloudOpsError) {
+          // ABORTED is gRPC's "concurrency conflict, retry from the read".
+          if (err.kind === 'ABORTED') continue;
+          // The code for a stale resourceVersion is not documented: a changed version on re-read is the proof.
+          if (err.kind === 'FAILED_PRECONDITION') {
+            const now = await this.ops.getNamespace(namespace);
+            if (now.resourceVersion !== ns.resourceVersion) continue;
+          }
         }
         throw err;
       }
     }
   }
 
-  /** Polls the operation until it is terminal, honouring its checkDuration (bounded above). */
+  /**
+   * The spec already asks for the target but the namespace has something else, and nothing is under way: a failed
+   * request left its value in the spec, so sending the target again would be "nothing to change" forever.
+   */
+  private specStuckAt(ns: NamespaceMsg, target: CapacityTarget): boolean {
+    const requested = requestedTarget(ns);
+    const observed = observedFrom('', ns);
+    return (
+      requested !== null &&
+      sameTarget(requested, target) &&
+      !sameTarget(observed.current, target) &&
+      observed.latestRequest?.state !== 'IN_PROGRESS'
+    );
+  }
+
+  /**
+   * Puts the spec back to what the namespace has (no capacity changes, nothing is billed differently) and waits for
+   * that operation, so that the target can be sent as a real change.
+   */
+  private async realign(namespace: string, ns: NamespaceMsg, realignId: string): Promise<void> {
+    const current = currentTarget(ns.capacity);
+    const op = await this.ops.updateNamespace({
+      namespace,
+      spec: { ...ns.spec, capacitySpec: specFor(current) },
+      ...(ns.specWire ? { specWire: ns.specWire } : {}),
+      resourceVersion: ns.resourceVersion ?? '',
+      asyncOperationId: realignId,
+    });
+    const what = `the spec asked for a value that never took effect; putting it back to ${describeTarget(current)}`;
+    let done: AsyncOperationMsg;
+    try {
+      done = await this.awaitOperation(op.id || realignId, { deadline: this.clock.now() + REALIGN_WAIT_MS });
+    } catch (err) {
+      // Still running: the next attempt finds it in progress and waits; only a real refusal stops the apply.
+      if (err instanceof CapacityRuleError) throw new CloudOpsError('OTHER', `${what}: ${err.message}`, null);
+      throw err;
+    }
+    if (Number(done.state) !== OP_STATE.FULFILLED) {
+      const reason = done.failureReason ? `: ${done.failureReason}` : '';
+      throw new CloudOpsError(
+        'OTHER',
+        `${what} ended ${OP_STATE_NAME[Number(done.state)] ?? 'UNKNOWN'}${reason}`,
+        null,
+      );
+    }
+  }
+
+  /**
+   * Polls the operation until it is terminal, no faster than its checkDuration asks: a look the API would not want
+   * before the deadline is not taken, and the deadline passes with the last look's state once that wait is over.
+   */
   async awaitOperation(asyncOperationId: string, opts: PollOptions): Promise<AsyncOperationMsg> {
     for (;;) {
       const op = await this.retryingRead(() => this.ops.getAsyncOperation(asyncOperationId), opts);
       opts.onPoll?.(`operation ${OP_STATE_NAME[Number(op.state)] ?? 'UNKNOWN'}`);
       if (TERMINAL_OP_STATES.has(Number(op.state))) return op;
-      if (this.clock.now() >= opts.deadline) {
+      const wait = paceMs(durationMs(op.checkDuration));
+      if (this.clock.now() + wait > opts.deadline) {
+        // Waited out all the same, so that whoever looks next (a retry, the controller's next check) keeps the pace.
+        await this.clock.sleep(wait);
         throw new CapacityRuleError(
           FailureType.VerificationTimeout,
           `operation ${asyncOperationId} still ${OP_STATE_NAME[Number(op.state)] ?? 'unknown'} at the verification deadline`,
         );
       }
-      await this.clock.sleep(this.waitMs(durationMs(op.checkDuration), opts));
+      await this.clock.sleep(wait);
     }
   }
 
@@ -238,8 +316,10 @@ export class CapacityService implements CapacityReader {
     asyncOperationId: string | null,
     opts: PollOptions,
   ): Promise<ObservedCapacity> {
+    let wait = DEFAULT_CHECK_MS;
     if (asyncOperationId !== null) {
       const op = await this.awaitOperation(asyncOperationId, opts);
+      wait = paceMs(durationMs(op.checkDuration));
       if (Number(op.state) !== OP_STATE.FULFILLED) {
         const reason = op.failureReason ? `: ${op.failureReason}` : '';
         throw new CapacityRuleError(
@@ -253,20 +333,19 @@ export class CapacityService implements CapacityReader {
       const mismatch = this.mismatch(observed, target, asyncOperationId);
       opts.onPoll?.(mismatch ?? 'verified');
       if (mismatch === null) return observed;
-      if (this.clock.now() >= opts.deadline) {
+      if (this.clock.now() + wait > opts.deadline) {
         throw new CapacityRuleError(FailureType.VerificationTimeout, `not verified before the deadline: ${mismatch}`);
       }
-      await this.clock.sleep(this.waitMs(null, opts));
+      await this.clock.sleep(wait);
     }
   }
 
   private mismatch(observed: ObservedCapacity, target: CapacityTarget, asyncOperationId: string | null): string | null {
     const req = observed.latestRequest;
     if (req?.state === 'IN_PROGRESS') return 'a capacity request is still in progress';
-    if (asyncOperationId !== null) {
-      if (req?.asyncOperationId !== asyncOperationId)
-        return `latest request is ${req?.asyncOperationId ?? 'none'}, not ${asyncOperationId}`;
-      if (req.state !== 'COMPLETED') return `latest request is ${req.state}`;
+    // The API documents the request's operation id only as "if any": checked when it names one, never required.
+    if (asyncOperationId !== null && req?.asyncOperationId === asyncOperationId && req.state !== 'COMPLETED') {
+      return `latest request is ${req.state}`;
     }
     if (!sameTarget(observed.current, target)) {
       return `namespace has ${describeTarget(observed.current)}, expected ${describeTarget(target)}`;
@@ -280,17 +359,12 @@ export class CapacityService implements CapacityReader {
       try {
         return await read();
       } catch (err) {
-        if (!(err instanceof CloudOpsError) || !err.retryable || this.clock.now() >= opts.deadline) throw err;
+        if (!(err instanceof CloudOpsError) || !err.retryable || this.clock.now() + READ_RETRY_MS > opts.deadline)
+          throw err;
         opts.onPoll?.(`read failed, retrying: ${err.message}`);
-        await this.clock.sleep(this.waitMs(null, opts));
+        await this.clock.sleep(READ_RETRY_MS);
       }
     }
-  }
-
-  private waitMs(checkDurationMs: number | null, opts: PollOptions): number {
-    const max = opts.maxPollIntervalMs ?? 2_000;
-    const wanted = checkDurationMs !== null && checkDurationMs > 0 ? checkDurationMs : 250;
-    return Math.max(50, Math.min(wanted, max, Math.max(0, opts.deadline - this.clock.now())));
   }
 }
 

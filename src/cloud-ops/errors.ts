@@ -7,6 +7,9 @@ export type CloudOpsErrorKind =
   | 'INVALID_ARGUMENT'
   | 'NOTHING_TO_CHANGE'
   | 'FAILED_PRECONDITION'
+  | 'ABORTED'
+  | 'ALREADY_EXISTS'
+  | 'UNIMPLEMENTED'
   | 'UNAVAILABLE'
   | 'OTHER';
 
@@ -21,18 +24,34 @@ export class CloudOpsError extends Error {
     this.name = 'CloudOpsError';
   }
 
-  /** Retrying cannot fix these: a key without the role, an unknown namespace, a refused argument. */
+  /**
+   * Retrying cannot fix these: a key without the role or not accepted, an unknown namespace, a refused argument, a
+   * call this API (or API version) does not have, an operation id already taken.
+   */
   get retryable(): boolean {
-    return !['NOT_FOUND', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'INVALID_ARGUMENT'].includes(this.kind);
+    return !NOT_RETRYABLE.has(this.kind);
   }
 }
 
+const NOT_RETRYABLE: ReadonlySet<CloudOpsErrorKind> = new Set([
+  'NOT_FOUND',
+  'PERMISSION_DENIED',
+  'UNAUTHENTICATED',
+  'INVALID_ARGUMENT',
+  'UNIMPLEMENTED',
+  'ALREADY_EXISTS',
+]);
+
+// RESOURCE_EXHAUSTED counts as unavailable (retried later); its message keeps the code and the server's reason.
 const KIND_BY_CODE: Partial<Record<number, CloudOpsErrorKind>> = {
   [GrpcStatus.NOT_FOUND]: 'NOT_FOUND',
   [GrpcStatus.PERMISSION_DENIED]: 'PERMISSION_DENIED',
   [GrpcStatus.UNAUTHENTICATED]: 'UNAUTHENTICATED',
   [GrpcStatus.INVALID_ARGUMENT]: 'INVALID_ARGUMENT',
   [GrpcStatus.FAILED_PRECONDITION]: 'FAILED_PRECONDITION',
+  [GrpcStatus.ABORTED]: 'ABORTED',
+  [GrpcStatus.ALREADY_EXISTS]: 'ALREADY_EXISTS',
+  [GrpcStatus.UNIMPLEMENTED]: 'UNIMPLEMENTED',
   [GrpcStatus.UNAVAILABLE]: 'UNAVAILABLE',
   [GrpcStatus.DEADLINE_EXCEEDED]: 'UNAVAILABLE',
   [GrpcStatus.RESOURCE_EXHAUSTED]: 'UNAVAILABLE',

@@ -1,8 +1,8 @@
 // The real gRPC face of the emulator: every method of CloudService is registered so that an unsupported
 // call answers UNIMPLEMENTED (as a real server would) instead of failing at the HTTP/2 level.
 import * as grpc from '@grpc/grpc-js';
-import proto from '@temporalio/proto';
 import type { Type } from 'protobufjs';
+import { TO_OBJECT, emulatorSchema } from './schema.js';
 import {
   EmulatorError,
   IMPLEMENTED_RPCS,
@@ -11,13 +11,14 @@ import {
   type ImplementedRpc,
 } from './state.js';
 
-const { temporal } = proto;
 const SERVICE_NAME = 'temporal.api.cloud.cloudservice.v1.CloudService';
 const API_VERSION_HEADER = 'temporal-cloud-api-version';
 
 export interface GrpcServerOptions {
   state: EmulatorState;
   apiKey: string;
+  /** A key that authenticates but has no right to change a namespace (PERMISSION_DENIED on UpdateNamespace). */
+  readOnlyApiKey?: string | null;
   host: string;
   port: number;
   serverCert: string;
@@ -42,12 +43,20 @@ const HANDLERS: Record<ImplementedRpc, Handler> = {
       asyncOperationId: req.asyncOperationId as string | undefined,
     }),
   }),
-  GetAsyncOperation: (state, req) => ({ asyncOperation: state.getAsyncOperation(String(req.asyncOperationId ?? '')) }),
+  GetAsyncOperation: (state, req) => ({ asyncOperation: state.pollAsyncOperation(String(req.asyncOperationId ?? '')) }),
   GetNamespaceCapacityInfo: (state, req) => ({ capacityInfo: state.getCapacityInfo(String(req.namespace ?? '')) }),
   // The emulator's one key is an account admin: it may change every namespace.
   GetCurrentIdentity: () => ({
     serviceAccount: { id: 'emulator', spec: { name: 'emulator', access: { accountAccess: { role: 'ROLE_ADMIN' } } } },
   }),
+};
+
+// The read-only key says what it is, so that a preflight can tell it may not change a namespace.
+const READ_ONLY_IDENTITY = {
+  serviceAccount: {
+    id: 'emulator-read-only',
+    spec: { name: 'emulator-read-only', access: { accountAccess: { role: 'ROLE_READ' } } },
+  },
 };
 
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
@@ -78,14 +87,7 @@ function buildService(opts: GrpcServerOptions): {
   definition: grpc.ServiceDefinition;
   implementation: grpc.UntypedServiceImplementation;
 } {
-  const service = temporal.api.cloud.cloudservice.v1.CloudService as unknown as {
-    methodsArray: {
-      name: string;
-      resolve(): void;
-      resolvedRequestType: Type | null;
-      resolvedResponseType: Type | null;
-    }[];
-  };
+  const { service } = emulatorSchema();
   const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const method of service.methodsArray) {
@@ -117,11 +119,7 @@ function unaryHandler(
 ): grpc.handleUnaryCall<Buffer, Buffer> {
   return (call, callback) => {
     try {
-      const request = requestType.toObject(requestType.decode(call.request), {
-        longs: Number,
-        enums: Number,
-        defaults: false,
-      });
+      const request = requestType.toObject(requestType.decode(call.request), TO_OBJECT);
       const response = handle(opts, name, call.metadata, request);
       callback(
         null,
@@ -143,15 +141,54 @@ function handle(
 ): Record<string, unknown> {
   const apiVersion = firstValue(metadata, API_VERSION_HEADER);
   opts.state.recordCall(name, apiVersion);
-  if (firstValue(metadata, 'authorization') !== `Bearer ${opts.apiKey}`) {
+  const authorization = firstValue(metadata, 'authorization');
+  const readOnly = !!opts.readOnlyApiKey && authorization === `Bearer ${opts.readOnlyApiKey}`;
+  if (authorization !== `Bearer ${opts.apiKey}` && !readOnly) {
     throw new EmulatorError('UNAUTHENTICATED', 'invalid or missing API key');
   }
-  if (!apiVersion) throw new EmulatorError('INVALID_ARGUMENT', `${API_VERSION_HEADER} header is required`);
+  checkApiVersion(name, apiVersion);
   const fault = opts.state.takeRpcFault(name);
-  if (fault) throw new EmulatorError(fault, 'injected fault');
+  if (fault) throw new EmulatorError(fault.code, fault.message);
   if (!isImplemented(name)) throw new EmulatorError('UNIMPLEMENTED', `${name} is not implemented by the emulator`);
+  if (readOnly && name === 'GetCurrentIdentity') return READ_ONLY_IDENTITY;
+  if (readOnly && name === 'UpdateNamespace') {
+    throw new EmulatorError(
+      'PERMISSION_DENIED',
+      `the API key may not update namespace ${String(request.namespace ?? '')}: it needs the Global Admin or Namespace Admin role`,
+    );
+  }
   opts.state.admitRequest(request);
   return HANDLERS[name](opts.state, request);
+}
+
+/** Capacity fields exist from v0.10.0 of the Cloud Ops API, GetNamespaceCapacityInfo from v0.11.0. */
+const CAPACITY_SINCE = [0, 10, 0];
+const CAPACITY_INFO_SINCE = [0, 11, 0];
+
+function checkApiVersion(method: string, header: string | null): void {
+  if (!header) throw new EmulatorError('INVALID_ARGUMENT', `${API_VERSION_HEADER} header is required`);
+  const match = /^v(\d+)\.(\d+)\.(\d+)$/.exec(header);
+  if (!match) throw new EmulatorError('INVALID_ARGUMENT', `${API_VERSION_HEADER} "${header}" is not a version vX.Y.Z`);
+  const version = match.slice(1).map(Number);
+  if (olderThan(version, CAPACITY_SINCE)) {
+    throw new EmulatorError(
+      'INVALID_ARGUMENT',
+      `API version ${header} is not supported: capacity needs v0.10.0 or later`,
+    );
+  }
+  if (method === 'GetNamespaceCapacityInfo' && olderThan(version, CAPACITY_INFO_SINCE)) {
+    throw new EmulatorError(
+      'UNIMPLEMENTED',
+      `GetNamespaceCapacityInfo needs API version v0.11.0 or later, not ${header}`,
+    );
+  }
+}
+
+function olderThan(version: number[], than: number[]): boolean {
+  for (let i = 0; i < than.length; i++) {
+    if ((version[i] ?? 0) !== than[i]) return (version[i] ?? 0) < (than[i] as number);
+  }
+  return false;
 }
 
 function isImplemented(name: string): name is ImplementedRpc {

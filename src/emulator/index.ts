@@ -1,8 +1,8 @@
 // The Cloud Ops API emulator: a real gRPC CloudService (for the unmodified @temporalio/cloud client) plus an
 // HTTP control plane. It is the project's only stand-in for an external system.
 import { startControlServer, type RunningControlServer } from './control.js';
+import { EmulatorState, type FailedSpec } from './state.js';
 import type { AccountLimitOptions } from './limits.js';
-import { EmulatorState } from './state.js';
 import { EMULATOR_SERVER_NAME, ensureCertificates } from './tls.js';
 
 export { ensureEmulatorTrust } from './tls.js';
@@ -16,6 +16,7 @@ export {
 } from './state.js';
 export type { AccountLimitOptions, AccountStats } from './limits.js';
 export type {
+  FailedSpec,
   Fault,
   NamespaceSnapshot,
   UpdateRecord,
@@ -32,6 +33,12 @@ export interface EmulatorOptions {
   namespaces: string[];
   /** Time from UpdateNamespace to the operation's terminal state. */
   applyDelayMs: number;
+  /** The checkDuration operations answer (default 250 ms). */
+  checkDurationMs?: number;
+  /** What a failed capacity request leaves in the spec (default 'restore'). */
+  failedSpec?: FailedSpec;
+  /** A second key that may read but not change namespaces. */
+  readOnlyApiKey?: string | null;
   /** Account limits (default: the real API's, 10 operations in flight and 80 requests per second). */
   limits?: AccountLimitOptions;
   /** Least time between two capacity changes of one namespace (default 0). */
@@ -65,6 +72,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const state = new EmulatorState({
     namespaces: opts.namespaces,
     applyDelayMs: opts.applyDelayMs,
+    checkDurationMs: opts.checkDurationMs,
+    failedSpec: opts.failedSpec,
     limits: opts.limits,
     cooldownMs: opts.cooldownMs,
   });
@@ -74,6 +83,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const grpcServer = await startGrpcServer({
     state,
     apiKey: opts.apiKey,
+    readOnlyApiKey: opts.readOnlyApiKey,
     host,
     port: opts.grpcPort ?? 0,
     serverCert,

@@ -2,7 +2,7 @@
 // Transitions are computed from the clock on every read (no timers), so nothing keeps the process alive
 // and a test can drive time with its own clock.
 import { randomUUID } from 'node:crypto';
-import proto from '@temporalio/proto';
+import { PROBE_FIELD, TO_OBJECT, emulatorSchema } from './schema.js';
 import {
   AccountLimits,
   DEFAULT_ACCOUNT_LIMITS,
@@ -11,14 +11,11 @@ import {
   type AccountStats,
 } from './limits.js';
 
-const { temporal } = proto;
-const NamespaceSpecType = temporal.api.cloud.namespace.v1.NamespaceSpec;
-
 export const VALID_TRU_VALUES = [2, 3, 4, 6, 8, 10, 12] as const;
 const DEFAULT_MAX_TRU = 12;
 const APS_PER_TRU = 500;
 const ON_DEMAND_APS_LIMIT = 500;
-const CHECK_DURATION_MS = 250;
+const DEFAULT_CHECK_DURATION_MS = 250;
 const MAX_PENDING_MS = 100;
 const CALL_LOG_LIMIT = 1000;
 
@@ -81,7 +78,7 @@ export class EmulatorError extends Error {
 export class FaultShapeError extends Error {}
 
 export type Fault =
-  | { rpc: ImplementedRpc; code: GrpcCodeName; count: number }
+  | { rpc: ImplementedRpc; code: GrpcCodeName; count: number; message?: string }
   | { nextOperationOutcome: 'FAILED' | 'REJECTED'; count: number }
   | { capacityNotApplied: true; count: number }
   | { cooldownSeconds: number }
@@ -142,6 +139,11 @@ export interface UpdateRecord {
   resourceVersion: string;
   asyncOperationId: string;
   at: Date;
+  /** The update sent back the spec field the client's schema does not know (PROBE_FIELD). */
+  unknownFieldsKept: boolean;
+  /** GetAsyncOperation calls for this update's operation, and those that came sooner than its checkDuration asked. */
+  operationPolls: number;
+  earlyPolls: number;
 }
 
 export interface NamespaceSnapshot {
@@ -179,6 +181,9 @@ interface Operation {
   /** Set only when the update changed the capacity mode. */
   capacityChange?: { requested: CapacitySpec; previous?: CapacitySpec; applies: boolean };
   settled: boolean;
+  /** The update's record in its namespace's snapshot, where polls are counted. */
+  record: UpdateRecord;
+  lastPollAt: number | null;
 }
 
 interface NamespaceRecord {
@@ -196,7 +201,7 @@ interface NamespaceRecord {
 }
 
 interface Faults {
-  rpc: Map<ImplementedRpc, { code: GrpcCodeName; remaining: number }>;
+  rpc: Map<ImplementedRpc, { code: GrpcCodeName; remaining: number; message?: string }>;
   outcomes: { outcome: 'FAILED' | 'REJECTED'; remaining: number } | null;
   notApplied: number;
   cooldownMs: number;
@@ -205,9 +210,16 @@ interface Faults {
   concurrentChanges: number;
 }
 
+/** What a failed capacity request leaves in the spec (not documented for the real API): the failed value, or the old one. */
+export type FailedSpec = 'keep' | 'restore';
+
 export interface EmulatorStateOptions {
   namespaces: string[];
   applyDelayMs: number;
+  /** The checkDuration every operation answers (default 250 ms; the real API answers about 10 s). */
+  checkDurationMs?: number;
+  /** Default 'restore'. */
+  failedSpec?: FailedSpec;
   now?: () => number;
   /** The account limits (default: the real API's, 10 operations and 80 requests per second). */
   limits?: AccountLimitOptions;
@@ -309,6 +321,17 @@ export class EmulatorState {
     return this.viewOperation(op);
   }
 
+  /** GetAsyncOperation as a client calls it: counted on its update's record, with the polls that came too soon. */
+  pollAsyncOperation(id: string): OperationView {
+    const op = this.operations.get(id);
+    if (!op) throw new EmulatorError('NOT_FOUND', `async operation ${id} not found`);
+    const now = this.now();
+    op.record.operationPolls += 1;
+    if (op.lastPollAt !== null && now - op.lastPollAt < this.checkDurationMs) op.record.earlyPolls += 1;
+    op.lastPollAt = now;
+    return this.viewOperation(op);
+  }
+
   updateNamespace(req: UpdateRequest): OperationView {
     const ns = this.settled(req.namespace);
     const retried = this.retriedOperation(ns, req.asyncOperationId);
@@ -337,17 +360,18 @@ export class EmulatorState {
     return this.viewOperation(op);
   }
 
-  /** Returns the fault code the next call of this RPC must fail with, consuming it. */
-  takeRpcFault(rpc: string): GrpcCodeName | null {
+  /** Returns the fault the next call of this RPC must fail with, consuming it. */
+  takeRpcFault(rpc: string): { code: GrpcCodeName; message: string } | null {
     const fault = this.faults.rpc.get(rpc as ImplementedRpc);
     if (!fault) return null;
     if (--fault.remaining <= 0) this.faults.rpc.delete(rpc as ImplementedRpc);
-    return fault.code;
+    return { code: fault.code, message: fault.message ?? 'injected fault' };
   }
 
   injectFault(input: unknown): void {
     const fault = parseFault(input);
-    if ('rpc' in fault) this.faults.rpc.set(fault.rpc, { code: fault.code, remaining: fault.count });
+    if ('rpc' in fault)
+      this.faults.rpc.set(fault.rpc, { code: fault.code, remaining: fault.count, message: fault.message });
     else if ('nextOperationOutcome' in fault)
       this.faults.outcomes = { outcome: fault.nextOperationOutcome, remaining: fault.count };
     else if ('capacityNotApplied' in fault) this.faults.notApplied = fault.count;
@@ -414,11 +438,15 @@ export class EmulatorState {
     };
     ns.lastCapacityFinishAt = op.finishAt;
     if (fulfilled && change.applies) ns.mode = modeOf(change.requested);
-    if (!fulfilled) this.revertCapacitySpec(ns, change.previous, op.finishAt);
+    if (!fulfilled && this.options.failedSpec !== 'keep') this.revertCapacitySpec(ns, change.previous, op.finishAt);
   }
 
-  // A failed request leaves the spec asking for the mode still in effect, so that a retry of the same value
-  // is a real change rather than "nothing to change".
+  private get checkDurationMs(): number {
+    return this.options.checkDurationMs ?? DEFAULT_CHECK_DURATION_MS;
+  }
+
+  // With failedSpec 'restore', a failed request leaves the spec asking for the mode still in effect; with 'keep',
+  // the spec keeps asking for the failed value, and sending that value again is "nothing to change".
   private revertCapacitySpec(ns: NamespaceRecord, previous: CapacitySpec | undefined, at: number): void {
     const { capacitySpec: _dropped, ...rest } = ns.spec;
     ns.spec = previous ? { ...rest, capacitySpec: previous } : rest;
@@ -476,6 +504,15 @@ export class EmulatorState {
   private accept(ns: NamespaceRecord, spec: Spec, id: string, requested: CapacitySpec | undefined): Operation {
     const now = this.now();
     const delay = this.faults.applyDelayMs;
+    const record: UpdateRecord = {
+      spec: structuredClone(spec),
+      resourceVersion: '',
+      asyncOperationId: id,
+      at: new Date(now),
+      unknownFieldsKept: spec[PROBE_FIELD.name] === PROBE_FIELD.value,
+      operationPolls: 0,
+      earlyPolls: 0,
+    };
     const op: Operation = {
       id,
       namespace: ns.id,
@@ -483,6 +520,8 @@ export class EmulatorState {
       inProgressAt: now + Math.min(MAX_PENDING_MS, delay / 4),
       finishAt: now + delay,
       settled: false,
+      record,
+      lastPollAt: null,
       ...this.takeOutcome(),
     };
     if (requested) {
@@ -499,12 +538,8 @@ export class EmulatorState {
     ns.modifiedAt = now;
     ns.lastOperationId = id;
     ns.operations.push(op);
-    ns.updates.push({
-      spec: structuredClone(spec),
-      resourceVersion: resourceVersion(ns),
-      asyncOperationId: id,
-      at: new Date(now),
-    });
+    record.resourceVersion = resourceVersion(ns);
+    ns.updates.push(record);
     this.operations.set(id, op);
     // An operation with no delay finishes at once; settling now keeps reads consistent with that.
     this.settled(ns.id);
@@ -534,8 +569,11 @@ export class EmulatorState {
         : now >= op.inProgressAt
           ? OperationState.IN_PROGRESS
           : OperationState.PENDING,
-      checkDuration: { seconds: 0, nanos: CHECK_DURATION_MS * 1_000_000 },
-      operationType: 'update-namespace',
+      checkDuration: {
+        seconds: Math.floor(this.checkDurationMs / 1000),
+        nanos: (this.checkDurationMs % 1000) * 1_000_000,
+      },
+      operationType: 'UpdateNamespace',
       ...(finished && op.failureReason ? { failureReason: op.failureReason } : {}),
       startedTime: new Date(op.startedAt),
       ...(finished ? { finishedTime: new Date(op.finishAt) } : {}),
@@ -552,13 +590,14 @@ function seedSpec(id: string): Spec {
     codecServer: { endpoint: 'https://codec.example.com', passAccessToken: true },
     lifecycle: { enableDeleteProtection: true },
     capacitySpec: { onDemand: {} },
+    [PROBE_FIELD.name]: PROBE_FIELD.value,
   });
 }
 
 /** Round-trips through the proto type so that seeded and received specs compare field for field. */
 export function normalizeSpec(spec: Spec): Spec {
-  const message = NamespaceSpecType.fromObject(spec);
-  return NamespaceSpecType.toObject(message, { longs: Number, enums: Number, defaults: false }) as Spec;
+  const { namespaceSpec } = emulatorSchema();
+  return namespaceSpec.toObject(namespaceSpec.fromObject(spec), TO_OBJECT) as Spec;
 }
 
 function canonical(value: unknown): string {
@@ -604,10 +643,14 @@ export function parseFault(input: unknown): Fault {
   const keys = Object.keys(f).sort().join(',');
   switch (keys) {
     case 'code,count,rpc':
+    case 'code,count,message,rpc':
+      if (f.message !== undefined && typeof f.message !== 'string')
+        throw new FaultShapeError('message must be a string');
       return {
         rpc: oneOf(f.rpc, IMPLEMENTED_RPCS, 'rpc'),
         code: oneOf(f.code, GRPC_CODE_NAMES, 'code'),
         count: positive(f.count, 'count'),
+        ...(f.message === undefined ? {} : { message: f.message }),
       };
     case 'count,nextOperationOutcome':
       return {

@@ -53,6 +53,8 @@ export interface ControllerState {
   /** Counts change attempts, for Cloud Ops operation ids that stay stable across retries and continue-as-new. */
   seq: number;
   blocked: { since: string; attempts: number; lastError: string } | null;
+  /** A raise that missed its verification deadline, still watched so that its windows hear if it lands late. */
+  unverified?: { asyncOperationId: string; to: CapacityTarget; workflowIds: string[] } | null;
   /** When Cloud Ops last accepted a change (CAPACITY_CHANGE_MIN_INTERVAL counts from it); absent in older runs. */
   lastChangeAt?: string | null;
   /** No change before this: Cloud Ops refused for a cool-down or a rate limit, and said (or we guessed) until when. */
@@ -75,6 +77,10 @@ export interface ControllerReport {
   /** For a failed raise: true when the namespace was certainly not changed (nothing to revert). */
   unchanged?: boolean;
   revertBlocked?: { since: string; attempts: number; lastError: string } | null;
+  /** The change is slower than Temporal's aim (CHANGE_SLOW_AFTER) and still being verified: a warning, no outcome yet. */
+  slow?: boolean;
+  /** A change that failed its verification deadline has landed since: the claim's verification succeeded, late. */
+  late?: boolean;
   /** The last report this window will get about this claim or release. */
   final: boolean;
 }

@@ -6,6 +6,8 @@ export const CAPACITY_WINDOW_WORKFLOW = 'capacityWindowWorkflow';
 export interface WindowPolicy {
   /** How long the change may take to show up on the namespace (VERIFY_TIMEOUT). */
   verifyTimeoutMs: number;
+  /** A change not verified after this raises a WARNING (CHANGE_SLOW_AFTER); absent in inputs of older versions. */
+  slowChangeAfterMs?: number;
   /** How long a failing revert is retried before a CRITICAL alert, and then how often the alert repeats. */
   revertAlertAfterMs: number;
   /** History events after which a namespace controller continues as new. */

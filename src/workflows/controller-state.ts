@@ -1,6 +1,7 @@
 import { getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import {
+  FailureType,
   controllerOperationId,
   controllerReportSignal,
   describeTarget,
@@ -15,7 +16,6 @@ import {
   type HeldClaim,
   type StepName,
   type WindowPolicy,
-  FailureType,
   nextTryInMs,
   waitRefusalOf,
   type WaitRefusal,
@@ -41,6 +41,11 @@ import { WakeUpAlarm } from './timers.js';
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s' } as const;
 /** The least time a raise keeps retrying transient failures before its windows hear that it failed. */
 const APPLY_RETRY_WINDOW_MS = 90_000;
+/** How often a raise that missed its verification deadline is looked at again, at most. */
+const LATE_CHECK_MAX_MS = 60_000;
+/** Workflow patches: histories recorded before them replay without their commands. */
+const SLOW_CHANGE_PATCH = 'slow-change-warning';
+const LATE_CHANGE_PATCH = 'late-change-watch';
 /** Changes made before the account's budget existed replay without asking for it. */
 const ACCOUNT_BUDGET_PATCH = 'account-budget';
 /** A deployment whose windows predate CLOUD_OPS_MAX_CONCURRENT_OPERATIONS: the API's documented limit. */
@@ -152,8 +157,16 @@ export class NamespaceController {
     );
   }
 
-  /** One pass: brings the namespace to what the claims ask. */
+  /** One pass: hears whether a late raise landed, then brings the namespace to what the claims ask. */
   async evaluate(): Promise<Next> {
+    if (this.state.unverified) await this.checkLateChange();
+    const next = await this.bringToClaims();
+    if (!this.state.unverified || next.kind === 'again') return next;
+    const lateCheckMs = Math.min(LATE_CHECK_MAX_MS, Math.max(1_000, this.policy.verifyTimeoutMs / 4));
+    return next.kind === 'retryIn' && next.ms < lateCheckMs ? next : { kind: 'retryIn', ms: lateCheckMs };
+  }
+
+  private async bringToClaims(): Promise<Next> {
     this.expireClaims();
     const state = this.state;
     if (state.claims.length && state.baseline === null) {
@@ -332,6 +345,8 @@ export class NamespaceController {
     asyncOperationId: string,
   ): Promise<Next> {
     const state = this.state;
+    // A new change makes whatever an older, late one does moot.
+    state.unverified = null;
     const isLowering = lowering(to, state.known, state.claims.length);
     const apply = isLowering && waiters.length ? this.lower : this.raise;
     const failed = { to, claimants, waiters, lowering: isLowering };
@@ -371,14 +386,20 @@ export class NamespaceController {
       final: false,
     });
     try {
-      await this.verify({
-        namespace: this.namespace,
-        target: to,
-        asyncOperationId: applied,
-        timeoutMs: this.policy.verifyTimeoutMs,
-      });
+      await this.verifyChange(to, applied, claimants, waiters);
     } catch (err) {
-      return this.fail({ ...failed, phase: 'VERIFY', err, unchanged: false, nothingWasSent: applied === null });
+      const next = await this.fail({
+        ...failed,
+        phase: 'VERIFY',
+        err,
+        unchanged: false,
+        nothingWasSent: applied === null,
+      });
+      const late = failureType(err) === FailureType.VerificationTimeout && waiters.length === 0;
+      if (late && applied !== null && claimants.length > 0 && patched(LATE_CHANGE_PATCH)) {
+        state.unverified = { asyncOperationId: applied, to, workflowIds: claimants.map((c) => c.workflowId) };
+      }
+      return next;
     }
     state.known = to;
     state.failedTarget = null;
@@ -458,6 +479,84 @@ export class NamespaceController {
     });
     if (!told) await this.alertNobodyLeft(f.waiters[0], step, reason);
     return after.next;
+  }
+
+  /**
+   * Verifies a change until VERIFY_TIMEOUT; past CHANGE_SLOW_AFTER (Temporal's two-minute aim) its windows hear that
+   * it is slow, and verification goes on.
+   */
+  private async verifyChange(
+    to: CapacityTarget,
+    applied: string | null,
+    claimants: HeldClaim[],
+    waiters: Claim[],
+  ): Promise<void> {
+    const { verifyTimeoutMs, slowChangeAfterMs } = this.policy;
+    const input = { namespace: this.namespace, target: to, asyncOperationId: applied };
+    if (slowChangeAfterMs === undefined || slowChangeAfterMs >= verifyTimeoutMs || !patched(SLOW_CHANGE_PATCH)) {
+      await this.verify({ ...input, timeoutMs: verifyTimeoutMs });
+      return;
+    }
+    try {
+      await this.verify({ ...input, timeoutMs: slowChangeAfterMs });
+      return;
+    } catch (err) {
+      if (failureType(err) !== FailureType.VerificationTimeout) throw err;
+      const detail = `slow: not verified after ${Math.round(slowChangeAfterMs / 1000)} s (Temporal aims at two minutes); verification goes on for up to ${Math.round(verifyTimeoutMs / 1000)} s: ${reasonOf(err)}`;
+      void this.tellAll(claimants, {
+        about: 'claim',
+        step: 'VERIFY',
+        outcome: 'SUCCEEDED',
+        slow: true,
+        detail,
+        final: false,
+      });
+      void this.tellAll(waiters, {
+        about: 'release',
+        step: 'REVERT_VERIFY',
+        outcome: 'SUCCEEDED',
+        slow: true,
+        detail,
+        final: false,
+      });
+    }
+    await this.verify({ ...input, timeoutMs: verifyTimeoutMs - slowChangeAfterMs });
+  }
+
+  /** One look at a raise that missed its deadline: landed, its windows hear it late; ended otherwise, it is let go. */
+  private async checkLateChange(): Promise<void> {
+    const late = this.state.unverified as NonNullable<ControllerState['unverified']>;
+    try {
+      await this.verify({
+        namespace: this.namespace,
+        target: late.to,
+        asyncOperationId: late.asyncOperationId,
+        timeoutMs: 1,
+      });
+    } catch (err) {
+      if (failureType(err) !== FailureType.VerificationTimeout) this.state.unverified = null;
+      return;
+    }
+    const state = this.state;
+    state.unverified = null;
+    state.known = late.to;
+    if (state.failedTarget !== null && sameTarget(state.failedTarget, late.to)) state.failedTarget = null;
+    log.info('a capacity change landed after its verification deadline', {
+      namespace: this.namespace,
+      asyncOperationId: late.asyncOperationId,
+    });
+    void this.tellAll(
+      state.claims.filter((c) => late.workflowIds.includes(c.workflowId)),
+      {
+        about: 'claim',
+        step: 'VERIFY',
+        outcome: 'SUCCEEDED',
+        late: true,
+        asyncOperationId: late.asyncOperationId,
+        detail: `${describeTarget(late.to)}, verified after the verification deadline`,
+        final: true,
+      },
+    );
   }
 
   /**

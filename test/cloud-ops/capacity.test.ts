@@ -200,7 +200,7 @@ t.test('the capacity view: observed state, spec, TRU options sorted, APS statist
     },
   );
   t.strictSame(partial.apsStats, { mean: 0, p90: 0, p99: 0 }, 'missing statistics read as 0');
-  t.equal(partial.maxAvailableTruValue, 0, 'a cap of 0 is a cap, not "no cap"');
+  t.equal(partial.maxAvailableTruValue, null, 'proto3 reads an absent cap as 0: unknown, not "none available"');
   t.equal(partial.hasLegacyLimits, false);
 });
 
@@ -338,9 +338,17 @@ t.test('setCapacity: a stale resource version is re-read and retried at most thr
   await t.rejects(service(racing).setCapacity(NS, provisioned(4), 'op-1'), stale);
   // Each try reads the namespace, then re-reads it after the failure: a new version every time.
   t.strictSame(sentVersions(racing), ['v1', 'v3', 'v5'], 'a version that keeps changing: three tries, then back off');
+
+  const aborted = new CloudOpsError('ABORTED', 'ABORTED: concurrent modification', 10);
+  const conflict = new FakeCloudOps({ namespace: [v('v1'), v('v2')], update: [aborted, { id: 'op-1' }] });
+  t.equal(await service(conflict).setCapacity(NS, provisioned(4), 'op-1'), 'op-1');
+  t.strictSame(sentVersions(conflict), ['v1', 'v2'], 'ABORTED: read again and resend, without a check of the version');
+  const abortedAlways = new FakeCloudOps({ namespace: [v('v1')], update: [aborted] });
+  await t.rejects(service(abortedAlways).setCapacity(NS, provisioned(4), 'op-1'), aborted);
+  t.equal(abortedAlways.count('updateNamespace'), 3, 'at most three tries');
 });
 
-t.test('awaitOperation: polls at the pace checkDuration asks, bounded above and by the deadline', async (t) => {
+t.test('awaitOperation: polls no faster than checkDuration asks, and takes no look past the deadline', async (t) => {
   const clock = new FakeClock();
   const polls: string[] = [];
   const ops = new FakeCloudOps({
@@ -358,7 +366,7 @@ t.test('awaitOperation: polls at the pace checkDuration asks, bounded above and 
     onPoll: (w) => polls.push(w),
   });
   t.strictSame(op, { id: 'op-1', state: OP.FULFILLED });
-  t.strictSame(clock.sleeps, [1500, 2000, 300, 250, 250], 'checkDuration, capped at 2 s; none or zero: 250 ms');
+  t.strictSame(clock.sleeps, [1500, 30_000, 300, 250, 250], 'checkDuration, however long; none or zero: 250 ms');
   t.strictSame(polls, ['operation PENDING', ...Array(4).fill('operation IN_PROGRESS'), 'operation FULFILLED']);
   t.strictSame(
     ops.calls.map((c) => c.arg),
@@ -374,23 +382,15 @@ t.test('awaitOperation: polls at the pace checkDuration asks, bounded above and 
     );
   }
 
-  const capped = new FakeClock();
-  const slow = new FakeCloudOps({
-    operation: [{ state: OP.PENDING, checkDuration: { seconds: secs(10) } }, { state: OP.FULFILLED }],
-  });
-  await service(slow, capped).awaitOperation('op-1', { deadline: capped.t + 60_000, maxPollIntervalMs: 5_000 });
-  t.strictSame(capped.sleeps, [5000], 'a larger bound is honoured');
-
   const near = new FakeClock();
   const pending = { state: OP.PENDING, checkDuration: { seconds: secs(1) } };
   const late = new FakeCloudOps({ operation: [pending, pending, { state: OP.FULFILLED }] });
-  await service(late, near).awaitOperation('op-1', { deadline: near.t + 1_120 });
-  t.strictSame(near.sleeps, [1000, 120], 'the last wait ends at the deadline');
-
-  const tight = new FakeClock();
-  const close = new FakeCloudOps({ operation: [{ state: OP.PENDING }, { state: OP.FULFILLED }] });
-  await service(close, tight).awaitOperation('op-1', { deadline: tight.t + 10 });
-  t.strictSame(tight.sleeps, [50], 'but never shorter than 50 ms');
+  t.strictSame(
+    (await failure(service(late, near).awaitOperation('op-1', { deadline: near.t + 1_120 })))[1],
+    'VerificationTimeout',
+  );
+  t.strictSame(near.sleeps, [1000, 1000], 'a look the API wants only after the deadline is not taken, but waited out');
+  t.equal(late.count('getAsyncOperation'), 2);
 });
 
 t.test('awaitOperation: still running at the deadline is a verification timeout', async (t) => {
@@ -407,7 +407,7 @@ t.test('awaitOperation: still running at the deadline is a verification timeout'
     'VerificationTimeout',
     'operation op-1 still PENDING at the verification deadline',
   ]);
-  t.strictSame(clock.sleeps, [250, 250], 'one last look exactly at the deadline');
+  t.strictSame(clock.sleeps, [250, 250, 250], 'one last look exactly at the deadline, its checkDuration waited out');
   t.equal(polls.length, 3);
 
   const unknown = new FakeCloudOps({ operation: [{ state: 42 as AsyncOperationMsg['state'] }] });
@@ -445,8 +445,8 @@ t.test('reads during verification: transient failures retried until the deadline
     'UNAVAILABLE',
     'UNAVAILABLE: test',
   ]);
-  t.strictSame(atDeadline.sleeps, [250, 50], 'the read failure surfaces once the deadline is reached');
-  t.equal(down.count('getAsyncOperation'), 3);
+  t.strictSame(atDeadline.sleeps, [250], 'the read failure surfaces when no retry fits before the deadline');
+  t.equal(down.count('getAsyncOperation'), 2);
 });
 
 t.test('verify: the operation must be FULFILLED', async (t) => {
@@ -491,8 +491,8 @@ t.test('verify: our request COMPLETED and the namespace at the target, polled un
   t.strictSame(polls, [
     'operation FULFILLED',
     'a capacity request is still in progress',
-    'latest request is op-0, not op-1',
-    'latest request is none, not op-1',
+    'namespace has 2 TRUs, expected 4 TRUs',
+    'namespace has 2 TRUs, expected 4 TRUs',
     'latest request is FAILED',
     'namespace has 2 TRUs, expected 4 TRUs',
     'verified',
@@ -501,6 +501,29 @@ t.test('verify: our request COMPLETED and the namespace at the target, polled un
   t.strictSame(
     ops.calls.filter((c) => c.method === 'getNamespace').map((c) => c.arg),
     Array(6).fill(NS),
+  );
+});
+
+t.test('verify: the namespace need not echo our operation id; when it names ours, it must be COMPLETED', async (t) => {
+  for (const [latest, what] of [
+    [nsWith(4, { state: REQUEST.COMPLETED, id: '' }), 'no operation id on the latest request'],
+    [done(4, 'an-id-of-its-own'), 'an operation id of its own'],
+    [nsWith(4), 'no latest request at all'],
+  ] as const) {
+    const ops = new FakeCloudOps({ operation: [{ state: OP.FULFILLED }], namespace: [latest] });
+    t.strictSame(
+      (await service(ops).verify(NS, provisioned(4), 'op-1', { deadline: 0 })).current,
+      provisioned(4),
+      what,
+    );
+  }
+  const failedOurs = new FakeCloudOps({
+    operation: [{ state: OP.FULFILLED }],
+    namespace: [nsWith(4, { state: REQUEST.FAILED, id: 'op-1' })],
+  });
+  t.strictSame(
+    (await failure(service(failedOurs).verify(NS, provisioned(4), 'op-1', { deadline: 0 })))[2],
+    'not verified before the deadline: latest request is FAILED',
   );
 });
 
@@ -539,7 +562,7 @@ t.test('verify: the deadline, and a change that had nothing to do', async (t) =>
     'VerificationTimeout',
     'not verified before the deadline: a capacity request is still in progress',
   ]);
-  t.strictSame(clock.sleeps, [250, 150], 'one last look exactly at the deadline');
+  t.strictSame(clock.sleeps, [250], 'no look that would fall after the deadline');
 
   // Nothing was sent (null operation): no operation to await, any latest request, only the capacity counts.
   const noop = new FakeCloudOps({ namespace: [nsWith(4, { state: REQUEST.FAILED, id: 'someone-else' })] });

@@ -19,7 +19,9 @@ t.test('each gRPC code maps to its kind, with the code name and the server text'
     [status.DEADLINE_EXCEEDED, 'UNAVAILABLE', 'DEADLINE_EXCEEDED'],
     [status.RESOURCE_EXHAUSTED, 'UNAVAILABLE', 'RESOURCE_EXHAUSTED'],
     [status.INTERNAL, 'OTHER', 'INTERNAL'],
-    [status.ALREADY_EXISTS, 'OTHER', 'ALREADY_EXISTS'],
+    [status.ALREADY_EXISTS, 'ALREADY_EXISTS', 'ALREADY_EXISTS'],
+    [status.UNIMPLEMENTED, 'UNIMPLEMENTED', 'UNIMPLEMENTED'],
+    [status.ABORTED, 'ABORTED', 'ABORTED'],
   ];
   for (const [code, kind, name] of cases) {
     const err = toCloudOpsError(grpcError(code, 'server says no'));
@@ -64,10 +66,20 @@ t.test('an error already classified is passed through as is', async (t) => {
   t.equal(toCloudOpsError(err), err);
 });
 
-t.test('retrying helps unless the key, the namespace or the argument is wrong', async (t) => {
-  const retryable = (kind: CloudOpsErrorKind) => new CloudOpsError(kind, kind, null).retryable;
-  const never = ['NOT_FOUND', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'INVALID_ARGUMENT'] as const;
-  const worthIt = ['NOTHING_TO_CHANGE', 'FAILED_PRECONDITION', 'UNAVAILABLE', 'OTHER'] as const;
-  t.strictSame(never.map(retryable), [false, false, false, false]);
-  t.strictSame(worthIt.map(retryable), [true, true, true, true]);
-});
+t.test(
+  'retrying helps unless the key, the namespace, the argument, the call or the operation id is wrong',
+  async (t) => {
+    const retryable = (kind: CloudOpsErrorKind) => new CloudOpsError(kind, kind, null).retryable;
+    const never = [
+      'NOT_FOUND',
+      'PERMISSION_DENIED',
+      'UNAUTHENTICATED',
+      'INVALID_ARGUMENT',
+      'UNIMPLEMENTED',
+      'ALREADY_EXISTS',
+    ] as const;
+    const worthIt = ['NOTHING_TO_CHANGE', 'FAILED_PRECONDITION', 'ABORTED', 'UNAVAILABLE', 'OTHER'] as const;
+    t.strictSame(never.map(retryable), [false, false, false, false, false, false]);
+    t.strictSame(worthIt.map(retryable), [true, true, true, true, true]);
+  },
+);

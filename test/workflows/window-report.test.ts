@@ -346,6 +346,64 @@ t.test('the state given is left as it was', async (t) => {
   t.same(state, before);
 });
 
+t.test('a slow change: a STARTED step and a WARNING, nothing decided', async (t) => {
+  const verifying = { ...fresh('VERIFYING', { initialChangeSuccess: true }) };
+  const claim = hearReport(
+    verifying,
+    report({ about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', slow: true, detail: 'slow: 2 min' }),
+    AT,
+  );
+  t.same(claim.steps, [{ step: 'VERIFY', outcome: 'STARTED', at: AT, detail: 'slow: 2 min' }]);
+  t.same(claim.alerts, [{ severity: 'WARNING', step: 'VERIFY', reason: 'slow: 2 min' }]);
+  t.equal(claim.state.result.verificationSuccess, false, 'not verified by a slow report');
+  t.equal(claim.state.claimAnswered, false);
+  t.same(claim.state.result.errors, [], 'no error on the record');
+
+  const release = hearReport(
+    fresh('REVERT_VERIFYING', { verificationSuccess: true }),
+    report({ about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', slow: true, detail: 'slow' }),
+    AT,
+  );
+  t.equal(release.state.result.revertVerificationSuccess, false);
+  t.same(release.alerts, [{ severity: 'WARNING', step: 'REVERT_VERIFY', reason: 'slow' }]);
+
+  const answered = { ...verifying, claimAnswered: true };
+  t.same(
+    hearReport(answered, report({ about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', slow: true }), AT).alerts,
+    [],
+  );
+});
+
+t.test('a raise verified after its deadline: the result follows the namespace', async (t) => {
+  const failed = {
+    ...fresh('ACTIVE', { initialChangeSuccess: true, errors: ['VERIFY: not verified before the deadline'] }),
+    claimAnswered: true,
+  };
+  const late = report({
+    about: 'claim',
+    step: 'VERIFY',
+    outcome: 'SUCCEEDED',
+    late: true,
+    final: true,
+    asyncOperationId: 'op-1',
+    detail: '4 TRUs, verified after the verification deadline',
+  });
+  const heard = hearReport(failed, late, AT);
+  t.match(heard.state.result, { verificationSuccess: true, verifiedAt: AT, applyOperationId: 'op-1' });
+  t.same(heard.steps, [
+    { step: 'VERIFY', outcome: 'SUCCEEDED', at: AT, asyncOperationId: 'op-1', detail: late.detail },
+  ]);
+  t.same(
+    heard.state.result.errors,
+    ['VERIFY: not verified before the deadline'],
+    'the missed deadline stays on record',
+  );
+  t.same(heard.alerts, []);
+  t.same(hearReport(heard.state, late, AT).steps, [], 'heard once');
+  const notLate = hearReport(failed, { ...late, late: false }, AT);
+  t.equal(notLate.state.result.verificationSuccess, false, 'only a late report reopens an answered claim');
+});
+
 t.test('a change waiting for the account budget: a BUDGET step, and the window says what it waits for', async (t) => {
   const waiting = hearReport(
     fresh(),

@@ -53,7 +53,19 @@ export function hearReport(state: WindowReportState, report: ControllerReport, a
     record(report.step, waiting ? 'STARTED' : 'SUCCEEDED', report.detail ? { detail: report.detail } : {});
     return { state: next, steps, alerts };
   }
-  if (report.about === 'claim' && !state.claimAnswered) {
+  if (report.slow && open) {
+    // Still under way past Temporal's aim: said and alerted, nothing decided.
+    const reason = report.detail ?? 'the change is slower than expected';
+    record(report.step, 'STARTED', { detail: reason });
+    alerts.push({ severity: 'WARNING', step: report.step, reason });
+  } else if (report.late && report.about === 'claim' && report.outcome === 'SUCCEEDED' && !result.verificationSuccess) {
+    // The change missed its deadline but landed: the result must not contradict the namespace.
+    result.initialChangeSuccess = true;
+    result.verificationSuccess = true;
+    result.verifiedAt = at;
+    result.applyOperationId = report.asyncOperationId ?? result.applyOperationId;
+    record('VERIFY', 'SUCCEEDED', applied(report.asyncOperationId, report.detail));
+  } else if (report.about === 'claim' && !state.claimAnswered) {
     if (report.baseline) result.baseline = report.baseline;
     if (report.outcome === 'FAILED') {
       if (report.step === 'VERIFY') result.initialChangeSuccess = true;
