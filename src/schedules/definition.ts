@@ -3,6 +3,7 @@
 import type { ScheduleDescription } from '@temporalio/client';
 import type { CreateCapacitySchedule, PatchCapacitySchedule } from '../api/routes/capacity-schedules/schema.js';
 import type { CapacityWindowInput } from '../shared/index.js';
+import type { ScheduleLead } from './lead.js';
 import {
   DEFAULT_TIME_ZONE,
   truncateToSecond,
@@ -58,6 +59,8 @@ export function readDefinition(desc: ScheduleDescription): ScheduleDefinition {
   if (!input?.duration || !memo?.schedule)
     throw new Error(`schedule ${desc.scheduleId} does not start a capacity window`);
   const { cron, interval, at, timezone } = memo.schedule;
+  // The spec's bounds were moved by the lead with the fire times: the user's are that much later.
+  const userTime = (bound: Date) => new Date(bound.getTime() + (input.scheduleLeadMs ?? 0)).toISOString();
   return {
     namespace: input.namespace,
     trus: input.trus,
@@ -66,12 +69,18 @@ export function readDefinition(desc: ScheduleDescription): ScheduleDefinition {
     ...(interval !== undefined && { interval }),
     ...(at !== undefined && { at }),
     timezone,
-    ...(desc.spec.startAt && { startAt: desc.spec.startAt.toISOString() }),
-    ...(desc.spec.endAt && { endAt: desc.spec.endAt.toISOString() }),
+    ...(desc.spec.startAt && { startAt: userTime(desc.spec.startAt) }),
+    ...(desc.spec.endAt && { endAt: userTime(desc.spec.endAt) }),
     ...(input.reason !== undefined && { reason: input.reason }),
     ...(input.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: input.acknowledgeShortWindow }),
     ...(input.requestedBy !== undefined && { requestedBy: input.requestedBy }),
   };
+}
+
+/** The lead the schedule fires with; a schedule created before schedules had one fires at the user's times. */
+export function readLead(desc: ScheduleDescription): ScheduleLead {
+  const memo = desc.action.memo as ScheduleActionMemo | undefined;
+  return memo?.schedule?.lead ?? { ms: 0, notApplied: 'created before schedules had a lead: change it to apply one' };
 }
 
 /** The schedule's audit trail, oldest first (empty for a schedule created before it). */

@@ -27,7 +27,8 @@ import {
   type ScheduleActionMemo,
   type ScheduleDefinition,
 } from './spec.js';
-import { nextActionTimes, scheduleLink, scheduleSummary, scheduleView } from './view.js';
+import { scheduleLead, type ScheduleLead } from './lead.js';
+import { leadView, nextActionTimes, scheduleLink, scheduleSummary, scheduleView } from './view.js';
 
 const TEMPORAL_ID_PREFIX = scheduleTemporalId('');
 /** The audit trail kept on a schedule; older entries stay in the audit log only (a memo has a size limit). */
@@ -64,15 +65,15 @@ export class SchedulesService {
   ): Promise<CapacityScheduleCreated> {
     const id = body.id ?? generateScheduleId(body.namespace);
     const def = definitionOf(body, requestedBy);
-    validateDefinition(def, Date.now());
+    const lead = this.leadOf(def, validateDefinition(def, Date.now()));
     this.checkGuardrails(def);
     await this.checkTrus(def);
 
     const handle = await this.deadline(() =>
       this.temporal.schedule.create({
         scheduleId: scheduleTemporalId(id),
-        spec: scheduleSpec(def),
-        action: scheduleAction(id, def, this.config, [{ action: 'create', ...stamp }]),
+        spec: scheduleSpec(def, lead.ms),
+        action: scheduleAction(id, def, this.config, [{ action: 'create', ...stamp }], lead),
         policies: schedulePolicies(def),
         state: {
           paused: body.paused ?? false,
@@ -86,7 +87,7 @@ export class SchedulesService {
       'capacity schedule created',
     );
     const desc = await this.describe(handle);
-    return { id, nextActionTimes: nextActionTimes(desc), links: { self: scheduleLink(id) } };
+    return { id, nextActionTimes: nextActionTimes(desc), ...leadView(desc), links: { self: scheduleLink(id) } };
   }
 
   /** `visible` leaves out the schedules of namespaces the caller may not see. */
@@ -131,14 +132,14 @@ export class SchedulesService {
     const desc = await this.describeFor(handle, access);
     const def = patchedDefinition(readDefinition(desc), body);
     // An `at` left as it was may already have fired; only a new one must lie ahead.
-    validateDefinition(def, Date.now(), body.at !== undefined);
+    const lead = this.leadOf(def, validateDefinition(def, Date.now(), body.at !== undefined));
     this.checkGuardrails(def);
     if (body.trus !== undefined) await this.checkTrus(def);
 
     await this.deadline(() =>
       handle.update((current) => ({
-        spec: scheduleSpec(def),
-        action: scheduleAction(id, def, this.config, withEntry(readAudit(current), 'patch', stamp)),
+        spec: scheduleSpec(def, lead.ms),
+        action: scheduleAction(id, def, this.config, withEntry(readAudit(current), 'patch', stamp), lead),
         policies: schedulePolicies(def),
         state: {
           paused: current.state.paused,
@@ -237,6 +238,10 @@ export class SchedulesService {
         return { ...current, action: { ...current.action, memo: { ...memo, schedule: { ...memo.schedule, audit } } } };
       }),
     );
+  }
+
+  private leadOf(def: ScheduleDefinition, smallestGapMs: number | undefined): ScheduleLead {
+    return scheduleLead(def, this.config.policy.provisioningLeadMs ?? 0, smallestGapMs, Date.now());
   }
 
   private async checkTrus(def: ScheduleDefinition): Promise<void> {

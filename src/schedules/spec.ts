@@ -13,6 +13,8 @@ import {
   type WindowMemo,
 } from '../shared/index.js';
 import { ApiError } from '../api/plugins/errors.js';
+import { shiftCronEarlier } from './cron-shift.js';
+import type { ScheduleLead } from './lead.js';
 
 export interface IntervalForm {
   every: string;
@@ -44,6 +46,8 @@ export interface ScheduleActionMemo extends WindowMemo {
     interval?: IntervalForm;
     at?: string;
     timezone: string;
+    /** The lead the schedule fires with (absent on schedules created before schedules had one). */
+    lead?: ScheduleLead;
     /** Who changed the schedule through the API (absent on schedules created before the audit trail). */
     audit?: AuditEntry[];
   };
@@ -138,9 +142,9 @@ function specKinds(def: Pick<ScheduleDefinition, 'cron' | 'interval' | 'at'>): n
 
 /**
  * Every rule a schedule must meet before anything is created; throws ApiError. `atMustBeFuture` is off when a
- * PATCH leaves an `at` that may already have fired untouched.
+ * PATCH leaves an `at` that may already have fired untouched. Answers the smallest gap between runs, if any.
  */
-export function validateDefinition(def: ScheduleDefinition, now: number, atMustBeFuture = true): void {
+export function validateDefinition(def: ScheduleDefinition, now: number, atMustBeFuture = true): number | undefined {
   if (specKinds(def) !== 1) {
     throw new ApiError(400, 'INVALID_SCHEDULE_SPEC', 'give exactly one of cron, interval or at');
   }
@@ -167,6 +171,7 @@ export function validateDefinition(def: ScheduleDefinition, now: number, atMustB
     const from = new Date(Math.max(now, def.startAt ? Date.parse(def.startAt) : now));
     const gap = smallestCronGapMs(def.cron, def.timezone, from, def.endAt ? new Date(def.endAt) : undefined);
     if (gap !== undefined && durationMs >= gap) throw overlaps(`the smallest gap between runs (${gap / 1000} s)`);
+    return gap;
   } else if (def.interval !== undefined) {
     const every = positiveDuration('interval.every', def.interval.every);
     if (every < 1000) throw new ApiError(422, 'INVALID_INTERVAL', 'interval.every must be at least 1 second');
@@ -182,23 +187,34 @@ export function validateDefinition(def: ScheduleDefinition, now: number, atMustB
         throw new ApiError(422, 'INVALID_INTERVAL', 'interval.offset must be shorter than interval.every');
     }
     if (durationMs >= every) throw overlaps(`interval.every (${def.interval.every})`);
+    return every;
   } else if (def.at !== undefined && atMustBeFuture && Date.parse(def.at) <= now) {
     throw new ApiError(422, 'AT_NOT_IN_FUTURE', `at ${def.at} is not in the future`);
   }
+  return undefined;
 }
 
-/** The Temporal Schedule spec; `at` becomes a calendar entry in UTC, which matches exactly one instant. */
-export function scheduleSpec(def: ScheduleDefinition): ScheduleSpec {
+/**
+ * The Temporal Schedule spec, firing `leadMs` before each of the user's run times (a lead that scheduleLead gave
+ * for this definition); `at` becomes a calendar entry in UTC, which matches exactly one instant.
+ */
+export function scheduleSpec(def: ScheduleDefinition, leadMs: number): ScheduleSpec {
   const bounds = {
-    ...(def.startAt !== undefined && { startAt: new Date(def.startAt) }),
-    ...(def.endAt !== undefined && { endAt: new Date(def.endAt) }),
+    ...(def.startAt !== undefined && { startAt: new Date(Date.parse(def.startAt) - leadMs) }),
+    ...(def.endAt !== undefined && { endAt: new Date(Date.parse(def.endAt) - leadMs) }),
   };
-  if (def.cron !== undefined) return { cronExpressions: [def.cron], timezone: def.timezone, ...bounds };
-  if (def.interval !== undefined) {
-    const offset = def.interval.offset === undefined ? undefined : parseIsoDuration(def.interval.offset);
-    return { intervals: [{ every: parseIsoDuration(def.interval.every) ?? 0, ...(offset && { offset }) }], ...bounds };
+  if (def.cron !== undefined) {
+    const shift = leadMs > 0 ? shiftCronEarlier(def.cron, leadMs / 60_000) : { cron: def.cron };
+    if (!('cron' in shift)) throw new Error(`no lead of ${leadMs} ms for cron "${def.cron}": ${shift.refused}`);
+    return { cronExpressions: [shift.cron], timezone: def.timezone, ...bounds };
   }
-  const at = new Date(def.at ?? '');
+  if (def.interval !== undefined) {
+    const every = parseIsoDuration(def.interval.every) ?? 0;
+    const userOffset = def.interval.offset === undefined ? 0 : (parseIsoDuration(def.interval.offset) ?? 0);
+    const offset = (((userOffset - leadMs) % every) + every) % every;
+    return { intervals: [{ every, ...(offset && { offset }) }], ...bounds };
+  }
+  const at = new Date(Date.parse(def.at ?? '') - leadMs);
   return {
     calendars: [
       {
@@ -224,6 +240,7 @@ export function scheduleAction(
   def: ScheduleDefinition,
   config: Config,
   audit: AuditEntry[],
+  lead: ScheduleLead,
 ): ScheduleOptionsAction {
   const input: CapacityWindowInput = {
     namespace: def.namespace,
@@ -232,6 +249,7 @@ export function scheduleAction(
     ...(def.reason !== undefined && { reason: def.reason }),
     ...(def.acknowledgeShortWindow !== undefined && { acknowledgeShortWindow: def.acknowledgeShortWindow }),
     ...(def.requestedBy !== undefined && { requestedBy: def.requestedBy }),
+    ...(lead.ms > 0 && { scheduleLeadMs: lead.ms }),
     policy: config.policy,
   };
   const memo: ScheduleActionMemo = {
@@ -248,6 +266,7 @@ export function scheduleAction(
       ...(def.interval !== undefined && { interval: def.interval }),
       ...(def.at !== undefined && { at: def.at }),
       timezone: def.timezone,
+      lead,
       audit,
     },
   };

@@ -2,15 +2,24 @@
 import type { ScheduleDescription } from '@temporalio/client';
 import type { CapacitySchedule, CapacityScheduleList } from '../api/routes/capacity-schedules/schema.js';
 import { windowIdOf } from '../shared/index.js';
-import { readAudit, readDefinition } from './definition.js';
+import { readAudit, readDefinition, readLead } from './definition.js';
 
 export const SCHEDULES_PATH = '/v1/capacity-schedules';
 const NEXT_ACTION_TIMES = 5;
 
 export const scheduleLink = (id: string) => `${SCHEDULES_PATH}/${encodeURIComponent(id)}`;
 
+/** A fire time as the user's run time: the schedule fires the lead before it. */
+const runTime = (desc: ScheduleDescription, fired: Date) => new Date(fired.getTime() + readLead(desc).ms).toISOString();
+
 export const nextActionTimes = (desc: ScheduleDescription) =>
-  desc.info.nextActionTimes.slice(0, NEXT_ACTION_TIMES).map((d) => d.toISOString());
+  desc.info.nextActionTimes.slice(0, NEXT_ACTION_TIMES).map((d) => runTime(desc, d));
+
+/** Whether the schedule fires PROVISIONING_LEAD early, and why not. */
+export function leadView(desc: ScheduleDescription) {
+  const lead = readLead(desc);
+  return { leadApplied: lead.ms > 0, leadNotAppliedReason: lead.notApplied };
+}
 
 export function scheduleView(id: string, desc: ScheduleDescription): CapacitySchedule {
   const def = readDefinition(desc);
@@ -29,8 +38,9 @@ export function scheduleView(id: string, desc: ScheduleDescription): CapacitySch
     note: desc.state.note || null,
     reason: def.reason ?? null,
     nextActionTimes: nextActionTimes(desc),
+    ...leadView(desc),
     recentActions: desc.info.recentActions.map((a) => ({
-      scheduledAt: a.scheduledAt.toISOString(),
+      scheduledAt: runTime(desc, a.scheduledAt),
       startedAt: a.takenAt.toISOString(),
       changeId: windowIdOf(a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId),
     })),
@@ -54,6 +64,6 @@ export function scheduleSummary(id: string, desc: ScheduleDescription): Capacity
     trus: def.trus,
     duration: def.duration,
     paused: desc.state.paused,
-    nextActionTime: next ? next.toISOString() : null,
+    nextActionTime: next ? runTime(desc, next) : null,
   };
 }

@@ -32,6 +32,11 @@ export interface CapacityWindowInput {
    * scheduled time), or else when the request was made.
    */
   startAt?: string;
+  /**
+   * A schedule's run: the schedule fires this much before the run time the user asked for (PROVISIONING_LEAD), so
+   * the window starts at its scheduled time plus this. Unset (0) in runs of schedules without a lead.
+   */
+  scheduleLeadMs?: number;
   reason?: string;
   requestedBy?: string;
   /** The requester accepted a window shorter than the hourly guardrail. */

@@ -92,6 +92,7 @@ export class CapacityWindow {
       input.startAt,
       info.typedSearchAttributes.get(SCHEDULED_START_TIME),
       info.runStartTime,
+      input.scheduleLeadMs,
     );
     const endMs = windowEndMs(input, this.startMs);
     this.end = endMs === null ? null : new MovableDeadline(endMs);

@@ -13,6 +13,7 @@ import {
 import { loadConfig } from '../../src/config.js';
 
 const NOW = Date.parse('2027-03-01T00:00:00Z');
+const NO_LEAD = { ms: 0, notApplied: 'PROVISIONING_LEAD is 0' };
 const base: ScheduleDefinition = {
   namespace: 'payments.a1b2c',
   trus: 4,
@@ -86,16 +87,16 @@ t.test('cron gaps honour the zone and the bounds', async (t) => {
 });
 
 t.test('spec and action', async (t) => {
-  t.same(scheduleSpec({ ...base, startAt: '2027-03-24T00:00:00Z' }), {
+  t.same(scheduleSpec({ ...base, startAt: '2027-03-24T00:00:00Z' }, 0), {
     cronExpressions: ['0 8 * * 1-5'],
     timezone: 'Europe/Berlin',
     startAt: new Date('2027-03-24T00:00:00Z'),
   });
   const { cron: _, ...noSpec } = base;
-  t.same(scheduleSpec({ ...noSpec, interval: { every: 'PT6H', offset: 'PT1H' } }), {
+  t.same(scheduleSpec({ ...noSpec, interval: { every: 'PT6H', offset: 'PT1H' } }, 0), {
     intervals: [{ every: 6 * 3_600_000, offset: 3_600_000 }],
   });
-  t.same(scheduleSpec({ ...noSpec, at: '2027-04-13T12:30:05Z' }), {
+  t.same(scheduleSpec({ ...noSpec, at: '2027-04-13T12:30:05Z' }, 0), {
     calendars: [{ year: 2027, month: 'APRIL', dayOfMonth: 13, hour: 12, minute: 30, second: 5 }],
     timezone: 'UTC',
   });
@@ -103,7 +104,7 @@ t.test('spec and action', async (t) => {
   t.match(generateScheduleId('payments.a1b2c'), /^payments-[0-9a-f]{6}$/);
 
   const config = loadConfig({});
-  const action = scheduleAction('office-hours', { ...base, reason: 'office' }, config, []);
+  const action = scheduleAction('office-hours', { ...base, reason: 'office' }, config, [], NO_LEAD);
   t.match(action, {
     workflowType: 'capacityWindowWorkflow',
     taskQueue: config.temporal.taskQueue,
@@ -138,3 +139,36 @@ t.test(
     );
   },
 );
+
+t.test('a lead: the spec fires that much before each run time the user asked for, and the run knows it', async (t) => {
+  const lead = 3 * 60_000;
+  const { cron: _, ...noSpec } = base;
+  t.same(
+    scheduleSpec({ ...base, startAt: '2027-03-24T00:00:00Z', endAt: '2027-04-24T00:00:00Z' }, lead),
+    {
+      cronExpressions: ['57 7 * * 1-5'],
+      timezone: 'Europe/Berlin',
+      startAt: new Date('2027-03-23T23:57:00Z'),
+      endAt: new Date('2027-04-23T23:57:00Z'),
+    },
+    'the bounds move with the fire times, so the run at startAt still fires',
+  );
+  t.same(scheduleSpec({ ...noSpec, interval: { every: 'PT6H', offset: 'PT1H' } }, lead), {
+    intervals: [{ every: 6 * 3_600_000, offset: 3_600_000 - lead }],
+  });
+  t.same(
+    scheduleSpec({ ...noSpec, interval: { every: 'PT6H' } }, lead),
+    { intervals: [{ every: 6 * 3_600_000, offset: 6 * 3_600_000 - lead }] },
+    'an offset below zero wraps to the previous interval',
+  );
+  t.same(scheduleSpec({ ...noSpec, at: '2027-04-13T12:00:05Z' }, lead), {
+    calendars: [{ year: 2027, month: 'APRIL', dayOfMonth: 13, hour: 11, minute: 57, second: 5 }],
+    timezone: 'UTC',
+  });
+
+  const config = loadConfig({});
+  const action = scheduleAction('office-hours', base, config, [], { ms: lead, notApplied: null });
+  t.match(action.args, [{ scheduleLeadMs: lead }], "the run's window starts at its fire time + the lead");
+  t.match(action.memo, { schedule: { lead: { ms: lead, notApplied: null } } });
+  t.notOk('scheduleLeadMs' in (scheduleAction('office-hours', base, config, [], NO_LEAD).args?.[0] as object));
+});

@@ -18,6 +18,7 @@ t.test('a window starts at its startAt, else its scheduled time, else when its r
   const run = new Date(NOW);
   t.equal(windowStartMs(iso(NOW + HOUR), scheduled, run), NOW + HOUR);
   t.equal(windowStartMs(undefined, scheduled, run), NOW - HOUR, 'not the late start of a run that waited for a worker');
+  t.equal(windowStartMs(undefined, scheduled, run, 180_000), NOW - HOUR + 180_000, 'a run fired early by its lead');
   t.equal(windowStartMs(undefined, undefined, run), NOW);
   t.equal(windowStartMs('', undefined, run), NOW, 'an empty startAt is none');
 });

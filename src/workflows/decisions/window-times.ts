@@ -3,12 +3,19 @@ import { parseIsoDuration } from '../../shared/duration.js';
 import type { Phase } from '../../shared/window.js';
 
 /**
- * When the window begins, which its duration counts from: a future one-off's startAt; for a schedule's run, its own
- * scheduled time (not the late start of a run that waited for a worker); otherwise the request time.
+ * When the window begins, which its duration counts from: a future one-off's startAt; for a schedule's run, the run
+ * time the user asked for, i.e. its scheduled time (not the late start of a run that waited for a worker) plus the
+ * lead the schedule fired with; otherwise the request time.
  */
-export function windowStartMs(startAt: string | undefined, scheduledStart: Date | undefined, runStart: Date): number {
+export function windowStartMs(
+  startAt: string | undefined,
+  scheduledStart: Date | undefined,
+  runStart: Date,
+  scheduleLeadMs = 0,
+): number {
   if (startAt) return Date.parse(startAt);
-  return (scheduledStart ?? runStart).getTime();
+  if (scheduledStart) return scheduledStart.getTime() + scheduleLeadMs;
+  return runStart.getTime();
 }
 
 /**

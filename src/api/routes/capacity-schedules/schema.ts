@@ -155,10 +155,21 @@ export const NoteBodySchema = Type.Object(
 export type NoteBody = Static<typeof NoteBodySchema>;
 
 const LinksSchema = Type.Object({ self: Type.String() }, { additionalProperties: false });
-const NextActionTimesSchema = Type.Array(Rfc3339Schema, { description: 'The next (up to 5) scheduled starts.' });
+const NextActionTimesSchema = Type.Array(Rfc3339Schema, {
+  description: 'The next (up to 5) scheduled starts: the run times asked for, not the earlier times the change begins.',
+});
+const LeadFields = {
+  leadApplied: Type.Boolean({
+    description:
+      'true: each run begins its change PROVISIONING_LEAD before its run time, so that its capacity is in place then.',
+  }),
+  leadNotAppliedReason: Type.Union([Type.String(), Type.Null()], {
+    description: 'Why the lead is not applied (each run then begins its change at its run time); null when it is.',
+  }),
+};
 
 export const CapacityScheduleCreatedSchema = Type.Object(
-  { id: Type.String(), nextActionTimes: NextActionTimesSchema, links: LinksSchema },
+  { id: Type.String(), nextActionTimes: NextActionTimesSchema, ...LeadFields, links: LinksSchema },
   { additionalProperties: false, description: 'The schedule exists; follow links.self for its state.' },
 );
 export type CapacityScheduleCreated = Static<typeof CapacityScheduleCreatedSchema>;
@@ -188,6 +199,7 @@ export const CapacityScheduleSchema = Type.Object(
     note: Type.Union([Type.String(), Type.Null()]),
     reason: Type.Union([Type.String(), Type.Null()]),
     nextActionTimes: NextActionTimesSchema,
+    ...LeadFields,
     recentActions: Type.Array(RecentActionSchema, { description: 'The latest runs, oldest first.' }),
     runningChangeIds: Type.Array(Type.String(), { description: 'Windows of this schedule still running.' }),
     actionsTaken: Type.Integer(),
