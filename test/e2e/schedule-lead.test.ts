@@ -111,4 +111,21 @@ t.test('a cron: shifted a (rounded-up) minute early, or run without a lead when 
     fires.every((time) => time.endsWith('T07:59:00.000Z')),
     `Temporal fires a minute early: ${fires}`,
   );
+
+  // A manual trigger fires now: its window counts from now + the schedule's (rounded-up) lead, and its change
+  // begins PROVISIONING_LEAD before that, like any run's.
+  const triggeredAt = Date.now();
+  await h.app.inject({ method: 'POST', url: `${BASE}/${out.id}/trigger`, headers: { 'x-requested-with': 'test' } });
+  const s = await waitFor(`schedule ${out.id}: the triggered run`, async () => {
+    const s = await show(out.id);
+    return s.recentActions.length ? s : undefined;
+  });
+  const w = await h.waitForWindow(s.recentActions[0].changeId, 'SCHEDULED', (w) => w.phase === 'SCHEDULED');
+  const startMs = Date.parse(w.startAt);
+  t.ok(startMs - triggeredAt >= 55_000 && startMs - triggeredAt < 65_000, `the window starts at ${w.startAt}`);
+  await h.app.inject({
+    method: 'DELETE',
+    url: `${BASE}/${out.id}?cancelRunning=true`,
+    headers: { 'x-requested-with': 'test' },
+  });
 });

@@ -150,7 +150,10 @@ function stubTemporal(
     schedule: {
       create: async (schedule: ScheduleCall) => {
         calls.schedules.push(schedule);
-        return { scheduleId: schedule.scheduleId, describe: async () => ({ info: { nextActionTimes: [] } }) };
+        return {
+          scheduleId: schedule.scheduleId,
+          describe: async () => ({ info: { nextActionTimes: [] }, action: schedule.action }),
+        };
       },
     },
     workflowService: {
