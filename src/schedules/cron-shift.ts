@@ -34,14 +34,21 @@ function write(values: Set<number>, min: number, max: number): string {
   return parts.join(',');
 }
 
+/** The cron's run times of day, in minutes after midnight. */
+export function runMinutesOfDay(cron: string): number[] {
+  const [minute, hour] = cron.trim().split(/\s+/);
+  const times: number[] = [];
+  for (const h of expand(hour, 0, 23)) for (const m of expand(minute, 0, 59)) times.push(h * 60 + m);
+  return times;
+}
+
 /**
  * The cron whose fire times are those of `cron` less `leadMinutes` (1 to 1439), or why no 5-field cron can say
  * that. Times of day move freely; a run that moves to the day before needs day fields that can move with it.
  */
 export function shiftCronEarlier(cron: string, leadMinutes: number): CronShift {
-  const [minute, hour, dayOfMonth, month, dayOfWeek] = cron.trim().split(/\s+/);
-  const times: number[] = [];
-  for (const h of expand(hour, 0, 23)) for (const m of expand(minute, 0, 59)) times.push(h * 60 + m - leadMinutes);
+  const [, , dayOfMonth, month, dayOfWeek] = cron.trim().split(/\s+/);
+  const times = runMinutesOfDay(cron).map((t) => t - leadMinutes);
 
   const minutes = new Set(times.map((t) => ((t % 60) + 60) % 60));
   const hours = new Set(

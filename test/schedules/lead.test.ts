@@ -36,3 +36,21 @@ t.test('not applied, and why', async (t) => {
     'a run fired early while the previous window still holds would be skipped',
   );
 });
+
+t.test("a cron near the zone's clock change gets no lead: its shifted run would be lost or an hour off", async (t) => {
+  const berlin = (c: string): ScheduleDefinition => ({ ...base, cron: c, timezone: 'Europe/Berlin' });
+  // Berlin skips 02:00-03:00 on the last Sunday of March and repeats it on the last Sunday of October.
+  for (const c of ['0 3 * * *', '2 3 * * *', '0 2 * * *', '30 2 * * 0'])
+    t.match(
+      scheduleLead(berlin(c), 180_000, 24 * HOUR, NOW),
+      { ms: 0, notApplied: /clock change in Europe\/Berlin/ },
+      c,
+    );
+  for (const c of ['0 4 * * *', '0 8 * * 1-5', '59 1 * * *'])
+    t.same(scheduleLead(berlin(c), 60_000, 24 * HOUR, NOW), { ms: 60_000, notApplied: null }, c);
+  t.same(
+    scheduleLead(cron('0 3 * * *'), 180_000, 24 * HOUR, NOW),
+    { ms: 180_000, notApplied: null },
+    'UTC never changes',
+  );
+});
