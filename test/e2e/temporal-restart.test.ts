@@ -43,7 +43,9 @@ async function executions(address: string): Promise<Array<{ workflowId: string; 
   try {
     const client = new Client({ connection });
     const out = [];
-    for await (const wf of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
+    // The account's budget workflow is left out: it ends by design once no change waits for it.
+    const query = `TaskQueue = '${taskQueue}' AND WorkflowType != 'cloudOpsBudgetWorkflow'`;
+    for await (const wf of client.workflow.list({ query })) {
       out.push({ workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name });
     }
     return out.sort((a, b) => (a.workflowId < b.workflowId ? -1 : 1));
