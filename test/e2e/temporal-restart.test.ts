@@ -16,6 +16,7 @@ import { searchAttributeRegistrations } from '../../src/shared/search-attributes
 import { requireEnv, sleep, waitFor } from '../helpers/harness.js';
 import { getWindow, httpRequest, waitForWindowOverHttp } from '../helpers/http.js';
 import { freePort, spawnService, type ServiceProcess } from '../helpers/process.js';
+import { CLOUD_OPS_READ_WORKFLOW } from '../../src/shared/index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'capacity-temporal-restart-'));
 const dbFile = path.join(dir, 'temporal.sqlite');
@@ -43,7 +44,9 @@ async function executions(address: string): Promise<Array<{ workflowId: string; 
   try {
     const client = new Client({ connection });
     const out = [];
-    for await (const wf of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
+    for await (const wf of client.workflow.list({
+      query: `TaskQueue = '${taskQueue}' AND WorkflowType != '${CLOUD_OPS_READ_WORKFLOW}'`,
+    })) {
       out.push({ workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name });
     }
     return out.sort((a, b) => (a.workflowId < b.workflowId ? -1 : 1));
