@@ -230,7 +230,7 @@ t.test('POST starts one window with the workflow input and memo', async (t) => {
         trus: 4,
         duration: 'PT2H',
         reason: 'Black Friday peak',
-        policy: { verifyTimeoutMs: 120_000 },
+        policy: { verifyTimeoutMs: 900_000 },
       },
     ],
     memo: {

@@ -17,7 +17,8 @@ const DRIVER = `
 import createClient from 'openapi-fetch';
 import type { paths } from './schema.js';
 
-const client = createClient<paths>({ baseUrl: process.env.BASE_URL });
+// A write without a JSON body must carry X-Requested-With (the API's cross-site guard): a client-wide header.
+const client = createClient<paths>({ baseUrl: process.env.BASE_URL, headers: { 'X-Requested-With': 'generated-client' } });
 const namespace = process.env.NAMESPACE as string;
 
 async function read(id: string) {

@@ -32,7 +32,7 @@ t.test('a replay while the window is active says RUNNING and ACTIVE, not PENDING
   const { id } = created.json() as { id: string };
   await h.waitForWindow(id, 'ACTIVE', (s) => s.phase === 'ACTIVE');
   t.equal((await assertReplayTells(t, `running-${ns}`, body, id, 'ACTIVE')).status, 'RUNNING');
-  await h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${encodeURIComponent(id)}/cancel` });
+  await h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${encodeURIComponent(id)}/cancel`, payload: {} });
 });
 
 t.test('a replay after a cancel before the start says COMPLETED, not SCHEDULED', async (t) => {
@@ -41,7 +41,11 @@ t.test('a replay after a cancel before the start says COMPLETED, not SCHEDULED',
   const created = await post(`cancelled-${ns}`, body);
   t.equal(created.json().phase, 'SCHEDULED', created.body);
   const { id } = created.json() as { id: string };
-  const cancel = await h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${encodeURIComponent(id)}/cancel` });
+  const cancel = await h.app.inject({
+    method: 'POST',
+    url: `/v1/capacity-changes/${encodeURIComponent(id)}/cancel`,
+    payload: {},
+  });
   t.equal(cancel.statusCode, 202, cancel.body);
   await h.waitForWindow(id, 'closed', (s) => s.status !== 'RUNNING', 20_000);
   t.equal((await assertReplayTells(t, `cancelled-${ns}`, body, id, 'COMPLETED')).status, 'COMPLETED');
