@@ -1,6 +1,6 @@
 // The API's Cloud Ops reads, run by the workers as activities on the task queue whose activity rate the Temporal
 // server limits (src/worker): every API process's reads then count against the account's requests per second,
-// with the windows' calls, instead of being spent outside it (docs/deployment.md, "The account's limits").
+// with the windows' calls, instead of being spent outside it (docs/how-a-window-runs.md, "The account's limits").
 import { randomUUID } from 'node:crypto';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApiError, withTemporalDeadline } from '../api/plugins/errors.js';
