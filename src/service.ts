@@ -70,7 +70,7 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
       'capacity scheduler started',
     );
     // Warns, never refuses: a setup problem is said at start, in the same words as `capacityctl doctor`.
-    if (stack.api) void logPreflight(config, logger, stack.api.client, stack.capacity);
+    if (stack.api) void logPreflight(config, logger, stack.api.client, stack.api.capacity);
 
     const workerRun = stack.worker?.running;
     await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import proto from '@temporalio/proto';
 import { CapacityRuleError, type CapacityService } from '../cloud-ops/capacity.js';
 import { CloudOpsError } from '../cloud-ops/errors.js';
 import { checkGuardrails, type Guardrails } from '../guardrails.js';
@@ -16,6 +17,8 @@ import {
   controllerSignal,
   controllerWorkflowId,
   type CapacityTarget,
+  type CloudOpsRead,
+  type CloudOpsReadFailure,
   type ControllerInput,
   type ControllerMessage,
   type WindowPolicy,
@@ -60,6 +63,8 @@ function toFailure(err: unknown): never {
   }
   throw err;
 }
+
+const { GetCurrentIdentityResponse } = proto.temporal.api.cloud.cloudservice.v1;
 
 /** Below the verification's heartbeat timeout (10 s). */
 const HEARTBEAT_EVERY_MS = 2_000;
@@ -172,6 +177,28 @@ export function createActivities(deps: ActivityDeps) {
         toFailure(err);
       } finally {
         clearInterval(beating);
+      }
+    },
+
+    /** One of the API's reads (a namespace's capacity, a create's TRU options, the preflight's identity). */
+    async readCloudOps(read: CloudOpsRead): Promise<unknown> {
+      try {
+        switch (read.kind) {
+          case 'capacity':
+            return await deps.capacity.readCapacity(read.namespace);
+          case 'truOptions':
+            return await deps.capacity.readTruOptions(read.namespace);
+          case 'identity':
+            // Plain data: a decoded message turns its enums into names in JSON, and the API compares numbers.
+            return GetCurrentIdentityResponse.toObject(
+              (await deps.capacity.identity()) as proto.temporal.api.cloud.cloudservice.v1.GetCurrentIdentityResponse,
+              { longs: String },
+            );
+        }
+      } catch (err) {
+        if (!(err instanceof CloudOpsError)) throw err;
+        const details: CloudOpsReadFailure = { kind: err.kind, grpcCode: err.grpcCode };
+        throw ApplicationFailure.create({ message: err.message, type: `CloudOps${err.kind}`, details: [details] });
       }
     },
 

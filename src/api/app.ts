@@ -80,7 +80,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerSwagger(app);
   if (deps.metrics) registerMetrics(app, deps.metrics, deps.temporal, deps.config.health.refreshIntervalMs);
   // The services hold every call to Temporal and Cloud Ops; the routes only translate HTTP to them.
-  await app.register(health, { readiness: new ReadinessProbe(deps).bindTo(app) });
+  await app.register(health, {
+    readiness: new ReadinessProbe({ ...deps, capacity: deps.readinessCapacity ?? deps.capacity }).bindTo(app),
+  });
   await app.register(capacityChanges, { windows: new WindowsService(deps) });
   await app.register(capacitySchedules, { schedules: new SchedulesService(deps) });
   await app.register(namespaces, { namespaces: new NamespacesService(deps) });

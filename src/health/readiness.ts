@@ -21,7 +21,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 export interface ReadinessDeps {
   temporal: Client;
-  capacity: CapacityReader;
+  capacity: Pick<CapacityReader, 'identity'>;
   config: Config;
   logger: Logger;
 }

@@ -7,8 +7,10 @@ import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createActivities } from '../activities/index.js';
 import { buildApp } from '../api/app.js';
+import { BudgetedReader } from '../cloud-ops/budgeted-reader.js';
 import { CapacityService } from '../cloud-ops/capacity.js';
 import { CloudOps } from '../cloud-ops/client.js';
+import type { CapacityReader } from '../cloud-ops/types.js';
 import type { Config } from '../config.js';
 import { startEmulator, type RunningEmulator } from '../emulator/index.js';
 import { installTemporalRuntimeLogger, type Logger } from '../logger.js';
@@ -58,6 +60,8 @@ export interface StackWorker {
 export interface StackApi {
   /** Its Temporal client. */
   client: Client;
+  /** Its Cloud Ops reads, run as activities on the rate-limited task queue. */
+  capacity: CapacityReader;
   app: FastifyInstance;
   /** http://HOST:<port> when it listens. */
   baseUrl: string | null;
@@ -287,12 +291,25 @@ async function startApi(
   });
   stops.push(() => connection.close());
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const app = await buildApp({ config, logger, temporal: client, capacity, metrics });
+  const reads = new BudgetedReader(client, config.temporal.taskQueue);
+  const app = await buildApp({
+    config,
+    logger,
+    temporal: client,
+    capacity: reads,
+    readinessCapacity: capacity,
+    metrics,
+  });
   stops.push(() => app.close());
   if (!listen) {
     await app.ready();
-    return { client, app, baseUrl: null };
+    return { client, capacity: reads, app, baseUrl: null };
   }
   await app.listen({ port: config.http.port, host: config.http.host });
-  return { client, app, baseUrl: `http://${config.http.host}:${(app.server.address() as net.AddressInfo).port}` };
+  return {
+    client,
+    capacity: reads,
+    app,
+    baseUrl: `http://${config.http.host}:${(app.server.address() as net.AddressInfo).port}`,
+  };
 }

@@ -7,3 +7,4 @@ export * from './search-attributes.js';
 export * from './controller.js';
 export * from './budget.js';
 export * from './refusal.js';
+export * from './cloud-ops-read.js';

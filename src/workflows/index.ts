@@ -2,3 +2,4 @@
 export { capacityWindowWorkflow } from './capacity-window.js';
 export { namespaceCapacityWorkflow } from './namespace-controller.js';
 export { cloudOpsBudgetWorkflow } from './account-budget.js';
+export { cloudOpsReadWorkflow } from './cloud-ops-read.js';

@@ -20,7 +20,7 @@ const run = promisify(execFile);
 
 let h: Harness;
 t.before(async () => {
-  h = await startHarness({ env: { GUARDRAIL_NAMESPACE_ALLOWLIST: ALLOWED }, startWorker: false });
+  h = await startHarness({ env: { GUARDRAIL_NAMESPACE_ALLOWLIST: ALLOWED } });
   h.emulator.state.addNamespace(ALLOWED);
 });
 t.teardown(() => h.close());

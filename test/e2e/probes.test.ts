@@ -46,6 +46,8 @@ t.test('a flood of /readyz and /metrics adds no Cloud Ops call; reads stay withi
   t.equal(outside.statusCode, 403, outside.body);
   t.equal(outside.json().code, 'NAMESPACE_NOT_ALLOWED');
   t.equal(h.emulator.state.callCount, before, 'a read outside the allowlist calls no Cloud Ops');
+  // The API's reads run on the worker's rate-limited task queue (budgeted-reads.test.ts): a worker runs them.
+  await h.startWorker();
   const inside = await h.app.inject({ method: 'GET', url: `/v1/namespaces/${ALLOWED}/capacity` });
   t.equal(inside.statusCode, 200, inside.body);
   t.equal(h.emulator.state.callCount, before + 2, 'a read inside it does (GetNamespace + capacity info)');

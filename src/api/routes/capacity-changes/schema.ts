@@ -391,7 +391,9 @@ export const createSchema = {
       ],
     ),
     502: errorResponse('CLOUD_OPS_REFUSED: the Cloud Ops API refused our credentials.'),
-    503: errorResponse('TEMPORAL_UNAVAILABLE or CLOUD_OPS_UNAVAILABLE: try again later.'),
+    503: errorResponse(
+      'TEMPORAL_UNAVAILABLE, CLOUD_OPS_UNAVAILABLE or CLOUD_OPS_BUDGET_UNAVAILABLE (no worker ran the read in time): try again later.',
+    ),
     ...CommonErrorResponses,
   },
 };

@@ -285,7 +285,9 @@ const UNPROCESSABLE = errorResponse(
 );
 const CLOUD_OPS_ERRORS = {
   502: errorResponse('CLOUD_OPS_REFUSED or CLOUD_OPS_ERROR: the Cloud Ops API could not check the TRU value.'),
-  503: errorResponse('TEMPORAL_UNAVAILABLE or CLOUD_OPS_UNAVAILABLE: try again later.'),
+  503: errorResponse(
+    'TEMPORAL_UNAVAILABLE, CLOUD_OPS_UNAVAILABLE or CLOUD_OPS_BUDGET_UNAVAILABLE (no worker ran the read in time): try again later.',
+  ),
 };
 
 export const createSchema = {

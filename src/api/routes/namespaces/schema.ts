@@ -79,7 +79,9 @@ export const getCapacitySchema = {
     400: errorResponse('VALIDATION_FAILED: the namespace id is malformed.'),
     404: errorResponse('NAMESPACE_NOT_FOUND: the Cloud Ops API does not know the namespace.'),
     502: errorResponse('CLOUD_OPS_REFUSED: the Cloud Ops API refused our credentials.'),
-    503: errorResponse('CLOUD_OPS_UNAVAILABLE: try again later.'),
+    503: errorResponse(
+      'CLOUD_OPS_UNAVAILABLE or CLOUD_OPS_BUDGET_UNAVAILABLE (no worker ran the read in time): try again later.',
+    ),
     ...CommonErrorResponses,
   },
 };
