@@ -29,10 +29,11 @@ if [ -z "${CONTRACT_BASE_URL:-}" ]; then
   printf '[{"name":"contract-test","scopes":["capacity:read","capacity:write"],"sha256":"%s"}]' "$HASH" >"$TOKENS_FILE"
   chmod 600 "$TOKENS_FILE"
   sh scripts/bootstrap.sh
-  # Ports of their own, so that the run does not meet `npm start` or the tests on this machine.
+  # Ports of their own, so that the run does not meet `npm start` or the tests on this machine. No rate limit and
+  # no failed-auth throttle: the run sends thousands of requests, many without a token, all from 127.0.0.1.
   PORT="$PORT" TEMPORAL_DEV_SERVER_PORT="${CONTRACT_TEMPORAL_PORT:-17480}" TEMPORAL_DEV_SERVER_UI_PORT=$((PORT + 1)) \
     EMULATOR_CONTROL_PORT=$((PORT + 2)) SDK_METRICS_PORT=0 API_TOKENS_FILE="$TOKENS_FILE" RATE_LIMIT_PER_MINUTE=0 \
-    EMULATOR_APPLY_DELAY_MS=200 LOG_LEVEL=warn \
+    AUTH_FAILURES_PER_MINUTE=0     EMULATOR_APPLY_DELAY_MS=200 LOG_LEVEL=warn \
     node_modules/.bin/tsx src/main.ts >.tools/contract/service.log 2>&1 &
   SERVICE=$!
   trap 'kill "$SERVICE" 2>/dev/null; wait "$SERVICE" 2>/dev/null || true' EXIT INT TERM
