@@ -50,7 +50,7 @@ const cancelled = await client.POST('/v1/capacity-changes/{id}/cancel', {
 });
 if (!cancelled.data) throw new Error(\`cancel: \${cancelled.error?.code}\`);
 const done = await until(id, (w) => w.status === 'COMPLETED');
-const refused = await client.POST('/v1/capacity-changes/{id}/cancel', { params: { path: { id } } });
+const refused = await client.POST('/v1/capacity-changes/{id}/cancel', { params: { path: { id } }, body: {} });
 console.log(
   JSON.stringify({
     id,

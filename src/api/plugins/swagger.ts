@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { optionalBody } from '../hooks.js';
+import { INTENT_HEADER } from './auth.js';
 import { errorResponse } from '../schemas.js';
 
 const API_TITLE = 'Capacity Scheduler API';
@@ -85,13 +85,7 @@ const LINKS = [
   },
 ] as const;
 
-type Paths = Record<
-  string,
-  Record<
-    string,
-    { requestBody?: { required: boolean }; responses: Record<string, { links?: Record<string, unknown> }> }
-  >
->;
+type Paths = Record<string, Record<string, { responses: Record<string, { links?: Record<string, unknown> }> }>>;
 
 function addLinks(paths: Paths): void {
   for (const { from, to } of LINKS) {
@@ -105,10 +99,20 @@ function addLinks(paths: Paths): void {
   }
 }
 
+const INTENT_HEADERS = {
+  type: 'object',
+  required: [INTENT_HEADER],
+  properties: {
+    [INTENT_HEADER]: {
+      type: 'string',
+      minLength: 1,
+      description: 'Any value, e.g. the client name: a cross-site form cannot send it.',
+    },
+  },
+};
+
 /** Registered before any route, so that every route lands in the document. */
 export async function registerSwagger(app: FastifyInstance): Promise<void> {
-  // @fastify/swagger marks every body required; these routes take none as {} (the optionalBody hook).
-  const optionalBodies: [string, string][] = [];
   await app.register(swagger, {
     openapi: {
       // 3.1 because nullable fields are JSON Schema `anyOf [..., null]`, which 3.0 cannot express.
@@ -140,20 +144,17 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
     // Documentation only: every status an operation can answer, and the bearer token on every /v1 operation.
     transform: ({ schema, url, route }) => {
       if (!schema || (schema as { hide?: boolean }).hide) return { schema, url };
-      if ([route.preValidation].flat().includes(optionalBody as never)) {
-        for (const method of [route.method].flat()) optionalBodies.push([url, method.toLowerCase()]);
-      }
       const security = url.startsWith('/v1/') ? { security: [{ bearerAuth: [] }] } : {};
       const write = [route.method].flat().some((m) => m !== 'GET' && m !== 'HEAD');
-      return { schema: { ...schema, ...security, response: allResponses(schema as RouteSchema, url, write) }, url };
+      // A write must show intent (src/api/plugins/auth.ts): a JSON body, documented as required even where {} will
+      // do, or, on a write that takes no body, the intent header.
+      const intent = write && !(schema as RouteSchema).body ? { headers: INTENT_HEADERS } : {};
+      const response = allResponses(schema as RouteSchema, url, write);
+      return { schema: { ...schema, ...security, ...intent, response }, url };
     },
     transformObject: (documentObject) => {
       const openapi = (documentObject as { openapiObject: { paths: Paths } }).openapiObject;
       addLinks(openapi.paths);
-      for (const [url, method] of optionalBodies) {
-        const operation = openapi.paths[url.replace(/:(\w+)/g, '{$1}')]?.[method];
-        if (operation?.requestBody) operation.requestBody.required = false;
-      }
       return openapi;
     },
   });
