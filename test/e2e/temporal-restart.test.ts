@@ -77,6 +77,8 @@ t.before(async () => {
     TEMPORAL_CLOUD_API_KEY: cloudApiKey,
     CLOUD_OPS_ADDRESS: emulator.grpcAddress,
     VERIFY_TIMEOUT: '60s',
+    // B must still wait in its start timer when Temporal dies: no provisioning lead moves its change earlier.
+    PROVISIONING_LEAD: '0s',
     GUARDRAIL_MIN_WINDOW_DURATION: '0s',
     RATE_LIMIT_PER_MINUTE: '0',
   });
