@@ -56,7 +56,8 @@ async function route(state: EmulatorState, req: http.IncomingMessage): Promise<R
   const method = req.method ?? 'GET';
   const nsMatch = /^\/namespaces\/([^/]+)$/.exec(pathname);
   const manualMatch = /^\/namespaces\/([^/]+)\/manual-change$/.exec(pathname);
-  if (manualMatch && method === 'POST') return manualChange(state, decodeURIComponent(manualMatch[1]), await readJson(req));
+  if (manualMatch && method === 'POST')
+    return manualChange(state, decodeURIComponent(manualMatch[1]), await readJson(req));
   if (nsMatch && method === 'GET') return { status: 200, body: state.snapshot(decodeURIComponent(nsMatch[1])) };
   if (pathname === '/stats' && method === 'GET') return { status: 200, body: state.stats() };
   if (pathname === '/namespaces' && method === 'GET') return { status: 200, body: state.listNamespaces() };

@@ -460,6 +460,25 @@ t.test('output', async (t) => {
       '  max available now: 4',
     ],
   );
+  t.match(
+    capacityLines({
+      namespace: 'n.a1',
+      mode: 'PROVISIONED',
+      trus: 10,
+      latestRequest: null,
+      validTruValues: [2, 4],
+      maxAvailableTruValue: null,
+      apsStats: null,
+      drift: {
+        expected: { mode: 'PROVISIONED', trus: 4 },
+        found: { mode: 'PROVISIONED', trus: 10 },
+        at: 't',
+        policy: 'respect',
+        windowIds: ['w1'],
+      },
+    }).at(-1),
+    'changed by hand at t: expected 4 TRUs, found 10 TRUs (DRIFT_POLICY=respect; windows w1)',
+  );
   const w = windowLines({
     id: 'n.a1~r',
     namespace: 'n.a1',
