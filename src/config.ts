@@ -381,7 +381,9 @@ function duration(variable: string, text: string, min: number): number {
 
 /** "off" or 0 turns the periodic re-read off; anything else is a duration of at least a second. */
 function driftCheckInterval(text: string): number {
-  return text === 'off' || parseConfigDuration(text) === 0 ? 0 : duration('DRIFT_CHECK_INTERVAL', text, 1_000);
+  return text === 'off' || text.trim() === '0' || parseConfigDuration(text) === 0
+    ? 0
+    : duration('DRIFT_CHECK_INTERVAL', text, 1_000);
 }
 
 function cacheSize(text: string | undefined): number | null {

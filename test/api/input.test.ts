@@ -392,6 +392,7 @@ t.test('GET a window reads its memo, and a dead workflow reads FAILED', async (t
     revertBlocked: null,
     waitingFor: null,
     namespaceCapacity: null,
+    drift: null,
     result: null,
     links: { self: `/v1/capacity-changes/${id}` },
   });
