@@ -138,3 +138,33 @@ t.test('enforce: the windows get their value back at once, and the end reverts a
     'nothing to ask: the service reverted',
   );
 });
+
+t.test('before a change: drift is caught by the apply, nothing is sent, with no periodic look due', async (t) => {
+  const h = await startHarness({ env: { DRIFT_CHECK_INTERVAL: 'PT5M' } });
+  t.teardown(() => h.close());
+  const ns = h.newNamespace();
+  const holder = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT1M' });
+  await h.waitForWindow(holder, 'ACTIVE', (s) => s.phase === 'ACTIVE');
+  await changeByHand(h, ns, { trus: 10 });
+  await waitFor('the change by hand landed', () =>
+    capacityOf(h, ns).provisioned?.currentValue === 10 ? true : undefined,
+  );
+
+  // A larger claim needs a change: the apply's own read finds 10 TRUs, not the 4 verified, and sends nothing.
+  const raise = await h.startWindow({ namespace: ns, trus: 6, duration: 'PT1M' });
+  const answered = await h.waitForWindow(raise, 'ACTIVE', (s) => s.phase === 'ACTIVE');
+  t.match(answered.drift, { expected: provisioned(4), found: provisioned(10), policy: 'respect' });
+  t.match(answered.steps.find((s) => s.step === 'VERIFY' && s.outcome === 'SUCCEEDED')?.detail, 'held at 10 TRUs');
+  const held = await h.waitForWindow(holder, 'its DRIFT step', (s) => driftStep(s) !== undefined);
+  t.match(held.drift, { found: provisioned(10) });
+  t.same(
+    h.emulator.state.snapshot(ns).updates.map((u) => u.manual ?? false),
+    [false, true],
+    'no change of ours after the one by hand',
+  );
+  for (const id of [raise, holder]) {
+    await h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${encodeURIComponent(id)}/cancel`, payload: {} });
+  }
+  await waitFor('the alert that asks', () => h.slack.messages.find((m) => m.text.includes('What should it be?')));
+  t.equal(capacityOf(h, ns).provisioned?.currentValue, 10, 'left as set by hand');
+});
