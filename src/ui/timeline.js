@@ -3,7 +3,8 @@
 // under a CSP that allows our own files only (no inline script or style).
 
 const TOKEN_KEY = 'capacity-scheduler.token';
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 /** [before now, after now] of each preset: a little of the past, to see what just ran, and more of the future. */
 const PRESETS = { '24h': [6 * HOUR, 18 * HOUR], '7d': [DAY, 6 * DAY], '30d': [7 * DAY, 23 * DAY] };
@@ -12,7 +13,6 @@ const LOOKBACK = 7 * DAY;
 /** Steps and drift are in each window's own status: read that many, a few at a time (the rate limit is per caller). */
 const MAX_DETAILS = 100;
 const DETAIL_CONCURRENCY = 4;
-const MINUTE = 60_000;
 const TICK_STEPS = [MINUTE, 5 * MINUTE, 15 * MINUTE, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY];
 const PHASE_LABEL = {
   SCHEDULED: 'scheduled',
@@ -32,6 +32,7 @@ const $ = (id) => document.getElementById(id);
 const iso = (ms) => new Date(ms).toISOString();
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const hours = new Intl.NumberFormat('en', { maximumFractionDigits: 2 });
+const count = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -211,13 +212,17 @@ function axis(range) {
     tick.style.left = `${((t - range.from) / (range.to - range.from)) * 100}%`;
     track.append(tick);
   }
+  track.append(...nowLine(range));
   return el('div', { class: 'row axis' }, el('div', { class: 'lane-label' }, 'Namespace · TRU-hours'), track);
 }
 
+/** A line at the present time, when it is in the range. */
 function nowLine(range) {
+  const now = Date.now();
+  if (now <= range.from || now >= range.to) return [];
   const line = el('span', { class: 'now', 'aria-hidden': 'true' });
-  line.style.left = `${((Date.now() - range.from) / (range.to - range.from)) * 100}%`;
-  return line;
+  line.style.left = `${((now - range.from) / (range.to - range.from)) * 100}%`;
+  return [line];
 }
 
 function render(range, windows, planned, truHours) {
@@ -226,10 +231,9 @@ function render(range, windows, planned, truHours) {
   main.dataset.to = String(range.to);
   const namespaces = [...new Set([...windows.map((w) => w.namespace), ...planned.map((r) => r.schedule.namespace)])];
   const maxTrus = Math.max(1, ...windows.map((w) => w.trus), ...planned.map((r) => r.schedule.trus));
-  const showNow = Date.now() > range.from && Date.now() < range.to;
   const lanes = namespaces.sort().map((ns) => {
     const figure = truHours === null ? 'n/a' : hours.format(truHours.get(ns) ?? 0);
-    const track = el('div', { class: 'track' }, ...(showNow ? [nowLine(range)] : []));
+    const track = el('div', { class: 'track' }, ...nowLine(range));
     // Larger claims first, so that a smaller overlapping one is drawn over them and stays visible.
     const bars = [
       ...windows.filter((w) => w.namespace === ns).map((w) => [w.trus, windowBar(w, range, maxTrus)]),
@@ -271,8 +275,11 @@ let temporalUi = null;
 /** The range on screen, and the bar whose details are open (focus returns to it). */
 let shown = null;
 let detailsOf = null;
+/** Counts loads, so that a slow answer for an older range never replaces a newer one. */
+let loads = 0;
 
 async function show(range) {
+  const load = ++loads;
   setStatus('Loading…');
   try {
     // One call first: without a valid token it is the only one refused (failed authentications are throttled).
@@ -282,10 +289,11 @@ async function show(range) {
       readPlannedRuns(range.from, range.to),
       readTruHours(range.from, range.to),
     ]);
+    if (load !== loads) return;
     $('token-form').hidden = true;
     render(range, windows, planned, truHours);
     const notes = [
-      `${windows.length} windows and ${planned.length} planned runs`,
+      `${count(windows.length, 'window')} and ${count(planned.length, 'planned run')}`,
       truHours === null && 'TRU-hours not available from this service',
       unread > 0 && `steps and drift not read for ${unread} windows (more than ${MAX_DETAILS})`,
     ];

@@ -1,6 +1,6 @@
 // The capacity timeline page (/ui) in a real headless Chromium against the real stack with bearer-token auth:
 // windows scripted through the API (one finished, one scheduled on one namespace; one active and a schedule's
-// planned run on another) appear in their namespace's lane, where their times put them, with their TRUs and
+// planned run on another; one failed on a third) appear in their namespace's lane, where their times put them, with their TRUs and
 // phase; the page asks for a token on 401 and sends it on every /v1 call; a bar is reachable by keyboard.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -81,7 +81,11 @@ async function axisX(page: Page, track: Locator, at: number): Promise<number> {
 }
 
 t.test('the timeline shows the scripted windows in their lanes, at their times, and asks for the token', async (t) => {
-  const [nsA, nsB] = [h.newNamespace(), h.newNamespace()];
+  const [nsA, nsB, nsC] = [h.newNamespace(), h.newNamespace(), h.newNamespace()];
+  // First, alone: the emulator's fault applies to the next operation, whichever namespace it is for.
+  h.emulator.state.injectFault({ nextOperationOutcome: 'FAILED', count: 1 });
+  const failed = await h.startWindow({ namespace: nsC, trus: 8, duration: 'PT2S' });
+  await h.waitForWindow(failed, 'FAILED', (s) => s.phase === 'FAILED' && s.status !== 'RUNNING', 60_000);
   const now = Date.now();
   const finished = await h.startWindow({ namespace: nsA, trus: 2, duration: 'PT2S' });
   const scheduledStart = now + 3 * MINUTE;
@@ -108,14 +112,14 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
   await h.waitForWindow(finished, 'COMPLETED', (s) => s.phase === 'COMPLETED', 60_000);
   await h.waitForWindow(active, 'ACTIVE', (s) => s.phase === 'ACTIVE', 60_000);
   // Visibility is eventually consistent: the page lists what the listing shows.
-  await waitFor('the listing to show the three windows in their phases', async () => {
+  await waitFor('the listing to show the four windows in their phases', async () => {
     const phases = new Map<string, string>();
-    for (const ns of [nsA, nsB]) {
+    for (const ns of [nsA, nsB, nsC]) {
       const res = await h.app.inject({ method: 'GET', url: `/v1/capacity-changes?namespace=${ns}`, headers: AUTH });
       for (const w of res.json().items) phases.set(w.id, w.phase);
     }
-    const seen = [phases.get(finished), phases.get(scheduled), phases.get(active)];
-    return seen.join() === 'COMPLETED,SCHEDULED,ACTIVE' ? true : undefined;
+    const seen = [phases.get(finished), phases.get(scheduled), phases.get(active), phases.get(failed)];
+    return seen.join() === 'COMPLETED,SCHEDULED,ACTIVE,FAILED' ? true : undefined;
   });
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -201,6 +205,10 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
   t.match(await activeBar.innerText(), /6 TRU/);
   t.match(await activeBar.innerText(), /drift/, 'marked in words on the bar');
   t.equal(await laneA.locator(`a.bar[data-id="${active}"]`).count(), 0, 'and it is in its own lane only');
+
+  const failedBar = page.locator(`section.lane[data-namespace="${nsC}"] a.bar[data-id="${failed}"]`);
+  t.match(await failedBar.getAttribute('class'), /\bphase-FAILED\b/, 'the failed window shows FAILED');
+  t.match(await failedBar.innerText(), /8 TRU\s+failed\s+✕/, 'marked failed in words and with ✕');
 
   const plannedBar = laneB.locator(`a.bar.planned[data-schedule="${scheduleId}"]`);
   t.equal(await plannedBar.count(), 1, "the schedule's coming run is drawn as planned");
