@@ -365,26 +365,7 @@ export class NamespaceController {
     if (applied !== null) state.lastChangeAt = new Date().toISOString();
     state.notBefore = null;
     state.mustWaitRefusals = 0;
-    const detail =
-      applied === null
-        ? `nothing to change: Cloud Ops already has ${describeTarget(to)} in the namespace's spec`
-        : describeTarget(to);
-    void this.tellAll(claimants, {
-      about: 'claim',
-      step: 'APPLY',
-      outcome: 'SUCCEEDED',
-      detail,
-      asyncOperationId: applied,
-      final: false,
-    });
-    void this.tellAll(waiters, {
-      about: 'release',
-      step: 'REVERT',
-      outcome: 'SUCCEEDED',
-      detail,
-      asyncOperationId: applied,
-      final: false,
-    });
+    this.tellApplied(to, applied, claimants, waiters);
     try {
       await this.verifyChange(to, applied, claimants, waiters);
     } catch (err) {
@@ -401,6 +382,24 @@ export class NamespaceController {
       }
       return next;
     }
+    this.verified(to, applied, claimants, waiters);
+    return AGAIN;
+  }
+
+  /** Cloud Ops accepted the change (or already had it): the windows hear so before verification. */
+  private tellApplied(to: CapacityTarget, applied: string | null, claimants: HeldClaim[], waiters: Claim[]): void {
+    const detail =
+      applied === null
+        ? `nothing to change: Cloud Ops already has ${describeTarget(to)} in the namespace's spec`
+        : describeTarget(to);
+    const report = { outcome: 'SUCCEEDED', detail, asyncOperationId: applied, final: false } as const;
+    void this.tellAll(claimants, { about: 'claim', step: 'APPLY', ...report });
+    void this.tellAll(waiters, { about: 'release', step: 'REVERT', ...report });
+  }
+
+  /** The namespace has `to`, verified: it is what the controller knows now, and every window hears it. */
+  private verified(to: CapacityTarget, applied: string | null, claimants: HeldClaim[], waiters: Claim[]): void {
+    const state = this.state;
     state.known = to;
     state.failedTarget = null;
     if (state.blocked)
@@ -428,7 +427,6 @@ export class NamespaceController {
       final: true,
     });
     this.tellOthers(claimants);
-    return AGAIN;
   }
 
   /**
