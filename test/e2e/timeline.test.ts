@@ -20,6 +20,22 @@ const TEMPORAL_UI_URL = 'http://temporal-ui.test:8233';
 const MINUTE = 60_000;
 /** Pixels a bar's edge may be off the axis (rounding of percentages, borders). */
 const TOLERANCE_PX = 3;
+/**
+ * WCAG contrast of each bar's text on its fill, in the page (as text: no DOM types here). Failed bars are left
+ * out: their fill is a hatch of two light reds, not one colour.
+ */
+const BAR_CONTRASTS = String.raw`[...document.querySelectorAll('a.bar:not(.failed)')].map((bar) => {
+  const luminance = (css) => {
+    const [r, g, b] = css.match(/[\d.]+/g).slice(0, 3).map((v) => {
+      const c = v / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const style = getComputedStyle(bar);
+  const [light, dark] = [luminance(style.color), luminance(style.backgroundColor)].sort((a, b) => b - a);
+  return { bar: bar.getAttribute('href'), ratio: (light + 0.05) / (dark + 0.05) };
+})`;
 
 let h: Harness;
 let browser: Browser;
@@ -300,6 +316,13 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
   );
   t.match(page.url(), /[?&]from=/, 'the range is in the address, to share');
 
+  const contrasts = (await page.evaluate(BAR_CONTRASTS)) as Array<{ bar: string; ratio: number }>;
+  t.ok(contrasts.length >= 4, 'the contrast of every bar but the failed one is measured');
+  t.same(
+    contrasts.filter((c) => c.ratio < 4.5),
+    [],
+    'every bar label reads at WCAG AA contrast (4.5:1) on its fill',
+  );
   t.same(pageErrors, [], 'no JavaScript error on the page');
   t.same(cspViolations, [], 'nothing the CSP refused');
 });
