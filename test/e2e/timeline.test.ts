@@ -1,11 +1,13 @@
 // The capacity timeline page (/ui) in a real headless Chromium against the real stack with bearer-token auth:
-// windows scripted through the API (one finished, one scheduled on one namespace; one active and a schedule's
-// planned run on another; one failed on a third) appear in their namespace's lane, where their times put them, with their TRUs and
-// phase; the page asks for a token on 401 and sends it on every /v1 call; a bar is reachable by keyboard.
+// windows scripted through the API (one finished and one scheduled on one namespace, one active and a schedule's
+// planned run on another, one failed on a third) appear in their namespace's lane, where their times put them,
+// with their TRUs and phase; the page asks for a token on 401 and sends it on every /v1 call (and sends none
+// without tokens); a bar is reachable by keyboard. The screenshot is kept in test-artifacts/timeline.png.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Locator, Page } from 'playwright-core';
 import t from 'tap';
+import { buildApp } from '../../src/api/app.js';
 import { workflowLink } from '../../src/notify/slack.js';
 import { parseWindowId } from '../../src/shared/index.js';
 import { launchChromium, listenOnLoopback } from '../helpers/browser.js';
@@ -325,4 +327,43 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
   );
   t.same(pageErrors, [], 'no JavaScript error on the page');
   t.same(cspViolations, [], 'nothing the CSP refused');
+});
+
+t.test('without tokens (local mode, a trusted proxy) the page asks for none and sends none', async (t) => {
+  // A second app on the same Temporal and Cloud Ops, with authentication off as in local mode.
+  const open = await buildApp({
+    config: { ...h.config, auth: { ...h.config.auth, mode: 'disabled', tokens: [] } },
+    logger: h.logger,
+    temporal: h.client,
+    capacity: h.capacity,
+  });
+  t.teardown(() => open.close());
+  const openUrl = await listenOnLoopback(open);
+
+  const ns = h.newNamespace();
+  const startAt = Date.now() + 4 * MINUTE;
+  const id = await h.startWindow({
+    namespace: ns,
+    trus: 2,
+    startAt: new Date(startAt).toISOString(),
+    duration: 'PT1M',
+  });
+  windows.push(id);
+  await waitFor('the listing to show the window', async () => {
+    const res = await h.app.inject({ method: 'GET', url: `/v1/capacity-changes?namespace=${ns}`, headers: AUTH });
+    return res.json().items.some((w: { id: string }) => w.id === id) ? true : undefined;
+  });
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  t.teardown(() => page.close());
+  const authorizations: Array<string | undefined> = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/v1/')) authorizations.push(r.headers().authorization);
+  });
+  await page.goto(`${openUrl}/ui`);
+  await page.locator(`section.lane[data-namespace="${ns}"] a.bar.phase-SCHEDULED[data-id="${id}"]`).waitFor({
+    timeout: UI_TIMEOUT,
+  });
+  t.ok(await page.locator('#token-form').isHidden(), 'no token asked for');
+  t.ok(authorizations.length >= 4 && authorizations.every((a) => a === undefined), 'and none sent');
 });
