@@ -329,41 +329,58 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
   t.same(cspViolations, [], 'nothing the CSP refused');
 });
 
-t.test('without tokens (local mode, a trusted proxy) the page asks for none and sends none', async (t) => {
-  // A second app on the same Temporal and Cloud Ops, with authentication off as in local mode.
-  const open = await buildApp({
-    config: { ...h.config, auth: { ...h.config.auth, mode: 'disabled', tokens: [] } },
-    logger: h.logger,
-    temporal: h.client,
-    capacity: h.capacity,
-  });
-  t.teardown(() => open.close());
-  const openUrl = await listenOnLoopback(open);
+t.test(
+  'without tokens (local mode, a trusted proxy) the page asks for none and sends none; it reads every page',
+  async (t) => {
+    // A second app on the same Temporal and Cloud Ops, with authentication off as in local mode.
+    const open = await buildApp({
+      config: { ...h.config, auth: { ...h.config.auth, mode: 'disabled', tokens: [] } },
+      logger: h.logger,
+      temporal: h.client,
+      capacity: h.capacity,
+    });
+    t.teardown(() => open.close());
+    const openUrl = await listenOnLoopback(open);
 
-  const ns = h.newNamespace();
-  const startAt = Date.now() + 4 * MINUTE;
-  const id = await h.startWindow({
-    namespace: ns,
-    trus: 2,
-    startAt: new Date(startAt).toISOString(),
-    duration: 'PT1M',
-  });
-  windows.push(id);
-  await waitFor('the listing to show the window', async () => {
-    const res = await h.app.inject({ method: 'GET', url: `/v1/capacity-changes?namespace=${ns}`, headers: AUTH });
-    return res.json().items.some((w: { id: string }) => w.id === id) ? true : undefined;
-  });
+    const ns = h.newNamespace();
+    const startAt = Date.now() + 4 * MINUTE;
+    const id = await h.startWindow({
+      namespace: ns,
+      trus: 2,
+      startAt: new Date(startAt).toISOString(),
+      duration: 'PT1M',
+    });
+    windows.push(id);
+    await waitFor('the listing to show the window', async () => {
+      const res = await h.app.inject({ method: 'GET', url: `/v1/capacity-changes?namespace=${ns}`, headers: AUTH });
+      return res.json().items.some((w: { id: string }) => w.id === id) ? true : undefined;
+    });
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  t.teardown(() => page.close());
-  const authorizations: Array<string | undefined> = [];
-  page.on('request', (r) => {
-    if (new URL(r.url()).pathname.startsWith('/v1/')) authorizations.push(r.headers().authorization);
-  });
-  await page.goto(`${openUrl}/ui`);
-  await page.locator(`section.lane[data-namespace="${ns}"] a.bar.phase-SCHEDULED[data-id="${id}"]`).waitFor({
-    timeout: UI_TIMEOUT,
-  });
-  t.ok(await page.locator('#token-form').isHidden(), 'no token asked for');
-  t.ok(authorizations.length >= 4 && authorizations.every((a) => a === undefined), 'and none sent');
-});
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    t.teardown(() => page.close());
+    const requests: Array<{ url: URL; authorization: string | undefined }> = [];
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.pathname.startsWith('/v1/')) requests.push({ url, authorization: r.headers().authorization });
+    });
+    // Pages of two windows, so that the page has to follow nextPageToken to find every window.
+    await page.route(
+      (url) => url.pathname === '/v1/capacity-changes',
+      (route) => {
+        const url = new URL(route.request().url());
+        url.searchParams.set('pageSize', '2');
+        return route.continue({ url: url.toString() });
+      },
+    );
+    await page.goto(`${openUrl}/ui`);
+    await page.locator(`section.lane[data-namespace="${ns}"] a.bar.phase-SCHEDULED[data-id="${id}"]`).waitFor({
+      timeout: 3 * UI_TIMEOUT,
+    });
+    t.ok(await page.locator('#token-form').isHidden(), 'no token asked for');
+    t.ok(requests.length >= 4 && requests.every((r) => r.authorization === undefined), 'and none sent');
+    t.ok(
+      requests.some((r) => r.url.pathname === '/v1/capacity-changes' && r.url.searchParams.has('pageToken')),
+      'the listing was read past its first page',
+    );
+  },
+);
