@@ -251,6 +251,8 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
     );
   } else t.equal(laneFigure, 'TRU-hours: n/a', `the report answers ${report.statusCode}: the lane says n/a`);
 
+  // Other test files' windows share the dev server and may add lanes: bring this test's into view.
+  await laneB.scrollIntoViewIfNeeded();
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   await page.screenshot({ path: SCREENSHOT });
   t.comment(`screenshot of the timeline: ${SCREENSHOT}`);
