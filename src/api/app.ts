@@ -22,6 +22,7 @@ import capacitySchedules from './routes/capacity-schedules/index.js';
 import diagnostics from './routes/diagnostics/index.js';
 import namespaces from './routes/namespaces/index.js';
 import health from './routes/health/index.js';
+import ui from './routes/ui/index.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 const MAX_PARAM_LENGTH = 512;
@@ -87,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(capacitySchedules, { schedules: new SchedulesService(deps) });
   await app.register(namespaces, { namespaces: new NamespacesService(deps) });
   await app.register(diagnostics, { diagnostics: new DiagnosticsService(deps) });
+  await app.register(ui, { temporal: deps.config.temporal });
   return app;
 }
 
