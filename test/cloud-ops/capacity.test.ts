@@ -296,6 +296,23 @@ t.test('setCapacity: a retry after a lost response changes nothing twice', async
   t.equal(ops.count('updateNamespace'), 0);
 });
 
+t.test('readNamespace: one GetNamespace, for drift: capacity, spec, a request under way', async (t) => {
+  const ns: NamespaceMsg = {
+    ...nsWith(4, { state: REQUEST.IN_PROGRESS, id: 'manual-1' }),
+    spec: { capacitySpec: { provisioned: { value: 10 } } },
+  };
+  const ops = new FakeCloudOps({ namespace: [ns, done(10, 'manual-1'), nsWith(null)] });
+  const svc = service(ops);
+  t.same(await svc.readNamespace(NS), { current: provisioned(4), requested: provisioned(10), inProgress: true });
+  t.same(await svc.readNamespace(NS), { current: provisioned(10), requested: null, inProgress: false });
+  t.same(await svc.readNamespace(NS), { current: ON_DEMAND, requested: null, inProgress: false });
+  t.same(
+    ops.calls,
+    [1, 2, 3].map(() => ({ method: 'getNamespace', arg: NS })),
+    'nothing but GetNamespace',
+  );
+});
+
 t.test('setCapacity with what was verified: a namespace changed by someone else is not changed', async (t) => {
   const at = (trus: number, spec: number, request?: { state: number; id: string }): NamespaceMsg => ({
     ...nsWith(trus, request),
