@@ -183,3 +183,39 @@ t.test(
     t.match(ask, 'Windows: w1, w2');
   },
 );
+
+t.test('edges: nothing the windows ask, a spec changed by hand and refused, no revert target known', async (t) => {
+  const none = decideDrift({
+    policy: 'enforce',
+    expected: provisioned(4),
+    found: provisioned(10),
+    read: settledAt(provisioned(10)),
+    desired: null,
+    at: AT,
+  });
+  t.match(none.detail, 'DRIFT_POLICY=enforce: nothing to put back');
+  t.equal(none.manual, null);
+  const refused = decideDrift({
+    policy: 'enforce',
+    expected: provisioned(4),
+    found: provisioned(10),
+    read: { current: provisioned(4), requested: provisioned(10), inProgress: false },
+    desired: provisioned(4),
+    at: AT,
+  });
+  t.equal(refused.known, null, 'the spec asks for what the namespace does not have: unknown, the change is sent');
+  const respectNone = decideDrift({
+    policy: 'respect',
+    expected: provisioned(4),
+    found: provisioned(10),
+    read: settledAt(provisioned(10)),
+    desired: null,
+    at: AT,
+  });
+  t.same(respectNone.manual, provisioned(10));
+  const left = leftByHand(provisioned(10), null);
+  t.ok(left.ask);
+  t.equal(left.detail, 'left at 10 TRUs set by hand (DRIFT_POLICY=respect)');
+  t.notMatch(askText(provisioned(10), null, ['w1']), 'would have reverted');
+  t.match(askText(provisioned(10), null, ['w1']), 'and was not reverted because DRIFT_POLICY=respect');
+});

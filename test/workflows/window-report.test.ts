@@ -457,4 +457,10 @@ t.test('a drift report: a DRIFT step and the drift kept, with no alert and nothi
   );
   t.equal(released.state.waitingFor, 'the budget', 'what the window waits for is untouched');
   t.equal(released.state.releaseAnswered, false, 'a drift is never the last word on a release');
+  const bare = hearReport(
+    { ...active, drift },
+    report({ about: 'claim', step: 'DRIFT', outcome: 'FAILED', detail: 'again' }),
+    AT,
+  );
+  t.same(bare.state.drift, drift, 'a report without the drift keeps the one known');
 });
