@@ -713,9 +713,10 @@ export class NamespaceController {
     const released = state.releasing.splice(0);
     state.blocked = null;
     if (released.length === 0) return IDLE;
+    // Only the last window to end is owed where the namespace would have gone.
     const last = state.claims.length === 0;
-    const revertTo = desiredTarget([], state.baseline, state.lastRevertTo);
-    const left = last ? leftByHand(manual, revertTo) : leftByHand(manual, null);
+    const revertTo = last ? desiredTarget([], state.baseline, state.lastRevertTo) : null;
+    const left = leftByHand(manual, revertTo);
     void this.tellAll(released, {
       about: 'release',
       step: 'REVERT_VERIFY',
