@@ -63,7 +63,7 @@ async function expectDriftSeen(
 t.test('respect: the value set by hand stands, the windows end without a revert, and an alert asks', async (t) => {
   const h = await stack(t, 'respect');
   const ns = h.newNamespace();
-  const id = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT15S' });
+  const id = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT20S' });
   await h.waitForWindow(id, 'ACTIVE', (s) => s.phase === 'ACTIVE');
   const changedAt = await changeByHand(h, ns, { trus: 10 });
 
@@ -100,10 +100,10 @@ t.test('respect: the value set by hand stands, the windows end without a revert,
     [false, true],
     'our raise and the change by hand; no revert, nothing for the windows that came meanwhile',
   );
-  const drifts = h.slack.messages.filter(
-    (m) => m.text.includes('changed outside the scheduler') && m.text.includes(ns),
+  const warnings = h.slack.messages.filter(
+    (m) => m.text.includes(`${ns} changed outside the scheduler`) && !m.text.includes('What should it be?'),
   );
-  t.equal(drifts.length - 1, 1, 'one drift WARNING, then the question');
+  t.equal(warnings.length, 1, 'one drift WARNING for the drift, whatever the windows (then the question)');
 });
 
 t.test('enforce: the windows get their value back at once, and the end reverts as usual', async (t) => {
