@@ -139,32 +139,59 @@ t.test('enforce: the windows get their value back at once, and the end reverts a
   );
 });
 
-t.test('before a change: drift is caught by the apply, nothing is sent, with no periodic look due', async (t) => {
+t.test('respect, with no periodic look due: caught at the next change of ours', async (t) => {
   const h = await startHarness({ env: { DRIFT_CHECK_INTERVAL: 'PT5M' } });
   t.teardown(() => h.close());
-  const ns = h.newNamespace();
-  const holder = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT1M' });
-  await h.waitForWindow(holder, 'ACTIVE', (s) => s.phase === 'ACTIVE');
-  await changeByHand(h, ns, { trus: 10 });
-  await waitFor('the change by hand landed', () =>
-    capacityOf(h, ns).provisioned?.currentValue === 10 ? true : undefined,
-  );
+  t.afterEach(() => h.emulator.state.clearFaults());
 
-  // A larger claim needs a change: the apply's own read finds 10 TRUs, not the 4 verified, and sends nothing.
-  const raise = await h.startWindow({ namespace: ns, trus: 6, duration: 'PT1M' });
-  const answered = await h.waitForWindow(raise, 'ACTIVE', (s) => s.phase === 'ACTIVE');
-  t.match(answered.drift, { expected: provisioned(4), found: provisioned(10), policy: 'respect' });
-  t.match(answered.steps.find((s) => s.step === 'VERIFY' && s.outcome === 'SUCCEEDED')?.detail, 'held at 10 TRUs');
-  const held = await h.waitForWindow(holder, 'its DRIFT step', (s) => driftStep(s) !== undefined);
-  t.match(held.drift, { found: provisioned(10) });
-  t.same(
-    h.emulator.state.snapshot(ns).updates.map((u) => u.manual ?? false),
-    [false, true],
-    'no change of ours after the one by hand',
-  );
-  for (const id of [raise, holder]) {
-    await h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${encodeURIComponent(id)}/cancel`, payload: {} });
-  }
-  await waitFor('the alert that asks', () => h.slack.messages.find((m) => m.text.includes('What should it be?')));
-  t.equal(capacityOf(h, ns).provisioned?.currentValue, 10, 'left as set by hand');
+  t.test('a raise: the apply finds the change by hand and sends nothing', async (t) => {
+    const ns = h.newNamespace();
+    const holder = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT1M' });
+    await h.waitForWindow(holder, 'ACTIVE', (s) => s.phase === 'ACTIVE');
+    await changeByHand(h, ns, { trus: 10 });
+    await waitFor('the change by hand landed', () =>
+      capacityOf(h, ns).provisioned?.currentValue === 10 ? true : undefined,
+    );
+
+    // A larger claim needs a change: the apply's own read finds 10 TRUs, not the 4 verified, and sends nothing.
+    const raise = await h.startWindow({ namespace: ns, trus: 6, duration: 'PT1M' });
+    const answered = await h.waitForWindow(raise, 'ACTIVE', (s) => s.phase === 'ACTIVE');
+    t.match(answered.drift, { expected: provisioned(4), found: provisioned(10), policy: 'respect' });
+    t.match(answered.steps.find((s) => s.step === 'VERIFY' && s.outcome === 'SUCCEEDED')?.detail, 'held at 10 TRUs');
+    const held = await h.waitForWindow(holder, 'its DRIFT step', (s) => driftStep(s) !== undefined);
+    t.match(held.drift, { found: provisioned(10) });
+    t.same(
+      h.emulator.state.snapshot(ns).updates.map((u) => u.manual ?? false),
+      [false, true],
+      'no change of ours after the one by hand',
+    );
+    for (const id of [raise, holder]) {
+      await h.app.inject({ method: 'POST', url: `/v1/capacity-changes/${encodeURIComponent(id)}/cancel`, payload: {} });
+    }
+    await waitFor('the alert that asks', () =>
+      h.slack.messages.find((m) => m.text.includes(`${ns} changed`) && m.text.includes('What should it be?')),
+    );
+    t.equal(capacityOf(h, ns).provisioned?.currentValue, 10, 'left as set by hand');
+  });
+
+  t.test('a blocked revert: the next try finds the change by hand; the revert stops', async (t) => {
+    const ns = h.newNamespace();
+    const id = await h.startWindow({ namespace: ns, trus: 4, duration: 'PT1S' });
+    await h.waitForWindow(id, 'ACTIVE', (s) => s.phase === 'ACTIVE');
+    h.emulator.state.injectFault({ rpc: 'UpdateNamespace', code: 'PERMISSION_DENIED', count: 100 });
+    await h.waitForWindow(id, 'revert blocked', (s) => s.revertBlocked !== null);
+    await changeByHand(h, ns, { trus: 10 });
+
+    const done = await h.waitForWindow(id, 'COMPLETED', (s) => s.status === 'COMPLETED');
+    t.equal(done.phase, 'COMPLETED');
+    t.equal(done.revertBlocked, null, 'no longer blocked');
+    t.match(done.drift, { expected: provisioned(4), found: provisioned(10), policy: 'respect' });
+    t.match(done.steps.at(-1), { step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', detail: /^left at 10 TRUs set by hand/ });
+    t.same(
+      h.emulator.state.snapshot(ns).updates.map((u) => u.manual ?? false),
+      [false, true],
+      'the raise and the change by hand: the refused reverts changed nothing, and no revert followed',
+    );
+    t.equal(capacityOf(h, ns).provisioned?.currentValue, 10);
+  });
 });
