@@ -77,10 +77,31 @@ const HEARTBEAT_EVERY_MS = 2_000;
 /** A change to On-Demand is a window's revert; anything else applies capacity. */
 const changeOf = (input: { target: { mode: string } }) => (input.target.mode === 'ON_DEMAND' ? 'revert' : 'apply');
 
+/** Drift detection's read of a namespace and its alert. */
+function driftActivities(deps: ActivityDeps) {
+  return {
+    /** The namespace as drift detection reads it (one GetNamespace); unlike readBaseline, a request under way is no wait. */
+    async readNamespace(input: { namespace: string }): Promise<DriftRead> {
+      try {
+        return await deps.capacity.readNamespace(input.namespace);
+      } catch (err) {
+        toFailure(err);
+      }
+    },
+
+    /** A controller found its namespace changed by hand: counted, and one WARNING names the windows it affects. */
+    async alertDrift(input: { alert: AlertInput; policy: DriftPolicy }): Promise<boolean> {
+      deps.metrics?.driftDetected.inc({ namespace: input.alert.namespace, policy: input.policy });
+      return deps.notifier.notify(input.alert);
+    },
+  };
+}
+
 export function createActivities(deps: ActivityDeps) {
   const heartbeat = (what: string) => Context.current().heartbeat(what);
 
   return {
+    ...driftActivities(deps),
     /**
      * Checks guardrails and the TRU value against capacity info. A request in progress is no reason to wait
      * here: the namespace's controller orders the changes.
@@ -119,21 +140,6 @@ export function createActivities(deps: ActivityDeps) {
         if (err instanceof ApplicationFailure) throw err;
         toFailure(err);
       }
-    },
-
-    /** The namespace as drift detection reads it (one GetNamespace); unlike readBaseline, a request under way is no wait. */
-    async readNamespace(input: { namespace: string }): Promise<DriftRead> {
-      try {
-        return await deps.capacity.readNamespace(input.namespace);
-      } catch (err) {
-        toFailure(err);
-      }
-    },
-
-    /** A controller found its namespace changed by hand: counted, and one WARNING names the windows it affects. */
-    async alertDrift(input: { alert: AlertInput; policy: DriftPolicy }): Promise<boolean> {
-      deps.metrics?.driftDetected.inc({ namespace: input.alert.namespace, policy: input.policy });
-      return deps.notifier.notify(input.alert);
     },
 
     /** Delivers a window's claim or release to its namespace's controller, starting the controller if none runs. */
