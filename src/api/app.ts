@@ -21,6 +21,8 @@ import capacityChanges from './routes/capacity-changes/index.js';
 import capacitySchedules from './routes/capacity-schedules/index.js';
 import diagnostics from './routes/diagnostics/index.js';
 import namespaces from './routes/namespaces/index.js';
+import reports from './routes/reports/index.js';
+import { ReportsService } from '../reports/service.js';
 import health from './routes/health/index.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -87,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(capacitySchedules, { schedules: new SchedulesService(deps) });
   await app.register(namespaces, { namespaces: new NamespacesService(deps) });
   await app.register(diagnostics, { diagnostics: new DiagnosticsService(deps) });
+  await app.register(reports, { reports: new ReportsService(deps) });
   return app;
 }
 
