@@ -2,7 +2,7 @@
 // schedule's runs) on two namespaces; the report must equal what the emulator's own record of each namespace's
 // capacity over time gives, computed here apart from the service's code.
 import { randomBytes } from 'node:crypto';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ReportsService, type TruHoursReport } from '../../src/reports/service.js';
 import type { CapacityStep } from '../../src/emulator/state.js';
 import { deleteSchedules, startHarness, waitFor, type Harness } from '../helpers/harness.js';
@@ -76,7 +76,19 @@ async function report(range: { from: string; to: string }, groupBy: string, acce
   return h.app.inject({ method: 'GET', url, headers: { ...auth('reader'), accept } });
 }
 
-t.test('TRU-hours of a scripted set of windows equal the emulator’s record of each namespace', async (t) => {
+interface Script {
+  startedMs: number;
+  refused: string;
+  failed: string;
+  future: string;
+  w4: string;
+  w8: string;
+  scheduleId: string;
+  runs: string[];
+}
+
+/** Refused, failed and cancelled windows on A; then two overlapping ones on A while a schedule runs on B. */
+async function runScript(t: Test): Promise<Script> {
   const startedMs = Date.now();
   // Refused for good, then a raise whose operation ends FAILED: neither changes the namespace.
   h.emulator.state.injectFault({ rpc: 'UpdateNamespace', code: 'PERMISSION_DENIED', count: 1 });
@@ -85,53 +97,79 @@ t.test('TRU-hours of a scripted set of windows equal the emulator’s record of 
   h.emulator.state.injectFault({ nextOperationOutcome: 'FAILED', count: 1 });
   const failed = await start('alice', { namespace: NS_A, trus: 6, duration: 'PT3S' });
   t.equal((await closed(failed)).phase, 'FAILED');
-  // Cancelled before its start.
-  const future = await start('bob', {
-    namespace: NS_A,
-    trus: 4,
-    startAt: new Date(Date.now() + 600_000).toISOString(),
-    duration: 'PT1M',
-  });
+  const startAt = new Date(Date.now() + 600_000).toISOString();
+  const future = await start('bob', { namespace: NS_A, trus: 4, startAt, duration: 'PT1M' });
   t.equal((await inject('bob', 'POST', `/v1/capacity-changes/${future}/cancel`, {})).statusCode, 202);
   await closed(future);
 
-  // A schedule's runs on B, while two overlapping windows run on A.
-  const sched = await inject('alice', 'POST', '/v1/capacity-schedules', {
-    namespace: NS_B,
-    trus: 2,
-    duration: 'PT2S',
-    interval: { every: 'PT5S' },
-  });
+  const body = { namespace: NS_B, trus: 2, duration: 'PT2S', interval: { every: 'PT5S' } };
+  const sched = await inject('alice', 'POST', '/v1/capacity-schedules', body);
   t.equal(sched.statusCode, 201, sched.body);
   const scheduleId: string = sched.json().id;
   schedules.add(scheduleId);
   const w4 = await start('alice', { namespace: NS_A, trus: 4, duration: 'PT8S' });
   await h.waitForWindow(w4, 'ACTIVE', (s) => s.phase === 'ACTIVE');
   const w8 = await start('bob', { namespace: NS_A, trus: 8, duration: 'PT3S' });
-  const [done4, done8] = [await closed(w4), await closed(w8)];
-  t.equal(done4.phase, 'COMPLETED');
-  t.equal(done8.phase, 'COMPLETED');
-  const runs = await waitFor(
-    'two runs of the schedule',
-    async () => {
-      const s = (await inject('alice', 'GET', `/v1/capacity-schedules/${scheduleId}`)).json();
-      return s.recentActions.length >= 2 ? s : undefined;
-    },
-    30_000,
-  );
-  await h.app.inject({
-    method: 'POST',
-    url: `/v1/capacity-schedules/${scheduleId}/pause`,
-    headers: { ...auth('alice'), 'x-requested-with': 'test' },
-  });
-  const ran = (await inject('alice', 'GET', `/v1/capacity-schedules/${scheduleId}`)).json().recentActions as {
-    changeId: string;
-  }[];
-  t.ok(ran.length >= runs.recentActions.length);
-  for (const run of ran) t.equal((await closed(run.changeId)).phase, 'COMPLETED', `run ${run.changeId}`);
+  t.equal((await closed(w4)).phase, 'COMPLETED');
+  t.equal((await closed(w8)).phase, 'COMPLETED');
+  const actions = async () =>
+    (await inject('alice', 'GET', `/v1/capacity-schedules/${scheduleId}`)).json().recentActions as {
+      changeId: string;
+    }[];
+  await waitFor('two runs of the schedule', async () => ((await actions()).length >= 2 ? true : undefined), 30_000);
+  const pause = `/v1/capacity-schedules/${scheduleId}/pause`;
+  await h.app.inject({ method: 'POST', url: pause, headers: { ...auth('alice'), 'x-requested-with': 'test' } });
+  const runs = (await actions()).map((a) => a.changeId);
+  for (const run of runs) t.equal((await closed(run)).phase, 'COMPLETED', `run ${run}`);
+  return { startedMs, refused, failed, future, w4, w8, scheduleId, runs };
+}
 
+/** requestedBy and scheduleId groups add up to the namespaces' totals. */
+async function checkGroupings(t: Test, range: { from: string; to: string }, whole: TruHoursReport, s: Script) {
+  for (const groupBy of ['requestedBy', 'scheduleId']) {
+    const r = (await report(range, groupBy)).json() as TruHoursReport;
+    const sum = (k: 'truHours' | 'usedTruHours') => r.groups.reduce((x, g) => x + g[k], 0);
+    t.ok(Math.abs(sum('usedTruHours') - whole.totals.usedTruHours) < TOLERANCE, `${groupBy}: used adds up`);
+    t.ok(Math.abs(sum('truHours') - whole.totals.truHours) < TOLERANCE, `${groupBy}: billed adds up`);
+    if (groupBy === 'scheduleId') t.equal(r.groups.find((g) => g.key === s.scheduleId)?.windows, s.runs.length);
+    if (groupBy === 'requestedBy') t.same(r.groups.find((g) => g.key === 'bob')?.windows, 1, "bob's 8 TRUs");
+  }
+}
+
+/** The CSV says what the JSON says. */
+async function checkCsv(t: Test, range: { from: string; to: string }, whole: TruHoursReport) {
+  const csv = await report(range, 'namespace', 'text/csv');
+  t.match(csv.headers['content-type'], /^text\/csv/);
+  const rows = csv.body
+    .trim()
+    .split('\r\n')
+    .map((l) => l.split(','));
+  t.same(rows[0], ['namespace', 'truHours', 'usedTruHours', 'windows']);
+  const parsed = rows
+    .slice(1)
+    .map(([key, tru, used, n]) => ({ key, truHours: Number(tru), usedTruHours: Number(used), windows: Number(n) }));
+  t.same(parsed, whole.groups, 'the CSV says the same');
+}
+
+/** Each window's status: the overlapping two add up to A; the others never held the namespace. */
+async function checkWindows(t: Test, a: TruHoursReport['groups'][number], s: Script) {
+  const [s4, s8] = [await h.windowStatus(s.w4), await h.windowStatus(s.w8)];
+  t.ok(Math.abs(s4.usedTruHours + s8.usedTruHours - a.usedTruHours) < TOLERANCE, 'A used = its two windows');
+  t.ok(Math.abs(s4.truHours + s8.truHours - a.truHours) < TOLERANCE, 'A billed = its two windows');
+  t.ok(s8.usedTruHours > 0, 'the 8 TRU window used some');
+  t.equal(s4.result?.truHours, s4.truHours, 'the result carries it too');
+  for (const id of [s.refused, s.failed, s.future]) {
+    t.match(await h.windowStatus(id), { truHours: 0, usedTruHours: 0 }, `${id} never took effect`);
+  }
+  const list = await inject('alice', 'GET', `/v1/capacity-changes?namespace=${NS_A}`);
+  const listed = list.json().items as { id: string; truHours: number }[];
+  t.equal(listed.find((i) => i.id === s.w8)?.truHours, s8.truHours, 'list items carry the same figure');
+}
+
+t.test('TRU-hours of a scripted set of windows equal the emulator’s record of each namespace', async (t) => {
+  const script = await runScript(t);
   const range = {
-    from: new Date(Math.floor(startedMs / H) * H - H).toISOString(),
+    from: new Date(Math.floor(script.startedMs / H) * H - H).toISOString(),
     to: new Date(Math.ceil(Date.now() / H) * H + H).toISOString(),
   };
   const [fromMs, toMs] = [Date.parse(range.from), Date.parse(range.to)];
@@ -141,17 +179,17 @@ t.test('TRU-hours of a scripted set of windows equal the emulator’s record of 
   };
   t.ok(expected[NS_A].used > 0 && expected[NS_B].used > 0, 'both namespaces were provisioned');
   // Visibility is eventually consistent: wait until every window with a hold shows in it.
-  const byNamespace: TruHoursReport = await waitFor(
+  const whole: TruHoursReport = await waitFor(
     'the report counts every window',
     async () => {
       const r = (await report(range, 'namespace')).json() as TruHoursReport;
       const windows = Object.fromEntries(r.groups.map((g) => [g.key, g.windows]));
-      return windows[NS_A] === 2 && windows[NS_B] === ran.length ? r : undefined;
+      return windows[NS_A] === 2 && windows[NS_B] === script.runs.length ? r : undefined;
     },
     20_000,
   );
   for (const ns of [NS_A, NS_B]) {
-    const g = byNamespace.groups.find((x) => x.key === ns)!;
+    const g = whole.groups.find((x) => x.key === ns)!;
     t.ok(
       Math.abs(g.usedTruHours - expected[ns]!.used) < TOLERANCE,
       `${ns} used ${g.usedTruHours} = ${expected[ns]!.used}`,
@@ -162,57 +200,22 @@ t.test('TRU-hours of a scripted set of windows equal the emulator’s record of 
     );
   }
   t.same(
-    byNamespace.groups.map((g) => g.key),
+    whole.groups.map((g) => g.key),
     [NS_A, NS_B],
     'the reader sees only its namespaces',
   );
-  t.match(byNamespace, { billingRule: /clock hour/, attributionRule: /layer/ });
-
-  for (const groupBy of ['requestedBy', 'scheduleId']) {
-    const r = (await report(range, groupBy)).json() as TruHoursReport;
-    const sum = (k: 'truHours' | 'usedTruHours') => r.groups.reduce((x, g) => x + g[k], 0);
-    t.ok(Math.abs(sum('usedTruHours') - byNamespace.totals.usedTruHours) < TOLERANCE, `${groupBy}: used adds up`);
-    t.ok(Math.abs(sum('truHours') - byNamespace.totals.truHours) < TOLERANCE, `${groupBy}: billed adds up`);
-    if (groupBy === 'scheduleId') t.equal(r.groups.find((g) => g.key === scheduleId)?.windows, ran.length);
-    if (groupBy === 'requestedBy') t.same(r.groups.find((g) => g.key === 'bob')?.windows, 1, "bob's 8 TRUs");
-  }
-
-  const csv = await report(range, 'namespace', 'text/csv');
-  t.match(csv.headers['content-type'], /^text\/csv/);
-  const rows = csv.body
-    .trim()
-    .split('\r\n')
-    .map((l) => l.split(','));
-  t.same(rows[0], ['namespace', 'truHours', 'usedTruHours', 'windows']);
-  t.same(
-    rows
-      .slice(1)
-      .map(([k, tru, used, n]) => ({ key: k, truHours: Number(tru), usedTruHours: Number(used), windows: Number(n) })),
-    byNamespace.groups,
-    'the CSV says the same',
-  );
-
+  t.match(whole, { billingRule: /clock hour/, attributionRule: /layer/ });
+  await checkGroupings(t, range, whole, script);
+  await checkCsv(t, range, whole);
   // Every page walked, two windows at a time: the same figures.
   const small = new ReportsService({ temporal: h.client, config: { ...h.config, reports: { pageSize: 2 } } });
   const paged = await small.truHours({ fromMs, toMs }, 'namespace', (ns) => ns === NS_A || ns === NS_B);
-  t.same(paged.groups, byNamespace.groups, 'pagination gives the same totals');
-
-  // Each window's status: the overlapping two add up to A; the others never held the namespace.
-  const [s4, s8] = [await h.windowStatus(w4), await h.windowStatus(w8)];
-  const a = byNamespace.groups.find((g) => g.key === NS_A)!;
-  t.ok(Math.abs(s4.usedTruHours + s8.usedTruHours - a.usedTruHours) < TOLERANCE, 'A used = its two windows');
-  t.ok(Math.abs(s4.truHours + s8.truHours - a.truHours) < TOLERANCE, 'A billed = its two windows');
-  t.ok(s8.usedTruHours > 0, 'the 8 TRU window used some');
-  t.equal(s4.result?.truHours, s4.truHours, 'the result carries it too');
-  for (const id of [refused, failed, future]) {
-    const s = await h.windowStatus(id);
-    t.match(s, { truHours: 0, usedTruHours: 0 }, `${id} never took effect`);
-  }
-  const listed = (await inject('alice', 'GET', `/v1/capacity-changes?namespace=${NS_A}`)).json().items as {
-    id: string;
-    truHours: number;
-  }[];
-  t.equal(listed.find((i) => i.id === w8)?.truHours, s8.truHours, 'list items carry the same figure');
+  t.same(paged.groups, whole.groups, 'pagination gives the same totals');
+  await checkWindows(
+    t,
+    whole.groups.find((g) => g.key === NS_A)!,
+    script,
+  );
 });
 
 t.test('the range is checked: 422 with a stable code, nothing read', async (t) => {
