@@ -3,6 +3,8 @@
 // capacity over time gives, computed here apart from the service's code.
 import { randomBytes } from 'node:crypto';
 import t, { type Test } from 'tap';
+import { createMetrics } from '../../src/metrics.js';
+import { TruHoursMeter } from '../../src/reports/meter.js';
 import { ReportsService, type TruHoursReport } from '../../src/reports/service.js';
 import type { CapacityStep } from '../../src/emulator/state.js';
 import { deleteSchedules, startHarness, waitFor, type Harness } from '../helpers/harness.js';
@@ -166,6 +168,29 @@ async function checkWindows(t: Test, a: TruHoursReport['groups'][number], s: Scr
   t.equal(listed.find((i) => i.id === s.w8)?.truHours, s8.truHours, 'list items carry the same figure');
 }
 
+/** The /metrics counters, once the test's hours are over (a clock moved past them): what the report says. */
+async function checkMeter(t: Test, s: Script, whole: TruHoursReport) {
+  const metrics = createMetrics();
+  const settleMs = 60_000;
+  const meter = new TruHoursMeter(
+    new ReportsService({ temporal: h.client, config: h.config }),
+    metrics,
+    settleMs,
+    s.startedMs,
+  );
+  await meter.tick(Math.ceil(Date.now() / H) * H + settleMs);
+  for (const [name, key] of [
+    ['capacity_scheduler_tru_hours_total', 'truHours'],
+    ['capacity_scheduler_used_tru_hours_total', 'usedTruHours'],
+  ] as const) {
+    const values = (await metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
+    for (const g of whole.groups) {
+      const counted = values.find((v) => v.labels.namespace === g.key)?.value ?? 0;
+      t.ok(Math.abs(counted - g[key]) < TOLERANCE, `${name}{namespace="${g.key}"} ${counted} = ${g[key]}`);
+    }
+  }
+}
+
 t.test('TRU-hours of a scripted set of windows equal the emulator’s record of each namespace', async (t) => {
   const script = await runScript(t);
   const range = {
@@ -216,6 +241,7 @@ t.test('TRU-hours of a scripted set of windows equal the emulator’s record of 
     whole.groups.find((g) => g.key === NS_A)!,
     script,
   );
+  await checkMeter(t, script, whole);
 });
 
 t.test('the range is checked: 422 with a stable code, nothing read', async (t) => {
