@@ -158,3 +158,11 @@ t.test('property: a range split in two gives the same figures as the whole', asy
   );
   t.pass('ranges add up');
 });
+
+t.test("docs/api.md's worked example: A 4 TRUs 10:15-11:45, B 8 TRUs 10:30-10:45", async (t) => {
+  const f = truHoursOf([hold('A', 4, 15 * 60_000, 105 * 60_000), hold('B', 8, 30 * 60_000, 45 * 60_000)], ALL, T0 + 5 * H);
+  close(t, f.get('A')?.usedTruHours, 5.5, 'A used');
+  close(t, f.get('B')?.usedTruHours, 1.5, 'B used');
+  close(t, f.get('A')?.truHours, 9, 'A billed');
+  close(t, f.get('B')?.truHours, 3, 'B billed');
+});
