@@ -17,6 +17,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // The timeline page's module runs in the browser (src/api/routes/ui serves it as is).
+  { files: ['src/ui/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
   // Everything a workflow bundle can reach: Node built-ins and packages other than these two fail the first
   // pattern; a relative path that leaves src/workflows and src/shared fails the second. Type-only imports vanish
   // at build time, so they may cross.

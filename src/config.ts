@@ -56,7 +56,10 @@ export const EnvSchema = Type.Object({
     description: 'Task queue of the worker.',
   }),
   TEMPORAL_UI_URL: Type.Optional(
-    Type.String({ pattern: '^https?://', description: 'Base URL of the Temporal Web UI, for links in alerts.' }),
+    Type.String({
+      pattern: '^https?://',
+      description: 'Base URL of the Temporal Web UI, for links in alerts and on the timeline page (/ui).',
+    }),
   ),
   TEMPORAL_CLOUD_API_KEY: Type.Optional(
     Type.String({ minLength: 1, description: 'Cloud Ops API key. Unset: the embedded Cloud Ops EMULATOR is used.' }),

@@ -63,6 +63,7 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
         api: baseUrl,
         probes: probes?.url ?? null,
         docs: baseUrl && `${baseUrl}/docs`,
+        timeline: baseUrl && `${baseUrl}/ui`,
         metrics: baseUrl && `${baseUrl}/metrics`,
         temporal: stack.temporalAddress,
         cloudOps: stack.emulator ? `EMULATOR ${stack.emulator.grpcAddress}` : config.cloudOps.address,

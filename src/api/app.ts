@@ -28,6 +28,7 @@ import { Refreshed } from '../health/refreshed.js';
 import type { Metrics } from '../metrics.js';
 import type { Config } from '../config.js';
 import health from './routes/health/index.js';
+import ui from './routes/ui/index.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 const MAX_PARAM_LENGTH = 512;
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const reportsService = new ReportsService(deps);
   await app.register(reports, { reports: reportsService });
   if (deps.metrics) meterTruHours(app, reportsService, deps.metrics, deps.config);
+  await app.register(ui, { temporal: deps.config.temporal });
   return app;
 }
 

@@ -110,7 +110,7 @@ function temporalConnectionOptions(config: Config, address: string) {
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
-  const { config, logger } = opts;
+  const { logger } = opts;
   const errors: unknown[] = [];
   const stops = new StopList((err) => errors.push(err));
   const close = async () => {
@@ -125,7 +125,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
   try {
     const metrics = createMetrics();
-    const devServer = config.temporal.address === null ? await startLocalTemporal(config, logger, stops) : null;
+    const devServer =
+      opts.config.temporal.address === null ? await startLocalTemporal(opts.config, logger, stops) : null;
+    // The embedded server's Web UI is known: alerts and the timeline link to it unless TEMPORAL_UI_URL says otherwise.
+    const config = devServer ? withWebUi(opts.config, devServer.uiUrl) : opts.config;
     const temporalAddress = config.temporal.address ?? devServer!.address;
     const { ops, emulator } = await connectCloudOps(config, opts.emulator, metrics, stops);
     const parts: Parts = { logger, temporalAddress, capacity: new CapacityService(ops), metrics, stops };
@@ -138,6 +141,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await close().catch((stopErr: unknown) => logger.error({ err: stopErr }, 'error while stopping'));
     throw err;
   }
+}
+
+function withWebUi(config: Config, uiUrl: string): Config {
+  return config.temporal.uiUrl === null ? { ...config, temporal: { ...config.temporal, uiUrl } } : config;
 }
 
 /** Before serving: windows cannot start, nor report their phase, without our search attributes. */

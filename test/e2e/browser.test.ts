@@ -1,26 +1,17 @@
 // Swagger UI in a real headless Chromium (Debian's `chromium`, driven by playwright-core) against the real stack:
 // open /docs, authorize with a bearer token, create a window with "Try it out", see the 202 and the id, then
 // read the window back through Swagger UI's GET operation and through the API until it has completed.
-import { existsSync, mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import t from 'tap';
+import { launchChromium, listenOnLoopback } from '../helpers/browser.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS_DIR = fileURLToPath(new URL('../../.tap/artifacts/', import.meta.url));
 const SCREENSHOT = `${ARTIFACTS_DIR}swagger-try-it-out.png`;
 const UI_TIMEOUT = 20_000;
 const TOKEN = `swagger-user-token-${'c3'.repeat(16)}`;
-
-// Fail loudly (never skip) when the browser is missing: a skipped UI check looks like a passing one.
-if (!existsSync(CHROMIUM_PATH)) {
-  throw new Error(
-    `Chromium not found at ${CHROMIUM_PATH}. Install Debian's chromium ` +
-      '(`apt-get install -y chromium`; the bootstrap of npm test does it) or point CHROMIUM_PATH at a Chromium binary.',
-  );
-}
 
 let h: Harness;
 let browser: Browser;
@@ -30,19 +21,8 @@ t.before(async () => {
     applyDelayMs: 300,
     tokens: [{ name: 'swagger-user', scopes: ['capacity:read', 'capacity:write'], token: TOKEN }],
   });
-  await h.app.listen({ port: 0, host: '127.0.0.1' });
-  baseUrl = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  baseUrl = await listenOnLoopback(h.app);
+  browser = await launchChromium();
 });
 t.teardown(async () => {
   await browser?.close();

@@ -88,6 +88,7 @@ t.test('SIGTERM: the in-flight POST is answered, exit code 0, the window complet
 
 t.test('Ctrl-C on the local stack, a window in flight: exit code 0, no error logged', async (t) => {
   const port = await freePort();
+  const uiPort = await freePort();
   // As `npm start` runs it: no Temporal server, no Cloud Ops key, no authentication settings ('' is unset).
   const service = spawnService(
     {
@@ -96,7 +97,8 @@ t.test('Ctrl-C on the local stack, a window in flight: exit code 0, no error log
       AUTH_DISABLED: '',
       PORT: String(port),
       TEMPORAL_DEV_SERVER_PORT: String(await freePort()),
-      TEMPORAL_DEV_SERVER_UI_PORT: String(await freePort()),
+      TEMPORAL_DEV_SERVER_UI_PORT: String(uiPort),
+      TEMPORAL_UI_URL: '',
       EMULATOR_CONTROL_PORT: String(await freePort()),
       EMULATOR_APPLY_DELAY_MS: '2000',
     },
@@ -108,6 +110,10 @@ t.test('Ctrl-C on the local stack, a window in flight: exit code 0, no error log
     service.lines.some((l) => l.includes('CLOUD OPS EMULATOR MODE')),
     'local mode: the emulator banner',
   );
+  const uiConfig = (await (await fetch(`http://127.0.0.1:${port}/v1/ui/config`)).json()) as {
+    temporalUi: { url: string } | null;
+  };
+  t.equal(uiConfig.temporalUi?.url, `http://127.0.0.1:${uiPort}`, "links go to the embedded dev server's Web UI");
 
   const res = await fetch(`http://127.0.0.1:${port}/v1/capacity-changes`, {
     method: 'POST',
