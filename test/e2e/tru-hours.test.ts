@@ -232,7 +232,7 @@ t.test('TRU-hours of a scripted set of windows equal the emulator’s record of 
   t.match(whole, { billingRule: /clock hour/, attributionRule: /layer/ });
   await checkGroupings(t, range, whole, script);
   await checkCsv(t, range, whole);
-  // Every page walked, two windows at a time: the same figures.
+  // Every page walked, two windows at a time (four or more windows held: two pages or more): the same figures.
   const small = new ReportsService({ temporal: h.client, config: { ...h.config, reports: { pageSize: 2 } } });
   const paged = await small.truHours({ fromMs, toMs }, 'namespace', (ns) => ns === NS_A || ns === NS_B);
   t.same(paged.groups, whole.groups, 'pagination gives the same totals');
