@@ -56,6 +56,9 @@ async function route(state: EmulatorState, req: http.IncomingMessage): Promise<R
   const method = req.method ?? 'GET';
   const nsMatch = /^\/namespaces\/([^/]+)$/.exec(pathname);
   if (nsMatch && method === 'GET') return { status: 200, body: state.snapshot(decodeURIComponent(nsMatch[1])) };
+  const historyMatch = /^\/namespaces\/([^/]+)\/capacity-history$/.exec(pathname);
+  if (historyMatch && method === 'GET')
+    return { status: 200, body: state.snapshot(decodeURIComponent(historyMatch[1])).capacityHistory };
   if (pathname === '/stats' && method === 'GET') return { status: 200, body: state.stats() };
   if (pathname === '/namespaces' && method === 'GET') return { status: 200, body: state.listNamespaces() };
   if (pathname === '/namespaces' && method === 'POST') return addNamespace(state, await readJson(req));

@@ -81,6 +81,11 @@ export interface ControllerReport {
   slow?: boolean;
   /** A change that failed its verification deadline has landed since: the claim's verification succeeded, late. */
   late?: boolean;
+  /**
+   * With a VERIFY or REVERT_VERIFY that succeeded after a change: when the namespace took it, by Cloud Ops (the
+   * operation's finish time). Absent: when the report was sent (nothing to change, or sent before TRU-hours).
+   */
+  changedAt?: string;
   /** The last report this window will get about this claim or release. */
   final: boolean;
 }

@@ -392,6 +392,8 @@ t.test('GET a window reads its memo, and a dead workflow reads FAILED', async (t
     waitingFor: null,
     namespaceCapacity: null,
     result: null,
+    truHours: 0,
+    usedTruHours: 0,
     links: { self: `/v1/capacity-changes/${id}` },
   });
   const missing = await app.inject({
