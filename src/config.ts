@@ -119,6 +119,12 @@ export const EnvSchema = Type.Object({
     description:
       'What a controller does when someone changed its namespace by hand: respect (the value set by hand stands; no change while it holds, and an alert asks instead of reverting) or enforce (put back what the windows ask).',
   }),
+  TRU_REPORT_PAGE_SIZE: Type.String({
+    default: '1000',
+    pattern: '^[1-9][0-9]{0,3}$',
+    description:
+      "Windows per Temporal visibility page when the TRU-hours report and a window's TRU-hours read their namespace (1-9999).",
+  }),
   HEALTH_REFRESH_INTERVAL: Duration(
     '15s',
     'How often the API checks Temporal and Cloud Ops for /readyz and counts windows for /metrics, in the background.',
@@ -293,6 +299,8 @@ export interface Config {
   slack: { webhookUrl: string | null; timeoutMs: number };
   /** The background checks behind /readyz and the window counts of /metrics. */
   health: { refreshIntervalMs: number };
+  /** TRU_REPORT_PAGE_SIZE: windows per visibility page for TRU-hours. */
+  reports: { pageSize: number };
   /** Port of the Temporal SDK (Rust core) Prometheus exporter of the worker role; null: off. */
   sdkMetrics: { port: number | null };
   /** null: the SDK's default, sized from the heap limit. */
@@ -490,6 +498,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     worker: { maxCachedWorkflows: cacheSize(env.WORKER_MAX_CACHED_WORKFLOWS) },
     slack: { webhookUrl: env.SLACK_WEBHOOK_URL ?? null, timeoutMs: duration('SLACK_TIMEOUT', env.SLACK_TIMEOUT, 100) },
     health: { refreshIntervalMs: duration('HEALTH_REFRESH_INTERVAL', env.HEALTH_REFRESH_INTERVAL, 100) },
+    reports: { pageSize: Number(env.TRU_REPORT_PAGE_SIZE) },
     policy: {
       verifyTimeoutMs: duration('VERIFY_TIMEOUT', env.VERIFY_TIMEOUT, 1_000),
       slowChangeAfterMs: duration('CHANGE_SLOW_AFTER', env.CHANGE_SLOW_AFTER, 1_000),

@@ -318,6 +318,17 @@ t.test('update lifecycle: capacity changes only when the operation is fulfilled'
   t.equal(Number(after.limits?.actionsPerSecondLimit), 2000);
   const { asyncOperation } = await svc.getAsyncOperation({ asyncOperationId: 'op-lifecycle' });
   t.ok(asyncOperation?.finishedTime, 'finishedTime set');
+  const history = (await control('GET', `/namespaces/${namespace}/capacity-history`)).json as unknown as {
+    at: string;
+    trus: number;
+  }[];
+  t.equal(history.length, 2, 'created On-Demand, then the change');
+  t.equal(history[0]?.trus, 0);
+  t.equal(history[1]?.trus, 4);
+  const finishedMs =
+    Number(asyncOperation?.finishedTime?.seconds) * 1000 + (asyncOperation?.finishedTime?.nanos ?? 0) / 1e6;
+  t.equal(Date.parse(history[1]?.at ?? ''), finishedMs, "the step is at the operation's finish time");
+  t.same((await snapshot(namespace)).capacityHistory, history, 'the snapshot carries it too');
 });
 
 t.test('UpdateNamespace replaces the whole spec', async (t) => {
@@ -507,6 +518,7 @@ t.test('faults injected through the control plane', async (t) => {
       t.equal(ns.capacity?.currentMode, 'onDemand');
       t.equal(ns.capacity?.latestRequest?.state, Req.FAILED);
       t.ok(ns.spec?.capacitySpec?.onDemand, 'spec reverted to the mode in effect');
+      t.equal((await snapshot(namespace)).capacityHistory.length, 1, 'a failed operation is no step');
       const retry = await setCapacity(namespace, { provisioned: { value: 4 } });
       t.equal((await waitForOperation(retry.id!)).final, Op.FULFILLED, 'fault consumed');
     });
@@ -521,6 +533,11 @@ t.test('faults injected through the control plane', async (t) => {
     t.same(snap.capacity.latestRequest?.asyncOperationId, 'op-lie');
     t.equal(snap.capacity.latestRequest?.state, Req.COMPLETED);
     t.ok('onDemand' in snap.capacity, 'capacity still on-demand');
+    t.same(
+      snap.capacityHistory.map((h) => h.trus),
+      [0],
+      'a change that did not apply is no step',
+    );
   });
 
   t.test('applyDelayMs', async (t) => {

@@ -197,12 +197,14 @@ export function createActivities(deps: ActivityDeps) {
       // The API may ask for 10 s or more between looks: the heartbeat goes on while it waits.
       const beating = setInterval(() => context.heartbeat('waiting for the checkDuration'), HEARTBEAT_EVERY_MS);
       try {
-        const observed = await deps.capacity.verify(input.namespace, input.target, input.asyncOperationId, {
-          deadline: context.info.scheduledTimestampMs + input.timeoutMs,
-          onPoll: heartbeat,
-        });
+        const { changedAt, ...observed } = await deps.capacity.verify(
+          input.namespace,
+          input.target,
+          input.asyncOperationId,
+          { deadline: context.info.scheduledTimestampMs + input.timeoutMs, onPoll: heartbeat },
+        );
         deps.metrics?.verifications.inc({ change: changeOf(input), outcome: 'verified', reason: '' });
-        return { observed };
+        return { observed, changedAt };
       } catch (err) {
         deps.metrics?.verifications.inc({ change: changeOf(input), outcome: 'failed', reason: failureLabel(err) });
         toFailure(err);

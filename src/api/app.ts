@@ -21,6 +21,12 @@ import capacityChanges from './routes/capacity-changes/index.js';
 import capacitySchedules from './routes/capacity-schedules/index.js';
 import diagnostics from './routes/diagnostics/index.js';
 import namespaces from './routes/namespaces/index.js';
+import reports from './routes/reports/index.js';
+import { TruHoursMeter } from '../reports/meter.js';
+import { ReportsService } from '../reports/service.js';
+import { Refreshed } from '../health/refreshed.js';
+import type { Metrics } from '../metrics.js';
+import type { Config } from '../config.js';
 import health from './routes/health/index.js';
 import ui from './routes/ui/index.js';
 
@@ -30,6 +36,8 @@ const MAX_PARAM_LENGTH = 512;
 const REQUEST_TIMEOUT_MS = 30_000;
 const CONNECTION_TIMEOUT_MS = 60_000;
 const KEEP_ALIVE_TIMEOUT_MS = 10_000;
+/** After VERIFY_TIMEOUT, how much longer an hour's changes may take to be reported before the hour is counted. */
+const TRU_HOURS_SETTLE_MS = 5 * 60_000;
 
 /**
  * Builds the HTTP app for production and tests alike. It connects nothing: every dependency is passed in,
@@ -88,8 +96,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(capacitySchedules, { schedules: new SchedulesService(deps) });
   await app.register(namespaces, { namespaces: new NamespacesService(deps) });
   await app.register(diagnostics, { diagnostics: new DiagnosticsService(deps) });
+  const reportsService = new ReportsService(deps);
+  await app.register(reports, { reports: reportsService });
+  if (deps.metrics) meterTruHours(app, reportsService, deps.metrics, deps.config);
   await app.register(ui, { temporal: deps.config.temporal });
   return app;
+}
+
+/** Counts each clock hour's TRU-hours into /metrics once the hour is over and its changes verified. */
+function meterTruHours(app: FastifyInstance, reports: ReportsService, metrics: Metrics, config: Config): void {
+  const meter = new TruHoursMeter(reports, metrics, config.policy.verifyTimeoutMs + TRU_HOURS_SETTLE_MS);
+  new Refreshed(
+    () => meter.tick(),
+    config.health.refreshIntervalMs,
+    (err) => app.log.warn({ err }, 'counting TRU-hours for /metrics failed; the next refresh tries again'),
+  ).bindTo(app, { waitForFirst: false });
 }
 
 /**

@@ -10,11 +10,14 @@ import type {
 import type { Diagnostics } from '../api/routes/diagnostics/schema.js';
 import type { NamespaceCapacity } from '../api/routes/namespaces/schema.js';
 import { checklistLines } from '../health/checklist.js';
+import { reportCsv } from '../reports/csv.js';
+import type { TruHoursReport } from '../reports/service.js';
 import { EXIT, type Request } from './http.js';
 import {
   acceptedLines,
   capacityLines,
   listLines,
+  reportLines,
   scheduleCreatedLines,
   scheduleLines,
   triggeredLines,
@@ -42,6 +45,10 @@ export const OPTIONS = {
   paused: { type: 'boolean', help: 'create the schedule paused' },
   'cancel-running': { type: 'boolean', help: 'also cancel its running windows (they revert at once)' },
   'slack-test': { type: 'boolean', help: 'doctor: post a visible test message to the Slack webhook' },
+  from: { type: 'string', value: 'RFC3339', help: 'report: start of the range (inclusive)' },
+  to: { type: 'string', value: 'RFC3339', help: 'report: end of the range (exclusive)' },
+  'group-by': { type: 'string', value: 'KEY', help: 'report: namespace (default), requestedBy or scheduleId' },
+  csv: { type: 'boolean', help: 'report: print CSV instead of a table' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; value?: string; help: string }>;
 export type OptionName = keyof typeof OPTIONS;
 
@@ -210,6 +217,23 @@ export const COMMANDS: readonly Command[] = [
     },
     render: (b) => checklistLines(b as Diagnostics),
     exitCode: (b) => ((b as Diagnostics).ok ? EXIT.ok : EXIT.failed),
+  },
+  {
+    name: 'report',
+    summary: 'TRU-hours billed and used per namespace, requester or schedule over [--from, --to)',
+    options: ['from', 'to', 'group-by', 'csv'],
+    required: ['from', 'to'],
+    request: (i) => {
+      const query = new URLSearchParams({ from: String(i.opts.from), to: String(i.opts.to) });
+      query.set('groupBy', str(i.opts['group-by']) ?? 'namespace');
+      return { method: 'GET', path: `/v1/reports/tru-hours?${query}` };
+    },
+    render: (b, i) =>
+      i.opts.csv === true
+        ? reportCsv(b as TruHoursReport)
+            .trimEnd()
+            .split('\r\n')
+        : reportLines(b as TruHoursReport),
   },
   {
     name: 'schedule create',

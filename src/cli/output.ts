@@ -7,6 +7,7 @@ import type {
   ScheduleTriggered,
 } from '../api/routes/capacity-schedules/schema.js';
 import type { NamespaceCapacity } from '../api/routes/namespaces/schema.js';
+import type { TruHoursReport } from '../reports/service.js';
 import { EXIT } from './http.js';
 
 /** The part of GET /v1/capacity-changes/{id} that progress and verdict read. */
@@ -177,3 +178,18 @@ export function inert(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g, '');
 }
+
+/** The TRU-hours report as a table: one row per group, then the totals. */
+export function reportLines(r: TruHoursReport): string[] {
+  const rows = [
+    [r.groupBy, 'TRU-HOURS', 'USED', 'WINDOWS'],
+    ...r.groups.map((g) => [g.key ?? '(none)', fixed(g.truHours), fixed(g.usedTruHours), String(g.windows)]),
+    ['total', fixed(r.totals.truHours), fixed(r.totals.usedTruHours), String(r.totals.windows)],
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const line = (row: string[]) =>
+    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  return [`TRU-hours from ${r.from} to ${r.to}`, ...rows.map(line), `billing: ${r.billingRule}`];
+}
+
+const fixed = (n: number) => n.toFixed(3);

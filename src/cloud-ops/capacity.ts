@@ -348,17 +348,21 @@ export class CapacityService implements CapacityReader {
   /**
    * Verifies a change: the operation fulfilled, then the namespace's latest request COMPLETED with our
    * operation id and its observed mode equal to the target. Polls until the deadline; never a fixed sleep.
+   * `changedAt`: when the namespace took the target, the operation's finish time (without an operation, or when
+   * the API gives none, when it was seen).
    */
   async verify(
     namespace: string,
     target: CapacityTarget,
     asyncOperationId: string | null,
     opts: PollOptions,
-  ): Promise<ObservedCapacity> {
+  ): Promise<ObservedCapacity & { changedAt: string }> {
     let wait = DEFAULT_CHECK_MS;
+    let finishedAt: string | null = null;
     if (asyncOperationId !== null) {
       const op = await this.awaitOperation(asyncOperationId, opts);
       wait = paceMs(durationMs(op.checkDuration));
+      finishedAt = timestamp(op.finishedTime);
       if (Number(op.state) !== OP_STATE.FULFILLED) {
         const reason = op.failureReason ? `: ${op.failureReason}` : '';
         throw new CapacityRuleError(
@@ -371,7 +375,7 @@ export class CapacityService implements CapacityReader {
       const observed = observedFrom(namespace, await this.retryingRead(() => this.ops.getNamespace(namespace), opts));
       const mismatch = this.mismatch(observed, target, asyncOperationId);
       opts.onPoll?.(mismatch ?? 'verified');
-      if (mismatch === null) return observed;
+      if (mismatch === null) return { ...observed, changedAt: finishedAt ?? new Date(this.clock.now()).toISOString() };
       if (this.clock.now() + wait > opts.deadline) {
         throw new CapacityRuleError(FailureType.VerificationTimeout, `not verified before the deadline: ${mismatch}`);
       }

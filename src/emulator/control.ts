@@ -59,6 +59,9 @@ async function route(state: EmulatorState, req: http.IncomingMessage): Promise<R
   if (manualMatch && method === 'POST')
     return manualChange(state, decodeURIComponent(manualMatch[1]), await readJson(req));
   if (nsMatch && method === 'GET') return { status: 200, body: state.snapshot(decodeURIComponent(nsMatch[1])) };
+  const historyMatch = /^\/namespaces\/([^/]+)\/capacity-history$/.exec(pathname);
+  if (historyMatch && method === 'GET')
+    return { status: 200, body: state.snapshot(decodeURIComponent(historyMatch[1])).capacityHistory };
   if (pathname === '/stats' && method === 'GET') return { status: 200, body: state.stats() };
   if (pathname === '/namespaces' && method === 'GET') return { status: 200, body: state.listNamespaces() };
   if (pathname === '/namespaces' && method === 'POST') return addNamespace(state, await readJson(req));

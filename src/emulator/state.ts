@@ -148,6 +148,12 @@ export interface UpdateRecord {
   manual?: true;
 }
 
+/** The namespace's capacity from `at` on: TRUs, 0 for On-Demand. */
+export interface CapacityStep {
+  at: string;
+  trus: number;
+}
+
 export interface NamespaceSnapshot {
   namespace: string;
   spec: Spec;
@@ -155,6 +161,8 @@ export interface NamespaceSnapshot {
   resourceVersion: string;
   state: number;
   updates: UpdateRecord[];
+  /** Every capacity the namespace had, from its creation; a step at each operation's finish that changed it. */
+  capacityHistory: CapacityStep[];
 }
 
 export interface CallRecord {
@@ -200,6 +208,7 @@ interface NamespaceRecord {
   modifiedAt: number;
   operations: Operation[];
   updates: UpdateRecord[];
+  capacityHistory: CapacityStep[];
 }
 
 interface Faults {
@@ -258,6 +267,7 @@ export class EmulatorState {
       modifiedAt: now,
       operations: [],
       updates: [],
+      capacityHistory: [{ at: new Date(now).toISOString(), trus: 0 }],
     });
   }
 
@@ -416,6 +426,7 @@ export class EmulatorState {
       resourceVersion: view.resourceVersion,
       state: view.state,
       updates: structuredClone(ns.updates),
+      capacityHistory: structuredClone(ns.capacityHistory),
     };
   }
 
@@ -458,7 +469,11 @@ export class EmulatorState {
       endTime: new Date(op.finishAt),
     };
     ns.lastCapacityFinishAt = op.finishAt;
-    if (fulfilled && change.applies) ns.mode = modeOf(change.requested);
+    if (fulfilled && change.applies) {
+      ns.mode = modeOf(change.requested);
+      const trus = 'provisioned' in ns.mode ? ns.mode.provisioned.currentValue : 0;
+      ns.capacityHistory.push({ at: new Date(op.finishAt).toISOString(), trus });
+    }
     if (!fulfilled && this.options.failedSpec !== 'keep') this.revertCapacitySpec(ns, change.previous, op.finishAt);
   }
 

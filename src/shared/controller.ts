@@ -87,6 +87,11 @@ export interface ControllerReport {
   late?: boolean;
   /** With step DRIFT: the namespace was changed outside the scheduler. */
   drift?: DriftSeen;
+  /**
+   * With a VERIFY or REVERT_VERIFY that succeeded after a change: when the namespace took it, by Cloud Ops (the
+   * operation's finish time). Absent: when the report was sent (nothing to change, or sent before TRU-hours).
+   */
+  changedAt?: string;
   /** The last report this window will get about this claim or release. */
   final: boolean;
 }

@@ -99,6 +99,11 @@ export interface WindowProgress {
   namespaceCapacity?: { has: CapacityTarget | null; at: string } | null;
   /** The latest drift seen while the window held the namespace (absent or null: none). */
   drift?: DriftSeen | null;
+  /**
+   * When the window's claim took effect on the namespace and when its release did (until null: still held); absent
+   * until the claim took effect. What TRU-hours are counted from.
+   */
+  held?: { from: string; until: string | null };
 }
 
 export interface CapacityWindowResult {
@@ -120,6 +125,10 @@ export interface CapacityWindowResult {
   revertedTo: CapacityTarget | null;
   /** Set when someone ended the window early. */
   cancelled: { by: string | null; reason: string | null; at: string } | null;
+  /** When the claim took effect (by Cloud Ops' finish time of the change, else when it was answered); absent: never. */
+  heldFrom?: string;
+  /** When the release took effect (the revert's finish time, else when it was answered); absent: never released. */
+  heldUntil?: string;
 }
 
 /** Who changed something, when, in which API request: kept on the window or schedule it changed. */
@@ -197,6 +206,8 @@ export interface VerifyCapacityInput {
 
 export interface VerifyCapacityResult {
   observed: ObservedCapacity;
+  /** When the namespace took the target (the operation's finish time, else when it was seen); absent before TRU-hours. */
+  changedAt?: string;
 }
 
 export interface AlertInput {

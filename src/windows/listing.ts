@@ -115,7 +115,7 @@ const PHASES: ReadonlySet<string> = new Set(PhaseSchema.enum);
 
 type RawExecution = proto.api.workflow.v1.IWorkflowExecutionInfo;
 
-function decodePayload(payload: Payload | null | undefined): unknown {
+export function decodePayload(payload: Payload | null | undefined): unknown {
   if (!payload) return undefined;
   try {
     return defaultPayloadConverter.fromPayload(payload);
@@ -124,7 +124,7 @@ function decodePayload(payload: Payload | null | undefined): unknown {
   }
 }
 
-function timestampIso(ts: { seconds?: unknown; nanos?: number | null } | null | undefined): string | undefined {
+export function timestampIso(ts: { seconds?: unknown; nanos?: number | null } | null | undefined): string | undefined {
   if (!ts || ts.seconds === undefined || ts.seconds === null) return undefined;
   const ms = Number(ts.seconds) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
   return ms > 0 ? new Date(ms).toISOString() : undefined;
@@ -137,11 +137,14 @@ const asIso = (v: unknown): string | undefined => {
   return s !== undefined && !Number.isNaN(Date.parse(s)) ? new Date(s).toISOString() : undefined;
 };
 
+/** A list item before its TRU-hours are added (they need the other windows of its namespace). */
+export type WindowSummary = Omit<CapacityChangeSummary, 'truHours' | 'usedTruHours'>;
+
 /**
  * One window's summary from what visibility returns: its search attributes and execution info, with the memo
  * (in the same answer) as a fallback for executions started before the search attributes existed.
  */
-export function summaryOf(raw: RawExecution): CapacityChangeSummary | undefined {
+export function summaryOf(raw: RawExecution): WindowSummary | undefined {
   const workflowId = raw.execution?.workflowId ?? '';
   const runId = raw.execution?.runId ?? '';
   if (!workflowId.startsWith(WINDOW_PREFIX) || !runId) return undefined;

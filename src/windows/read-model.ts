@@ -1,7 +1,8 @@
 // A window as the API shows it, read from its workflow execution: the memo it keeps, its status and its result.
 import type { WorkflowExecutionDescription, WorkflowExecutionStatusName } from '@temporalio/client';
 import type { CapacityChange } from '../api/routes/capacity-changes/schema.js';
-import type { CapacityWindowResult, Phase, Step, WindowMemo } from '../shared/index.js';
+import type { TruFigures } from '../reports/tru-hours.js';
+import type { CapacityWindowResult, Phase, Step, WindowMemo, WindowProgress } from '../shared/index.js';
 
 export const WINDOWS_PATH = '/v1/capacity-changes';
 
@@ -21,12 +22,18 @@ export function effectivePhase(memoPhase: Phase, status: WorkflowExecutionStatus
   return DEAD_STATUSES.has(status) && !TERMINAL_PHASES.has(memoPhase) ? 'FAILED' : memoPhase;
 }
 
+/** A window before its TRU-hours are added (they need the other windows of its namespace). */
+export type WindowView = Omit<CapacityChange, 'truHours' | 'usedTruHours' | 'result'> & {
+  result: CapacityWindowResult | null;
+  held: WindowProgress['held'] | null;
+};
+
 /** The window from one describe of its workflow, plus the result once it completed. */
 export function windowView(
   id: string,
   desc: WorkflowExecutionDescription,
   result: CapacityWindowResult | null,
-): CapacityChange {
+): WindowView {
   const memo = desc.memo as WindowMemo | undefined;
   if (!memo?.window) throw new Error(`workflow ${desc.workflowId} run ${desc.runId} has no window memo`);
   // A schedule's run has no progress until its first workflow task.
@@ -56,6 +63,7 @@ export function windowView(
     drift: progress.drift ?? null,
     result,
     links: { self: windowLink(id) },
+    held: progress.held ?? null,
   };
 }
 
@@ -68,4 +76,9 @@ function auditOf(memo: WindowMemo, steps: Step[]): CapacityChange['audit'] {
       : [{ action: s.step === 'CANCEL' ? 'cancel' : 'extend', by: s.by ?? null, at: s.at, requestId: s.requestId }],
   );
   return [...created, ...changes];
+}
+
+/** The window as the API shows it: its TRU-hours on the status, and on the result once there is one. */
+export function withTruHours({ held: _held, ...view }: WindowView, figures: TruFigures): CapacityChange {
+  return { ...view, ...figures, result: view.result && { ...view.result, ...figures } };
 }

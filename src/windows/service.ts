@@ -41,9 +41,18 @@ import {
   type WindowMemo,
 } from '../shared/index.js';
 import { bodyHash, replayOf, workflowIdFor } from './idempotency.js';
-import { buildListQuery, decodePageToken, encodePageToken, invalidPageToken, summaryOf } from './listing.js';
+import { ReportsService, ZERO } from '../reports/service.js';
+import { holdOf } from '../reports/visibility.js';
+import {
+  buildListQuery,
+  decodePageToken,
+  encodePageToken,
+  invalidPageToken,
+  summaryOf,
+  type WindowSummary,
+} from './listing.js';
 import { dryRunPlan } from './plan.js';
-import { windowLink, windowView } from './read-model.js';
+import { windowLink, windowView, withTruHours } from './read-model.js';
 import { windowStartOptions } from './start.js';
 import { checkOneEnd, guardedRequest, requestedEnd, resolveWindow, type WindowTimes } from './times.js';
 
@@ -62,8 +71,10 @@ export class WindowsService {
   private readonly capacity: CapacityReader;
   private readonly config: Config;
   private readonly logger: Logger;
+  private readonly tru: ReportsService;
 
   constructor({ temporal, capacity, config, logger }: WindowsDeps) {
+    this.tru = new ReportsService({ temporal, config });
     this.temporal = temporal;
     this.capacity = capacity;
     this.config = config;
@@ -148,7 +159,15 @@ export class WindowsService {
       desc.status.name === 'COMPLETED'
         ? await this.deadline(() => handle.result() as Promise<CapacityWindowResult>)
         : null;
-    return windowView(id, desc, result);
+    const view = windowView(id, desc, result);
+    const held = view.held && {
+      id,
+      namespace: view.namespace,
+      fromMs: Date.parse(view.held.from),
+      untilMs: view.held.until === null ? null : Date.parse(view.held.until),
+    };
+    const figures = held ? ((await this.tru.figuresOf([held])).get(id) ?? ZERO) : ZERO;
+    return withTruHours(view, figures);
   }
 
   /** `request.by` and `request.requestId` land in the window's CANCEL step. */
@@ -210,7 +229,10 @@ export class WindowsService {
         throw invalidPageToken();
       throw err;
     }
-    const items = (response.executions ?? []).map(summaryOf).filter((s): s is CapacityChangeSummary => s !== undefined);
+    const executions = response.executions ?? [];
+    const summaries = executions.map(summaryOf).filter((s): s is WindowSummary => s !== undefined);
+    const figures = await this.tru.figuresOf(executions.flatMap((raw) => holdOf(raw) ?? []));
+    const items: CapacityChangeSummary[] = summaries.map((s) => ({ ...s, ...(figures.get(s.id) ?? ZERO) }));
     const next = response.nextPageToken;
     return { items, nextPageToken: next && next.length > 0 ? encodePageToken(query, next) : null };
   }

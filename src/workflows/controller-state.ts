@@ -404,8 +404,9 @@ export class NamespaceController {
     state.notBefore = null;
     state.mustWaitRefusals = 0;
     this.tellApplied(to, applied, claimants, waiters);
+    let changedAt: string | undefined;
     try {
-      await this.verifyChange(to, applied, claimants, waiters);
+      changedAt = await this.verifyChange(to, applied, claimants, waiters);
     } catch (err) {
       const next = await this.fail({
         ...failed,
@@ -420,7 +421,7 @@ export class NamespaceController {
       }
       return next;
     }
-    this.verified(to, applied, claimants, waiters);
+    this.verified(to, { applied, changedAt }, claimants, waiters);
     return AGAIN;
   }
 
@@ -436,7 +437,14 @@ export class NamespaceController {
   }
 
   /** The namespace has `to`, verified: it is what the controller knows now, and every window hears it. */
-  private verified(to: CapacityTarget, applied: string | null, claimants: HeldClaim[], waiters: Claim[]): void {
+  private verified(
+    to: CapacityTarget,
+    change: { applied: string | null; changedAt: string | undefined },
+    claimants: HeldClaim[],
+    waiters: Claim[],
+  ): void {
+    const { applied } = change;
+    const when = change.changedAt === undefined ? {} : { changedAt: change.changedAt };
     const state = this.state;
     state.known = to;
     this.lookedAtMs = Date.now();
@@ -454,6 +462,7 @@ export class NamespaceController {
       step: 'VERIFY',
       outcome: 'SUCCEEDED',
       asyncOperationId: applied,
+      ...when,
       final: true,
     });
     state.releasing = state.releasing.filter((w) => !waiters.includes(w));
@@ -463,6 +472,7 @@ export class NamespaceController {
       outcome: 'SUCCEEDED',
       asyncOperationId: applied,
       detail: heldBy(this.state.claims, `the namespace has ${describeTarget(to)}`),
+      ...when,
       final: true,
     });
     this.tellOthers(claimants);
@@ -520,23 +530,21 @@ export class NamespaceController {
 
   /**
    * Verifies a change until VERIFY_TIMEOUT; past CHANGE_SLOW_AFTER (Temporal's two-minute aim) its windows hear that
-   * it is slow, and verification goes on.
+   * it is slow, and verification goes on. Resolves to when the namespace took the change (absent in older histories).
    */
   private async verifyChange(
     to: CapacityTarget,
     applied: string | null,
     claimants: HeldClaim[],
     waiters: Claim[],
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const { verifyTimeoutMs, slowChangeAfterMs } = this.policy;
     const input = { namespace: this.namespace, target: to, asyncOperationId: applied };
     if (slowChangeAfterMs === undefined || slowChangeAfterMs >= verifyTimeoutMs || !patched(SLOW_CHANGE_PATCH)) {
-      await this.verify({ ...input, timeoutMs: verifyTimeoutMs });
-      return;
+      return (await this.verify({ ...input, timeoutMs: verifyTimeoutMs })).changedAt;
     }
     try {
-      await this.verify({ ...input, timeoutMs: slowChangeAfterMs });
-      return;
+      return (await this.verify({ ...input, timeoutMs: slowChangeAfterMs })).changedAt;
     } catch (err) {
       if (failureType(err) !== FailureType.VerificationTimeout) throw err;
       const detail = `slow: not verified after ${Math.round(slowChangeAfterMs / 1000)} s (Temporal aims at two minutes); verification goes on for up to ${Math.round(verifyTimeoutMs / 1000)} s: ${reasonOf(err)}`;
@@ -557,19 +565,20 @@ export class NamespaceController {
         final: false,
       });
     }
-    await this.verify({ ...input, timeoutMs: verifyTimeoutMs - slowChangeAfterMs });
+    return (await this.verify({ ...input, timeoutMs: verifyTimeoutMs - slowChangeAfterMs })).changedAt;
   }
 
   /** One look at a raise that missed its deadline: landed, its windows hear it late; ended otherwise, it is let go. */
   private async checkLateChange(): Promise<void> {
     const late = this.state.unverified as NonNullable<ControllerState['unverified']>;
+    let changedAt: string | undefined;
     try {
-      await this.verify({
+      ({ changedAt } = await this.verify({
         namespace: this.namespace,
         target: late.to,
         asyncOperationId: late.asyncOperationId,
         timeoutMs: 1,
-      });
+      }));
     } catch (err) {
       if (failureType(err) !== FailureType.VerificationTimeout) this.state.unverified = null;
       return;
@@ -590,6 +599,7 @@ export class NamespaceController {
         outcome: 'SUCCEEDED',
         late: true,
         asyncOperationId: late.asyncOperationId,
+        ...(changedAt === undefined ? {} : { changedAt }),
         detail: `${describeTarget(late.to)}, verified after the verification deadline`,
         final: true,
       },

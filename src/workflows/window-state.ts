@@ -193,6 +193,8 @@ export class CapacityWindow {
     if (heard.state.drift) this.progress.drift = heard.state.drift;
     this.progress.steps.push(...heard.steps);
     this.result = heard.state.result;
+    if (this.result.heldFrom !== undefined)
+      this.progress.held = { from: this.result.heldFrom, until: this.result.heldUntil ?? null };
     this.claimAnswered = heard.state.claimAnswered;
     this.claimRefused = heard.state.claimRefused;
     this.releaseAnswered = heard.state.releaseAnswered;

@@ -394,6 +394,8 @@ t.test('GET a window reads its memo, and a dead workflow reads FAILED', async (t
     namespaceCapacity: null,
     drift: null,
     result: null,
+    truHours: 0,
+    usedTruHours: 0,
     links: { self: `/v1/capacity-changes/${id}` },
   });
   const missing = await app.inject({

@@ -159,6 +159,8 @@ t.test('summaries from search attributes and execution info; the page token goes
       endAt: '2030-03-17T19:46:40.000Z',
       requestedBy: 'alice',
       scheduleId: null,
+      truHours: 0,
+      usedTruHours: 0,
       links: { self: `/v1/capacity-changes/payments.a1b2c_0123456789abcdef~${RUN_ID}` },
     },
   ]);

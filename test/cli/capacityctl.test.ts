@@ -267,6 +267,7 @@ t.test('the command table', async (t) => {
     'window extend',
     'namespace capacity',
     'doctor',
+    'report',
     'schedule create',
     'schedule list',
     'schedule show',
@@ -277,8 +278,8 @@ t.test('the command table', async (t) => {
   ]);
   t.equal(new Set(names).size, names.length, 'names are unique');
   for (const c of COMMANDS) {
-    // doctor is about the whole setup: no group.
-    t.equal(c.name.split(' ').length, c.name === 'doctor' ? 1 : 2, `${c.name}: <group> <verb>`);
+    // doctor and report are about the whole setup: no group.
+    t.equal(c.name.split(' ').length, ['doctor', 'report'].includes(c.name) ? 1 : 2, `${c.name}: <group> <verb>`);
     for (const r of c.required ?? []) t.ok(c.options?.includes(r), `${c.name}: required --${r} is one of its options`);
   }
   const help = helpText();
@@ -693,4 +694,44 @@ t.test('the namespace view prints the latest change made by hand', async (t) => 
     }).at(-1),
     'changed by hand at t: expected 4 TRUs, found 10 TRUs (DRIFT_POLICY=respect; windows w1)',
   );
+});
+
+t.test('report: the query it sends, a table, CSV and JSON', async (t) => {
+  const range = ['--from', '2026-12-01T00:00:00Z', '--to', '2026-12-08T00:00:00Z'];
+  const path = '/v1/reports/tru-hours?from=2026-12-01T00%3A00%3A00Z&to=2026-12-08T00%3A00%3A00Z&groupBy=namespace';
+  t.same(requestOf(['report', ...range]), { method: 'GET', path });
+  t.match(requestOf(['report', ...range, '--group-by', 'scheduleId']), { path: /groupBy=scheduleId$/ });
+  t.match(requestOf(['report', '--from', '2026-12-01T00:00:00Z']), { error: /report needs --to/ });
+  const body = {
+    from: '2026-12-01T00:00:00.000Z',
+    to: '2026-12-08T00:00:00.000Z',
+    groupBy: 'namespace',
+    billingRule: 'each clock hour at its peak',
+    attributionRule: 'layers',
+    groups: [
+      { key: 'payments.a1b2c', truHours: 16, usedTruHours: 10.5, windows: 3 },
+      { key: '=cmd.x1', truHours: 2, usedTruHours: 0.25, windows: 1 },
+    ],
+    totals: { truHours: 18, usedTruHours: 10.75, windows: 4 },
+  };
+  const table = harness({ [`GET ${path}`]: [{ status: 200, body }] });
+  t.equal(await run(['report', ...range], table.deps), EXIT.ok);
+  t.same(table.out, [
+    'TRU-hours from 2026-12-01T00:00:00.000Z to 2026-12-08T00:00:00.000Z',
+    'namespace       TRU-HOURS    USED  WINDOWS',
+    'payments.a1b2c     16.000  10.500        3',
+    '=cmd.x1             2.000   0.250        1',
+    'total              18.000  10.750        4',
+    'billing: each clock hour at its peak',
+  ]);
+  const csv = harness({ [`GET ${path}`]: [{ status: 200, body }] });
+  t.equal(await run(['report', ...range, '--csv'], csv.deps), EXIT.ok);
+  t.same(
+    csv.out,
+    ['namespace,truHours,usedTruHours,windows', 'payments.a1b2c,16,10.5,3', "'=cmd.x1,2,0.25,1"],
+    'CSV, a formula-looking cell made inert',
+  );
+  const json = harness({ [`GET ${path}`]: [{ status: 200, body }] });
+  t.equal(await run(['report', ...range, '--json'], json.deps), EXIT.ok);
+  t.same(JSON.parse(json.out.join('\n')), body);
 });

@@ -543,6 +543,7 @@ t.test('verify: our request COMPLETED and the namespace at the target, polled un
     namespace: NS,
     current: provisioned(4),
     latestRequest: { state: 'COMPLETED', asyncOperationId: 'op-1', startTime: null, endTime: null },
+    changedAt: new Date(clock.t).toISOString(),
   });
   t.strictSame(polls, [
     'operation FULFILLED',
@@ -646,4 +647,20 @@ t.test('the default clock really waits between polls', async (t) => {
     ],
   );
   t.equal(late.count('getNamespace'), 1, 'a deadline already past: one look, then the timeout');
+});
+
+t.test("verify: the change took effect at the operation's finish time, when the API gives one", async (t) => {
+  const finished = Date.parse('2026-12-07T10:00:01.250Z');
+  const ops = new FakeCloudOps({
+    operation: [
+      { state: OP.FULFILLED, finishedTime: { seconds: secs(Math.floor(finished / 1000)), nanos: 250_000_000 } },
+    ],
+    namespace: [done(4, 'op-1')],
+  });
+  const clock = new FakeClock();
+  const observed = await service(ops, clock).verify(NS, provisioned(4), 'op-1', { deadline: clock.t + 60_000 });
+  t.equal(observed.changedAt, '2026-12-07T10:00:01.250Z', 'not when it was seen');
+  const none = new FakeCloudOps({ namespace: [done(4)] });
+  const seen = await service(none, clock).verify(NS, provisioned(4), null, { deadline: clock.t + 60_000 });
+  t.equal(seen.changedAt, new Date(clock.t).toISOString(), 'nothing to change: when it was seen');
 });

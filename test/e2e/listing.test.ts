@@ -88,6 +88,8 @@ t.test('listing by namespace returns exactly the windows of that namespace, as s
       endAt: full1.endAt,
       requestedBy: alice,
       scheduleId: null,
+      truHours: full1.truHours,
+      usedTruHours: full1.usedTruHours,
       links: { self: `/v1/capacity-changes/${encodeURIComponent(w1)}` },
     },
     'the summary agrees with GET by id',

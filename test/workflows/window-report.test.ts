@@ -464,3 +464,48 @@ t.test('a drift report: a DRIFT step and the drift kept, with no alert and nothi
   );
   t.same(bare.state.drift, drift, 'a report without the drift keeps the one known');
 });
+
+t.test(
+  'TRU-hours: the claim took effect at the change finish time, the release at the revert finish time',
+  async (t) => {
+    const FINISHED = '2026-12-06T09:59:30.000Z';
+    const applied = fresh('VERIFYING', { initialChangeSuccess: true, applyOperationId: 'op-1' });
+    const claimed = hearReport(
+      applied,
+      report({ about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', changedAt: FINISHED, final: true }),
+      AT,
+    );
+    t.equal(claimed.state.result.heldFrom, FINISHED, 'the finish time, not when the window heard it');
+    t.equal(claimed.state.result.heldUntil, undefined, 'still held');
+    const covered = hearReport(
+      applied,
+      report({ about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', detail: 'nothing to change', final: true }),
+      AT,
+    );
+    t.equal(covered.state.result.heldFrom, AT, 'nothing to change: when it was answered');
+    const REVERTED = '2026-12-06T11:00:05.000Z';
+    const released = hearReport(
+      { ...claimed.state, phase: 'REVERT_VERIFYING' },
+      report({ about: 'release', step: 'REVERT_VERIFY', outcome: 'SUCCEEDED', changedAt: REVERTED, final: true }),
+      '2026-12-06T11:00:09.000Z',
+    );
+    t.equal(released.state.result.heldUntil, REVERTED);
+    const refused = hearReport(
+      fresh(),
+      report({ about: 'claim', step: 'APPLY', outcome: 'FAILED', unchanged: true, final: true }),
+      AT,
+    );
+    t.equal(refused.state.result.heldFrom, undefined, 'a refused claim never took effect');
+  },
+);
+
+t.test('TRU-hours: a raise verified late took effect when it landed', async (t) => {
+  const LANDED = '2026-12-06T09:58:00.000Z';
+  const failed = fresh('ACTIVE', { initialChangeSuccess: true });
+  const heard = hearReport(
+    { ...failed, claimAnswered: true },
+    report({ about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', late: true, changedAt: LANDED, final: true }),
+    AT,
+  );
+  t.equal(heard.state.result.heldFrom, LANDED);
+});

@@ -138,6 +138,7 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'capacity-changes', description: 'Time-boxed capacity windows.' },
         { name: 'namespaces', description: 'What a namespace has now and what it accepts.' },
+        { name: 'reports', description: 'TRU-hours: what capacity cost, and who asked for it.' },
         { name: 'health', description: 'Liveness and readiness probes.' },
       ],
     },

@@ -114,6 +114,7 @@ function hearLateVerification(h: Hearing, report: ControllerReport, at: string):
   result.initialChangeSuccess = true;
   result.verificationSuccess = true;
   result.verifiedAt = at;
+  result.heldFrom = report.changedAt ?? at;
   result.applyOperationId = report.asyncOperationId ?? result.applyOperationId;
   h.record('VERIFY', 'SUCCEEDED', applied(report.asyncOperationId, report.detail));
 }
@@ -137,6 +138,7 @@ function hearClaim(h: Hearing, report: ControllerReport, at: string): void {
     if (report.step === 'VERIFY') {
       result.verificationSuccess = true;
       result.verifiedAt = at;
+      result.heldFrom = report.changedAt ?? at;
       h.record('VERIFY', 'SUCCEEDED', report.detail ? { detail: report.detail } : {});
     }
   }
@@ -148,6 +150,7 @@ function hearRelease(h: Hearing, report: ControllerReport, at: string): void {
   const result = next.result;
   if (report.outcome === 'FAILED' && report.final) {
     // Other windows still hold the namespace, at a capacity nobody could verify: said, not retried for this one.
+    if (result.heldFrom !== undefined) result.heldUntil = at;
     h.fail(report.step, report.detail ?? 'the revert could not be verified', 'WARNING');
   } else if (report.outcome === 'FAILED') {
     if (report.step === 'REVERT_VERIFY') result.reverted = true;
@@ -174,6 +177,7 @@ function hearRelease(h: Hearing, report: ControllerReport, at: string): void {
       result.revertedToOnDemand = report.namespaceHas?.mode === 'ON_DEMAND';
       result.revertVerificationSuccess = true;
       result.revertedAt = at;
+      if (result.heldFrom !== undefined) result.heldUntil = report.changedAt ?? at;
       next.revertBlocked = null;
       h.record('REVERT_VERIFY', 'SUCCEEDED', report.detail ? { detail: report.detail } : {});
     }

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { SCHEDULE_ID_PATTERN } from '../../../shared/index.js';
 import { CommonErrorResponses, NamespaceIdSchema, Rfc3339Schema, errorResponse, rfc3339 } from '../../schemas.js';
-import { PhaseSchema, StatusSchema } from './schema.js';
+import { PhaseSchema, StatusSchema, TruHoursFields } from './schema.js';
 
 /** Workflow statuses a listing can filter on (the API's names; Temporal visibility spells them its own way). */
 export const LISTABLE_STATUSES = [
@@ -76,6 +76,7 @@ export const CapacityChangeSummarySchema = Type.Object(
     scheduleId: Type.Union([Type.String(), Type.Null()], {
       description: 'The capacity schedule that started this window, if any.',
     }),
+    ...TruHoursFields,
     links: Type.Object({ self: Type.String() }, { additionalProperties: false }),
   },
   { additionalProperties: false },

@@ -190,6 +190,20 @@ export const DriftSchema = Type.Object(
   },
 );
 
+/** TRU-hours of one window (GET /v1/reports/tru-hours states the rules). */
+export const TruHoursFields = {
+  truHours: Type.Number({
+    minimum: 0,
+    description:
+      "TRU-hours billed under the hourly rule (each clock hour the namespace was provisioned, at that hour's highest TRU level), attributed to this window in proportion to its use in each hour; 6 decimals.",
+  }),
+  usedTruHours: Type.Number({
+    minimum: 0,
+    description:
+      "TRUs x hours the namespace really had them while this window's claim held (from Cloud Ops' finish time of its change to that of its revert), shared with overlapping windows by TRU layer; 6 decimals. 0: the claim never took effect.",
+  }),
+};
+
 const ResultSchema = Type.Object(
   {
     initialChangeSuccess: Type.Boolean(),
@@ -222,6 +236,11 @@ const ResultSchema = Type.Object(
       ],
       { description: 'Who ended the window early, and why.' },
     ),
+    heldFrom: Type.Optional(
+      rfc3339("When the claim took effect: Cloud Ops' finish time of the change (nothing to change: when answered)."),
+    ),
+    heldUntil: Type.Optional(rfc3339('When the release took effect, the same way.')),
+    ...TruHoursFields,
   },
   { additionalProperties: false },
 );
@@ -272,6 +291,7 @@ export const CapacityChangeSchema = Type.Object(
       description: 'The latest drift seen while this window held the namespace (a DRIFT step says more); null: none.',
     }),
     result: Type.Union([ResultSchema, Type.Null()], { description: 'Set once the workflow COMPLETED.' }),
+    ...TruHoursFields,
     links: LinksSchema,
   },
   { additionalProperties: false },
