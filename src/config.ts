@@ -110,6 +110,15 @@ export const EnvSchema = Type.Object({
     'PT3M',
     "A future window's change begins this much before its start, so that the capacity is in place at the start (the API aims at two minutes; billed as extra TRU-minutes).",
   ),
+  DRIFT_CHECK_INTERVAL: Duration(
+    'PT5M',
+    'While windows hold a namespace, its controller re-reads it this often to see a change made by hand (one GetNamespace per namespace per interval); 0 = no periodic re-read (a change made by hand is still seen before each change of ours).',
+  ),
+  DRIFT_POLICY: Type.Union([Type.Literal('respect'), Type.Literal('enforce')], {
+    default: 'respect',
+    description:
+      'What a controller does when someone changed its namespace by hand: respect (the value set by hand stands; no change while it holds, and an alert asks instead of reverting) or enforce (put back what the windows ask).',
+  }),
   TRU_REPORT_PAGE_SIZE: Type.String({
     default: '1000',
     pattern: '^[1-9][0-9]{0,3}$',
@@ -381,6 +390,13 @@ function duration(variable: string, text: string, min: number): number {
   return ms;
 }
 
+/** "off" or 0 turns the periodic re-read off; anything else is a duration of at least a second. */
+function driftCheckInterval(text: string): number {
+  return text === 'off' || text.trim() === '0' || parseConfigDuration(text) === 0
+    ? 0
+    : duration('DRIFT_CHECK_INTERVAL', text, 1_000);
+}
+
 function cacheSize(text: string | undefined): number | null {
   if (text === undefined) return null;
   const n = Number(text);
@@ -491,6 +507,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxConcurrentOperations: Math.max(1, Number(env.CLOUD_OPS_MAX_CONCURRENT_OPERATIONS)),
       provisioningLeadMs: duration('PROVISIONING_LEAD', env.PROVISIONING_LEAD, 0),
       minChangeIntervalMs: duration('CAPACITY_CHANGE_MIN_INTERVAL', env.CAPACITY_CHANGE_MIN_INTERVAL, 0),
+      driftCheckIntervalMs: driftCheckInterval(env.DRIFT_CHECK_INTERVAL),
+      driftPolicy: env.DRIFT_POLICY,
     },
     guardrails,
     emulator: {

@@ -20,6 +20,8 @@ export interface Metrics {
   revertRetries: Counter;
   /** Slack alerts, by outcome: sent, failed (refused, unreachable, timed out) or disabled (no webhook). */
   slackSends: Counter<'outcome'>;
+  /** Namespaces found changed outside the scheduler, by namespace (those the guardrails let it change) and policy. */
+  driftDetected: Counter<'namespace' | 'policy'>;
 }
 
 export const METRIC_PREFIX = 'capacity_scheduler_';
@@ -79,6 +81,12 @@ export function createMetrics(): Metrics {
       name: `${METRIC_PREFIX}slack_sends_total`,
       help: 'Slack alerts, by outcome (sent, failed or disabled).',
       labelNames: ['outcome'] as const,
+      registers,
+    }),
+    driftDetected: new Counter({
+      name: `${METRIC_PREFIX}drift_detected_total`,
+      help: 'Drifts: a namespace found changed outside the scheduler while windows held it, by namespace and DRIFT_POLICY.',
+      labelNames: ['namespace', 'policy'] as const,
       registers,
     }),
   };

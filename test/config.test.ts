@@ -83,3 +83,21 @@ t.test('SDK_METRICS_PORT: the worker SDK exporter port, 9464 by default, 0 turns
   t.throws(() => loadConfig({ SDK_METRICS_PORT: 'x' }), /SDK_METRICS_PORT/);
   t.throws(() => loadConfig({ SDK_METRICS_PORT: '70000' }), /SDK_METRICS_PORT/);
 });
+
+t.test(
+  'DRIFT_CHECK_INTERVAL (5 minutes; 0 or off: no periodic look) and DRIFT_POLICY (respect) reach the policy',
+  async (t) => {
+    t.equal(loadConfig({}).policy.driftCheckIntervalMs, 300_000);
+    t.equal(loadConfig({}).policy.driftPolicy, 'respect');
+    t.equal(loadConfig({ DRIFT_CHECK_INTERVAL: '2s' }).policy.driftCheckIntervalMs, 2_000);
+    t.equal(loadConfig({ DRIFT_CHECK_INTERVAL: '0' }).policy.driftCheckIntervalMs, 0);
+    t.equal(loadConfig({ DRIFT_CHECK_INTERVAL: 'off' }).policy.driftCheckIntervalMs, 0);
+    t.equal(loadConfig({ DRIFT_POLICY: 'enforce' }).policy.driftPolicy, 'enforce');
+    t.throws(
+      () => loadConfig({ DRIFT_CHECK_INTERVAL: '10ms' }),
+      /DRIFT_CHECK_INTERVAL must be a duration of at least 1000 ms/,
+    );
+    t.throws(() => loadConfig({ DRIFT_CHECK_INTERVAL: 'often' }), /DRIFT_CHECK_INTERVAL/);
+    t.throws(() => loadConfig({ DRIFT_POLICY: 'ignore' }), /DRIFT_POLICY must be one of: respect, enforce/);
+  },
+);

@@ -564,3 +564,61 @@ t.test('control plane routes', async (t) => {
   t.equal((await control('POST', '/faults', { rpc: 'GetNamespace', code: 'NOPE', count: 1 })).status, 400);
   t.equal((await control('POST', '/faults', { somethingElse: 1 })).status, 400);
 });
+
+t.test(
+  'a change by hand: the same read and UpdateNamespace a tool makes, its own operation, marked manual',
+  async (t) => {
+    const ns = freshNamespace();
+    const ours = await setCapacity(ns, { provisioned: { value: 4 } }, 'ours-1');
+    await waitForOperation(ours.id!);
+    const before = await read(ns);
+    const requestsBefore = emu.state.stats().acct1?.requests ?? 0;
+
+    const changed = await control('POST', `/namespaces/${ns}/manual-change`, { trus: 10 });
+    t.equal(changed.status, 202);
+    const opId = changed.json.asyncOperationId as string;
+    t.match(opId, /^manual-/, 'an operation id of its own');
+    t.equal(emu.state.stats().acct1!.requests - requestsBefore, 2, 'a read and an update, under the account limits');
+    const op = (await svc.getAsyncOperation({ asyncOperationId: opId })).asyncOperation!;
+    t.ok(op.checkDuration, 'an async operation like any other, with its checkDuration');
+    t.equal((await waitForOperation(opId)).final, Op.FULFILLED);
+
+    const after = await read(ns);
+    t.equal(after.capacity?.provisioned?.currentValue, 10, 'the namespace has what the person asked');
+    t.not(after.resourceVersion, before.resourceVersion, 'a new resourceVersion');
+    t.equal(after.capacity?.latestRequest?.asyncOperationId, opId);
+    t.equal(after.spec?.retentionDays, before.spec?.retentionDays, 'the rest of the spec kept');
+    const updates = (await snapshot(ns)).updates;
+    t.same(
+      updates.map((u) => [u.asyncOperationId, u.manual ?? false]),
+      [
+        ['ours-1', false],
+        [opId, true],
+      ],
+      "the namespace's updates say which one was not the service's",
+    );
+
+    const back = await control('POST', `/namespaces/${ns}/manual-change`, { onDemand: true });
+    t.equal(back.status, 202);
+    await waitForOperation(back.json.asyncOperationId as string);
+    t.ok((await read(ns)).capacity?.onDemand, 'On-Demand by hand');
+
+    for (const body of [
+      {},
+      { trus: 0 },
+      { trus: 2.5 },
+      { trus: '4' },
+      { onDemand: false },
+      { trus: 4, onDemand: true },
+    ]) {
+      t.equal((await control('POST', `/namespaces/${ns}/manual-change`, body)).status, 400, JSON.stringify(body));
+    }
+    t.equal(
+      (await control('POST', `/namespaces/${ns}/manual-change`, { trus: 5 })).status,
+      400,
+      'not a valid TRU value',
+    );
+    t.equal((await control('POST', '/namespaces/nope.acct1/manual-change', { trus: 4 })).status, 404);
+    t.equal((await snapshot(ns)).updates.length, 3, 'refused bodies changed nothing');
+  },
+);

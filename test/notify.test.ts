@@ -209,3 +209,22 @@ t.test('a reason with mrkdwn, links, mentions and escape codes reaches Slack as 
   );
   t.equal(userTexts[0].text, 'Requested by\n&lt;@U123&gt; *boss*');
 });
+
+t.test('a drift is no failure of ours: the message says the namespace was changed outside the scheduler', async (t) => {
+  const drift: AlertInput = {
+    severity: 'WARNING',
+    namespace: 'payments.a1b2c',
+    trus: 4,
+    step: 'DRIFT',
+    reason: 'expected 4 TRUs, found 10 TRUs',
+    windowId: 'payments.a1b2c_a~r1, payments.a1b2c_b~r2',
+  };
+  const msg = slackMessage(drift, null);
+  t.equal(
+    msg.text,
+    ':warning: [WARNING] Capacity of payments.a1b2c changed outside the scheduler: expected 4 TRUs, found 10 TRUs',
+  );
+  t.match(JSON.stringify(msg.blocks), 'WARNING: capacity changed by hand');
+  t.match(JSON.stringify(msg.blocks), 'payments.a1b2c_a~r1, payments.a1b2c_b~r2');
+  t.notMatch(msg.text, 'failed');
+});

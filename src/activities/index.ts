@@ -1,7 +1,8 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import proto from '@temporalio/proto';
-import { CapacityRuleError, type CapacityService } from '../cloud-ops/capacity.js';
+import { CapacityRuleError, DriftError, type CapacityService } from '../cloud-ops/capacity.js';
 import { CloudOpsError } from '../cloud-ops/errors.js';
+import type { DriftRead } from '../workflows/decisions/drift.js';
 import { checkGuardrails, type Guardrails } from '../guardrails.js';
 import type { Metrics } from '../metrics.js';
 import type { Notifier } from '../notify/slack.js';
@@ -21,6 +22,7 @@ import {
   type CloudOpsReadFailure,
   type ControllerInput,
   type ControllerMessage,
+  type DriftPolicy,
   type WindowPolicy,
   type AlertInput,
   type ApplyCapacityInput,
@@ -50,6 +52,9 @@ function failureLabel(err: unknown): string {
 
 /** Turns a Cloud Ops or rule failure into the ApplicationFailure the workflow's retry policy decides on. */
 function toFailure(err: unknown): never {
+  // The controller decides on drift from what the apply read: it travels with the failure.
+  if (err instanceof DriftError)
+    throw ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: true, details: [err.read] });
   if (err instanceof CapacityRuleError) throw ApplicationFailure.nonRetryable(err.message, err.type);
   if (err instanceof CloudOpsError) {
     if (err.retryable) throw ApplicationFailure.retryable(err.message, `CloudOps${err.kind}`);
@@ -72,10 +77,31 @@ const HEARTBEAT_EVERY_MS = 2_000;
 /** A change to On-Demand is a window's revert; anything else applies capacity. */
 const changeOf = (input: { target: { mode: string } }) => (input.target.mode === 'ON_DEMAND' ? 'revert' : 'apply');
 
+/** Drift detection's read of a namespace and its alert. */
+function driftActivities(deps: ActivityDeps) {
+  return {
+    /** The namespace as drift detection reads it (one GetNamespace); unlike readBaseline, a request under way is no wait. */
+    async readNamespace(input: { namespace: string }): Promise<DriftRead> {
+      try {
+        return await deps.capacity.readNamespace(input.namespace);
+      } catch (err) {
+        toFailure(err);
+      }
+    },
+
+    /** A controller found its namespace changed by hand: counted, and one WARNING names the windows it affects. */
+    async alertDrift(input: { alert: AlertInput; policy: DriftPolicy }): Promise<boolean> {
+      deps.metrics?.driftDetected.inc({ namespace: input.alert.namespace, policy: input.policy });
+      return deps.notifier.notify(input.alert);
+    },
+  };
+}
+
 export function createActivities(deps: ActivityDeps) {
   const heartbeat = (what: string) => Context.current().heartbeat(what);
 
   return {
+    ...driftActivities(deps),
     /**
      * Checks guardrails and the TRU value against capacity info. A request in progress is no reason to wait
      * here: the namespace's controller orders the changes.
@@ -149,7 +175,12 @@ export function createActivities(deps: ActivityDeps) {
       const change = changeOf(input);
       if (change === 'revert' && Context.current().info.attempt > 1) deps.metrics?.revertRetries.inc();
       try {
-        const asyncOperationId = await deps.capacity.setCapacity(input.namespace, input.target, input.asyncOperationId);
+        const asyncOperationId = await deps.capacity.setCapacity(
+          input.namespace,
+          input.target,
+          input.asyncOperationId,
+          input.expected,
+        );
         deps.metrics?.capacityChanges.inc({ change, outcome: asyncOperationId === null ? 'nothing_to_change' : 'ok' });
         return { asyncOperationId };
       } catch (err) {

@@ -89,11 +89,14 @@ export function windowLines(w: WindowDetail): string[] {
 }
 
 /** The recommendation is optional here: an older API does not send one. */
+const targetText = (t: { mode: string; trus?: number }) => (t.mode === 'ON_DEMAND' ? 'On-Demand' : `${t.trus} TRUs`);
+
 export function capacityLines(
-  c: Omit<NamespaceCapacity, 'recommendation'> & Partial<Pick<NamespaceCapacity, 'recommendation'>>,
+  c: Omit<NamespaceCapacity, 'recommendation' | 'drift'> & Partial<Pick<NamespaceCapacity, 'recommendation' | 'drift'>>,
 ): string[] {
   const rec = c.recommendation;
   const r = c.latestRequest;
+  const d = c.drift;
   return [
     `${c.namespace}: ${c.mode === 'PROVISIONED' ? `PROVISIONED ${c.trus ?? '?'} TRUs` : 'ON_DEMAND'}`,
     ...(r
@@ -107,6 +110,11 @@ export function capacityLines(
     ...(rec && rec.trus !== null
       ? [
           `  recommended: ${rec.trus} TRUs (p99 ${rec.basis.apsP99} APS / ${rec.basis.apsPerTru} per TRU${rec.cappedAt !== null ? `, capped at ${rec.cappedAt}` : ''})`,
+        ]
+      : []),
+    ...(d
+      ? [
+          `  changed by hand at ${d.at}: expected ${targetText(d.expected)}, found ${targetText(d.found)} (DRIFT_POLICY=${d.policy}; windows ${d.windowIds.join(', ') || '-'})`,
         ]
       : []),
   ];

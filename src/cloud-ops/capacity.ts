@@ -8,6 +8,7 @@ import {
   type CapacityTarget,
   type ObservedCapacity,
 } from '../shared/index.js';
+import { driftedTo, type DriftRead } from '../workflows/decisions/drift.js';
 import type { CloudOps, AsyncOperationMsg, CapacityInfoMsg, IdentityMsg, NamespaceMsg } from './client.js';
 import { CloudOpsError } from './errors.js';
 import type { CapacityReader, NamespaceCapacityView, TruCheck, TruOptions } from './types.js';
@@ -39,6 +40,31 @@ export class CapacityRuleError extends Error {
     super(message);
     this.name = 'CapacityRuleError';
   }
+}
+
+/** The namespace shows something else than the controller expected: the change was not sent. */
+export class DriftError extends CapacityRuleError {
+  constructor(
+    readonly read: DriftRead,
+    found: CapacityTarget,
+    expected: CapacityTarget,
+  ) {
+    super(
+      FailureType.Drift,
+      `the namespace has ${describeTarget(found)}, not the ${describeTarget(expected)} last verified: someone else changed it; nothing was sent`,
+    );
+    this.name = 'DriftError';
+  }
+}
+
+/** What drift detection needs of a namespace: its capacity, what its spec asks for, and whether a request is under way. */
+export function driftReadOf(ns: Pick<NamespaceMsg, 'capacity' | 'spec'>): DriftRead {
+  const observed = observedFrom('', ns);
+  return {
+    current: observed.current,
+    requested: requestedTarget(ns),
+    inProgress: observed.latestRequest?.state === 'IN_PROGRESS',
+  };
 }
 
 function timestamp(ts: { seconds?: unknown; nanos?: number | null } | null | undefined): string | null {
@@ -185,6 +211,11 @@ export class CapacityService implements CapacityReader {
     return viewFrom(namespace, ns, info);
   }
 
+  /** One GetNamespace: enough to tell drift, at a third of a full capacity read's cost. */
+  async readNamespace(namespace: string): Promise<DriftRead> {
+    return driftReadOf(await this.ops.getNamespace(namespace));
+  }
+
   async readTruOptions(namespace: string): Promise<TruOptions> {
     return truOptionsFrom(await this.ops.getCapacityInfo(namespace));
   }
@@ -199,14 +230,22 @@ export class CapacityService implements CapacityReader {
 
   /**
    * Sets the namespace's capacity: read it, change only capacitySpec, send the whole spec back with the
-   * resourceVersion read. Returns the operation id, or null when there was nothing to change.
+   * resourceVersion read. Returns the operation id, or null when there was nothing to change. With `expected`, a
+   * namespace that shows something else (someone changed it) is not changed: DriftError, from the same read.
    */
-  async setCapacity(namespace: string, target: CapacityTarget, asyncOperationId: string): Promise<string | null> {
+  async setCapacity(
+    namespace: string,
+    target: CapacityTarget,
+    asyncOperationId: string,
+    expected?: CapacityTarget,
+  ): Promise<string | null> {
     let realigned = false;
     for (let attempt = 1; ; attempt++) {
       const ns = await this.ops.getNamespace(namespace);
       // A retry after a lost response: the operation is already there, do not change anything twice.
       if (ns.capacity?.latestRequest?.asyncOperationId === asyncOperationId) return asyncOperationId;
+      const found = expected === undefined ? null : driftedTo(expected, driftReadOf(ns));
+      if (found !== null) throw new DriftError(driftReadOf(ns), found, expected as CapacityTarget);
       if (!realigned && this.specStuckAt(ns, target)) {
         realigned = true;
         await this.realign(namespace, ns, `${asyncOperationId}-realign`);

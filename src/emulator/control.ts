@@ -2,7 +2,7 @@
 // Plain node:http so that the emulator carries no web framework of its own.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EmulatorError, FaultShapeError, type EmulatorState } from './state.js';
+import { EmulatorError, FaultShapeError, type CapacitySpec, type EmulatorState } from './state.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -55,6 +55,9 @@ async function route(state: EmulatorState, req: http.IncomingMessage): Promise<R
   const { pathname } = new URL(req.url ?? '/', 'http://emulator');
   const method = req.method ?? 'GET';
   const nsMatch = /^\/namespaces\/([^/]+)$/.exec(pathname);
+  const manualMatch = /^\/namespaces\/([^/]+)\/manual-change$/.exec(pathname);
+  if (manualMatch && method === 'POST')
+    return manualChange(state, decodeURIComponent(manualMatch[1]), await readJson(req));
   if (nsMatch && method === 'GET') return { status: 200, body: state.snapshot(decodeURIComponent(nsMatch[1])) };
   const historyMatch = /^\/namespaces\/([^/]+)\/capacity-history$/.exec(pathname);
   if (historyMatch && method === 'GET')
@@ -78,6 +81,19 @@ function addNamespace(state: EmulatorState, body: unknown): Reply {
   if (typeof namespace !== 'string' || namespace === '') throw new HttpError(400, 'body must be {"namespace": "<id>"}');
   state.addNamespace(namespace);
   return { status: 201, body: state.snapshot(namespace) };
+}
+
+/** A change by hand, as a person's tool makes it: {"trus": N} or {"onDemand": true}. */
+function manualChange(state: EmulatorState, namespace: string, body: unknown): Reply {
+  const b = body as Record<string, unknown> | null;
+  const keys = b && typeof b === 'object' && !Array.isArray(b) ? Object.keys(b).join(',') : '';
+  let spec: CapacitySpec;
+  if (keys === 'trus' && Number.isInteger(b!.trus) && (b!.trus as number) > 0)
+    spec = { provisioned: { value: b!.trus as number } };
+  else if (keys === 'onDemand' && b!.onDemand === true) spec = { onDemand: {} };
+  else throw new HttpError(400, 'body must be {"trus": <positive integer>} or {"onDemand": true}');
+  const op = state.manualChange(namespace, spec);
+  return { status: 202, body: { asyncOperationId: op.id } };
 }
 
 async function readJson(req: http.IncomingMessage): Promise<unknown> {

@@ -144,6 +144,8 @@ export interface UpdateRecord {
   /** GetAsyncOperation calls for this update's operation, and those that came sooner than its checkDuration asked. */
   operationPolls: number;
   earlyPolls: number;
+  /** Made by a person's tool through the control plane (manual-change), not by the service. */
+  manual?: true;
 }
 
 /** The namespace's capacity from `at` on: TRUs, 0 for On-Demand. */
@@ -368,6 +370,25 @@ export class EmulatorState {
     const op = this.accept(ns, spec, req.asyncOperationId || randomUUID(), capacityChanged ? requested : undefined);
     this.limits.sawInFlight(account, this.inFlight(account));
     return this.viewOperation(op);
+  }
+
+  /**
+   * A change made the way a person's tool (the Cloud UI, tcld, Terraform) makes it: GetNamespace, then UpdateNamespace
+   * with the spec read, only capacity_spec replaced, and its resourceVersion; its own operation, under the account's
+   * limits like any other. Its update record says `manual: true`.
+   */
+  manualChange(namespace: string, capacitySpec: CapacitySpec): OperationView {
+    this.admitRequest({ namespace });
+    const read = this.getNamespace(namespace);
+    this.admitRequest({ namespace });
+    const op = this.updateNamespace({
+      namespace,
+      spec: { ...read.spec, capacitySpec },
+      resourceVersion: read.resourceVersion,
+      asyncOperationId: `manual-${randomUUID()}`,
+    });
+    (this.operations.get(op.id) as Operation).record.manual = true;
+    return op;
   }
 
   /** Returns the fault the next call of this RPC must fail with, consuming it. */

@@ -62,7 +62,12 @@ export function workflowLink(
 
 /** One Block Kit message per event; `text` is the notification and screen-reader fallback. */
 export function slackMessage(alert: AlertInput, link: string | null): { text: string; blocks: unknown[] } {
-  const text = `${EMOJI[alert.severity]} [${alert.severity}] Capacity change ${alert.step} failed for ${escape(alert.namespace)} (${alert.trus} TRUs): ${escape(alert.reason)}`;
+  // A drift is no failure of ours: someone changed the namespace outside the scheduler.
+  const drift = alert.step === 'DRIFT';
+  const what = drift
+    ? `Capacity of ${escape(alert.namespace)} changed outside the scheduler`
+    : `Capacity change ${alert.step} failed for ${escape(alert.namespace)} (${alert.trus} TRUs)`;
+  const text = `${EMOJI[alert.severity]} [${alert.severity}] ${what}: ${escape(alert.reason)}`;
   const window = windowText(alert);
   const fields = [
     { type: 'mrkdwn', text: `*Namespace*\n${escape(alert.namespace)}` },
@@ -77,7 +82,7 @@ export function slackMessage(alert: AlertInput, link: string | null): { text: st
       type: 'header',
       text: {
         type: 'plain_text',
-        text: `${EMOJI[alert.severity]} ${alert.severity}: capacity ${alert.step.toLowerCase()} failed`,
+        text: `${EMOJI[alert.severity]} ${alert.severity}: ${drift ? 'capacity changed by hand' : `capacity ${alert.step.toLowerCase()} failed`}`,
         emoji: true,
       },
     },

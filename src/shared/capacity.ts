@@ -52,4 +52,6 @@ export const FailureType = {
   Guardrail: 'Guardrail',
   /** Cloud Ops refused for a cool-down (the hourly rule) or a rate limit: the controller backs off, not the activity. */
   MustWait: 'CloudOpsMustWait',
+  /** The namespace shows something else than the controller verified: someone changed it; nothing was sent. */
+  Drift: 'CapacityDrift',
 } as const;

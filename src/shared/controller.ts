@@ -2,7 +2,7 @@
 // every Cloud Ops change for that namespace.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { CapacityTarget } from './capacity.js';
-import type { StepName, WindowPolicy } from './window.js';
+import type { DriftSeen, StepName, WindowPolicy } from './window.js';
 
 export const NAMESPACE_CONTROLLER_WORKFLOW = 'namespaceCapacityWorkflow';
 
@@ -61,6 +61,10 @@ export interface ControllerState {
   notBefore?: string | null;
   /** Such refusals in a row, for the backoff when the server does not say how long. */
   mustWaitRefusals?: number;
+  /** DRIFT_POLICY=respect: a value someone set by hand holds, and the controller changes nothing while it does. */
+  manual?: { target: CapacityTarget; since: string } | null;
+  /** The latest drift the controller saw, for the namespace view. */
+  lastDrift?: DriftSeen | null;
 }
 
 /** A report from the controller to one window, about its claim ("claim") or its release ("release"). */
@@ -81,6 +85,8 @@ export interface ControllerReport {
   slow?: boolean;
   /** A change that failed its verification deadline has landed since: the claim's verification succeeded, late. */
   late?: boolean;
+  /** With step DRIFT: the namespace was changed outside the scheduler. */
+  drift?: DriftSeen;
   /**
    * With a VERIFY or REVERT_VERIFY that succeeded after a change: when the namespace took it, by Cloud Ops (the
    * operation's finish time). Absent: when the report was sent (nothing to change, or sent before TRU-hours).

@@ -18,6 +18,21 @@ export interface WindowPolicy {
   provisioningLeadMs?: number;
   /** CAPACITY_CHANGE_MIN_INTERVAL: the least time between two changes of one namespace (unset: 0). */
   minChangeIntervalMs?: number;
+  /** DRIFT_CHECK_INTERVAL: how often a controller re-reads a namespace its windows hold (unset or 0: never). */
+  driftCheckIntervalMs?: number;
+  /** DRIFT_POLICY: what a controller does when someone else changed its namespace (unset: respect). */
+  driftPolicy?: DriftPolicy;
+}
+
+/** respect: a value set by hand stands and is never reverted silently; enforce: the windows' value is put back. */
+export type DriftPolicy = 'respect' | 'enforce';
+
+/** The namespace was changed outside the scheduler: what the controller expected, what it found, when, and the policy. */
+export interface DriftSeen {
+  expected: CapacityTarget;
+  found: CapacityTarget;
+  at: string;
+  policy: DriftPolicy;
 }
 
 export interface CapacityWindowInput {
@@ -57,7 +72,8 @@ export type Phase =
   | 'COMPLETED'
   | 'FAILED';
 
-export type StepName = 'VALIDATE' | 'BUDGET' | 'APPLY' | 'VERIFY' | 'WAIT' | 'CANCEL' | 'REVERT' | 'REVERT_VERIFY';
+export type StepName =
+  'VALIDATE' | 'BUDGET' | 'APPLY' | 'VERIFY' | 'WAIT' | 'CANCEL' | 'REVERT' | 'REVERT_VERIFY' | 'DRIFT';
 
 export interface Step {
   step: StepName;
@@ -81,6 +97,8 @@ export interface WindowProgress {
   waitingFor?: string | null;
   /** What the namespace has, as its controller last reported it (has null: unknown after a failed change). */
   namespaceCapacity?: { has: CapacityTarget | null; at: string } | null;
+  /** The latest drift seen while the window held the namespace (absent or null: none). */
+  drift?: DriftSeen | null;
   /**
    * When the window's claim took effect on the namespace and when its release did (until null: still held); absent
    * until the claim took effect. What TRU-hours are counted from.
@@ -165,6 +183,8 @@ export interface ApplyCapacityInput {
   target: CapacityTarget;
   /** Derived from the workflow run and the step, so that a retried apply is the same Cloud Ops operation. */
   asyncOperationId: string;
+  /** What the controller last verified: the change is not sent when the namespace shows something else (drift). */
+  expected?: CapacityTarget;
 }
 
 export interface ApplyCapacityResult {

@@ -60,6 +60,7 @@ export function windowView(
     revertBlocked: progress.revertBlocked,
     waitingFor: progress.waitingFor ?? null,
     namespaceCapacity: progress.namespaceCapacity ?? null,
+    drift: progress.drift ?? null,
     result,
     links: { self: windowLink(id) },
     held: progress.held ?? null,

@@ -1,4 +1,11 @@
-import { getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  getExternalWorkflowHandle,
+  log,
+  patched,
+  proxyActivities,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import {
   FailureType,
@@ -6,6 +13,7 @@ import {
   controllerReportSignal,
   describeTarget,
   sameTarget,
+  type AlertInput,
   type BudgetAnswer,
   type CapacityTarget,
   type Claim,
@@ -25,6 +33,16 @@ import { leaseMsFor } from './decisions/budget.js';
 import { changeAllowedAtMs } from './decisions/change-gate.js';
 import { emptyState, heldBy, retirePermanent, take } from './decisions/claims.js';
 import { consistent, covered, desiredTarget, lowering, settled } from './decisions/capacity.js';
+import {
+  askText,
+  decideDrift,
+  driftedTo,
+  earliest,
+  heldClaimAnswer,
+  leftByHand,
+  nextLookAt,
+  type DriftRead,
+} from './decisions/drift.js';
 import { claimGraceMs, expiredClaims, wakeUpAt } from './decisions/expiry.js';
 import {
   AGAIN,
@@ -35,7 +53,7 @@ import {
   unchangedAfter,
   type Next,
 } from './decisions/failed-change.js';
-import { failureType, reasonOf } from './failures.js';
+import { failureDetail, failureType, reasonOf } from './failures.js';
 import { WakeUpAlarm } from './timers.js';
 
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s' } as const;
@@ -48,6 +66,8 @@ const SLOW_CHANGE_PATCH = 'slow-change-warning';
 const LATE_CHANGE_PATCH = 'late-change-watch';
 /** Changes made before the account's budget existed replay without asking for it. */
 const ACCOUNT_BUDGET_PATCH = 'account-budget';
+/** Drift detection: histories recorded before it replay without its reads, timers, alerts and memo. */
+const DRIFT_PATCH = 'drift-check';
 /** A deployment whose windows predate CLOUD_OPS_MAX_CONCURRENT_OPERATIONS: the API's documented limit. */
 const DEFAULT_MAX_CONCURRENT_OPERATIONS = 10;
 
@@ -55,6 +75,12 @@ const { readBaseline, notifySlack } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   // A request someone else started on the namespace is waited out by retries, as long as a window may wait.
   scheduleToCloseTimeout: '15m',
+  retry: RETRY,
+});
+// A drift check that cannot read waits for the next one: it never holds the controller up for long.
+const { readNamespace, alertDrift } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '1m',
   retry: RETRY,
 });
 
@@ -89,6 +115,8 @@ export class NamespaceController {
   /** Bumped when a window could not be told and lost its claim: the claims changed, so the loop evaluates again. */
   private dropped = 0;
   private readonly alarm = new WakeUpAlarm();
+  /** When the namespace last showed what the controller expected (a look, a verified change): drift checks count from it. */
+  private lookedAtMs = Date.now();
   /** The hold-back the waiting windows last heard of: each wait is told once. */
   private toldWaitUntil: number | null = null;
   private readonly raise: Activities['applyCapacity'];
@@ -152,14 +180,15 @@ export class NamespaceController {
     const retryAt = next.kind === 'retryIn' ? Date.now() + next.ms : undefined;
     const drops = this.dropped;
     await this.alarm.sleep(
-      () => wakeUpAt(retryAt, this.state.claims, this.graceMs),
+      () => earliest(wakeUpAt(retryAt, this.state.claims, this.graceMs), this.nextLook()),
       () => this.inbox.length > 0 || this.dropped !== drops,
     );
   }
 
-  /** One pass: hears whether a late raise landed, then brings the namespace to what the claims ask. */
+  /** One pass: hears whether a late raise landed, looks for drift when due, then brings the namespace to the claims. */
   async evaluate(): Promise<Next> {
     if (this.state.unverified) await this.checkLateChange();
+    await this.lookForDrift();
     const next = await this.bringToClaims();
     if (!this.state.unverified || next.kind === 'again') return next;
     const lateCheckMs = Math.min(LATE_CHECK_MAX_MS, Math.max(1_000, this.policy.verifyTimeoutMs / 4));
@@ -175,6 +204,7 @@ export class NamespaceController {
         state.baseline = read.current;
         // A spec that asks for something else than the namespace has is no known state: the first change is sent.
         state.known = consistent(read) ? read.current : null;
+        this.lookedAtMs = Date.now();
       } catch (err) {
         const failed = state.claims.filter((c) => !c.answered);
         state.claims = state.claims.filter((c) => c.answered);
@@ -189,6 +219,7 @@ export class NamespaceController {
         return AGAIN;
       }
     }
+    if (state.manual) return this.holdByHand(state.manual.target);
     const to = desiredTarget(state.claims, state.baseline, state.lastRevertTo);
     let isSettled = settled(to, state.known);
     const knownToFail = !isSettled && to !== null && state.failedTarget !== null && sameTarget(to, state.failedTarget);
@@ -350,10 +381,17 @@ export class NamespaceController {
     const isLowering = lowering(to, state.known, state.claims.length);
     const apply = isLowering && waiters.length ? this.lower : this.raise;
     const failed = { to, claimants, waiters, lowering: isLowering };
+    // The apply reads the namespace anyway: it sends nothing when that read shows drift, at no extra call.
+    const expected = state.known !== null && patched(DRIFT_PATCH) ? { expected: state.known } : {};
     let applied: string | null;
     try {
-      applied = (await apply({ namespace: this.namespace, target: to, asyncOperationId })).asyncOperationId;
+      applied = (await apply({ namespace: this.namespace, target: to, asyncOperationId, ...expected }))
+        .asyncOperationId;
     } catch (err) {
+      if (failureType(err) === FailureType.Drift) {
+        await this.driftFound(failureDetail(err) as DriftRead);
+        return AGAIN;
+      }
       return this.fail({
         ...failed,
         phase: 'APPLY',
@@ -409,6 +447,7 @@ export class NamespaceController {
     const when = change.changedAt === undefined ? {} : { changedAt: change.changedAt };
     const state = this.state;
     state.known = to;
+    this.lookedAtMs = Date.now();
     state.failedTarget = null;
     if (state.blocked)
       log.info('capacity change succeeded after being blocked', {
@@ -594,6 +633,150 @@ export class NamespaceController {
       if (!told) await this.alertNobodyLeft(f.waiters[0], 'REVERT', detail);
     }
     return { kind: 'retryIn', ms: nextTry - Date.now() };
+  }
+
+  /** When the next drift check is due (DRIFT_CHECK_INTERVAL after the last look), if one is. */
+  private nextLook(): number | undefined {
+    const at = nextLookAt(this.lookedAtMs, this.policy.driftCheckIntervalMs ?? 0, this.state);
+    return at !== undefined && patched(DRIFT_PATCH) ? at : undefined;
+  }
+
+  /** Re-reads the namespace when a drift check is due; a read that fails waits for the next check. */
+  private async lookForDrift(): Promise<void> {
+    const due = this.nextLook();
+    if (due === undefined || due > Date.now()) return;
+    this.lookedAtMs = Date.now();
+    let read: DriftRead;
+    try {
+      read = await readNamespace({ namespace: this.namespace });
+    } catch (err) {
+      log.warn('could not re-read the namespace to look for drift', {
+        namespace: this.namespace,
+        reason: reasonOf(err),
+      });
+      return;
+    }
+    await this.driftFound(read);
+  }
+
+  /**
+   * Someone else changed the namespace (if the read says so): every window holding it or waiting for its revert hears
+   * it, one alert names them all, and DRIFT_POLICY decides what the controller knows and whether a value holds by hand.
+   */
+  private async driftFound(read: DriftRead): Promise<void> {
+    const state = this.state;
+    const found = driftedTo(state.known, read);
+    if (found === null) return;
+    const policy = this.policy.driftPolicy ?? 'respect';
+    const decision = decideDrift({
+      policy,
+      expected: state.known as CapacityTarget,
+      found,
+      read,
+      desired: desiredTarget(state.claims, state.baseline, state.lastRevertTo),
+      at: new Date().toISOString(),
+    });
+    state.known = decision.known;
+    state.manual = decision.manual && { target: decision.manual, since: decision.seen.at };
+    state.lastDrift = decision.seen;
+    const affected = [...state.claims, ...state.releasing];
+    const windowIds = affected.map((w) => w.windowId);
+    upsertMemo({ drift: { ...decision.seen, windowIds } });
+    const report = {
+      step: 'DRIFT',
+      outcome: 'FAILED',
+      detail: decision.detail,
+      drift: decision.seen,
+      final: false,
+    } as const;
+    void this.tellAll(state.claims, { about: 'claim', ...report });
+    void this.tellAll(state.releasing, { about: 'release', ...report });
+    try {
+      await alertDrift({
+        policy,
+        alert: this.alertFor(affected, `${decision.detail}; windows: ${windowIds.join(', ')}`),
+      });
+    } catch (err) {
+      log.error('drift alert could not be delivered', { namespace: this.namespace, reason: reasonOf(err) });
+    }
+  }
+
+  /**
+   * DRIFT_POLICY=respect and a value set by hand holds: nothing is changed. New claims are answered by it (covered, or
+   * refused), windows that end are not reverted, and when the last one ends an alert asks what to do.
+   */
+  private async holdByHand(manual: CapacityTarget): Promise<Next> {
+    const state = this.state;
+    const unanswered = state.claims.filter((c) => !c.answered);
+    for (const c of unanswered) {
+      const answer = heldClaimAnswer(manual, c.trus);
+      if (answer.covered) c.answered = true;
+      else state.claims = state.claims.filter((x) => x !== c);
+      void this.tellAll(
+        [c],
+        answer.covered
+          ? { about: 'claim', step: 'VERIFY', outcome: 'SUCCEEDED', detail: answer.detail, final: true }
+          : { about: 'claim', step: 'APPLY', outcome: 'FAILED', detail: answer.detail, unchanged: true, final: true },
+      );
+    }
+    retirePermanent(state, unanswered, false);
+    const released = state.releasing.splice(0);
+    state.blocked = null;
+    if (released.length === 0) return IDLE;
+    // Only the last window to end is owed where the namespace would have gone.
+    const last = state.claims.length === 0;
+    const revertTo = last ? desiredTarget([], state.baseline, state.lastRevertTo) : null;
+    const left = leftByHand(manual, revertTo);
+    void this.tellAll(released, {
+      about: 'release',
+      step: 'REVERT_VERIFY',
+      outcome: 'SUCCEEDED',
+      detail: heldBy(state.claims, left.detail),
+      namespaceHas: manual,
+      final: true,
+    });
+    if (last) await this.endHold(manual, revertTo, released, left.ask);
+    return IDLE;
+  }
+
+  /** The last window ended while a value held by hand: left as it is (asked about), and the namespace forgotten. */
+  private async endHold(
+    manual: CapacityTarget,
+    revertTo: CapacityTarget | null,
+    released: Claim[],
+    ask: boolean,
+  ): Promise<void> {
+    if (ask) {
+      const reason = askText(
+        manual,
+        revertTo,
+        released.map((w) => w.windowId),
+      );
+      try {
+        await notifySlack(this.alertFor(released, reason));
+      } catch (err) {
+        log.error('alert could not be delivered', { namespace: this.namespace, reason: reasonOf(err) });
+      }
+    }
+    // The next window reads the namespace afresh: its baseline is whatever it has then.
+    const state = this.state;
+    state.manual = null;
+    state.baseline = null;
+    state.known = null;
+    state.lastRevertTo = 'BASELINE';
+  }
+
+  /** A drift alert the controller sends itself, naming the windows it concerns. */
+  private alertFor(windows: Claim[], reason: string): AlertInput {
+    return {
+      severity: 'WARNING',
+      namespace: this.namespace,
+      trus: Math.max(0, ...windows.map((w) => w.trus)),
+      step: 'DRIFT',
+      reason,
+      windowId: windows.map((w) => w.windowId).join(', '),
+      workflowId: workflowInfo().workflowId,
+    };
   }
 
   private expireClaims(): void {

@@ -21,3 +21,13 @@ export function reasonOf(err: unknown): string {
   }
   return message;
 }
+
+/** What the activity attached to its failure (the first detail): e.g. the namespace as the apply read it. */
+export function failureDetail(err: unknown): unknown {
+  let e: unknown = err;
+  while (e instanceof Error) {
+    if (e instanceof ApplicationFailure) return e.details?.[0];
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,4 +1,4 @@
-import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, makeContinueAsNewFunc, setHandler, workflowInfo } from '@temporalio/workflow';
 import { budgetAnswerSignal, controllerSignal, controllerStateQuery, type ControllerInput } from '../shared/index.js';
 import { NamespaceController } from './controller-state.js';
 
@@ -25,7 +25,11 @@ export async function namespaceCapacityWorkflow(input: ControllerInput): Promise
       if (controller.hasMail) continue;
       if (controller.idle) return;
       const { namespace, policy } = input;
-      await continueAsNew<typeof namespaceCapacityWorkflow>({ namespace, policy, state: controller.state });
+      const next = { namespace, policy, state: controller.state };
+      // The latest drift stays readable by the namespace view in the next run.
+      const memo = info.memo;
+      if (memo?.drift) await makeContinueAsNewFunc<typeof namespaceCapacityWorkflow>({ memo })(next);
+      await continueAsNew<typeof namespaceCapacityWorkflow>(next);
     }
     await controller.sleep(next);
   }

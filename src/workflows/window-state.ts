@@ -190,6 +190,7 @@ export class CapacityWindow {
     this.progress.phase = heard.state.phase;
     this.progress.revertBlocked = heard.state.revertBlocked;
     this.progress.waitingFor = heard.state.waitingFor;
+    if (heard.state.drift) this.progress.drift = heard.state.drift;
     this.progress.steps.push(...heard.steps);
     this.result = heard.state.result;
     if (this.result.heldFrom !== undefined)
@@ -295,6 +296,7 @@ export class CapacityWindow {
       claimRefused: this.claimRefused,
       releaseAnswered: this.releaseAnswered,
       waitingFor: this.progress.waitingFor ?? null,
+      drift: this.progress.drift ?? null,
     };
   }
 

@@ -321,6 +321,7 @@ t.test('GET /v1/namespaces/:namespace/capacity shows the view', async (t) => {
     maxAvailableTruValue: 8,
     apsStats: null,
     recommendation: { trus: null, basis: { apsP99: null, apsPerTru: 500, rawTrus: null }, cappedAt: null },
+    drift: null,
   });
 });
 
@@ -391,6 +392,7 @@ t.test('GET a window reads its memo, and a dead workflow reads FAILED', async (t
     revertBlocked: null,
     waitingFor: null,
     namespaceCapacity: null,
+    drift: null,
     result: null,
     truHours: 0,
     usedTruHours: 0,

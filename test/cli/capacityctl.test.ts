@@ -674,6 +674,28 @@ t.test('doctor: the checklist, the query it sends, exit 1 when a check failed an
   t.same(passing.out, ['[ok] temporal: answers', 'all 1 checks passed']);
 });
 
+t.test('the namespace view prints the latest change made by hand', async (t) => {
+  t.match(
+    capacityLines({
+      namespace: 'n.a1',
+      mode: 'PROVISIONED',
+      trus: 10,
+      latestRequest: null,
+      validTruValues: [2, 4],
+      maxAvailableTruValue: null,
+      apsStats: null,
+      drift: {
+        expected: { mode: 'PROVISIONED', trus: 4 },
+        found: { mode: 'PROVISIONED', trus: 10 },
+        at: 't',
+        policy: 'respect',
+        windowIds: ['w1'],
+      },
+    }).at(-1),
+    'changed by hand at t: expected 4 TRUs, found 10 TRUs (DRIFT_POLICY=respect; windows w1)',
+  );
+});
+
 t.test('report: the query it sends, a table, CSV and JSON', async (t) => {
   const range = ['--from', '2026-12-01T00:00:00Z', '--to', '2026-12-08T00:00:00Z'];
   const path = '/v1/reports/tru-hours?from=2026-12-01T00%3A00%3A00Z&to=2026-12-08T00%3A00%3A00Z&groupBy=namespace';

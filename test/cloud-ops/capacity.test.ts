@@ -4,6 +4,7 @@ import t from 'tap';
 import {
   CapacityRuleError,
   CapacityService,
+  DriftError,
   checkTrus,
   observedFrom,
   requestedTarget,
@@ -293,6 +294,61 @@ t.test('setCapacity: a retry after a lost response changes nothing twice', async
   const ops = new FakeCloudOps({ namespace: [nsWith(4, { state: REQUEST.IN_PROGRESS, id: 'op-3' })] });
   t.equal(await service(ops).setCapacity(NS, provisioned(4), 'op-3'), 'op-3');
   t.equal(ops.count('updateNamespace'), 0);
+});
+
+t.test('readNamespace: one GetNamespace, for drift: capacity, spec, a request under way', async (t) => {
+  const ns: NamespaceMsg = {
+    ...nsWith(4, { state: REQUEST.IN_PROGRESS, id: 'manual-1' }),
+    spec: { capacitySpec: { provisioned: { value: 10 } } },
+  };
+  const ops = new FakeCloudOps({ namespace: [ns, done(10, 'manual-1'), nsWith(null)] });
+  const svc = service(ops);
+  t.same(await svc.readNamespace(NS), { current: provisioned(4), requested: provisioned(10), inProgress: true });
+  t.same(await svc.readNamespace(NS), { current: provisioned(10), requested: null, inProgress: false });
+  t.same(await svc.readNamespace(NS), { current: ON_DEMAND, requested: null, inProgress: false });
+  t.same(
+    ops.calls,
+    [1, 2, 3].map(() => ({ method: 'getNamespace', arg: NS })),
+    'nothing but GetNamespace',
+  );
+});
+
+t.test('setCapacity with what was verified: a namespace changed by someone else is not changed', async (t) => {
+  const at = (trus: number, spec: number, request?: { state: number; id: string }): NamespaceMsg => ({
+    ...nsWith(trus, request),
+    resourceVersion: 'v3',
+    spec: { name: NS, capacitySpec: { provisioned: { value: spec } } },
+  });
+  const raised = new FakeCloudOps({ namespace: [at(10, 10, { state: REQUEST.COMPLETED, id: 'manual-1' })] });
+  const err = await service(raised)
+    .setCapacity(NS, provisioned(6), 'op-5', provisioned(4))
+    .catch((e: unknown) => e);
+  t.ok(err instanceof DriftError, 'DriftError');
+  t.equal((err as DriftError).type, 'CapacityDrift');
+  t.same((err as DriftError).read, { current: provisioned(10), requested: provisioned(10), inProgress: false });
+  t.match((err as Error).message, 'the namespace has 10 TRUs, not the 4 TRUs last verified');
+  t.equal(raised.count('updateNamespace'), 0, 'nothing sent, from the one read the apply makes anyway');
+  t.equal(raised.count('getNamespace'), 1);
+
+  const underWay = new FakeCloudOps({ namespace: [at(4, 10, { state: REQUEST.IN_PROGRESS, id: 'manual-2' })] });
+  t.same(
+    await failure(service(underWay).setCapacity(NS, provisioned(6), 'op-6', provisioned(4))),
+    [
+      'DriftError',
+      'CapacityDrift',
+      'the namespace has 10 TRUs, not the 4 TRUs last verified: someone else changed it; nothing was sent',
+    ],
+    'a request by hand under way: its spec counts',
+  );
+
+  const asVerified = new FakeCloudOps({ namespace: [at(4, 4)], update: [{ id: 'op-7' }] });
+  t.equal(await service(asVerified).setCapacity(NS, provisioned(6), 'op-7', provisioned(4)), 'op-7');
+  const retried = new FakeCloudOps({ namespace: [at(6, 6, { state: REQUEST.COMPLETED, id: 'op-8' })] });
+  t.equal(
+    await service(retried).setCapacity(NS, provisioned(6), 'op-8', provisioned(4)),
+    'op-8',
+    'our own change, retried after a lost response, is no drift',
+  );
 });
 
 t.test('setCapacity: nothing to change, and errors that are not retried here', async (t) => {

@@ -1,7 +1,7 @@
 // What a workflow reads from a failure chain: the type an activity gave it, and the most specific message.
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import t from 'tap';
-import { failureType, reasonOf } from '../../src/workflows/failures.js';
+import { failureDetail, failureType, reasonOf } from '../../src/workflows/failures.js';
 
 const activity = (cause?: Error) =>
   new ActivityFailure(
@@ -48,4 +48,15 @@ t.test('reasonOf: the Cloud Ops or rule text, not "Activity task failed"', async
   t.equal(reasonOf(ApplicationFailure.create({ message: '' })), '', 'an empty message with nothing better');
   t.equal(reasonOf('plain text'), 'plain text');
   t.equal(reasonOf(42), '42');
+});
+
+t.test('failureDetail: the first detail of the first ApplicationFailure in the chain', async (t) => {
+  const read = { current: { mode: 'ON_DEMAND' }, requested: null, inProgress: false };
+  const drift = ApplicationFailure.create({ message: 'drift', type: 'CapacityDrift', details: [read, 'second'] });
+  t.same(failureDetail(activity(drift)), read);
+  t.same(failureDetail(new Error('wrapped', { cause: activity(drift) })), read, 'found however deep');
+  const outer = ApplicationFailure.create({ message: 'outer', type: 'Outer', cause: drift });
+  t.equal(failureDetail(outer), undefined, 'the first one decides, even without details');
+  t.equal(failureDetail(activity(new Error('plain'))), undefined);
+  t.equal(failureDetail('a string'), undefined);
 });

@@ -435,6 +435,36 @@ t.test('a change waiting for the account budget: a BUDGET step, and the window s
   t.same(late.steps, [], 'nothing after the last word on the claim');
 });
 
+t.test('a drift report: a DRIFT step and the drift kept, with no alert and nothing else decided', async (t) => {
+  const drift = { expected: provisioned(4), found: provisioned(10), at: AT, policy: 'respect' as const };
+  const active = { ...fresh('ACTIVE', { initialChangeSuccess: true, verificationSuccess: true }), claimAnswered: true };
+  const heard = hearReport(
+    active,
+    report({ about: 'claim', step: 'DRIFT', outcome: 'FAILED', detail: 'expected 4 TRUs, found 10 TRUs', drift }),
+    AT,
+  );
+  t.same(heard.steps, [{ step: 'DRIFT', outcome: 'FAILED', at: AT, detail: 'expected 4 TRUs, found 10 TRUs' }]);
+  t.same(heard.state.drift, drift);
+  t.same(heard.alerts, [], 'the controller alerts once for all its windows');
+  t.equal(heard.state.phase, 'ACTIVE');
+  t.same(heard.state.result.errors, [], 'not an error of the window');
+
+  const waiting = { ...fresh('REVERTING'), waitingFor: 'the budget' };
+  const released = hearReport(
+    waiting,
+    report({ about: 'release', step: 'DRIFT', outcome: 'FAILED', drift, final: false }),
+    AT,
+  );
+  t.equal(released.state.waitingFor, 'the budget', 'what the window waits for is untouched');
+  t.equal(released.state.releaseAnswered, false, 'a drift is never the last word on a release');
+  const bare = hearReport(
+    { ...active, drift },
+    report({ about: 'claim', step: 'DRIFT', outcome: 'FAILED', detail: 'again' }),
+    AT,
+  );
+  t.same(bare.state.drift, drift, 'a report without the drift keeps the one known');
+});
+
 t.test(
   'TRU-hours: the claim took effect at the change finish time, the release at the revert finish time',
   async (t) => {

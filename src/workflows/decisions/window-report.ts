@@ -1,6 +1,14 @@
 // What a report from the namespace controller means for a window. Pure: state + report → new state, steps, alerts.
 import type { ControllerReport } from '../../shared/controller.js';
-import type { AlertInput, CapacityWindowResult, Phase, Step, StepName, WindowProgress } from '../../shared/window.js';
+import type {
+  AlertInput,
+  CapacityWindowResult,
+  DriftSeen,
+  Phase,
+  Step,
+  StepName,
+  WindowProgress,
+} from '../../shared/window.js';
 
 /** What the reports decide of a window. */
 export interface WindowReportState {
@@ -14,6 +22,8 @@ export interface WindowReportState {
   claimRefused: boolean;
   /** What the window waits for now (the account's Cloud Ops budget); null: nothing but its own steps. */
   waitingFor: string | null;
+  /** The latest drift seen while the window held the namespace. */
+  drift?: DriftSeen | null;
 }
 
 export interface Alert {
@@ -57,6 +67,10 @@ class Hearing {
 /** A report after the last word on its subject changes nothing. */
 export function hearReport(state: WindowReportState, report: ControllerReport, at: string): Heard {
   const h = new Hearing({ ...state, result: { ...state.result, errors: [...state.result.errors] } }, at);
+  if (report.step === 'DRIFT') {
+    hearDrift(h, report);
+    return h.heard;
+  }
   const open = report.about === 'claim' ? !state.claimAnswered : !state.releaseAnswered;
   if (open) h.next.waitingFor = null;
   // A change that waits (for the account's budget, a cool-down, the minimum interval) or the budget that let it go.
@@ -80,6 +94,12 @@ export function hearReport(state: WindowReportState, report: ControllerReport, a
     hearRelease(h, report, at);
   }
   return h.heard;
+}
+
+/** The namespace was changed outside the scheduler: recorded; the controller sends one alert for all its windows. */
+function hearDrift(h: Hearing, report: ControllerReport): void {
+  if (report.drift) h.next.drift = report.drift;
+  h.record('DRIFT', 'FAILED', report.detail ? { detail: report.detail } : {});
 }
 
 function hearWait(h: Hearing, report: ControllerReport): void {

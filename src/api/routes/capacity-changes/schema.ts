@@ -36,7 +36,7 @@ const STATUSES = [
   'UNSPECIFIED',
   'UNKNOWN',
 ] as const satisfies readonly WorkflowExecutionStatusName[];
-const STEPS = ['VALIDATE', 'BUDGET', 'APPLY', 'VERIFY', 'WAIT', 'CANCEL', 'REVERT', 'REVERT_VERIFY'] as const;
+const STEPS = ['VALIDATE', 'BUDGET', 'APPLY', 'VERIFY', 'WAIT', 'CANCEL', 'REVERT', 'REVERT_VERIFY', 'DRIFT'] as const;
 
 export const PhaseSchema = Type.Enum(PHASES, {
   description:
@@ -176,6 +176,20 @@ const CapacityTargetSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const DriftSchema = Type.Object(
+  {
+    expected: CapacityTargetSchema,
+    found: CapacityTargetSchema,
+    at: Rfc3339Schema,
+    policy: Type.Enum(['respect', 'enforce'], { description: 'DRIFT_POLICY of the namespace controller.' }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'The namespace was changed outside the scheduler (the Cloud UI, tcld, Terraform): what its controller had verified, what it found, when, and what the policy made of it.',
+  },
+);
+
 /** TRU-hours of one window (GET /v1/reports/tru-hours states the rules). */
 export const TruHoursFields = {
   truHours: Type.Number({
@@ -273,6 +287,9 @@ export const CapacityChangeSchema = Type.Object(
           'the active ones, which may be more than this window asked for. null until the controller first answered.',
       },
     ),
+    drift: Type.Union([DriftSchema, Type.Null()], {
+      description: 'The latest drift seen while this window held the namespace (a DRIFT step says more); null: none.',
+    }),
     result: Type.Union([ResultSchema, Type.Null()], { description: 'Set once the workflow COMPLETED.' }),
     ...TruHoursFields,
     links: LinksSchema,

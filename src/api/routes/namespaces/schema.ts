@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { CommonErrorResponses, NamespaceIdSchema, errorResponse, rfc3339 } from '../../schemas.js';
+import { DriftSchema } from '../capacity-changes/schema.js';
 
 export const NamespaceParamsSchema = Type.Object({ namespace: NamespaceIdSchema });
 export type NamespaceParams = Static<typeof NamespaceParamsSchema>;
@@ -58,6 +59,18 @@ export const NamespaceCapacitySchema = Type.Object(
         additionalProperties: false,
         description: 'A recommended TRU value from the APS statistics, with the numbers it used.',
       },
+    ),
+    drift: nullable(
+      Type.Object(
+        {
+          ...DriftSchema.properties,
+          windowIds: Type.Array(Type.String(), { description: 'The windows that held the namespace then.' }),
+        },
+        { additionalProperties: false },
+      ),
+      "The latest change made outside the scheduler (the Cloud UI, tcld, Terraform) that the namespace's controller " +
+        'found while windows held it: what it expected, what it found, when, DRIFT_POLICY, and the windows. It stays ' +
+        'after those windows end, until a new controller run starts; null: none seen.',
     ),
   },
   { additionalProperties: false },
