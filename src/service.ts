@@ -51,10 +51,10 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
       );
     }
     const worker = stack.worker;
-    // The worker role has no API: it answers /healthz and /readyz on PORT for its supervisor's probes.
+    // The worker role has no API: it answers /healthz, /readyz and /metrics on PORT (and HOST) itself.
     const probes =
       config.role === 'worker' && worker
-        ? await startWorkerProbes({ ...config.http, polling: () => worker.polling })
+        ? await startWorkerProbes({ ...config.http, polling: () => worker.polling, metrics: stack.metrics })
         : null;
     const baseUrl = stack.api?.baseUrl ?? null;
     logger.info(
@@ -64,7 +64,7 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
         probes: probes?.url ?? null,
         docs: baseUrl && `${baseUrl}/docs`,
         timeline: baseUrl && `${baseUrl}/ui`,
-        metrics: baseUrl && `${baseUrl}/metrics`,
+        metrics: `${baseUrl ?? probes?.url}/metrics`,
         temporal: stack.temporalAddress,
         cloudOps: stack.emulator ? `EMULATOR ${stack.emulator.grpcAddress}` : config.cloudOps.address,
       },
