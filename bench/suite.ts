@@ -1246,7 +1246,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
           section: '5',
           figure: `${tag}: creation rate / idle create rate`,
           value: ratio(s.creationPerSecond, createRateIdle),
-          baseline: `${s.creationPerSecond.toFixed(0)}/s with the worker busy vs ${createRateIdle.toFixed(0)}/s in phase 1`,
+          baseline: `${s.creationPerSecond.toFixed(0)}/s with the worker busy vs ${createRateIdle.toFixed(0)}/s in phase 1 (its windows waiting to start)`,
         },
         {
           section: '5',
