@@ -54,7 +54,8 @@ export type ListFilters = Pick<
  */
 export function notOverBy(atMs: number, endField: 'CloseTime' | typeof SA.endAt.name): string {
   const at = visibilityString(new Date(atMs).toISOString());
-  return `(ExecutionStatus = 'Running' OR ${endField} > ${at} OR ${SA.endAt.name} IS NULL)`;
+  const running = `ExecutionStatus = ${visibilityString(VISIBILITY_STATUS.RUNNING)}`;
+  return `(${running} OR ${endField} > ${at} OR ${SA.endAt.name} IS NULL)`;
 }
 
 /** The visibility query for a listing: every literal through visibilityString, every name from our own constants. */
