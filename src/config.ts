@@ -415,6 +415,31 @@ function port(variable: string, text: string, allowZero: boolean): number {
 
 /** Reads the environment once. Throws ConfigError naming the first wrong variable. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const env = parseEnv(source);
+  const guardrails = loadGuardrails(env);
+  const namespaces = namespaceList('EMULATOR_NAMESPACES', env.EMULATOR_NAMESPACES);
+  const tlsOn = checkConnections(env);
+  return {
+    role: env.ROLE,
+    http: { port: port('PORT', env.PORT, true), host: env.HOST },
+    logLevel: env.LOG_LEVEL,
+    temporal: temporalConfig(env, tlsOn),
+    cloudOps: cloudOpsConfig(env),
+    sdkMetrics: { port: port('SDK_METRICS_PORT', env.SDK_METRICS_PORT, true) || null },
+    worker: { maxCachedWorkflows: cacheSize(env.WORKER_MAX_CACHED_WORKFLOWS) },
+    slack: { webhookUrl: env.SLACK_WEBHOOK_URL ?? null, timeoutMs: duration('SLACK_TIMEOUT', env.SLACK_TIMEOUT, 100) },
+    health: { refreshIntervalMs: duration('HEALTH_REFRESH_INTERVAL', env.HEALTH_REFRESH_INTERVAL, 100) },
+    reports: { pageSize: Number(env.TRU_REPORT_PAGE_SIZE) },
+    policy: policyConfig(env),
+    guardrails,
+    emulator: emulatorConfig(env, namespaces),
+    auth: loadAuth(env),
+    devServer: devServerConfig(env),
+  };
+}
+
+/** The known variables, defaults filled in, checked against the schema. */
+function parseEnv(source: Record<string, string | undefined>): Env {
   const known = Object.fromEntries(
     Object.keys(EnvSchema.properties)
       .filter((k) => source[k] !== undefined && source[k] !== '')
@@ -430,18 +455,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     const allowed = property?.anyOf?.map((s) => s.const).join(', ');
     throw new ConfigError(variable, allowed ? `must be one of: ${allowed}` : error.message);
   }
+  return env;
+}
 
-  const guardrails = loadGuardrails(env);
-  const namespaces = env.EMULATOR_NAMESPACES.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const badNamespace = namespaces.find((n) => !isNamespaceId(n));
-  if (badNamespace !== undefined) {
-    throw new ConfigError(
-      'EMULATOR_NAMESPACES',
-      `holds "${badNamespace}", which is not a namespace id "<name>.<account>"`,
-    );
-  }
+/** Refuses the Temporal and Cloud Ops settings that cannot work together; says whether Temporal TLS is on. */
+function checkConnections(env: Env): boolean {
   const mtls = env.TEMPORAL_TLS_CLIENT_CERT_PATH !== undefined || env.TEMPORAL_TLS_CLIENT_KEY_PATH !== undefined;
   if (mtls && (env.TEMPORAL_TLS_CLIENT_CERT_PATH === undefined || env.TEMPORAL_TLS_CLIENT_KEY_PATH === undefined)) {
     throw new ConfigError(
@@ -468,70 +486,73 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (tlsOn && env.TEMPORAL_ADDRESS === undefined) {
     throw new ConfigError('TEMPORAL_ADDRESS', 'must be set when Temporal TLS or an API key is configured');
   }
+  return tlsOn;
+}
 
+function temporalConfig(env: Env, tlsOn: boolean): Config['temporal'] {
   return {
-    role: env.ROLE,
-    http: { port: port('PORT', env.PORT, true), host: env.HOST },
-    logLevel: env.LOG_LEVEL,
-    temporal: {
-      address: env.TEMPORAL_ADDRESS ?? null,
-      namespace: env.TEMPORAL_NAMESPACE,
-      apiKey: env.TEMPORAL_API_KEY ?? null,
-      tls: tlsOn
-        ? {
-            clientCertPath: env.TEMPORAL_TLS_CLIENT_CERT_PATH,
-            clientKeyPath: env.TEMPORAL_TLS_CLIENT_KEY_PATH,
-            serverCaCertPath: env.TEMPORAL_TLS_SERVER_CA_CERT_PATH,
-            serverName: env.TEMPORAL_TLS_SERVER_NAME,
-          }
-        : null,
-      taskQueue: env.TEMPORAL_TASK_QUEUE,
-      uiUrl: env.TEMPORAL_UI_URL ?? null,
+    address: env.TEMPORAL_ADDRESS ?? null,
+    namespace: env.TEMPORAL_NAMESPACE,
+    apiKey: env.TEMPORAL_API_KEY ?? null,
+    tls: tlsOn
+      ? {
+          clientCertPath: env.TEMPORAL_TLS_CLIENT_CERT_PATH,
+          clientKeyPath: env.TEMPORAL_TLS_CLIENT_KEY_PATH,
+          serverCaCertPath: env.TEMPORAL_TLS_SERVER_CA_CERT_PATH,
+          serverName: env.TEMPORAL_TLS_SERVER_NAME,
+        }
+      : null,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    uiUrl: env.TEMPORAL_UI_URL ?? null,
+  };
+}
+
+function cloudOpsConfig(env: Env): Config['cloudOps'] {
+  return {
+    apiKey: env.TEMPORAL_CLOUD_API_KEY ?? null,
+    address: env.CLOUD_OPS_ADDRESS,
+    apiVersion: env.CLOUD_OPS_API_VERSION,
+    maxRequestsPerSecond: Math.max(1, Number(env.CLOUD_OPS_MAX_REQUESTS_PER_SECOND)),
+  };
+}
+
+function policyConfig(env: Env): WindowPolicy {
+  return {
+    verifyTimeoutMs: duration('VERIFY_TIMEOUT', env.VERIFY_TIMEOUT, 1_000),
+    slowChangeAfterMs: duration('CHANGE_SLOW_AFTER', env.CHANGE_SLOW_AFTER, 1_000),
+    revertAlertAfterMs: duration('REVERT_ALERT_AFTER', env.REVERT_ALERT_AFTER, 1_000),
+    controllerHistoryLimit: Math.max(20, Number(env.CONTROLLER_HISTORY_LIMIT)),
+    maxConcurrentOperations: Math.max(1, Number(env.CLOUD_OPS_MAX_CONCURRENT_OPERATIONS)),
+    provisioningLeadMs: duration('PROVISIONING_LEAD', env.PROVISIONING_LEAD, 0),
+    minChangeIntervalMs: duration('CAPACITY_CHANGE_MIN_INTERVAL', env.CAPACITY_CHANGE_MIN_INTERVAL, 0),
+    driftCheckIntervalMs: driftCheckInterval(env.DRIFT_CHECK_INTERVAL),
+    driftPolicy: env.DRIFT_POLICY,
+  };
+}
+
+function emulatorConfig(env: Env, namespaces: string[]): Config['emulator'] {
+  return {
+    namespaces,
+    applyDelayMs: Number(env.EMULATOR_APPLY_DELAY_MS),
+    checkDurationMs: duration('EMULATOR_CHECK_DURATION', env.EMULATOR_CHECK_DURATION, 1),
+    failedSpec: env.EMULATOR_FAILED_SPEC,
+    readOnlyApiKey: env.EMULATOR_READ_ONLY_API_KEY ?? null,
+    limits: {
+      maxOperationsPerAccount: Number(env.EMULATOR_MAX_OPERATIONS_PER_ACCOUNT),
+      maxRequestsPerSecond: Number(env.EMULATOR_MAX_REQUESTS_PER_SECOND),
     },
-    cloudOps: {
-      apiKey: env.TEMPORAL_CLOUD_API_KEY ?? null,
-      address: env.CLOUD_OPS_ADDRESS,
-      apiVersion: env.CLOUD_OPS_API_VERSION,
-      maxRequestsPerSecond: Math.max(1, Number(env.CLOUD_OPS_MAX_REQUESTS_PER_SECOND)),
-    },
-    sdkMetrics: { port: port('SDK_METRICS_PORT', env.SDK_METRICS_PORT, true) || null },
-    worker: { maxCachedWorkflows: cacheSize(env.WORKER_MAX_CACHED_WORKFLOWS) },
-    slack: { webhookUrl: env.SLACK_WEBHOOK_URL ?? null, timeoutMs: duration('SLACK_TIMEOUT', env.SLACK_TIMEOUT, 100) },
-    health: { refreshIntervalMs: duration('HEALTH_REFRESH_INTERVAL', env.HEALTH_REFRESH_INTERVAL, 100) },
-    reports: { pageSize: Number(env.TRU_REPORT_PAGE_SIZE) },
-    policy: {
-      verifyTimeoutMs: duration('VERIFY_TIMEOUT', env.VERIFY_TIMEOUT, 1_000),
-      slowChangeAfterMs: duration('CHANGE_SLOW_AFTER', env.CHANGE_SLOW_AFTER, 1_000),
-      revertAlertAfterMs: duration('REVERT_ALERT_AFTER', env.REVERT_ALERT_AFTER, 1_000),
-      controllerHistoryLimit: Math.max(20, Number(env.CONTROLLER_HISTORY_LIMIT)),
-      maxConcurrentOperations: Math.max(1, Number(env.CLOUD_OPS_MAX_CONCURRENT_OPERATIONS)),
-      provisioningLeadMs: duration('PROVISIONING_LEAD', env.PROVISIONING_LEAD, 0),
-      minChangeIntervalMs: duration('CAPACITY_CHANGE_MIN_INTERVAL', env.CAPACITY_CHANGE_MIN_INTERVAL, 0),
-      driftCheckIntervalMs: driftCheckInterval(env.DRIFT_CHECK_INTERVAL),
-      driftPolicy: env.DRIFT_POLICY,
-    },
-    guardrails,
-    emulator: {
-      namespaces,
-      applyDelayMs: Number(env.EMULATOR_APPLY_DELAY_MS),
-      checkDurationMs: duration('EMULATOR_CHECK_DURATION', env.EMULATOR_CHECK_DURATION, 1),
-      failedSpec: env.EMULATOR_FAILED_SPEC,
-      readOnlyApiKey: env.EMULATOR_READ_ONLY_API_KEY ?? null,
-      limits: {
-        maxOperationsPerAccount: Number(env.EMULATOR_MAX_OPERATIONS_PER_ACCOUNT),
-        maxRequestsPerSecond: Number(env.EMULATOR_MAX_REQUESTS_PER_SECOND),
-      },
-      cooldownMs: duration('EMULATOR_COOLDOWN', env.EMULATOR_COOLDOWN, 0),
-      controlPort: port('EMULATOR_CONTROL_PORT', env.EMULATOR_CONTROL_PORT, true),
-      grpcPort: port('EMULATOR_GRPC_PORT', env.EMULATOR_GRPC_PORT, true),
-    },
-    auth: loadAuth(env),
-    devServer: {
-      port: port('TEMPORAL_DEV_SERVER_PORT', env.TEMPORAL_DEV_SERVER_PORT, false),
-      uiPort: port('TEMPORAL_DEV_SERVER_UI_PORT', env.TEMPORAL_DEV_SERVER_UI_PORT, false),
-      dbFile: env.TEMPORAL_DEV_SERVER_DB ?? null,
-      cliPath: env.TEMPORAL_CLI_PATH ?? null,
-    },
+    cooldownMs: duration('EMULATOR_COOLDOWN', env.EMULATOR_COOLDOWN, 0),
+    controlPort: port('EMULATOR_CONTROL_PORT', env.EMULATOR_CONTROL_PORT, true),
+    grpcPort: port('EMULATOR_GRPC_PORT', env.EMULATOR_GRPC_PORT, true),
+  };
+}
+
+function devServerConfig(env: Env): Config['devServer'] {
+  return {
+    port: port('TEMPORAL_DEV_SERVER_PORT', env.TEMPORAL_DEV_SERVER_PORT, false),
+    uiPort: port('TEMPORAL_DEV_SERVER_UI_PORT', env.TEMPORAL_DEV_SERVER_UI_PORT, false),
+    dbFile: env.TEMPORAL_DEV_SERVER_DB ?? null,
+    cliPath: env.TEMPORAL_CLI_PATH ?? null,
   };
 }
 

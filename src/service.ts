@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { CapacityReader } from './cloud-ops/types.js';
 import type { Config } from './config.js';
+import type { RunningEmulator } from './emulator/index.js';
 import { checklistLines } from './health/checklist.js';
 import { DiagnosticsService } from './health/diagnostics.js';
 import { startStack, type Stack } from './local/stack.js';
-import { startWorkerProbes } from './health/worker-probes.js';
+import { startWorkerProbes, type WorkerProbes } from './health/worker-probes.js';
 import { createLogger, type Logger } from './logger.js';
 import { SearchAttributesRefusal } from './temporal/search-attributes.js';
 
@@ -19,15 +20,7 @@ export interface ServiceOptions {
 /** Starts what the role asks for, in order, and stops it in reverse order on SIGTERM/SIGINT. */
 export async function runService(config: Config, opts: ServiceOptions): Promise<void> {
   const emulatorKey = opts.emulatorTlsDir === null ? null : randomBytes(24).toString('hex');
-  const secrets = [
-    config.cloudOps.apiKey,
-    config.temporal.apiKey,
-    config.slack.webhookUrl,
-    emulatorKey,
-    // The tokens themselves are never known here; their hashes are kept out of the logs too.
-    ...config.auth.tokens.map((t) => t.sha256.toString('hex')),
-  ].filter((s): s is string => typeof s === 'string');
-  const logger = createLogger({ level: config.logLevel, secrets });
+  const logger = createLogger({ level: config.logLevel, secrets: secretsOf(config, emulatorKey) });
 
   let stack: Stack | null = null;
   try {
@@ -42,47 +35,18 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
       worker: config.role === 'api' ? undefined : { start: true },
       api: config.role === 'worker' ? undefined : { listen: true },
     });
-    if (stack.emulator) {
-      logger.warn(
-        `\n${BANNER}\n  CLOUD OPS EMULATOR MODE: TEMPORAL_CLOUD_API_KEY is unset.\n` +
-          `  Capacity changes go to a LOCAL EMULATOR at ${stack.emulator.grpcAddress}; NO real Temporal Cloud namespace is changed.\n` +
-          `  Emulated namespaces: ${config.emulator.namespaces.join(', ')}\n` +
-          `  Emulator control plane: ${stack.emulator.controlUrl ?? 'off'}\n${BANNER}`,
-      );
-    }
+    if (stack.emulator) warnAboutEmulator(config, logger, stack.emulator);
     const worker = stack.worker;
     // The worker role has no API: it answers /healthz and /readyz on PORT for its supervisor's probes.
     const probes =
       config.role === 'worker' && worker
         ? await startWorkerProbes({ ...config.http, polling: () => worker.polling })
         : null;
-    const baseUrl = stack.api?.baseUrl ?? null;
-    logger.info(
-      {
-        role: config.role,
-        api: baseUrl,
-        probes: probes?.url ?? null,
-        docs: baseUrl && `${baseUrl}/docs`,
-        timeline: baseUrl && `${baseUrl}/ui`,
-        metrics: baseUrl && `${baseUrl}/metrics`,
-        temporal: stack.temporalAddress,
-        cloudOps: stack.emulator ? `EMULATOR ${stack.emulator.grpcAddress}` : config.cloudOps.address,
-      },
-      'capacity scheduler started',
-    );
+    logStarted(config, logger, stack, probes);
     // Warns, never refuses: a setup problem is said at start, in the same words as `capacityctl doctor`.
     if (stack.api) void logPreflight(config, logger, stack.api.client, stack.api.capacity);
 
-    const workerRun = stack.worker?.running;
-    await new Promise<void>((resolve, reject) => {
-      const onSignal = (signal: string) => {
-        logger.info({ signal }, 'shutting down: finishing in-flight requests and draining the worker');
-        resolve();
-      };
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
-      workerRun?.catch(reject);
-    });
+    await untilSignal(logger, stack.worker?.running);
     // The probes answer while the worker drains (/readyz: 503), so a supervisor does not take the drain for a hang.
     await stack.close().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
     await probes?.close();
@@ -101,6 +65,49 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
   }
 }
 
+/** What the logs never show. */
+function secretsOf(config: Config, emulatorKey: string | null): string[] {
+  return [
+    config.cloudOps.apiKey,
+    config.temporal.apiKey,
+    config.slack.webhookUrl,
+    emulatorKey,
+    // The tokens themselves are never known here; their hashes are kept out of the logs too.
+    ...config.auth.tokens.map((t) => t.sha256.toString('hex')),
+  ].filter((s): s is string => typeof s === 'string');
+}
+
+/** Where everything runs, in one line. */
+function logStarted(config: Config, logger: Logger, stack: Stack, probes: WorkerProbes | null): void {
+  const baseUrl = stack.api?.baseUrl ?? null;
+  logger.info(
+    {
+      role: config.role,
+      api: baseUrl,
+      probes: probes?.url ?? null,
+      docs: baseUrl && `${baseUrl}/docs`,
+      timeline: baseUrl && `${baseUrl}/ui`,
+      metrics: baseUrl && `${baseUrl}/metrics`,
+      temporal: stack.temporalAddress,
+      cloudOps: stack.emulator ? `EMULATOR ${stack.emulator.grpcAddress}` : config.cloudOps.address,
+    },
+    'capacity scheduler started',
+  );
+}
+
+/** Resolves on SIGTERM or SIGINT; rejects if the worker fails first. */
+function untilSignal(logger: Logger, workerRun: Promise<void> | null | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onSignal = (signal: string) => {
+      logger.info({ signal }, 'shutting down: finishing in-flight requests and draining the worker');
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    workerRun?.catch(reject);
+  });
+}
+
 async function logPreflight(config: Config, logger: Logger, temporal: Client, capacity: CapacityReader): Promise<void> {
   try {
     const result = await new DiagnosticsService({ config, logger, temporal, capacity }).run();
@@ -110,6 +117,16 @@ async function logPreflight(config: Config, logger: Logger, temporal: Client, ca
   } catch (err) {
     logger.warn({ err }, 'preflight could not run');
   }
+}
+
+/** The emulator is said loudly at start-up: no real namespace changes. */
+function warnAboutEmulator(config: Config, logger: Logger, emulator: RunningEmulator): void {
+  logger.warn(
+    `\n${BANNER}\n  CLOUD OPS EMULATOR MODE: TEMPORAL_CLOUD_API_KEY is unset.\n` +
+      `  Capacity changes go to a LOCAL EMULATOR at ${emulator.grpcAddress}; NO real Temporal Cloud namespace is changed.\n` +
+      `  Emulated namespaces: ${config.emulator.namespaces.join(', ')}\n` +
+      `  Emulator control plane: ${emulator.controlUrl ?? 'off'}\n${BANNER}`,
+  );
 }
 
 /** Open or disabled authentication is said loudly at start-up (and in /readyz): anyone can change capacity. */

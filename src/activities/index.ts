@@ -97,11 +97,21 @@ function driftActivities(deps: ActivityDeps) {
   };
 }
 
+/** Every side effect a workflow asks for, grouped by concern; the names are activity types in histories. */
 export function createActivities(deps: ActivityDeps) {
-  const heartbeat = (what: string) => Context.current().heartbeat(what);
-
   return {
     ...driftActivities(deps),
+    ...changeActivities(deps),
+    ...messageActivities(),
+    ...verificationActivities(deps),
+    ...readActivities(deps),
+    ...alertActivities(deps),
+  };
+}
+
+/** Before and during a capacity change: its checks, the namespace's baseline, the change itself. */
+function changeActivities(deps: ActivityDeps) {
+  return {
     /**
      * Checks guardrails and the TRU value against capacity info. A request in progress is no reason to wait
      * here: the namespace's controller orders the changes.
@@ -142,6 +152,32 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
+    async applyCapacity(input: ApplyCapacityInput): Promise<ApplyCapacityResult> {
+      const change = changeOf(input);
+      if (change === 'revert' && Context.current().info.attempt > 1) deps.metrics?.revertRetries.inc();
+      try {
+        const asyncOperationId = await deps.capacity.setCapacity(
+          input.namespace,
+          input.target,
+          input.asyncOperationId,
+          input.expected,
+        );
+        deps.metrics?.capacityChanges.inc({ change, outcome: asyncOperationId === null ? 'nothing_to_change' : 'ok' });
+        return { asyncOperationId };
+      } catch (err) {
+        deps.metrics?.capacityChanges.inc({ change, outcome: failureLabel(err) });
+        // A cool-down is waited out by the controller, which says until when; blind retries would hide it.
+        if (err instanceof CloudOpsError && waitRefusalOf(err.message, Date.now()))
+          throw ApplicationFailure.nonRetryable(err.message, FailureType.MustWait);
+        toFailure(err);
+      }
+    },
+  };
+}
+
+/** Messages to the long-lived workflows that order the changes: a namespace's controller, an account's budget. */
+function messageActivities() {
+  return {
     /** Delivers a window's claim or release to its namespace's controller, starting the controller if none runs. */
     async tellController(input: {
       namespace: string;
@@ -170,28 +206,13 @@ export function createActivities(deps: ActivityDeps) {
         signalArgs: [input.message],
       });
     },
+  };
+}
 
-    async applyCapacity(input: ApplyCapacityInput): Promise<ApplyCapacityResult> {
-      const change = changeOf(input);
-      if (change === 'revert' && Context.current().info.attempt > 1) deps.metrics?.revertRetries.inc();
-      try {
-        const asyncOperationId = await deps.capacity.setCapacity(
-          input.namespace,
-          input.target,
-          input.asyncOperationId,
-          input.expected,
-        );
-        deps.metrics?.capacityChanges.inc({ change, outcome: asyncOperationId === null ? 'nothing_to_change' : 'ok' });
-        return { asyncOperationId };
-      } catch (err) {
-        deps.metrics?.capacityChanges.inc({ change, outcome: failureLabel(err) });
-        // A cool-down is waited out by the controller, which says until when; blind retries would hide it.
-        if (err instanceof CloudOpsError && waitRefusalOf(err.message, Date.now()))
-          throw ApplicationFailure.nonRetryable(err.message, FailureType.MustWait);
-        toFailure(err);
-      }
-    },
-
+/** Watching an applied change until Cloud Ops shows it, heartbeating while it waits. */
+function verificationActivities(deps: ActivityDeps) {
+  const heartbeat = (what: string) => Context.current().heartbeat(what);
+  return {
     async verifyCapacity(input: VerifyCapacityInput): Promise<VerifyCapacityResult> {
       const context = Context.current();
       // The API may ask for 10 s or more between looks: the heartbeat goes on while it waits.
@@ -212,7 +233,12 @@ export function createActivities(deps: ActivityDeps) {
         clearInterval(beating);
       }
     },
+  };
+}
 
+/** The API's Cloud Ops reads, run by a worker: they count against the account's budget with the windows' calls. */
+function readActivities(deps: ActivityDeps) {
+  return {
     /** One of the API's reads (a namespace's capacity, a create's TRU options, the preflight's identity). */
     async readCloudOps(read: CloudOpsRead): Promise<unknown> {
       try {
@@ -234,7 +260,12 @@ export function createActivities(deps: ActivityDeps) {
         throw ApplicationFailure.create({ message: err.message, type: `CloudOps${err.kind}`, details: [details] });
       }
     },
+  };
+}
 
+/** A workflow's alert, delivered to Slack. */
+function alertActivities(deps: ActivityDeps) {
+  return {
     async notifySlack(alert: AlertInput): Promise<boolean> {
       return deps.notifier.notify(alert);
     },

@@ -1,7 +1,7 @@
 // TRU-hours from Temporal visibility: the report over a range, grouped, and the figures of given windows (their
 // status and list items). Every visibility page is walked; the rules themselves are in tru-hours.ts.
 import type { Client } from '@temporalio/client';
-import { withTemporalDeadline } from '../api/plugins/errors.js';
+import { ApiError, withTemporalDeadline } from '../api/plugins/errors.js';
 import type { Config } from '../config.js';
 import {
   ATTRIBUTION_RULE,
@@ -15,6 +15,9 @@ import {
 import { holdOf, holdsQuery, type WindowHold } from './visibility.js';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** The longest range one report covers. */
+export const MAX_REPORT_DAYS = 366;
 export const GROUP_BYS = ['namespace', 'requestedBy', 'scheduleId'] as const;
 export type GroupBy = (typeof GROUP_BYS)[number];
 
@@ -48,6 +51,14 @@ export class ReportsService {
     this.pageSize = config.reports.pageSize;
     // Windows created under a longer lead than today's are still found: an hour of slack beyond it.
     this.leadMs = config.policy.provisioningLeadMs ?? 0;
+  }
+
+  /** The report a caller asked for: its range checked (422), then the report over it. */
+  async truHoursReport(
+    query: { from: string; to: string; groupBy: GroupBy },
+    visible: (namespace: string) => boolean,
+  ): Promise<TruHoursReport> {
+    return this.truHours(reportRange(query.from, query.to), query.groupBy, visible);
   }
 
   /** The report over [from, to), grouped; `visible` leaves out namespaces the caller may not see. */
@@ -120,6 +131,16 @@ export class ReportsService {
     } while (nextPageToken.length > 0);
     return holds;
   }
+}
+
+/** A report's range from its RFC 3339 bounds: `to` after `from`, at most MAX_REPORT_DAYS apart. */
+function reportRange(from: string, to: string): Range {
+  const fromMs = Date.parse(from);
+  const toMs = Date.parse(to);
+  if (toMs <= fromMs) throw new ApiError(422, 'INVALID_TIME_RANGE', 'querystring.to must be after querystring.from');
+  if (toMs - fromMs > MAX_REPORT_DAYS * DAY_MS)
+    throw new ApiError(422, 'TIME_RANGE_TOO_LONG', `a report covers at most ${MAX_REPORT_DAYS} days`);
+  return { fromMs, toMs };
 }
 
 /** The whole clock hours a range touches: each hour's bill depends on every window in it. */

@@ -1,9 +1,6 @@
 import { Type, type Static } from 'typebox';
-import { GROUP_BYS } from '../../../reports/service.js';
+import { GROUP_BYS, MAX_REPORT_DAYS } from '../../../reports/service.js';
 import { CommonErrorResponses, errorResponse, rfc3339 } from '../../schemas.js';
-
-/** The longest range one report covers. */
-export const MAX_REPORT_DAYS = 366;
 
 export const TruHoursQuerySchema = Type.Object(
   {
