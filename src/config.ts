@@ -19,7 +19,7 @@ export const EnvSchema = Type.Object({
     default: 'all',
     description: 'What this process runs: the API, the worker, or both.',
   }),
-  PORT: Port('8080', 'HTTP port of the API; with ROLE=worker, of its /healthz and /readyz probes.'),
+  PORT: Port('8080', 'HTTP port of the API; with ROLE=worker, of its /healthz and /readyz probes and its /metrics.'),
   HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface the API listens on.' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),

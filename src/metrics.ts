@@ -92,6 +92,11 @@ export function createMetrics(): Metrics {
   };
 }
 
+/** This process's metrics in Prometheus text exposition: what GET /metrics answers, in every role. */
+export async function renderMetrics(metrics: Metrics): Promise<{ contentType: string; body: string }> {
+  return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
+}
+
 /** The Cloud Ops client's call hook, recording into these metrics. */
 export function cloudOpsCallObserver(metrics: Metrics): (method: string, outcome: string, seconds: number) => void {
   return (method, outcome, seconds) => {

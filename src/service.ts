@@ -37,10 +37,10 @@ export async function runService(config: Config, opts: ServiceOptions): Promise<
     });
     if (stack.emulator) warnAboutEmulator(config, logger, stack.emulator);
     const worker = stack.worker;
-    // The worker role has no API: it answers /healthz and /readyz on PORT for its supervisor's probes.
+    // The worker role has no API: it answers /healthz, /readyz and /metrics on PORT (and HOST) itself.
     const probes =
       config.role === 'worker' && worker
-        ? await startWorkerProbes({ ...config.http, polling: () => worker.polling })
+        ? await startWorkerProbes({ ...config.http, polling: () => worker.polling, metrics: stack.metrics })
         : null;
     logStarted(config, logger, stack, probes);
     // Warns, never refuses: a setup problem is said at start, in the same words as `capacityctl doctor`.
@@ -87,7 +87,7 @@ function logStarted(config: Config, logger: Logger, stack: Stack, probes: Worker
       probes: probes?.url ?? null,
       docs: baseUrl && `${baseUrl}/docs`,
       timeline: baseUrl && `${baseUrl}/ui`,
-      metrics: baseUrl && `${baseUrl}/metrics`,
+      metrics: `${baseUrl ?? probes?.url}/metrics`,
       temporal: stack.temporalAddress,
       cloudOps: stack.emulator ? `EMULATOR ${stack.emulator.grpcAddress}` : config.cloudOps.address,
     },

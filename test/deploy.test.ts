@@ -515,6 +515,25 @@ t.test(
   },
 );
 
+t.test(
+  'kubernetes: each role serves its own /metrics on PORT, named http; the worker adds the SDK exporter',
+  async (t) => {
+    const portsOf = (role: string) => deploymentOf(role)!.spec!.template!.spec.containers[0].ports ?? [];
+    for (const role of ['api', 'worker']) {
+      t.same(
+        portsOf(role).find((p) => p.name === 'http')?.containerPort,
+        Number(configMap.data?.PORT),
+        `${role}: one name for the port of /metrics in both roles, so one scrape config reads both`,
+      );
+    }
+    t.same(
+      portsOf('worker').find((p) => p.name === 'sdk-metrics')?.containerPort,
+      Number(configMap.data?.SDK_METRICS_PORT),
+      "worker: the Temporal SDK's exporter at SDK_METRICS_PORT",
+    );
+  },
+);
+
 t.test("kubernetes: the worker's grace period is its drain plus 5 s to cancel and disconnect", async (t) => {
   t.equal(
     deploymentOf('worker')!.spec!.template!.spec.terminationGracePeriodSeconds,

@@ -39,9 +39,22 @@ async function openOperation(page: Page, method: 'get' | 'post', path: string): 
   return block;
 }
 
-/** Clicks Execute and returns the status code and body of the live response Swagger UI shows. */
-async function execute(block: Locator): Promise<{ status: number; body: string; live: Locator }> {
-  await block.getByRole('button', { name: 'Execute' }).click();
+/**
+ * Clicks Execute and returns the status code and body of the live response Swagger UI shows. A click that sent no
+ * request (a loaded machine, Swagger UI not ready for it yet) is repeated; one that sent a request never is.
+ */
+async function execute(page: Page, block: Locator): Promise<{ status: number; body: string; live: Locator }> {
+  for (let clicks = 1; ; clicks++) {
+    const sent = page
+      .waitForRequest((r) => r.url().startsWith(`${baseUrl}/v1/`), { timeout: 5_000 })
+      .then(
+        () => true,
+        () => false,
+      );
+    await block.getByRole('button', { name: 'Execute' }).click();
+    if (await sent) break;
+    if (clicks === 3) throw new Error('Swagger UI sent no request after three clicks on Execute');
+  }
   const live = block.locator('.live-responses-table');
   const status = live.locator('tbody .response-col_status').first();
   await status.waitFor({ timeout: UI_TIMEOUT });
@@ -80,7 +93,7 @@ t.test(
     const post = await openOperation(page, 'post', '/v1/capacity-changes');
     const bodyInput = post.locator('textarea.body-param__text');
     await bodyInput.fill(JSON.stringify({ namespace: ns, trus: 4, duration: 'PT2S' }));
-    const created = await execute(post);
+    const created = await execute(page, post);
     t.equal(created.status, 202, `the response panel shows 202 (${created.body})`);
     const body = JSON.parse(created.body) as { id: string; links?: { self?: string } };
     t.match(body.id, new RegExp(`^${ns.replace('.', '\\.')}_[0-9a-f]{16}~`), 'and the new window id');
@@ -100,7 +113,7 @@ t.test(
     // GET /v1/capacity-changes/{id} through the UI.
     const get = await openOperation(page, 'get', '/v1/capacity-changes/{id}');
     await get.locator('tr[data-param-name="id"] input').fill(body.id);
-    const read = await execute(get);
+    const read = await execute(page, get);
     t.equal(read.status, 200, 'Swagger UI reads the window back with 200');
     t.match(
       JSON.parse(read.body),

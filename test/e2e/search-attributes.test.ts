@@ -1,6 +1,6 @@
 // A Temporal server that has never heard of our search attributes: the service's API and worker, started side by
 // side against it as two processes (the Kubernetes split), add them themselves at start, and a window goes from
-// creation to a verified revert. This test runs its OWN bare dev server: the shared one of `npm test` has them.
+// creation to a verified revert; the worker's /metrics shows what its activities counted. This test runs its OWN bare dev server: the shared one of `npm test` has them.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
@@ -15,6 +15,7 @@ import {
 import { requireEnv, waitFor } from '../helpers/harness.js';
 import { httpRequest, waitForWindowOverHttp } from '../helpers/http.js';
 import { freePort, spawnService, type ServiceProcess } from '../helpers/process.js';
+import { sample } from '../helpers/prometheus.js';
 
 const cli = resolveTemporalCli(process.env.TEMPORAL_CLI_PATH ?? null);
 const cloudApiKey = `test-cloud-key-${randomBytes(12).toString('hex')}`;
@@ -99,6 +100,26 @@ t.test('the API and the worker add the missing search attributes at start, and a
     [{ provisioned: { value: 4 } }, { onDemand: {} }],
     'Cloud Ops saw the apply and the revert',
   );
+  // The activities ran in the worker process: their counters are in its registry, served on its probes port.
+  const workerMetrics = await httpRequest(probes, 'GET', '/metrics');
+  const apiMetrics = await httpRequest(baseUrl, 'GET', '/metrics');
+  t.equal(workerMetrics.status, 200, 'the worker role serves /metrics without a token, as the API does');
+  t.match(workerMetrics.headers['content-type'], /^text\/plain; version=0\.0\.4/, 'Prometheus text');
+  t.equal(workerMetrics.headers['content-type'], apiMetrics.headers['content-type'], "the API's format");
+  const attempts = (text: string, change: string) =>
+    sample(text, 'capacity_scheduler_capacity_change_attempts_total', { change, outcome: 'ok' });
+  t.equal(attempts(workerMetrics.body, 'apply'), 1, "the worker's applyCapacity counted the apply");
+  t.equal(attempts(workerMetrics.body, 'revert'), 1, 'and the revert');
+  t.equal(
+    sample(workerMetrics.body, 'capacity_scheduler_cloud_ops_calls_total', {
+      method: 'UpdateNamespace',
+      outcome: 'ok',
+    }),
+    2,
+    'its Cloud Ops client counted both UpdateNamespace calls',
+  );
+  t.equal(attempts(apiMetrics.body, 'apply'), undefined, "the API's /metrics never sees them: another process");
+
   // The listing filters through the search attributes the service added.
   const listed = await waitFor(
     'the window listed by its namespace',

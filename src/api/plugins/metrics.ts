@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
 import { ageSeconds, Refreshed } from '../../health/refreshed.js';
-import { METRIC_PREFIX, type Metrics } from '../../metrics.js';
+import { METRIC_PREFIX, renderMetrics, type Metrics } from '../../metrics.js';
 import { CAPACITY_WINDOW_WORKFLOW, type Phase } from '../../shared/index.js';
 import { withTemporalDeadline } from './errors.js';
 
@@ -82,7 +82,7 @@ export function registerMetrics(
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    const body = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(body);
+    const { contentType, body } = await renderMetrics(metrics);
+    return reply.type(contentType).send(body);
   });
 }
