@@ -3,7 +3,7 @@
 import type { Payload } from '@temporalio/common';
 import type { temporal as proto } from '@temporalio/proto';
 import { CAPACITY_WINDOW_WORKFLOW, SA, type WindowMemo } from '../shared/index.js';
-import { decodePayload, summaryOf, timestampIso, visibilityString } from '../windows/listing.js';
+import { decodePayload, notOverBy, summaryOf, timestampIso, visibilityString } from '../windows/listing.js';
 import type { Hold } from './tru-hours.js';
 
 const HOUR_MS = 3_600_000;
@@ -21,12 +21,11 @@ export interface WindowHold extends Hold {
  * permanent (no CapacityEndAt). Only our existing search attributes: no new one to register.
  */
 export function holdsQuery(span: { fromMs: number; toMs: number }, leadMs: number, namespaces?: string[]): string {
-  const iso = (ms: number) => visibilityString(new Date(ms).toISOString());
   const clauses = [
     `WorkflowType = ${visibilityString(CAPACITY_WINDOW_WORKFLOW)}`,
     `ExecutionStatus != 'ContinuedAsNew'`,
-    `${SA.startAt.name} < ${iso(span.toMs + leadMs + HOUR_MS)}`,
-    `(ExecutionStatus = 'Running' OR CloseTime >= ${iso(span.fromMs)} OR ${SA.endAt.name} IS NULL)`,
+    `${SA.startAt.name} < ${visibilityString(new Date(span.toMs + leadMs + HOUR_MS).toISOString())}`,
+    notOverBy(span.fromMs, 'CloseTime'),
   ];
   if (namespaces !== undefined)
     clauses.push(`${SA.namespace.name} IN (${namespaces.map(visibilityString).join(', ')})`);

@@ -45,8 +45,18 @@ const DEAD_VISIBILITY_STATUSES = ['Failed', 'Canceled', 'Terminated', 'TimedOut'
 
 export type ListFilters = Pick<
   ListCapacityChangesQuery,
-  'namespace' | 'status' | 'phase' | 'requestedBy' | 'scheduleId' | 'from' | 'to'
+  'namespace' | 'status' | 'phase' | 'requestedBy' | 'scheduleId' | 'from' | 'to' | 'endAfter'
 >;
+
+/**
+ * Windows not over by an instant: still running (a revert not yet verified), permanent (no CapacityEndAt), or
+ * ended after it, by `endField`. The listing's `endAfter` ends at CapacityEndAt; a report's holds at CloseTime.
+ */
+export function notOverBy(atMs: number, endField: 'CloseTime' | typeof SA.endAt.name): string {
+  const at = visibilityString(new Date(atMs).toISOString());
+  const running = `ExecutionStatus = ${visibilityString(VISIBILITY_STATUS.RUNNING)}`;
+  return `(${running} OR ${endField} > ${at} OR ${SA.endAt.name} IS NULL)`;
+}
 
 /** The visibility query for a listing: every literal through visibilityString, every name from our own constants. */
 export function buildListQuery(f: ListFilters): string {
@@ -56,6 +66,7 @@ export function buildListQuery(f: ListFilters): string {
   if (f.scheduleId !== undefined) clauses.push(`${SA.scheduleId.name} = ${visibilityString(f.scheduleId)}`);
   if (f.from !== undefined) clauses.push(`${SA.startAt.name} >= ${visibilityString(new Date(f.from).toISOString())}`);
   if (f.to !== undefined) clauses.push(`${SA.startAt.name} <= ${visibilityString(new Date(f.to).toISOString())}`);
+  if (f.endAfter !== undefined) clauses.push(notOverBy(Date.parse(f.endAfter), SA.endAt.name));
   if (f.phase !== undefined) {
     const phase = `${SA.phase.name} = ${visibilityString(f.phase)}`;
     if (f.phase === 'FAILED') {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { holdsQuery } from '../../src/reports/visibility.js';
 import { buildListQuery, decodePageToken, encodePageToken, visibilityString } from '../../src/windows/listing.js';
 import { searchAttributeRegistrations } from '../../src/shared/search-attributes.js';
 import { buildTestApp, RUN_ID } from '../helpers/app.js';
@@ -44,6 +45,23 @@ t.test('buildListQuery: every filter, each value a quoted literal', async (t) =>
   );
 });
 
+t.test('endAfter with to: the windows that overlap a span, whenever they started', async (t) => {
+  const query = buildListQuery({ endAfter: '2027-03-02T14:00:00+01:00', to: '2027-03-03T00:00:00Z' });
+  t.equal(
+    query,
+    "WorkflowType = 'capacityWindowWorkflow' AND CapacityStartAt <= '2027-03-03T00:00:00.000Z' AND " +
+      "(ExecutionStatus = 'Running' OR CapacityEndAt > '2027-03-02T13:00:00.000Z' OR CapacityEndAt IS NULL) AND " +
+      "ExecutionStatus != 'ContinuedAsNew'",
+    'ended after the instant, running, or permanent; no bound on the start but to',
+  );
+  t.ok(
+    holdsQuery({ fromMs: Date.parse('2027-03-02T13:00:00Z'), toMs: Date.parse('2027-03-03T00:00:00Z') }, 0).includes(
+      "(ExecutionStatus = 'Running' OR CloseTime > '2027-03-02T13:00:00.000Z' OR CapacityEndAt IS NULL)",
+    ),
+    "the report's holds use the same clause, ending at the close of the workflow",
+  );
+});
+
 t.test('page tokens belong to one query', async (t) => {
   const token = encodePageToken('q1', Buffer.from('{"a":1}'));
   t.match(token, /^[A-Za-z0-9_-]+$/, 'base64url');
@@ -67,6 +85,7 @@ const refused: [string, string, string][] = [
   ['a malformed scheduleId', `scheduleId=${encodeURIComponent('Office Hours')}`, 'scheduleId'],
   ['from not a date', 'from=yesterday', 'from'],
   ['to without a time zone', 'to=2027-03-02T14:00:00', 'to'],
+  ['endAfter not a date', 'endAfter=now', 'endAfter'],
   ['pageSize 0', 'pageSize=0', 'pageSize'],
   ['pageSize 101', 'pageSize=101', 'pageSize'],
   ['pageSize not a number', 'pageSize=ten', 'pageSize'],

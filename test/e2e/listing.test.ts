@@ -122,6 +122,17 @@ t.test('filters: status, phase, requestedBy, start range, and their combinations
   t.same((await list({ namespace: nsA, status: 'FAILED' })).items, [], 'nothing failed');
 });
 
+t.test('endAfter with to: windows that overlap a span, including one that started before it', async (t) => {
+  const { startAt, endAt } = await h.windowStatus(w1);
+  const during = new Date((Date.parse(startAt) + Date.parse(endAt!)) / 2).toISOString();
+  const to = new Date(Date.now() + 30 * 60_000).toISOString();
+  t.same(ids(await listUntil({ namespace: nsA, from: during, to }, [])), [], 'from filters on the start: w1 is missed');
+  t.same(ids(await listUntil({ namespace: nsA, endAfter: during, to }, [w1])), [w1], 'endAfter finds it');
+  const after = new Date(Date.parse(endAt!) + 1_000).toISOString();
+  t.same(ids(await listUntil({ namespace: nsA, endAfter: after }, [w2])), [w2], 'not once it has ended');
+  t.same(ids(await listUntil({ namespace: nsB, endAfter: during, to }, [w3])), [w3], 'a running window');
+});
+
 t.test('paging with pageSize=1 walks every item once via nextPageToken', async (t) => {
   await listUntil({ requestedBy: alice }, [w1, w3]);
   for (const params of [{ namespace: nsA }, { requestedBy: alice }] as Record<string, string>[]) {

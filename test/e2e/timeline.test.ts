@@ -1,8 +1,10 @@
 // The capacity timeline page (/ui) in a real headless Chromium against the real stack with bearer-token auth:
-// windows scripted through the API (one finished and one scheduled on one namespace, one active and a schedule's
-// planned run on another, one failed on a third) appear in their namespace's lane, where their times put them,
-// with their TRUs and phase; the page asks for a token on 401 and sends it on every /v1 call (and sends none
-// without tokens); a bar is reachable by keyboard. The screenshot is kept in test-artifacts/timeline.png.
+// windows scripted through the API (one finished and one scheduled on one namespace, one active, changed by hand
+// through the emulator, and a schedule's planned run on another, one failed on a third) appear in their namespace's
+// lane, where their times put them, with their TRUs, phase and the drift the controller found; each lane has the
+// report's TRU-hours; a window that started before the range but ends in it is drawn; the page asks for a token on
+// 401 and sends it on every /v1 call (and sends none without tokens); a bar is reachable by keyboard. The
+// screenshot is kept in test-artifacts/timeline.png.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -20,6 +22,8 @@ const TOKEN = `timeline-user-token-${'d4'.repeat(16)}`;
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const TEMPORAL_UI_URL = 'http://temporal-ui.test:8233';
 const MINUTE = 60_000;
+/** Short, so that the controller finds the change by hand while the test waits. */
+const DRIFT_CHECK_MS = 2_000;
 /** Pixels a bar's edge may be off the axis (rounding of percentages, borders). */
 const TOLERANCE_PX = 3;
 /**
@@ -49,7 +53,7 @@ t.before(async () => {
   h = await startHarness({
     applyDelayMs: 300,
     tokens: [{ name: 'timeline-user', scopes: ['capacity:read', 'capacity:write'], token: TOKEN }],
-    env: { TEMPORAL_UI_URL },
+    env: { TEMPORAL_UI_URL, DRIFT_CHECK_INTERVAL: `${DRIFT_CHECK_MS}ms` },
   });
   baseUrl = await listenOnLoopback(h.app);
   browser = await launchChromium();
@@ -129,6 +133,21 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
 
   await h.waitForWindow(finished, 'COMPLETED', (s) => s.phase === 'COMPLETED', 60_000);
   await h.waitForWindow(active, 'ACTIVE', (s) => s.phase === 'ACTIVE', 60_000);
+  // Someone raises the active window's namespace by hand (a person's tool, through Cloud Ops): the controller's
+  // next look finds it and records a DRIFT step on the window (DRIFT_POLICY=respect: 10 TRUs stands).
+  const manual = await fetch(`${h.emulator.controlUrl}/namespaces/${nsB}/manual-change`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ trus: 10 }),
+  });
+  t.equal(manual.status, 202, 'the change by hand is made');
+  const drifted = await h.waitForWindow(
+    active,
+    'a DRIFT step',
+    (s) => s.steps.some((x) => x.step === 'DRIFT'),
+    4 * DRIFT_CHECK_MS + 10_000,
+  );
+  t.match(drifted.drift, { expected: { trus: 6 }, found: { trus: 10 } }, 'the window reports the drift');
   // Visibility is eventually consistent: the page lists what the listing shows.
   await waitFor('the listing to show the four windows in their phases', async () => {
     const phases = new Map<string, string>();
@@ -153,22 +172,6 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
     if (new URL(r.url()).pathname.startsWith('/v1/'))
       apiCalls.push({ url: r.url(), authorization: r.headers().authorization });
   });
-  // Drift detection is not in this service yet: the contract's field, added to the real answer for the active window.
-  await page.route(
-    (url) => decodeURIComponent(url.pathname) === `/v1/capacity-changes/${active}`,
-    async (route) => {
-      const response = await route.fetch();
-      const json = await response.json();
-      const drift = {
-        expected: { mode: 'PROVISIONED', trus: 6 },
-        found: { mode: 'PROVISIONED', trus: 10 },
-        at: new Date().toISOString(),
-        policy: 'respect',
-      };
-      await route.fulfill({ response, json: { ...json, drift } });
-    },
-  );
-
   const range = { from: now - 2 * MINUTE, to: now + 8 * MINUTE };
   const query = new URLSearchParams({ from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString() });
   await page.goto(`${baseUrl}/ui?${query}`);
@@ -219,7 +222,7 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
   const activeClass = await activeBar.getAttribute('class');
   t.match(activeClass, /\bphase-ACTIVE\b/, 'the active window shows ACTIVE');
   t.match(activeClass, /\bclipped-end\b/, 'running past the end of the range');
-  t.match(activeClass, /\bdrift\b/, 'with the drift its status reports');
+  t.match(activeClass, /\bdrift\b/, 'with the drift the controller found');
   t.match(await activeBar.innerText(), /6 TRU/);
   t.match(await activeBar.innerText(), /drift/, 'marked in words on the bar');
   t.equal(await laneA.locator(`a.bar[data-id="${active}"]`).count(), 0, 'and it is in its own lane only');
@@ -236,20 +239,29 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
   );
   t.match(await plannedBar.innerText(), /3 TRU/);
 
-  // TRU-hours per lane: the report's figure when the service has the report, "n/a" otherwise.
+  // TRU-hours per lane: the report's figure for the range, read with the same query.
   const report = await h.app.inject({
     method: 'GET',
     url: `/v1/reports/tru-hours?${new URLSearchParams({ ...Object.fromEntries(query), groupBy: 'namespace' })}`,
     headers: AUTH,
   });
-  const laneFigure = await laneA.locator('.tru-hours').innerText();
-  if (report.statusCode === 200) {
-    const group = report.json().groups.find((g: { key: string }) => g.key === nsA);
+  t.equal(report.statusCode, 200, report.body);
+  const figures = new Map<string, number>(
+    report.json().groups.map((g: { key: string; truHours: number }) => [g.key, g.truHours]),
+  );
+  t.ok((figures.get(nsA) ?? 0) > 0 && (figures.get(nsB) ?? 0) > 0, 'the held windows have TRU-hours');
+  const format = new Intl.NumberFormat('en', { maximumFractionDigits: 2 });
+  for (const [ns, lane] of [
+    [nsA, laneA],
+    [nsB, laneB],
+    [nsC, page.locator(`section.lane[data-namespace="${nsC}"]`)],
+  ] as const) {
     t.equal(
-      laneFigure,
-      `TRU-hours: ${new Intl.NumberFormat('en', { maximumFractionDigits: 2 }).format(group?.truHours ?? 0)}`,
+      await lane.locator('.tru-hours').innerText(),
+      `TRU-hours: ${format.format(figures.get(ns) ?? 0)}`,
+      `the lane of ${ns} has the report's figure`,
     );
-  } else t.equal(laneFigure, 'TRU-hours: n/a', `the report answers ${report.statusCode}: the lane says n/a`);
+  }
 
   // Other test files' windows share the dev server and may add lanes: bring this test's into view.
   await laneB.scrollIntoViewIfNeeded();
@@ -327,6 +339,26 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
     [],
     'every bar label reads at WCAG AA contrast (4.5:1) on its fill',
   );
+  // A range that begins while the finished window ran (and ends soon after, so that its bar is wide): the page asks
+  // for the windows overlapping the range, so the window is drawn from the range's start although it began before.
+  const finishedEnd = Date.parse(finishedStatus.endAt!);
+  const midFinished = new Date((Date.parse(finishedStatus.startAt) + finishedEnd) / 2).toISOString();
+  const callsBeforeOverlap = apiCalls.length;
+  await page.goto(
+    `${baseUrl}/ui?${new URLSearchParams({ from: midFinished, to: new Date(finishedEnd + 3_000).toISOString() })}`,
+  );
+  await finishedBar.waitFor({ timeout: UI_TIMEOUT });
+  t.match(await finishedBar.getAttribute('class'), /\bclipped-start\b/, 'the finished window, cut at the range start');
+  const clipped = (await finishedBar.boundingBox())!;
+  t.ok(
+    Math.abs(clipped.x + clipped.width - (await axisX(page, trackA, finishedEnd))) <= TOLERANCE_PX,
+    'and ending at its endAt',
+  );
+  t.ok(
+    apiCalls.slice(callsBeforeOverlap).some((c) => new URL(c.url).searchParams.get('endAfter') === midFinished),
+    'read from the listing of the windows that overlap the range',
+  );
+
   t.same(pageErrors, [], 'no JavaScript error on the page');
   t.same(cspViolations, [], 'nothing the CSP refused');
 });

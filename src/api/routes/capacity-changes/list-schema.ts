@@ -49,6 +49,12 @@ export const ListCapacityChangesQuerySchema = Type.Object(
     ),
     from: Type.Optional(rfc3339('Windows starting at or after this RFC 3339 instant.')),
     to: Type.Optional(rfc3339('Windows starting at or before this RFC 3339 instant.')),
+    endAfter: Type.Optional(
+      rfc3339(
+        'Windows not over by this RFC 3339 instant: ending after it, permanent (endAt null) or still running. ' +
+          'With `to`, the windows that overlap [endAfter, to], whenever they started.',
+      ),
+    ),
     pageSize: Type.String({
       pattern: `^(${MAX_PAGE_SIZE}|[1-9][0-9]?)$`,
       default: String(DEFAULT_PAGE_SIZE),
