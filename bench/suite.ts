@@ -15,7 +15,7 @@ import proto from '@temporalio/proto';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { CapacityChange } from '../src/api/routes/capacity-changes/schema.js';
-import type { CapacityService } from '../src/cloud-ops/capacity.js';
+import type { CapacityReader } from '../src/cloud-ops/types.js';
 import { loadConfig, type Config } from '../src/config.js';
 import type { RunningEmulator } from '../src/emulator/index.js';
 import { freePort } from '../src/local/dev-server.js';
@@ -148,14 +148,19 @@ async function pool<T>(
   return { latencies, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** CPU seconds this process and the Temporal server spent while fn ran (the raw loops run here). */
-async function withCpu<T>(
-  serverPid: number | undefined,
-  fn: () => Promise<T>,
-): Promise<{ result: T; self: number; server: number }> {
-  const [self0, server0] = [cpuOfPid(process.pid), cpuOfPid(serverPid)];
+interface CpuSeconds {
+  self: number;
+  server: number;
+  worker: number;
+}
+
+/** CPU seconds this process, the Temporal server and the worker spent while fn ran (the raw loops run here). */
+async function withCpu<T>(stack: Stack, fn: () => Promise<T>): Promise<{ result: T } & CpuSeconds> {
+  const pids = [process.pid, stack.serverPid, stack.workerPid()];
+  const [self0, server0, worker0] = pids.map(cpuOfPid);
   const result = await fn();
-  return { result, self: cpuOfPid(process.pid) - self0, server: cpuOfPid(serverPid) - server0 };
+  const [self1, server1, worker1] = pids.map(cpuOfPid);
+  return { result, self: self1 - self0, server: server1 - server0, worker: worker1 - worker0 };
 }
 
 interface Stack {
@@ -164,11 +169,14 @@ interface Stack {
   app: FastifyInstance;
   baseUrl: string;
   emulator: RunningEmulator;
-  capacity: CapacityService;
-  /** Starts the worker in its own process (as ROLE=worker) and resolves once it polls. */
+  /** The API's Cloud Ops reads, each a workflow whose activity a worker runs (src/cloud-ops/budgeted-reader.ts). */
+  reads: CapacityReader;
   /** The Temporal dev server's. */
   serverPid: number | undefined;
+  /** Starts the worker in its own process (as ROLE=worker) and resolves once it polls. */
   startWorker(): Promise<void>;
+  /** Drains and stops the worker, if one runs. */
+  stopWorker(): Promise<void>;
   workerPid(): number | undefined;
   close(): Promise<void>;
   logFile: string;
@@ -248,13 +256,23 @@ async function startBenchStack(
   const api = stack.api!;
 
   let worker: ChildProcess | null = null;
+  const stopWorker = async () => {
+    const w = worker;
+    if (w && w.exitCode === null) {
+      const gone = new Promise((resolve) => w.once('exit', resolve));
+      w.kill('SIGTERM');
+      const timer = setTimeout(() => w.kill('SIGKILL'), 15_000);
+      await gone;
+      clearTimeout(timer);
+    }
+  };
   return {
     config,
     client: api.client,
     app: api.app,
     baseUrl: api.baseUrl!,
     emulator,
-    capacity: stack.capacity,
+    reads: api.capacity,
     serverPid: stack.devServer!.process.pid,
     logFile,
     workerPid: () => worker?.pid,
@@ -284,22 +302,16 @@ async function startBenchStack(
       await new Promise<void>((resolve, reject) => {
         w.once('exit', (code) => reject(new Error(`the worker exited with ${code} before it was ready`)));
         // Kept in the work dir for what a flag makes V8 print (--trace-gc).
-        const out = createWriteStream(path.join(workDir, 'worker.stdout'));
+        const out = createWriteStream(path.join(workDir, 'worker.stdout'), { flags: 'a' });
         w.stdout!.on('data', (chunk: Buffer) => {
           out.write(chunk);
           if (chunk.toString().includes('ready')) resolve();
         });
       });
     },
+    stopWorker,
     async close() {
-      const w = worker;
-      if (w && w.exitCode === null) {
-        const gone = new Promise((resolve) => w.once('exit', resolve));
-        w.kill('SIGTERM');
-        const timer = setTimeout(() => w.kill('SIGKILL'), 15_000);
-        await gone;
-        clearTimeout(timer);
-      }
+      await stopWorker();
       await stack.close();
       logger.flush();
     },
@@ -359,25 +371,27 @@ async function load(spec: LoadSpec, workDir: string): Promise<LoadResult> {
 
 /**
  * The raw baseline of POST /v1/capacity-changes: the same workflow, id scheme, input, memo and search
- * attributes that the route builds (src/api/routes/capacity-changes/index.ts), started directly. The route
- * also reads the namespace's capacity from Cloud Ops and validates the TRUs first: that is part of what the
- * API adds, so the baseline leaves it out. checkBaselineShape() warns when the two drift apart.
+ * attributes that the route builds (src/windows/start.ts) for a window starting at `startAt`, started directly.
+ * The route also reads the namespace's capacity from Cloud Ops and validates the TRUs first: that is part of what
+ * the API adds, so the baseline leaves it out. checkBaselineShape() warns when the two drift apart.
  */
-function rawStart(stack: Stack, namespace: string, duration: string) {
+function rawStart(stack: Stack, namespace: string, startAt: string, duration: string) {
   // As the route: a window without an Idempotency-Key gets its namespace and a random nonce as workflow id.
-  const now = Date.now();
-  const endAt = new Date(now + (parseIsoDuration(duration) as number)).toISOString();
+  const start = Date.parse(startAt);
+  const endAt = new Date(start + (parseIsoDuration(duration) as number)).toISOString();
   const input: CapacityWindowInput = {
     namespace,
     trus: BODY.trus,
     duration,
+    startAt,
     reason: BODY.reason,
     requestedBy: BODY.requestedBy,
     policy: stack.config.policy,
   };
   const memo = {
     window: { namespace, trus: BODY.trus, requestedBy: BODY.requestedBy, reason: BODY.reason },
-    progress: { phase: 'PENDING', startAt: new Date(now).toISOString(), endAt, steps: [], revertBlocked: null },
+    progress: { phase: 'SCHEDULED', startAt, endAt, steps: [], revertBlocked: null },
+    created: { by: BODY.requestedBy, at: new Date().toISOString(), requestId: randomBytes(8).toString('hex') },
   } satisfies WindowMemo;
   return stack.client.workflow.start(CAPACITY_WINDOW_WORKFLOW, {
     taskQueue: stack.config.temporal.taskQueue,
@@ -389,8 +403,8 @@ function rawStart(stack: Stack, namespace: string, duration: string) {
     typedSearchAttributes: [
       { key: SA.namespace, value: namespace },
       { key: SA.trus, value: BODY.trus },
-      { key: SA.phase, value: 'PENDING' },
-      { key: SA.startAt, value: new Date(now) },
+      { key: SA.phase, value: 'SCHEDULED' },
+      { key: SA.startAt, value: new Date(start) },
       { key: SA.endAt, value: new Date(endAt) },
       { key: SA.requestedBy, value: BODY.requestedBy },
     ],
@@ -405,14 +419,17 @@ function shape(value: unknown, prefix = ''): string[] {
   return [];
 }
 
+/** The start's shape, from its started event: the worker may have rewritten the memo since. */
 async function startedShape(client: Client, workflowId: string): Promise<string[]> {
-  const handle = client.workflow.getHandle(workflowId);
-  const [history, desc] = await Promise.all([handle.fetchHistory(), handle.describe()]);
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   const input = (started?.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p));
-  const sa = Object.keys(desc.searchAttributes ?? {}).filter((k) => k.startsWith('Capacity'));
+  const memo = Object.fromEntries(
+    Object.entries(started?.memo?.fields ?? {}).map(([k, p]) => [k, defaultPayloadConverter.fromPayload(p)]),
+  );
+  const sa = Object.keys(started?.searchAttributes?.indexedFields ?? {}).filter((k) => k.startsWith('Capacity'));
   return [
-    ...shape({ input, memo: desc.memo, taskQueue: started?.taskQueue?.name === undefined ? undefined : 'tq' }),
+    ...shape({ input, memo, taskQueue: started?.taskQueue?.name === undefined ? undefined : 'tq' }),
     ...sa.map((k) => `searchAttribute.${k}`),
   ].sort();
 }
@@ -433,8 +450,8 @@ interface SideFigures {
   throughput: number;
   p50: number;
   p99: number;
-  /** CPU milliseconds per request: this process (API or raw client), the Temporal server, the load generator. */
-  cpuMs: { self: number; server: number; load: number };
+  /** CPU milliseconds per request: this process (API or raw client), the Temporal server, the worker, the load generator. */
+  cpuMs: CpuSeconds & { load: number };
 }
 
 interface RunFigures {
@@ -443,7 +460,7 @@ interface RunFigures {
   p50: number;
   p99: number;
   /** CPU seconds over the run; load is 0 for the raw loop, which runs in this process. */
-  cpu: { self: number; server: number; load: number };
+  cpu: CpuSeconds & { load: number };
 }
 
 /** Per-side figures over the ABBA runs: total requests / total time, mean of the runs' percentiles. */
@@ -454,38 +471,46 @@ function side(runs: RunFigures[]): SideFigures {
     throughput: count / runs.reduce((a, r) => a + r.seconds, 0),
     p50: mean(runs.map((r) => r.p50)),
     p99: mean(runs.map((r) => r.p99)),
-    cpuMs: { self: perRequest('self'), server: perRequest('server'), load: perRequest('load') },
+    cpuMs: {
+      self: perRequest('self'),
+      server: perRequest('server'),
+      worker: perRequest('worker'),
+      load: perRequest('load'),
+    },
   };
 }
 
 /** Where one request's CPU went, and how many of the machine's CPUs the side kept busy. */
 const cpuNote = (s: SideFigures, self: string) => {
-  const { self: a, server: b, load: c } = s.cpuMs;
-  const cores = ((a + b + c) * s.throughput) / 1000;
-  return `${self} ${a.toFixed(2)} + Temporal server ${b.toFixed(2)}${c > 0 ? ` + autocannon ${c.toFixed(2)}` : ''} ms/request (${cores.toFixed(1)} of ${os.cpus().length} CPUs busy)`;
+  const { self: a, server: b, worker: w, load: c } = s.cpuMs;
+  const cores = ((a + b + w + c) * s.throughput) / 1000;
+  return `${self} ${a.toFixed(2)} + Temporal server ${b.toFixed(2)} + worker ${w.toFixed(2)}${c > 0 ? ` + autocannon ${c.toFixed(2)}` : ''} ms/request (${cores.toFixed(1)} of ${os.cpus().length} CPUs busy)`;
 };
+
+/** The CPU per request a side costs the machine, the load generator left out. */
+const serviceCpuMs = (s: SideFigures) => s.cpuMs.self + s.cpuMs.server + s.cpuMs.worker;
 
 /** The API run's figures, with the CPU the load child measured over exactly its run (see LoadSpec.cpuPids). */
 function apiRun(x: LoadResult): RunFigures {
-  const [self, server] = x.pidCpuSeconds;
+  const [self, server, worker] = x.pidCpuSeconds;
   return {
     count: x.ok,
     seconds: x.durationSeconds,
     p50: x.latencyMs.p50,
     p99: x.latencyMs.p99,
-    cpu: { self, server, load: x.cpuSeconds },
+    cpu: { self, server, worker, load: x.cpuSeconds },
   };
 }
 
 /** The raw loop's figures, with its CPU. */
-function rawRun(r: { result: { latencies: number[]; seconds: number }; self: number; server: number }): RunFigures {
+function rawRun(r: { result: { latencies: number[]; seconds: number } } & CpuSeconds): RunFigures {
   const x = r.result;
   return {
     count: x.latencies.length,
     seconds: x.seconds,
     p50: percentile(x.latencies, 50),
     p99: percentile(x.latencies, 99),
-    cpu: { self: r.self, server: r.server, load: 0 },
+    cpu: { self: r.self, server: r.server, worker: r.worker, load: 0 },
   };
 }
 
@@ -770,10 +795,10 @@ async function historyCounts(
 }
 
 /**
- * Waits until the task queue holds no workflow task: a terminated workflow's first task stays in the backlog until
- * matching comes to hand it out and drops it, and the 5,100 of a large run took 110 s to go. Without this wait,
- * phase 4's warm-up raced that drain, and lost it three times in two days of runs (bench/README.md). The time it
- * takes is logged.
+ * Waits until the task queue holds no workflow task: a terminated workflow's task no worker took yet stays in the
+ * backlog until matching comes to hand it out and drops it. When phases 1-3 ran without a worker, the 5,100 of a
+ * large run took 110 s to go, and phase 4's warm-up raced that drain and lost it three times in two days of runs
+ * (bench/README.md). Now a worker runs them and little is left; the time it takes is logged.
  */
 async function backlogDrained(stack: Stack, timeoutMs: number): Promise<void> {
   const { namespace, taskQueue } = stack.config.temporal;
@@ -862,9 +887,15 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
   const notes: string[] = [];
   try {
     // ---- 1. create: API vs raw client.workflow.start, same workflow and input, same concurrency, ABBA order.
+    // A create's TRU check is a Cloud Ops read that a worker runs (src/cloud-ops/budgeted-reader.ts), so a worker
+    // runs phases 1-3. Their windows start in 30 days: each costs it one workflow task (its start timer), the raw
+    // baseline's too, and none makes a change that would load the machine under the comparison.
+    await stack.startWorker();
+    const startAt = new Date(Date.now() + 30 * 24 * 3_600_000).toISOString();
     log('1/5 create throughput and latency');
-    // The API process (this one) and the Temporal server: the load child reads their CPU over its exact run.
-    const cpuPids = [process.pid, serverPid].filter((p): p is number => p !== undefined);
+    // The API process (this one), the Temporal server and the worker: the load child reads their CPU over its
+    // exact run, in this order (apiRun).
+    const cpuPids = () => [process.pid, serverPid, stack.workerPid()].filter((p): p is number => p !== undefined);
     const createNs = (tag: string, n: number) => namespaces(stack, tag, n + 2 * C + 8);
     const apiCreate = (nsList: string[], n: number) =>
       load(
@@ -873,9 +904,9 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
           connections: C,
           amount: n,
           method: 'POST',
-          body: { ...BODY, duration: 'PT1H' },
+          body: { ...BODY, startAt, duration: 'PT1H' },
           namespaces: nsList,
-          cpuPids,
+          cpuPids: cpuPids(),
         },
         workDir,
       );
@@ -883,8 +914,8 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     const used: string[] = [];
     const apiWorkflowIds = (ids: string[]) => ids.map((id) => parseWindowId(id)?.workflowId ?? id);
     const rawCreate = (nsList: string[], n: number) =>
-      withCpu(serverPid, () =>
-        pool(nsList.slice(0, n), C, async (ns) => used.push((await rawStart(stack, ns, 'PT1H')).workflowId)),
+      withCpu(stack, () =>
+        pool(nsList.slice(0, n), C, async (ns) => used.push((await rawStart(stack, ns, startAt, 'PT1H')).workflowId)),
       );
     const warmApi = createNs('wa', WARMUP);
     const warmRaw = createNs('wr', WARMUP);
@@ -910,12 +941,12 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
         rawRuns.push(rawRun(await rawCreate(nsList, sizes.createRequests)));
       }
     }
-    // Diagnostic, one run: the raw start preceded by the Cloud Ops read the route makes before starting.
+    // Diagnostic, one run: the raw start preceded by the Cloud Ops read the route makes before starting, through the same budgeted reader.
     const readNs = createNs('cr', sizes.createRequests);
-    const withRead = await withCpu(serverPid, () =>
+    const withRead = await withCpu(stack, () =>
       pool(readNs.slice(0, sizes.createRequests), C, async (ns) => {
-        await stack.capacity.readTruOptions(ns);
-        used.push((await rawStart(stack, ns, 'PT1H')).workflowId);
+        await stack.reads.readTruOptions(ns);
+        used.push((await rawStart(stack, ns, startAt, 'PT1H')).workflowId);
       }),
     );
     const apiC = side(apiRuns);
@@ -948,14 +979,14 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
       {
         section: '1',
         figure: 'create CPU per request, API side / raw side (load generator left out)',
-        value: ratio(apiC.cpuMs.self + apiC.cpuMs.server, rawC.cpuMs.self + rawC.cpuMs.server),
+        value: ratio(serviceCpuMs(apiC), serviceCpuMs(rawC)),
         baseline: `API: ${cpuNote(apiC, 'API process (with the in-process Cloud Ops emulator)')}; raw: ${cpuNote(rawC, 'bench process')}`,
       },
       {
         section: '1',
         figure: 'create throughput, API / (Cloud Ops read + raw start)',
         value: ratio(apiC.throughput, readC.throughput),
-        baseline: `diagnostic, 1 run: ${readC.throughput.toFixed(0)}/s, p50 ${readC.p50.toFixed(1)} ms, p99 ${readC.p99.toFixed(1)} ms; the route reads the namespace's TRU options (one Cloud Ops call) before it starts`,
+        baseline: `diagnostic, 1 run: ${readC.throughput.toFixed(0)}/s, p50 ${readC.p50.toFixed(1)} ms, p99 ${readC.p99.toFixed(1)} ms; the route reads the namespace's TRU options (one Cloud Ops call, in a read workflow whose activity the worker runs at the task queue's rate) before it starts`,
       },
     );
     Object.assign(json, {
@@ -979,12 +1010,19 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
       });
       const apiStatus = () =>
         load(
-          { url: stack.baseUrl, connections: C, amount: sizes.statusRequests, method: 'GET', paths, cpuPids },
+          {
+            url: stack.baseUrl,
+            connections: C,
+            amount: sizes.statusRequests,
+            method: 'GET',
+            paths,
+            cpuPids: cpuPids(),
+          },
           workDir,
         );
       const rawStatus = () => {
         const items = Array.from({ length: sizes.statusRequests }, (_, i) => handles[i % handles.length]);
-        return withCpu(serverPid, () => pool(items, C, rawRead));
+        return withCpu(stack, () => pool(items, C, rawRead));
       };
       await load({ url: stack.baseUrl, connections: C, amount: WARMUP * 4, method: 'GET', paths }, workDir);
       await pool(
@@ -1022,7 +1060,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
       {
         section: '2',
         figure: 'status CPU per request, API side / raw side (load generator left out)',
-        value: ratio(apiSt.cpuMs.self + apiSt.cpuMs.server, rawSt.cpuMs.self + rawSt.cpuMs.server),
+        value: ratio(serviceCpuMs(apiSt), serviceCpuMs(rawSt)),
         baseline: `API: ${cpuNote(apiSt, 'API process')}; raw: ${cpuNote(rawSt, 'bench process')}`,
       },
     );
@@ -1059,9 +1097,11 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
     );
     Object.assign(json, { healthzPerSecond, healthzP99Ms: hz.latencyMs.p99 });
 
-    // Phases 1-3 ran without a worker, so that worker load did not blur the API-vs-raw comparison.
-    log(`terminating the ${used.length} create-phase workflows, then starting the worker`);
+    // A fresh worker for phases 4 and 5: this one's cache holds the windows of phases 1-3, which phase 5's worker
+    // memory must not carry.
+    log(`terminating the ${used.length} create-phase workflows, then restarting the worker`);
     await terminateAll(stack, used);
+    await stack.stopWorker();
     await stack.startWorker();
     await backlogDrained(stack, 300_000);
     json.workerMalloc = mallocOfPid(stack.workerPid());
@@ -1206,7 +1246,7 @@ export async function runBench(args: BenchArgs, tlsDir: string): Promise<number>
           section: '5',
           figure: `${tag}: creation rate / idle create rate`,
           value: ratio(s.creationPerSecond, createRateIdle),
-          baseline: `${s.creationPerSecond.toFixed(0)}/s with the worker busy vs ${createRateIdle.toFixed(0)}/s in phase 1`,
+          baseline: `${s.creationPerSecond.toFixed(0)}/s with the worker busy vs ${createRateIdle.toFixed(0)}/s in phase 1 (its windows waiting to start)`,
         },
         {
           section: '5',
