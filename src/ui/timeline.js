@@ -154,9 +154,20 @@ function place(node, { from, to }, start, end, trus, maxTrus) {
   node.classList.toggle('clipped-end', end > to);
 }
 
+/**
+ * Where a window's bar ends: its requested end, or earlier when it finished early (cancelled, failed): where its
+ * hold ended, else its last step. A bar must not show capacity a finished window no longer holds.
+ */
+function barEnd(w, start, range) {
+  const requested = w.endAt === null ? range.to : Date.parse(w.endAt);
+  if (w.status === 'RUNNING' || !w.steps?.length) return requested;
+  const finished = Date.parse(w.result?.heldUntil ?? w.steps.at(-1).at);
+  return Number.isNaN(finished) ? requested : Math.max(start, Math.min(requested, finished));
+}
+
 function windowBar(w, range, maxTrus) {
   const start = Date.parse(w.startAt);
-  const end = w.endAt === null ? range.to : Date.parse(w.endAt);
+  const end = barEnd(w, start, range);
   const marks = [failed(w) && '✕', drifted(w) && '⚠ drift'].filter(Boolean);
   const bar = el(
     'a',

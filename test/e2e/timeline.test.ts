@@ -108,6 +108,18 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
   h.emulator.state.injectFault({ nextOperationOutcome: 'FAILED', count: 1 });
   const failed = await h.startWindow({ namespace: nsC, trus: 8, duration: 'PT2S' });
   await h.waitForWindow(failed, 'FAILED', (s) => s.phase === 'FAILED' && s.status !== 'RUNNING', 60_000);
+  // Cancelled once it holds its namespace: its bar must end where the hold did, not at its endAt 30 minutes on.
+  const cancelled = await h.startWindow({ namespace: nsC, trus: 4, duration: 'PT30M' });
+  await h.waitForWindow(cancelled, 'ACTIVE', (s) => s.phase === 'ACTIVE', 60_000);
+  const cancel = await h.app.inject({
+    method: 'POST',
+    url: `/v1/capacity-changes/${encodeURIComponent(cancelled)}/cancel`,
+    headers: AUTH,
+    payload: {},
+  });
+  t.equal(cancel.statusCode, 202, cancel.body);
+  const cancelledDone = await h.waitForWindow(cancelled, 'COMPLETED', (s) => s.status === 'COMPLETED', 60_000);
+  const heldUntil = Date.parse(cancelledDone.result!.heldUntil!);
   const now = Date.now();
   const finished = await h.startWindow({ namespace: nsA, trus: 2, duration: 'PT2S' });
   const scheduledStart = now + 3 * MINUTE;
@@ -155,8 +167,8 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
       const res = await h.app.inject({ method: 'GET', url: `/v1/capacity-changes?namespace=${ns}`, headers: AUTH });
       for (const w of res.json().items) phases.set(w.id, w.phase);
     }
-    const seen = [phases.get(finished), phases.get(scheduled), phases.get(active), phases.get(failed)];
-    return seen.join() === 'COMPLETED,SCHEDULED,ACTIVE,FAILED' ? true : undefined;
+    const seen = [finished, scheduled, active, failed, cancelled].map((id) => phases.get(id));
+    return seen.join() === 'COMPLETED,SCHEDULED,ACTIVE,FAILED,COMPLETED' ? true : undefined;
   });
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -230,6 +242,15 @@ t.test('the timeline shows the scripted windows in their lanes, at their times, 
   const failedBar = page.locator(`section.lane[data-namespace="${nsC}"] a.bar[data-id="${failed}"]`);
   t.match(await failedBar.getAttribute('class'), /\bphase-FAILED\b/, 'the failed window shows FAILED');
   t.match(await failedBar.innerText(), /8 TRU\s+failed\s+✕/, 'marked failed in words and with ✕');
+  const cancelledBar = page.locator(`section.lane[data-namespace="${nsC}"] a.bar[data-id="${cancelled}"]`);
+  const cancelledBox = (await cancelledBar.boundingBox())!;
+  const holdEndX = await axisX(page, page.locator(`section.lane[data-namespace="${nsC}"] .track`), heldUntil);
+  t.notMatch(await cancelledBar.getAttribute('class'), /\bclipped-end\b/, 'the cancelled bar stops inside the range');
+  // A bar is at least 6 px wide (CSS), and this one held for a few seconds.
+  t.ok(
+    cancelledBox.x + cancelledBox.width <= holdEndX + 6 + TOLERANCE_PX,
+    'and ends where its hold ended, not at its requested end',
+  );
 
   const plannedBar = laneB.locator(`a.bar.planned[data-schedule="${scheduleId}"]`);
   t.equal(await plannedBar.count(), 1, "the schedule's coming run is drawn as planned");
