@@ -47,6 +47,11 @@ try {
       docker('inspect', '-f', '{{ .State.Health.Status }}', CONTAINER) === 'healthy' ? true : undefined,
     ),
   );
+  // The page's files are copied by `npm run build`, not compiled: the image must carry them.
+  await timed('the timeline page served', async () => {
+    const page = await fetch(`${baseUrl}/ui/timeline.js`);
+    if (page.status !== 200) throw new Error(`GET /ui/timeline.js answered ${page.status}`);
+  });
   const window = await timed('a window carried to a verified revert', () =>
     carryWindow(baseUrl, tokens.token, NAMESPACE),
   );
